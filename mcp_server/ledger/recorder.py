@@ -1,0 +1,163 @@
+"""Records every MCP tool call in the ledger, whatever its outcome.
+
+A server middleware wraps each `tools/call`, so calls that never reach a tool (unknown tool, arguments
+that fail validation) are recorded too. The tool fills in what only it knows (source, rows, masked
+arguments, entities) on the `CallRecord` of the current call. If the ledger row cannot be written, the
+client gets an error instead of the result: an unrecorded call must not hand out data.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp_types import CLIENT_INFO_META_KEY, CallToolResult, TextContent
+
+from mcp_server.ledger.store import Ledger, LedgerEntry, LedgerError
+from mcp_server.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallRecord:
+    tool: str
+    status: str | None = None
+    source: str | None = None
+    arguments: dict[str, Any] | None = None
+    """Masked arguments, set by the tool; None means the middleware masks them generically."""
+    error_class: str | None = None
+    error_message: str | None = None
+    rows: int = 0
+    entities: dict[str, int] = field(default_factory=dict)
+
+
+current_call: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar("maskwire_call", default=None)
+
+
+def result_text(result: CallToolResult) -> str:
+    """The text the client receives: every text block, joined by newlines."""
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def client_identity(ctx: ServerRequestContext[Any, Any]) -> tuple[str, str]:
+    """Client name and version from the handshake, or from the request envelope (2026-07-28 protocol)."""
+    params = ctx.session.client_params if ctx.session is not None else None
+    if params is not None and params.client_info is not None:
+        return params.client_info.name or "", params.client_info.version or ""
+    meta = (ctx.params or {}).get("_meta") or {}
+    info = meta.get(CLIENT_INFO_META_KEY) if isinstance(meta, Mapping) else None
+    if isinstance(info, Mapping):
+        return str(info.get("name") or ""), str(info.get("version") or "")
+    return "", ""
+
+
+class LedgerMiddleware:
+    def __init__(
+        self,
+        ledger: Ledger,
+        counter: TokenCounter,
+        mask_literal: Callable[[str], str],
+        agent_override: str | None,
+    ) -> None:
+        self.ledger = ledger
+        self.counter = counter
+        self.mask_literal = mask_literal
+        self.agent_override = agent_override
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or ctx.request_id is None:
+            return await call_next(ctx)
+        params = ctx.params or {}
+        tool = str(params.get("name") or "")[:100]
+        raw_arguments = params.get("arguments") or {}
+        record = CallRecord(tool=tool)
+        token = current_call.set(record)
+        started = time.perf_counter()
+        try:
+            result = await call_next(ctx)
+        except BaseException as exc:
+            record.status = record.status or "error"
+            record.error_class = record.error_class or type(exc).__name__
+            self._write(ctx, record, raw_arguments, "", started)
+            raise
+        finally:
+            current_call.reset(token)
+        call_result = _as_call_result(result)
+        if call_result is None:
+            self._write(ctx, record, raw_arguments, "", started)
+            return result
+        if record.status is None:  # the tool was never reached: unknown tool or invalid arguments
+            record.status = "error" if call_result.is_error else "ok"
+            if call_result.is_error:
+                record.error_class = "InvalidRequest"
+                record.error_message = "the call was rejected before reaching the tool"
+        try:
+            self._write(ctx, record, raw_arguments, result_text(call_result), started)
+        except LedgerError as exc:
+            log.error("ledger write failed (%s); withholding the result", exc)
+            return CallToolResult(
+                content=[TextContent(text="The usage ledger could not record this call, so its result is "
+                                     "withheld. Ask the operator to check the ledger database.")],
+                is_error=True,
+            )
+        return result
+
+    def _write(
+        self, ctx: ServerRequestContext[Any, Any], record: CallRecord, raw_arguments: Any, text: str, started: float
+    ) -> None:
+        client_name, client_version = client_identity(ctx)
+        arguments = record.arguments if record.arguments is not None else self._mask_generic(raw_arguments)
+        entry = LedgerEntry(
+            agent=self.agent_override or client_name or "unknown",
+            client_name=client_name[:200],
+            client_version=client_version[:100],
+            tool=record.tool,
+            source=record.source,
+            arguments=arguments,
+            status=record.status or "error",
+            error_class=record.error_class,
+            error_message=record.error_message,
+            rows=record.rows,
+            tokens_in=self.counter.count(_json(raw_arguments)),
+            tokens_out=self.counter.count(text),
+            entities=record.entities,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+        self.ledger.append(entry)
+
+    def _mask_generic(self, value: Any) -> Any:
+        """Arguments of a call no tool looked at: every string becomes a keyed token."""
+        if isinstance(value, Mapping):
+            return {str(k)[:100]: self._mask_generic(v) for k, v in list(value.items())[:50]}
+        if isinstance(value, list):
+            return [self._mask_generic(v) for v in value[:50]]
+        if isinstance(value, str):
+            return self.mask_literal(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return self.mask_literal(str(value))
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _as_call_result(result: HandlerResult) -> CallToolResult | None:
+    if isinstance(result, CallToolResult):
+        return result
+    if isinstance(result, Mapping) and "content" in result:
+        try:
+            return CallToolResult.model_validate(result)
+        except Exception:
+            return None
+    return None

@@ -1,0 +1,157 @@
+"""`maskwire usage`: per-agent summaries of the ledger as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_server.ledger.store import LedgerEntry
+
+
+@dataclass
+class AgentUsage:
+    agent: str
+    calls: int = 0
+    ok: int = 0
+    denied: int = 0
+    error: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    rows: int = 0
+    entities: Counter[str] = field(default_factory=Counter)
+    durations: list[float] = field(default_factory=list)
+    tools: Counter[str] = field(default_factory=Counter)
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.calls += 1
+        if entry.status == "ok":
+            self.ok += 1
+        elif entry.status == "denied":
+            self.denied += 1
+        else:
+            self.error += 1
+        self.tokens_in += entry.tokens_in
+        self.tokens_out += entry.tokens_out
+        self.rows += entry.rows
+        self.entities.update(entry.entities)
+        self.durations.append(entry.duration_ms)
+        self.tools[entry.tool] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "calls": self.calls,
+            "ok": self.ok,
+            "denied": self.denied,
+            "error": self.error,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "rows": self.rows,
+            "entities_masked": dict(sorted(self.entities.items())),
+            "p50_ms": round(percentile(self.durations, 50), 1),
+            "p95_ms": round(percentile(self.durations, 95), 1),
+            "tools": dict(sorted(self.tools.items())),
+        }
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def summarise(entries: Iterable[LedgerEntry]) -> list[AgentUsage]:
+    by_agent: dict[str, AgentUsage] = {}
+    for entry in entries:
+        by_agent.setdefault(entry.agent, AgentUsage(entry.agent)).add(entry)
+    return sorted(by_agent.values(), key=lambda u: u.agent)
+
+
+_RELATIVE = re.compile(r"^(\d+)([smhdw])$")
+
+
+def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """`7d`, `12h`, `30m`, `2w` or an ISO date/time (naive means UTC)."""
+    now = now or dt.datetime.now(dt.UTC)
+    match = _RELATIVE.match(text.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+        return now - dt.timedelta(seconds=amount * seconds)
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f'--since "{text}": use a duration like 7d, 12h, 30m or an ISO date') from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _entities_text(entities: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(entities.items(), key=lambda kv: (-kv[1], kv[0]))) or "-"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c.ljust(w) if i == len(row) - 1 else c.rjust(w) if i else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+SUMMARY_HEADERS = ("agent", "calls", "ok", "denied", "error", "tokens in", "tokens out", "p50 ms", "p95 ms",
+                   "entities masked")
+CALL_HEADERS = ("id", "time", "agent", "tool", "source", "status", "rows", "tok in", "tok out", "ms", "entities")
+
+
+def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
+    data = [u.as_dict() for u in usages]
+    if fmt == "json":
+        return json.dumps(data, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["agent", "calls", "ok", "denied", "error", "tokens_in", "tokens_out", "rows", "p50_ms",
+                         "p95_ms", "entities_masked"])
+        for d in data:
+            writer.writerow([d["agent"], d["calls"], d["ok"], d["denied"], d["error"], d["tokens_in"],
+                             d["tokens_out"], d["rows"], d["p50_ms"], d["p95_ms"],
+                             json.dumps(d["entities_masked"], sort_keys=True)])
+        return out.getvalue()
+    if not data:
+        return "No calls recorded."
+    rows = [(d["agent"], d["calls"], d["ok"], d["denied"], d["error"], d["tokens_in"], d["tokens_out"],
+             d["p50_ms"], d["p95_ms"], _entities_text(d["entities_masked"])) for d in data]
+    return _table(SUMMARY_HEADERS, rows)
+
+
+def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([{**e.record(), "id": e.id, "arguments": e.arguments, "entities": e.entities}
+                           for e in entries], indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        keys = ["id", *LedgerEntry(agent="", tool="", status="").record().keys()]
+        writer.writerow(keys)
+        for e in entries:
+            row = {**e.record(), "id": e.id}
+            writer.writerow([row[k] for k in keys])
+        return out.getvalue()
+    if not entries:
+        return "No calls recorded."
+    rows = [(e.id, e.ts[:19].replace("T", " "), e.agent, e.tool, e.source or "-", e.status, e.rows, e.tokens_in,
+             e.tokens_out, round(e.duration_ms), _entities_text(e.entities)) for e in entries]
+    return _table(CALL_HEADERS, rows)

@@ -1,0 +1,81 @@
+"""Keyed pseudonyms: the same value always becomes the same token, in every tool and source.
+
+A token is `<ENTITY:hex>` where hex is the first 12 hex digits of HMAC-SHA256(key, normalised value).
+Without the per-deployment key a token cannot be linked to a value, yet agents can join, group and
+count by tokens. The server remembers which value a token stands for (in memory, bounded) so that an
+agent can use a token it was given as a literal in a later call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from mcp_server.paths import private_file
+
+TOKEN_HEX = 12
+TOKEN_PATTERN = re.compile(r"<([A-Z][A-Z0-9_]*):([0-9a-f]{%d})>" % TOKEN_HEX)
+KEY_FILE = "masking.key"
+
+
+class MaskingKeyError(Exception):
+    """The masking key is missing, unreadable or too short."""
+
+
+def normalise(value: str) -> str:
+    """Case and spacing do not make a different person: `JOHN  SMITH` and `John Smith` share a token."""
+    return " ".join(value.split()).casefold()
+
+
+def load_or_create_key(configured: str | None, state_dir: Path) -> bytes:
+    """The configured key, else the key file in the state dir, created (0600) on first use."""
+    if configured is not None:
+        if len(configured) < 16:
+            raise MaskingKeyError("[masking] key must be at least 16 characters")
+        return configured.encode("utf-8")
+    path = state_dir / KEY_FILE
+    if path.exists():
+        data = path.read_bytes().strip()
+        if len(data) < 32:
+            raise MaskingKeyError(f"{path}: masking key file is too short")
+        return data
+    key = secrets.token_hex(32).encode("ascii")
+    private_file(path, key + b"\n")
+    return key
+
+
+class Pseudonymizer:
+    def __init__(self, key: bytes, *, remember: int = 200_000) -> None:
+        self._key = key
+        self._values: OrderedDict[str, str] = OrderedDict()
+        self._remember = remember
+        self._lock = threading.Lock()
+
+    def digest(self, value: str) -> str:
+        mac = hmac.new(self._key, normalise(value).encode("utf-8"), hashlib.sha256)
+        return mac.hexdigest()[:TOKEN_HEX]
+
+    def token(self, entity: str, value: str) -> str:
+        digest = self.digest(value)
+        with self._lock:
+            self._values[digest] = value
+            self._values.move_to_end(digest)
+            if len(self._values) > self._remember:
+                self._values.popitem(last=False)
+        return f"<{entity}:{digest}>"
+
+    def resolve(self, token: str) -> str | None:
+        """The value behind a token this process issued, or None (unknown, forged or forgotten)."""
+        match = TOKEN_PATTERN.fullmatch(token.strip())
+        if not match:
+            return None
+        with self._lock:
+            return self._values.get(match.group(2))
+
+    def is_token(self, text: str) -> bool:
+        return TOKEN_PATTERN.fullmatch(text.strip()) is not None

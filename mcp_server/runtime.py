@@ -1,0 +1,43 @@
+"""Everything one server process holds: config, masker, tool service, ledger, token counter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from mcp_server.config import Config
+from mcp_server.ledger.store import Ledger
+from mcp_server.masking.detector import shared_detector
+from mcp_server.masking.masker import Masker
+from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
+from mcp_server.tokens import TokenCounter
+from mcp_server.tools.service import ToolService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    masker: Masker
+    service: ToolService
+    ledger: Ledger
+    counter: TokenCounter
+    agent_override: str | None = None
+
+    @classmethod
+    def start(cls, config: Config, agent: str | None = None) -> Runtime:
+        """Load the NLP pipeline, the key, the sources and the ledger. Fails loudly, before serving."""
+        masking = config.masking
+        key = load_or_create_key(masking.key, config.state_dir)
+        detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
+        masker = Masker(detector, Pseudonymizer(key), operator=masking.default_operator,
+                        max_cell_chars=masking.max_cell_chars)
+        counter = TokenCounter(config.tokens.encoding)
+        ledger = Ledger(config.ledger_url)
+        service = ToolService(config, masker, counter)
+        return cls(config, masker, service, ledger, counter, agent)
+
+    def close(self) -> None:
+        self.service.close()
+        self.ledger.dispose()

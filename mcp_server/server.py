@@ -1,0 +1,115 @@
+"""The MCP server: declares the tools and turns outcomes into tool results. Logic lives in tools/service.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
+
+from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
+from mcp_server.runtime import Runtime
+from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult
+from mcp_server.tools.service import ToolOutput, ToolProblem
+
+log = logging.getLogger(__name__)
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+INSTRUCTIONS = (
+    "Maskwire gives read-only access to databases and documents. Personal data and secrets in every result "
+    "are replaced by tokens such as <EMAIL_ADDRESS:1a2b3c4d5e6f>: the same value always gets the same token, "
+    "so you can join, group and count by tokens and pass a token back as a literal. Start with list_sources, "
+    "then describe a source before querying it."
+)
+
+
+async def _run(runtime: Runtime, tool: str, work: Callable[[], ToolOutput], arguments: dict[str, Any]) -> CallToolResult:
+    """Run one tool body off the event loop and record its outcome on the current call."""
+    record = current_call.get() or CallRecord(tool=tool)
+    record.arguments = arguments
+    try:
+        output = await anyio.to_thread.run_sync(work)
+    except ToolProblem as problem:
+        record.status, record.error_class, record.error_message = problem.status, problem.error_class, str(problem)
+        return CallToolResult(content=[TextContent(text=str(problem))], is_error=True)
+    except Exception as exc:  # never a traceback, never a message that could carry a value
+        log.exception("tool %s failed", tool)
+        record.status, record.error_class = "error", type(exc).__name__
+        record.error_message = f"internal error ({type(exc).__name__})"
+        return CallToolResult(
+            content=[TextContent(text=f"Maskwire hit an internal error ({type(exc).__name__}); the call was "
+                                 "recorded. Try a simpler request or ask the operator to check the server log.")],
+            is_error=True,
+        )
+    record.status = "ok"
+    record.source = output.source
+    record.rows = output.rows
+    record.entities = output.counts.as_dict()
+    return CallToolResult(
+        content=[TextContent(text=output.text)],
+        structured_content=output.structured.model_dump(mode="json"),
+    )
+
+
+def build_server(runtime: Runtime) -> MCPServer:
+    service = runtime.service
+    middleware = LedgerMiddleware(runtime.ledger, runtime.counter, runtime.masker.literal, runtime.agent_override)
+    mcp = MCPServer(
+        runtime.config.server.name,
+        instructions=INSTRUCTIONS,
+        version=_version(),
+        middleware=[middleware],
+    )
+
+    def record_source(source: str) -> None:
+        """Name the source on the ledger row even when the call fails (a token when it is not a source)."""
+        record = current_call.get()
+        if record is not None:
+            record.source = service.known_source_or_token(source)
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def list_sources() -> Annotated[CallToolResult, ListSourcesResult]:
+        """List the databases and document stores this server can read, with their kinds and sizes."""
+        return await _run(runtime, "list_sources", service.list_sources, {})
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def describe(
+        source: Annotated[str, Field(description="Source name from list_sources", max_length=200)],
+        table: Annotated[str | None, Field(description="One table; omit for all tables", max_length=200)] = None,
+    ) -> Annotated[CallToolResult, DescribeResult]:
+        """Tables and columns of a source, with how each column is masked and which filters it allows."""
+        record_source(source)
+        arguments = {"source": service.known_source_or_token(source), "table": service.known_table_or_token(source, table)}
+        return await _run(runtime, "describe", lambda: service.describe(source, table), arguments)
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def query(
+        source: Annotated[str, Field(description="SQL source name from list_sources", max_length=200)],
+        sql: Annotated[str, Field(description="One read-only SELECT statement in the source's dialect")],
+        max_rows: Annotated[int | None, Field(description="Row cap for this page", ge=1, le=100_000)] = None,
+        cursor: Annotated[str | None, Field(description="Cursor from a previous page of the same SQL",
+                                            max_length=500)] = None,
+    ) -> Annotated[CallToolResult, QueryResult]:
+        """Run one read-only SELECT. Personal data comes back as tokens; filters on masked columns allow equality
+        with values or tokens only. Results are paged: pass the returned cursor to continue."""
+        record_source(source)
+        arguments: dict[str, Any] = {"source": service.known_source_or_token(source), "sql": service.masked_sql(sql, source), "max_rows": max_rows}
+        if cursor:
+            arguments["cursor"] = cursor
+        return await _run(runtime, "query", lambda: service.query(source, sql, max_rows, cursor), arguments)
+
+    return mcp
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("maskwire")
+    except PackageNotFoundError:  # running from a source tree
+        return "0"

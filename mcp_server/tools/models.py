@@ -1,0 +1,61 @@
+"""Structured results of the tools (published as each tool's outputSchema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SourceInfo(BaseModel):
+    name: str
+    kind: Literal["sql", "files"]
+    description: str = ""
+    dialect: str | None = None
+    tables: int | None = None
+    documents: int | None = None
+    status: str = "ok"
+
+
+class ListSourcesResult(BaseModel):
+    sources: list[SourceInfo]
+
+
+class ColumnDescription(BaseModel):
+    name: str
+    type: str
+    masking: Literal["pii", "text", "clear"] = Field(
+        description="pii: every value replaced by a token; text: personal data inside values is masked; clear: as is"
+    )
+    entity: str | None = None
+    predicates: Literal["none", "equality", "any"]
+    reason: str
+
+
+class TableDescription(BaseModel):
+    name: str
+    columns: list[ColumnDescription]
+
+
+class DescribeResult(BaseModel):
+    source: str
+    kind: Literal["sql", "files"]
+    dialect: str | None = None
+    tables: list[TableDescription] = Field(default_factory=list)
+
+
+class QueryColumn(BaseModel):
+    name: str
+    masking: Literal["pii", "text", "clear"]
+    entity: str | None = None
+
+
+class QueryResult(BaseModel):
+    source: str
+    columns: list[QueryColumn]
+    rows: list[list[Any]]
+    row_count: int
+    truncated: bool = Field(description="True when the page was cut by the row or token budget")
+    more: bool = Field(description="True when more rows exist after this page")
+    cursor: str | None = Field(default=None, description="Pass back as `cursor` with the same SQL for the next page")
+    entities_masked: dict[str, int]

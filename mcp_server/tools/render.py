@@ -1,0 +1,91 @@
+"""The compact text a model reads for each tool result (the structured result carries the same data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcp_server.tokens import TokenCounter
+from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryColumn, QueryResult
+
+
+def render_sources(result: ListSourcesResult) -> str:
+    if not result.sources:
+        return "No sources are configured."
+    lines = ["Sources (name, kind, details):"]
+    for s in result.sources:
+        details = []
+        if s.dialect:
+            details.append(s.dialect)
+        if s.tables is not None:
+            details.append(f"{s.tables} tables")
+        if s.documents is not None:
+            details.append(f"{s.documents} documents")
+        if s.status != "ok":
+            details.append(s.status)
+        description = f" - {s.description}" if s.description else ""
+        lines.append(f"- {s.name} ({s.kind}; {', '.join(details) or 'ok'}){description}")
+    lines.append("Use describe(source) for tables and columns; query(source, sql) runs one SELECT.")
+    return "\n".join(lines)
+
+
+def render_describe(result: DescribeResult) -> str:
+    lines = [f"Source {result.source} ({result.dialect}). Columns: name type [masking]."]
+    for table in result.tables:
+        cols = []
+        for c in table.columns:
+            tag = f"masked {c.entity}" if c.masking == "pii" else ("scanned" if c.masking == "text" else "clear")
+            cols.append(f"{c.name} {c.type or '?'} [{tag}]")
+        lines.append(f"{table.name}: " + ", ".join(cols))
+    lines.append(
+        "Masked columns return tokens like <EMAIL_ADDRESS:1a2b3c4d5e6f>; the same value always gives the same "
+        "token, so you can join, group and count by them, and use a token as a literal in WHERE col = '<token>'. "
+        "Filters on masked columns allow equality only."
+    )
+    return "\n".join(lines)
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    text = str(value)
+    return text.replace("\r", "").replace("\n", "\\n")
+
+
+def _header(source: str, columns: Sequence[QueryColumn]) -> str:
+    return " | ".join(c.name for c in columns)
+
+
+def _row(row: Sequence[Any]) -> str:
+    return " | ".join(cell(v) for v in row)
+
+
+def _footer(result: QueryResult) -> str:
+    masked = ", ".join(f"{k} {v}" for k, v in sorted(result.entities_masked.items()))
+    parts = [f"{result.row_count} row{'s' if result.row_count != 1 else ''}"]
+    parts.append(f"masked: {masked}" if masked else "nothing masked")
+    if result.more and result.cursor:
+        parts.append(f'more rows exist: call query again with the same sql and cursor="{result.cursor}"')
+    return "(" + "; ".join(parts) + ")"
+
+
+FOOTER_RESERVE = 80  # tokens kept free for the footer (counts, cursor)
+
+
+def fit_rows(
+    source: str, columns: Sequence[QueryColumn], rows: Sequence[Sequence[Any]], counter: TokenCounter, budget: int
+) -> int:
+    """How many leading rows fit in the token budget together with the header and footer."""
+    used = counter.count(_header(source, columns)) + FOOTER_RESERVE
+    for n, row in enumerate(rows):
+        used += counter.count("\n" + _row(row))
+        if used > budget:
+            return n
+    return len(rows)
+
+
+def render_query(result: QueryResult) -> str:
+    lines = [_header(result.source, result.columns)]
+    lines.extend(_row(r) for r in result.rows)
+    lines.append(_footer(result))
+    return "\n".join(lines)

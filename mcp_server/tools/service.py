@@ -1,0 +1,330 @@
+"""The tools' behaviour, independent of MCP: list_sources, describe, query.
+
+Each method returns a `ToolOutput` (structured result, the compact text the model reads, and what the
+ledger needs) or raises `ToolProblem` with a message a model can act on. Nothing here returns or
+raises a raw value: rows pass through the masker, and messages name tables, columns and policies only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from connectors.base import ConnectorError, QueryTimeout
+from connectors.sql import DatabaseRejected, SqlDatabase
+from mcp_server.catalog import SqlCatalog, most_sensitive
+from mcp_server.config import Config, SqlSource
+from mcp_server.masking.classify import ColumnClass
+from mcp_server.masking.masker import Masker, MaskCounts
+from mcp_server.sqlguard import CheckedQuery, OutputColumn, SqlDenied, check_query, mask_literals
+from mcp_server.tokens import TokenCounter
+from mcp_server.tools.models import (
+    ColumnDescription,
+    DescribeResult,
+    ListSourcesResult,
+    QueryColumn,
+    QueryResult,
+    SourceInfo,
+    TableDescription,
+)
+from mcp_server.tools.render import fit_rows, render_describe, render_query, render_sources
+
+Status = Literal["denied", "error"]
+
+
+class ToolProblem(Exception):
+    """A call that cannot be served. `str(self)` is safe to show the client and to store."""
+
+    def __init__(self, message: str, *, status: Status = "denied", error_class: str | None = None) -> None:
+        super().__init__(message)
+        self.status: Status = status
+        self.error_class = error_class or ("Denied" if status == "denied" else "Error")
+
+
+@dataclass
+class ToolOutput:
+    structured: BaseModel
+    text: str
+    source: str | None = None
+    rows: int = 0
+    counts: MaskCounts = field(default_factory=MaskCounts)
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How one output column is masked."""
+
+    masking: Literal["pii", "text", "clear"]
+    entity: str | None = None
+
+
+MAX_SQL_CHARS = 100_000
+
+
+class ToolService:
+    def __init__(self, config: Config, masker: Masker, counter: TokenCounter) -> None:
+        self.config = config
+        self.masker = masker
+        self.counter = counter
+        self.catalogs: dict[str, SqlCatalog] = {}
+        self.broken_sources: dict[str, str] = {}
+        for source in config.sources:
+            if isinstance(source, SqlSource):
+                try:
+                    database = SqlDatabase(source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds)
+                except ConnectorError as exc:
+                    self.broken_sources[source.name] = str(exc)
+                    continue
+                self.catalogs[source.name] = SqlCatalog(
+                    source, database, masker.detector, config.masking.sample_rows
+                )
+
+    def close(self) -> None:
+        for catalog in self.catalogs.values():
+            catalog.database.dispose()
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def _catalog(self, source: str) -> SqlCatalog:
+        if not isinstance(source, str) or not source.strip():
+            raise ToolProblem("`source` is required: call list_sources to see the source names")
+        if source in self.broken_sources:
+            raise ToolProblem(self.broken_sources[source], status="error", error_class="SourceUnavailable")
+        catalog = self.catalogs.get(source)
+        if catalog is None:
+            known = ", ".join(sorted(s.name for s in self.config.sources)) or "none configured"
+            kind = self.config.source(source)
+            if kind is not None:
+                raise ToolProblem(f'source "{kind.name}" is a {kind.kind} source: use search and read for it')
+            raise ToolProblem(f"unknown source; known sources: {known}")
+        return catalog
+
+    def known_source_or_token(self, source: object) -> str:
+        """A source name for the ledger: as is when configured, else a keyed token (it is agent input)."""
+        text = str(source)
+        return text if self.config.source(text) else self.masker.literal(text)
+
+    def known_table_or_token(self, source: str, table: str | None) -> str | None:
+        if table is None:
+            return None
+        catalog = self.catalogs.get(str(source))
+        try:
+            known = catalog is not None and catalog.table(table) is not None
+        except ConnectorError:
+            known = False
+        return table if known else self.masker.literal(table)
+
+    # -- list_sources ----------------------------------------------------------------------------
+
+    def list_sources(self) -> ToolOutput:
+        infos: list[SourceInfo] = []
+        for source in self.config.sources:
+            if source.name in self.broken_sources:
+                infos.append(SourceInfo(name=source.name, kind=source.kind, description=source.description,
+                                        status="unavailable: " + self.broken_sources[source.name]))
+                continue
+            if isinstance(source, SqlSource):
+                catalog = self.catalogs[source.name]
+                try:
+                    tables: int | None = len(catalog.tables())
+                    status = "ok"
+                except ConnectorError as exc:
+                    tables, status = None, f"unavailable: {exc}"
+                infos.append(SourceInfo(name=source.name, kind="sql", description=source.description,
+                                        dialect=catalog.database.dialect, tables=tables, status=status))
+            else:
+                infos.append(SourceInfo(name=source.name, kind=source.kind, description=source.description))
+        result = ListSourcesResult(sources=infos)
+        return ToolOutput(result, render_sources(result))
+
+    # -- describe --------------------------------------------------------------------------------
+
+    def describe(self, source: str, table: str | None = None) -> ToolOutput:
+        catalog = self._catalog(source)
+        try:
+            tables = catalog.tables()
+            if table is not None:
+                info = catalog.table(table)
+                if info is None:
+                    raise ToolProblem(f'unknown table in source "{source}"; tables: {_names(tables)}')
+                selected = [info]
+            else:
+                selected = list(tables.values())
+            described = []
+            for info in selected:
+                classes = catalog.classify_table(info.name)
+                described.append(TableDescription(name=info.name, columns=[
+                    _describe_column(c.name, c.type, classes[c.name]) for c in info.columns
+                ]))
+        except ConnectorError as exc:
+            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+        result = DescribeResult(source=source, kind="sql", dialect=catalog.database.dialect, tables=described)
+        return ToolOutput(result, render_describe(result), source=source)
+
+    # -- query -----------------------------------------------------------------------------------
+
+    def masked_sql(self, sql: str, source: str | None) -> str:
+        """The SQL as the ledger stores it: every literal replaced by a keyed token."""
+        catalog = self.catalogs.get(source or "")
+        dialect = catalog.database.dialect if catalog else "sqlite"
+        return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
+
+    def query(self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None) -> ToolOutput:
+        catalog = self._catalog(source)
+        if not isinstance(sql, str) or not sql.strip():
+            raise ToolProblem("`sql` is empty: send one SELECT statement")
+        if len(sql) > MAX_SQL_CHARS:
+            raise ToolProblem(f"`sql` is {len(sql):,} characters; the limit is {MAX_SQL_CHARS:,}")
+        limit = catalog.config.max_rows if max_rows is None else max_rows
+        if limit < 1:
+            raise ToolProblem("`max_rows` must be at least 1")
+        limit = min(limit, catalog.config.max_rows)
+        offset = _read_cursor(cursor, sql) if cursor else 0
+
+        checked = self._check(catalog, sql)
+        plans = [self._plan(catalog, column) for column in checked.columns]
+        try:
+            page = catalog.database.execute(
+                checked.render(catalog.database.paramstyle), checked.params, max_rows=limit, skip=offset
+            )
+        except QueryTimeout as exc:
+            raise ToolProblem(str(exc), status="error", error_class="QueryTimeout") from None
+        except DatabaseRejected as exc:
+            message = self.masker.scan_text(str(exc), MaskCounts())
+            raise ToolProblem(message, status="error", error_class=exc.error_class) from None
+        except ConnectorError as exc:
+            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+
+        if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
+            plans = [ColumnPlan("text") for _ in page.columns]
+        rows, row_counts = self._mask_rows(page.rows, page.columns, plans)
+        columns = [QueryColumn(name=name, masking=p.masking, entity=p.entity)
+                   for name, p in zip(page.columns, plans, strict=True)]
+
+        budget = self.config.tokens.max_output_tokens
+        kept = fit_rows(source, columns, rows, self.counter, budget)
+        more = page.more or kept < len(rows)
+        next_cursor = _make_cursor(sql, offset + kept) if more else None
+        counts = MaskCounts()
+        for found in row_counts[:kept]:
+            counts.by_entity.update(found)
+        result = QueryResult(
+            source=source,
+            columns=columns,
+            rows=rows[:kept],
+            row_count=kept,
+            truncated=more,
+            more=more,
+            cursor=next_cursor,
+            entities_masked=counts.as_dict(),
+        )
+        return ToolOutput(result, render_query(result), source=source, rows=kept, counts=counts)
+
+    def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
+        def attempt() -> CheckedQuery:
+            return check_query(
+                sql,
+                dialect=catalog.database.dialect,
+                schema=catalog.database.column_map(),
+                predicate_mode=lambda col: catalog.classify(col.table, col.column).predicates,
+                resolve_token=self.masker.pseudonyms.resolve,
+                max_length=MAX_SQL_CHARS,
+            )
+
+        try:
+            try:
+                return attempt()
+            except SqlDenied as exc:
+                if exc.reason not in ("unknown_table", "unknown_column"):
+                    raise
+                catalog.tables(refresh=True)  # the schema may have changed since it was read
+                return attempt()
+        except SqlDenied as exc:
+            raise ToolProblem(_denial_message(catalog, exc), error_class=f"SqlDenied.{exc.reason}") from None
+        except ConnectorError as exc:
+            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+
+    def _plan(self, catalog: SqlCatalog, column: OutputColumn) -> ColumnPlan:
+        if column.kind == "count":
+            return ColumnPlan("clear")
+        if column.kind == "unknown":
+            return ColumnPlan("text")
+        classes = [catalog.classify(s.table, s.column) for s in column.sources]
+        personal = [c.entity or "PII" for c in classes if c.kind == "pii"]
+        if personal:
+            return ColumnPlan("pii", most_sensitive(personal))
+        if any(c.kind == "text" for c in classes):
+            return ColumnPlan("text")
+        return ColumnPlan("clear")
+
+    def _mask_rows(
+        self, rows: Sequence[tuple[Any, ...]], names: Sequence[str], plans: Sequence[ColumnPlan]
+    ) -> tuple[list[list[Any]], list[Counter[str]]]:
+        """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
+        table = [list(row) for row in rows]
+        found: list[Counter[str]] = [Counter() for _ in rows]
+        for i, plan in enumerate(plans):
+            column = [row[i] for row in table]
+            if plan.masking == "pii":
+                for r, value in enumerate(column):
+                    cell = MaskCounts()
+                    table[r][i] = self.masker.mask_whole(plan.entity or "PII", value, cell)
+                    found[r].update(cell.by_entity)
+            elif plan.masking == "text":
+                for r, (value, cell_found) in enumerate(self.masker.scan_texts(column, context=[names[i]])):
+                    table[r][i] = value
+                    found[r].update(cell_found)
+            else:
+                for r, value in enumerate(column):
+                    table[r][i] = self.masker.clear(value)
+        return table, found
+
+
+def _denial_message(catalog: SqlCatalog, exc: SqlDenied) -> str:
+    """Unknown names are the agent's own input and are not echoed (they end up in the ledger)."""
+    if exc.reason == "unknown_table":
+        return f'the query reads a table that source "{catalog.name}" does not have; tables: {_names(catalog.tables())}'
+    if exc.reason == "unknown_column":
+        return f'the query names a column that does not exist in source "{catalog.name}"; call describe for columns'
+    return str(exc)
+
+
+def _describe_column(name: str, sql_type: str, cls: ColumnClass) -> ColumnDescription:
+    return ColumnDescription(name=name, type=sql_type, masking=cls.kind, entity=cls.entity,
+                             predicates=cls.predicates, reason=cls.reason)
+
+
+def _names(tables: dict[str, Any]) -> str:
+    names = sorted(tables)
+    shown = ", ".join(names[:30])
+    return shown + (f" (+{len(names) - 30} more)" if len(names) > 30 else "")
+
+
+def _sql_fingerprint(sql: str) -> str:
+    return hashlib.sha256(sql.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def _make_cursor(sql: str, offset: int) -> str:
+    payload = json.dumps({"q": _sql_fingerprint(sql), "o": offset}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str, sql: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        offset = int(data["o"])
+        fingerprint = str(data["q"])
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
+        raise ToolProblem("invalid `cursor`: pass back exactly the cursor a previous query returned") from None
+    if fingerprint != _sql_fingerprint(sql) or offset < 0:
+        raise ToolProblem("`cursor` belongs to a different query: send the same SQL with it, or drop the cursor")
+    return offset

@@ -1,0 +1,41 @@
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from mcp_server.masking.pseudonyms import TOKEN_PATTERN, MaskingKeyError, Pseudonymizer, load_or_create_key
+
+
+def test_same_value_same_token_and_keyed() -> None:
+    a = Pseudonymizer(b"k" * 32)
+    b = Pseudonymizer(b"other-key-other-key-other-key-xx")
+    t1 = a.token("EMAIL_ADDRESS", "ann@example.com")
+    assert t1 == a.token("EMAIL_ADDRESS", "ann@example.com")
+    assert TOKEN_PATTERN.fullmatch(t1)
+    assert t1 != b.token("EMAIL_ADDRESS", "ann@example.com")
+    assert t1 != a.token("EMAIL_ADDRESS", "bob@example.com")
+    # case and spacing do not make a different value
+    assert a.token("PERSON", "JOHN  SMITH") == a.token("PERSON", "John Smith")
+
+
+def test_resolve_only_issued_tokens() -> None:
+    p = Pseudonymizer(b"k" * 32)
+    token = p.token("US_SSN", "123-45-6789")
+    assert p.resolve(token) == "123-45-6789"
+    assert p.resolve("<US_SSN:000000000000>") is None
+    assert p.resolve("not a token") is None
+
+
+def test_key_file_created_private(tmp_path: Path) -> None:
+    key = load_or_create_key(None, tmp_path / "state")
+    path = tmp_path / "state" / "masking.key"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_or_create_key(None, tmp_path / "state") == key
+    assert len(key) == 64
+
+
+def test_configured_key_must_be_long_enough(tmp_path: Path) -> None:
+    with pytest.raises(MaskingKeyError):
+        load_or_create_key("short", tmp_path)
+    assert load_or_create_key("x" * 16, tmp_path) == b"x" * 16
