@@ -184,9 +184,7 @@ class SqlDatabase:
         finally:
             raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
-    def execute(
-        self, sql: str, params: Mapping[str, Any], *, max_rows: int, skip: int = 0
-    ) -> ResultPage:
+    def execute(self, sql: str, params: Mapping[str, Any], *, max_rows: int, skip: int = 0) -> ResultPage:
         """Run one checked read-only statement; return up to `max_rows` rows after skipping `skip`."""
         try:
             with self._read_only() as conn, self._sqlite_deadline(conn):
@@ -236,7 +234,9 @@ class SqlDatabase:
 
 def _is_timeout(exc: sa.exc.OperationalError) -> bool:
     text = str(exc.orig).lower()
-    return any(s in text for s in ("interrupted", "statement timeout", "max_statement_time", "canceling statement"))
+    return any(
+        s in text for s in ("interrupted", "statement timeout", "max_statement_time", "canceling statement")
+    )
 
 
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")

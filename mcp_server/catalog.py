@@ -13,8 +13,21 @@ from mcp_server.masking.detector import Detector
 # When one output column derives from several personal columns, it is labelled with the most
 # sensitive of their entity types.
 SENSITIVITY = (
-    "SECRET", "BINARY", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER",
-    "DATE_OF_BIRTH", "EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "USERNAME", "LOCATION", "IP_ADDRESS",
+    "SECRET",
+    "BINARY",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "US_BANK_NUMBER",
+    "DATE_OF_BIRTH",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "PERSON",
+    "USERNAME",
+    "LOCATION",
+    "IP_ADDRESS",
     "ORGANIZATION",
 )
 
@@ -25,7 +38,9 @@ def most_sensitive(entities: Sequence[str]) -> str:
 
 
 class SqlCatalog:
-    def __init__(self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int) -> None:
+    def __init__(
+        self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int
+    ) -> None:
         self.config = config
         self.database = database
         self.detector = detector
@@ -40,9 +55,7 @@ class SqlCatalog:
 
     def tables(self, refresh: bool = False) -> dict[str, TableInfo]:
         tables = self.database.schema(refresh=refresh)
-        signature = tuple(
-            (t.name, tuple((c.name, c.type) for c in t.columns)) for t in tables.values()
-        )
+        signature = tuple((t.name, tuple((c.name, c.type) for c in t.columns)) for t in tables.values())
         with self._lock:
             if signature != self._signature:  # the schema changed: classify again
                 self._classes.clear()
@@ -71,8 +84,11 @@ class SqlCatalog:
         if info is None:
             return {}
         with self._lock:
-            known = {c.name: self._classes[(info.name, c.name)] for c in info.columns
-                     if (info.name, c.name) in self._classes}
+            known = {
+                c.name: self._classes[(info.name, c.name)]
+                for c in info.columns
+                if (info.name, c.name) in self._classes
+            }
         if len(known) == len(info.columns):
             return known
         names = info.column_names()

@@ -31,8 +31,12 @@ class Runtime:
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
         detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
-        masker = Masker(detector, Pseudonymizer(key), operator=masking.default_operator,
-                        max_cell_chars=masking.max_cell_chars)
+        masker = Masker(
+            detector,
+            Pseudonymizer(key),
+            operator=masking.default_operator,
+            max_cell_chars=masking.max_cell_chars,
+        )
         counter = TokenCounter(config.tokens.encoding)
         ledger = Ledger(config.ledger_url)
         service = ToolService(config, masker, counter)

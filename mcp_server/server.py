@@ -18,7 +18,9 @@ from mcp_server.tools.service import ToolOutput, ToolProblem
 
 log = logging.getLogger(__name__)
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 
 INSTRUCTIONS = (
     "Maskwire gives read-only access to databases and documents. Personal data and secrets in every result "
@@ -28,22 +30,32 @@ INSTRUCTIONS = (
 )
 
 
-async def _run(runtime: Runtime, tool: str, work: Callable[[], ToolOutput], arguments: dict[str, Any]) -> CallToolResult:
+async def _run(
+    runtime: Runtime, tool: str, work: Callable[[], ToolOutput], arguments: dict[str, Any]
+) -> CallToolResult:
     """Run one tool body off the event loop and record its outcome on the current call."""
     record = current_call.get() or CallRecord(tool=tool)
     record.arguments = arguments
     try:
         output = await anyio.to_thread.run_sync(work)
     except ToolProblem as problem:
-        record.status, record.error_class, record.error_message = problem.status, problem.error_class, str(problem)
+        record.status, record.error_class, record.error_message = (
+            problem.status,
+            problem.error_class,
+            str(problem),
+        )
         return CallToolResult(content=[TextContent(text=str(problem))], is_error=True)
     except Exception as exc:  # never a traceback, never a message that could carry a value
         log.exception("tool %s failed", tool)
         record.status, record.error_class = "error", type(exc).__name__
         record.error_message = f"internal error ({type(exc).__name__})"
         return CallToolResult(
-            content=[TextContent(text=f"Maskwire hit an internal error ({type(exc).__name__}); the call was "
-                                 "recorded. Try a simpler request or ask the operator to check the server log.")],
+            content=[
+                TextContent(
+                    text=f"Maskwire hit an internal error ({type(exc).__name__}); the call was "
+                    "recorded. Try a simpler request or ask the operator to check the server log."
+                )
+            ],
             is_error=True,
         )
     record.status = "ok"
@@ -58,7 +70,9 @@ async def _run(runtime: Runtime, tool: str, work: Callable[[], ToolOutput], argu
 
 def build_server(runtime: Runtime) -> MCPServer:
     service = runtime.service
-    middleware = LedgerMiddleware(runtime.ledger, runtime.counter, runtime.masker.literal, runtime.agent_override)
+    middleware = LedgerMiddleware(
+        runtime.ledger, runtime.counter, runtime.masker.literal, runtime.agent_override
+    )
     mcp = MCPServer(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
@@ -80,11 +94,16 @@ def build_server(runtime: Runtime) -> MCPServer:
     @mcp.tool(annotations=READ_ONLY)
     async def describe(
         source: Annotated[str, Field(description="Source name from list_sources", max_length=200)],
-        table: Annotated[str | None, Field(description="One table; omit for all tables", max_length=200)] = None,
+        table: Annotated[
+            str | None, Field(description="One table; omit for all tables", max_length=200)
+        ] = None,
     ) -> Annotated[CallToolResult, DescribeResult]:
         """Tables and columns of a source, with how each column is masked and which filters it allows."""
         record_source(source)
-        arguments = {"source": service.known_source_or_token(source), "table": service.known_table_or_token(source, table)}
+        arguments = {
+            "source": service.known_source_or_token(source),
+            "table": service.known_table_or_token(source, table),
+        }
         return await _run(runtime, "describe", lambda: service.describe(source, table), arguments)
 
     @mcp.tool(annotations=READ_ONLY)
@@ -92,13 +111,18 @@ def build_server(runtime: Runtime) -> MCPServer:
         source: Annotated[str, Field(description="SQL source name from list_sources", max_length=200)],
         sql: Annotated[str, Field(description="One read-only SELECT statement in the source's dialect")],
         max_rows: Annotated[int | None, Field(description="Row cap for this page", ge=1, le=100_000)] = None,
-        cursor: Annotated[str | None, Field(description="Cursor from a previous page of the same SQL",
-                                            max_length=500)] = None,
+        cursor: Annotated[
+            str | None, Field(description="Cursor from a previous page of the same SQL", max_length=500)
+        ] = None,
     ) -> Annotated[CallToolResult, QueryResult]:
         """Run one read-only SELECT. Personal data comes back as tokens; filters on masked columns allow equality
         with values or tokens only. Results are paged: pass the returned cursor to continue."""
         record_source(source)
-        arguments: dict[str, Any] = {"source": service.known_source_or_token(source), "sql": service.masked_sql(sql, source), "max_rows": max_rows}
+        arguments: dict[str, Any] = {
+            "source": service.known_source_or_token(source),
+            "sql": service.masked_sql(sql, source),
+            "max_rows": max_rows,
+        }
         if cursor:
             arguments["cursor"] = cursor
         return await _run(runtime, "query", lambda: service.query(source, sql, max_rows, cursor), arguments)

@@ -64,7 +64,7 @@ def test_secrets_are_not_echoed() -> None:
         parse_config(f'[[sources]]\nname = "crm"\nkind = "sqlx"\nurl = "{secret_url}"\n', Path("m.toml"))
     assert "Hunter2Secret" not in str(err.value)
     with pytest.raises(ConfigError) as err:
-        parse_config('[masking]\nkey = 12345678901234567890\n', Path("m.toml"))
+        parse_config("[masking]\nkey = 12345678901234567890\n", Path("m.toml"))
     assert "12345678901234567890" not in str(err.value)
 
 
@@ -74,7 +74,7 @@ def test_duplicate_source_names() -> None:
 
 
 def test_column_override_key_format() -> None:
-    with pytest.raises(ConfigError, match="table.column"):
+    with pytest.raises(ConfigError, match=r"table\.column"):
         parse_config(MINIMAL + '[sources.columns]\n"email" = { kind = "pii", entity = "EMAIL_ADDRESS" }\n')
 
 

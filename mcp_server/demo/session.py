@@ -25,25 +25,62 @@ TOKEN = re.compile(r"<EMAIL_ADDRESS:[0-9a-f]+>")
 SCRIPT: list[tuple[str, dict[str, Any], str]] = [
     ("list_sources", {}, "What can I read?"),
     ("describe", {"source": "crm", "table": "customers"}, "How is the customers table masked?"),
-    ("query", {"source": "crm", "sql": "SELECT id, first_name, last_name, email, phone, ssn FROM customers "
-                                      "ORDER BY id LIMIT 4"}, "Plain columns"),
-    ("query", {"source": "crm", "sql": "SELECT email AS remark, upper(last_name) AS shout, "
-                                      "substr(card_number, 1, 8) AS card_prefix FROM customers ORDER BY id LIMIT 3"},
-     "An alias, an expression and a substring cannot smuggle a value out"),
-    ("query", {"source": "crm", "sql": "SELECT first_name || ' ' || last_name AS full_name, city, loyalty_tier "
-                                      "FROM customers ORDER BY id LIMIT 3"}, "Concatenated names"),
-    ("query", {"source": "crm", "sql": "SELECT id, subject, body FROM support_tickets "
-                                      "WHERE body LIKE '%password%' OR body LIKE '%key%' ORDER BY id LIMIT 2"},
-     "Free text is scanned: names, emails, phones and pasted secrets inside it are masked"),
-    ("query", {"source": "crm", "sql": "SELECT c.email, COUNT(*) AS orders, ROUND(SUM(o.amount), 2) AS total "
-                                      "FROM customers c JOIN orders o ON o.customer_id = c.id "
-                                      "GROUP BY c.email ORDER BY total DESC LIMIT 3"},
-     "Tokens are joinable: group by a masked column"),
-    ("query", {"source": "crm", "sql": "SELECT first_name, loyalty_tier FROM customers WHERE email = '{token}'"},
-     "A token the agent was given works as a literal"),
+    (
+        "query",
+        {
+            "source": "crm",
+            "sql": "SELECT id, first_name, last_name, email, phone, ssn FROM customers ORDER BY id LIMIT 4",
+        },
+        "Plain columns",
+    ),
+    (
+        "query",
+        {
+            "source": "crm",
+            "sql": "SELECT email AS remark, upper(last_name) AS shout, "
+            "substr(card_number, 1, 8) AS card_prefix FROM customers ORDER BY id LIMIT 3",
+        },
+        "An alias, an expression and a substring cannot smuggle a value out",
+    ),
+    (
+        "query",
+        {
+            "source": "crm",
+            "sql": "SELECT first_name || ' ' || last_name AS full_name, city, loyalty_tier "
+            "FROM customers ORDER BY id LIMIT 3",
+        },
+        "Concatenated names",
+    ),
+    (
+        "query",
+        {
+            "source": "crm",
+            "sql": "SELECT id, subject, body FROM support_tickets "
+            "WHERE body LIKE '%password%' OR body LIKE '%key%' ORDER BY id LIMIT 2",
+        },
+        "Free text is scanned: names, emails, phones and pasted secrets inside it are masked",
+    ),
+    (
+        "query",
+        {
+            "source": "crm",
+            "sql": "SELECT c.email, COUNT(*) AS orders, ROUND(SUM(o.amount), 2) AS total "
+            "FROM customers c JOIN orders o ON o.customer_id = c.id "
+            "GROUP BY c.email ORDER BY total DESC LIMIT 3",
+        },
+        "Tokens are joinable: group by a masked column",
+    ),
+    (
+        "query",
+        {"source": "crm", "sql": "SELECT first_name, loyalty_tier FROM customers WHERE email = '{token}'"},
+        "A token the agent was given works as a literal",
+    ),
     ("query", {"source": "crm", "sql": "DELETE FROM customers"}, "Writes are denied"),
-    ("query", {"source": "crm", "sql": "SELECT id FROM customers WHERE ssn LIKE '9%'"},
-     "Probing a masked column with LIKE is denied"),
+    (
+        "query",
+        {"source": "crm", "sql": "SELECT id FROM customers WHERE ssn LIKE '9%'"},
+        "Probing a masked column with LIKE is denied",
+    ),
 ]
 
 
@@ -59,7 +96,9 @@ async def _session(config_path: Path) -> None:
     token = ""
     async with Client(server, client_info=Implementation(name="maskwire-demo", version="1")) as client:
         for tool, arguments, caption in SCRIPT:
-            arguments = {k: (v.replace("{token}", token) if isinstance(v, str) else v) for k, v in arguments.items()}
+            arguments = {
+                k: (v.replace("{token}", token) if isinstance(v, str) else v) for k, v in arguments.items()
+            }
             shown = arguments.get("sql") or ", ".join(f"{k}={v}" for k, v in arguments.items())
             print(f"\n== {caption}\n-> {tool}({shown})")
             result = await client.call_tool(tool, arguments)
@@ -76,8 +115,12 @@ def run_demo(root: Path | None = None) -> int:
     workspace = prepare_demo(root)
     config_path = root / CONFIG_NAME
     print(f"  {workspace.database.name}: customers, products, orders, support_tickets")
-    print(f"  {workspace.documents.name}/: {sum(1 for p in workspace.documents.rglob('*') if p.is_file())} files")
-    print("Starting `maskwire serve` and connecting an MCP client (loading the NLP pipeline takes a few seconds)")
+    print(
+        f"  {workspace.documents.name}/: {sum(1 for p in workspace.documents.rglob('*') if p.is_file())} files"
+    )
+    print(
+        "Starting `maskwire serve` and connecting an MCP client (loading the NLP pipeline takes a few seconds)"
+    )
     started = dt.datetime.now(dt.UTC)
     anyio.run(_session, config_path)
 

@@ -38,7 +38,9 @@ class CallRecord:
     entities: dict[str, int] = field(default_factory=dict)
 
 
-current_call: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar("maskwire_call", default=None)
+current_call: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar(
+    "maskwire_call", default=None
+)
 
 
 def result_text(result: CallToolResult) -> str:
@@ -103,14 +105,23 @@ class LedgerMiddleware:
         except LedgerError as exc:
             log.error("ledger write failed (%s); withholding the result", exc)
             return CallToolResult(
-                content=[TextContent(text="The usage ledger could not record this call, so its result is "
-                                     "withheld. Ask the operator to check the ledger database.")],
+                content=[
+                    TextContent(
+                        text="The usage ledger could not record this call, so its result is "
+                        "withheld. Ask the operator to check the ledger database."
+                    )
+                ],
                 is_error=True,
             )
         return result
 
     def _write(
-        self, ctx: ServerRequestContext[Any, Any], record: CallRecord, raw_arguments: Any, text: str, started: float
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        record: CallRecord,
+        raw_arguments: Any,
+        text: str,
+        started: float,
     ) -> None:
         client_name, client_version = client_identity(ctx)
         arguments = record.arguments if record.arguments is not None else self._mask_generic(raw_arguments)

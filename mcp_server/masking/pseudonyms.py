@@ -19,7 +19,7 @@ from pathlib import Path
 from mcp_server.paths import private_file
 
 TOKEN_HEX = 12
-TOKEN_PATTERN = re.compile(r"<([A-Z][A-Z0-9_]*):([0-9a-f]{%d})>" % TOKEN_HEX)
+TOKEN_PATTERN = re.compile(rf"<([A-Z][A-Z0-9_]*):([0-9a-f]{{{TOKEN_HEX}}})>")
 KEY_FILE = "masking.key"
 
 

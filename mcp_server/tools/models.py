@@ -57,5 +57,7 @@ class QueryResult(BaseModel):
     row_count: int
     truncated: bool = Field(description="True when the page was cut by the row or token budget")
     more: bool = Field(description="True when more rows exist after this page")
-    cursor: str | None = Field(default=None, description="Pass back as `cursor` with the same SQL for the next page")
+    cursor: str | None = Field(
+        default=None, description="Pass back as `cursor` with the same SQL for the next page"
+    )
     entities_masked: dict[str, int]

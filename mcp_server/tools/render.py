@@ -34,7 +34,11 @@ def render_describe(result: DescribeResult) -> str:
     for table in result.tables:
         cols = []
         for c in table.columns:
-            tag = f"masked {c.entity}" if c.masking == "pii" else ("scanned" if c.masking == "text" else "clear")
+            tag = (
+                f"masked {c.entity}"
+                if c.masking == "pii"
+                else ("scanned" if c.masking == "text" else "clear")
+            )
             cols.append(f"{c.name} {c.type or '?'} [{tag}]")
         lines.append(f"{table.name}: " + ", ".join(cols))
     lines.append(
@@ -73,7 +77,11 @@ FOOTER_RESERVE = 80  # tokens kept free for the footer (counts, cursor)
 
 
 def fit_rows(
-    source: str, columns: Sequence[QueryColumn], rows: Sequence[Sequence[Any]], counter: TokenCounter, budget: int
+    source: str,
+    columns: Sequence[QueryColumn],
+    rows: Sequence[Sequence[Any]],
+    counter: TokenCounter,
+    budget: int,
 ) -> int:
     """How many leading rows fit in the token budget together with the header and footer."""
     used = counter.count(_header(source, columns)) + FOOTER_RESERVE

@@ -23,7 +23,7 @@ from connectors.sql import DatabaseRejected, SqlDatabase
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config, SqlSource
 from mcp_server.masking.classify import ColumnClass
-from mcp_server.masking.masker import Masker, MaskCounts
+from mcp_server.masking.masker import MaskCounts, Masker
 from mcp_server.sqlguard import CheckedQuery, OutputColumn, SqlDenied, check_query, mask_literals
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.models import (
@@ -79,7 +79,9 @@ class ToolService:
         for source in config.sources:
             if isinstance(source, SqlSource):
                 try:
-                    database = SqlDatabase(source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds)
+                    database = SqlDatabase(
+                        source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds
+                    )
                 except ConnectorError as exc:
                     self.broken_sources[source.name] = str(exc)
                     continue
@@ -128,8 +130,14 @@ class ToolService:
         infos: list[SourceInfo] = []
         for source in self.config.sources:
             if source.name in self.broken_sources:
-                infos.append(SourceInfo(name=source.name, kind=source.kind, description=source.description,
-                                        status="unavailable: " + self.broken_sources[source.name]))
+                infos.append(
+                    SourceInfo(
+                        name=source.name,
+                        kind=source.kind,
+                        description=source.description,
+                        status="unavailable: " + self.broken_sources[source.name],
+                    )
+                )
                 continue
             if isinstance(source, SqlSource):
                 catalog = self.catalogs[source.name]
@@ -138,8 +146,16 @@ class ToolService:
                     status = "ok"
                 except ConnectorError as exc:
                     tables, status = None, f"unavailable: {exc}"
-                infos.append(SourceInfo(name=source.name, kind="sql", description=source.description,
-                                        dialect=catalog.database.dialect, tables=tables, status=status))
+                infos.append(
+                    SourceInfo(
+                        name=source.name,
+                        kind="sql",
+                        description=source.description,
+                        dialect=catalog.database.dialect,
+                        tables=tables,
+                        status=status,
+                    )
+                )
             else:
                 infos.append(SourceInfo(name=source.name, kind=source.kind, description=source.description))
         result = ListSourcesResult(sources=infos)
@@ -161,9 +177,12 @@ class ToolService:
             described = []
             for info in selected:
                 classes = catalog.classify_table(info.name)
-                described.append(TableDescription(name=info.name, columns=[
-                    _describe_column(c.name, c.type, classes[c.name]) for c in info.columns
-                ]))
+                described.append(
+                    TableDescription(
+                        name=info.name,
+                        columns=[_describe_column(c.name, c.type, classes[c.name]) for c in info.columns],
+                    )
+                )
         except ConnectorError as exc:
             raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
         result = DescribeResult(source=source, kind="sql", dialect=catalog.database.dialect, tables=described)
@@ -177,7 +196,9 @@ class ToolService:
         dialect = catalog.database.dialect if catalog else "sqlite"
         return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
 
-    def query(self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None) -> ToolOutput:
+    def query(
+        self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None
+    ) -> ToolOutput:
         catalog = self._catalog(source)
         if not isinstance(sql, str) or not sql.strip():
             raise ToolProblem("`sql` is empty: send one SELECT statement")
@@ -206,8 +227,10 @@ class ToolService:
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text") for _ in page.columns]
         rows, row_counts = self._mask_rows(page.rows, page.columns, plans)
-        columns = [QueryColumn(name=name, masking=p.masking, entity=p.entity)
-                   for name, p in zip(page.columns, plans, strict=True)]
+        columns = [
+            QueryColumn(name=name, masking=p.masking, entity=p.entity)
+            for name, p in zip(page.columns, plans, strict=True)
+        ]
 
         budget = self.config.tokens.max_output_tokens
         kept = fit_rows(source, columns, rows, self.counter, budget)
@@ -298,8 +321,14 @@ def _denial_message(catalog: SqlCatalog, exc: SqlDenied) -> str:
 
 
 def _describe_column(name: str, sql_type: str, cls: ColumnClass) -> ColumnDescription:
-    return ColumnDescription(name=name, type=sql_type, masking=cls.kind, entity=cls.entity,
-                             predicates=cls.predicates, reason=cls.reason)
+    return ColumnDescription(
+        name=name,
+        type=sql_type,
+        masking=cls.kind,
+        entity=cls.entity,
+        predicates=cls.predicates,
+        reason=cls.reason,
+    )
 
 
 def _names(tables: dict[str, Any]) -> str:
@@ -324,7 +353,11 @@ def _read_cursor(cursor: str, sql: str) -> int:
         offset = int(data["o"])
         fingerprint = str(data["q"])
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise ToolProblem("invalid `cursor`: pass back exactly the cursor a previous query returned") from None
+        raise ToolProblem(
+            "invalid `cursor`: pass back exactly the cursor a previous query returned"
+        ) from None
     if fingerprint != _sql_fingerprint(sql) or offset < 0:
-        raise ToolProblem("`cursor` belongs to a different query: send the same SQL with it, or drop the cursor")
+        raise ToolProblem(
+            "`cursor` belongs to a different query: send the same SQL with it, or drop the cursor"
+        )
     return offset
