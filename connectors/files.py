@@ -490,6 +490,10 @@ class FileStore:
             raise DocumentUnreadable(f'source "{self.name}": cannot read {ref!r}: {result.reason}')
         return Document(ref, result.title, result.text, result.media_type)
 
+    def indexed_refs(self) -> list[str]:
+        """Refs of every indexed document."""
+        return [ref for (ref,) in self._query("SELECT ref FROM files WHERE status = 'indexed' ORDER BY ref")]
+
     def skipped(self) -> list[SkippedFile]:
         rows = self._query("SELECT ref, reason FROM files WHERE status = 'skipped' ORDER BY ref")
         return [SkippedFile(ref, reason or "") for ref, reason in rows]

@@ -210,8 +210,9 @@ class SqlDatabase:
         rows = [tuple(r) for r in fetched[:max_rows]]
         return ResultPage(columns=columns, rows=rows, more=len(fetched) > max_rows)
 
-    def sample(self, table: str, columns: Sequence[str], limit: int) -> dict[str, list[Any]]:
-        """Distinct non-null values per column from the first `limit` rows of a table."""
+    def sample(self, table: str, columns: Sequence[str], limit: int, *, distinct: bool = True) -> dict[str, list[Any]]:
+        """Values per column from the first `limit` rows of a table: distinct non-null values, or with
+        `distinct=False` every row's value (None included) so that columns stay aligned by row."""
         info = self.schema().get(table)
         if info is None or not columns:
             return {c: [] for c in columns}
@@ -219,6 +220,8 @@ class SqlDatabase:
         stmt = sa.select(*(tbl.c[c] for c in columns)).limit(limit)
         compiled = stmt.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True})
         page = self.execute(str(compiled), {}, max_rows=limit)
+        if not distinct:
+            return {c: [row[i] for row in page.rows] for i, c in enumerate(columns)}
         out: dict[str, list[Any]] = {c: [] for c in columns}
         for i, c in enumerate(columns):
             seen: dict[Any, None] = {}
@@ -234,9 +237,7 @@ class SqlDatabase:
 
 def _is_timeout(exc: sa.exc.OperationalError) -> bool:
     text = str(exc.orig).lower()
-    return any(
-        s in text for s in ("interrupted", "statement timeout", "max_statement_time", "canceling statement")
-    )
+    return any(s in text for s in ("interrupted", "statement timeout", "max_statement_time", "canceling statement"))
 
 
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from connectors.sql import SqlDatabase, TableInfo
 from mcp_server.config import SqlSource
 from mcp_server.masking.classify import ColumnClass, classify_by_name, classify_by_values, from_override
 from mcp_server.masking.detector import Detector
+from mcp_server.masking.known_values import KnownValuesRecognizer
 
 # When one output column derives from several personal columns, it is labelled with the most
 # sensitive of their entity types.
@@ -38,9 +39,7 @@ def most_sensitive(entities: Sequence[str]) -> str:
 
 
 class SqlCatalog:
-    def __init__(
-        self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int
-    ) -> None:
+    def __init__(self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int) -> None:
         self.config = config
         self.database = database
         self.detector = detector
@@ -85,9 +84,7 @@ class SqlCatalog:
             return {}
         with self._lock:
             known = {
-                c.name: self._classes[(info.name, c.name)]
-                for c in info.columns
-                if (info.name, c.name) in self._classes
+                c.name: self._classes[(info.name, c.name)] for c in info.columns if (info.name, c.name) in self._classes
             }
         if len(known) == len(info.columns):
             return known
@@ -113,6 +110,35 @@ class SqlCatalog:
             for column_name, cls in decided.items():
                 self._classes[(info.name, column_name)] = cls
         return decided
+
+    def known_values(self, max_rows: int = 200_000) -> Iterator[tuple[str, list[str]]]:
+        """Multi-word personal values per entity type, for finding them again in free text.
+
+        First and last name columns are combined per row (both orders: "Gonzalez, Maria" is as common
+        as "Maria Gonzalez"); other personal text columns give their values as they are.
+        """
+        for info in self.tables().values():
+            classes = self.classify_table(info.name)
+            personal = [
+                c.name
+                for c in info.columns
+                if classes[c.name].kind == "pii" and classes[c.name].entity in KnownValuesRecognizer.ENTITIES
+            ]
+            if not personal:
+                continue
+            values = self.database.sample(info.name, personal, max_rows, distinct=False)
+            for column in personal:
+                entity = classes[column].entity or "PII"
+                yield entity, [str(v) for v in values[column] if isinstance(v, str)]
+            person = [c for c in personal if classes[c].entity == "PERSON"]
+            if len(person) >= 2:
+                names: list[str] = []
+                for row in zip(*(values[c] for c in person), strict=True):
+                    parts = [str(v).strip() for v in row if v is not None and str(v).strip()]
+                    if len(parts) >= 2:
+                        names.append(" ".join(parts))
+                        names.append(" ".join(reversed(parts)))
+                yield "PERSON", names
 
     def _override(self, table: str, column: str):  # type: ignore[no-untyped-def]
         for key, override in self.config.columns.items():

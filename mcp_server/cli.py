@@ -111,9 +111,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="maskwire", description="Masked, read-only data access for AI agents."
-    )
+    parser = argparse.ArgumentParser(prog="maskwire", description="Masked, read-only data access for AI agents.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="build the demo workspace and run a scripted agent session against it")
@@ -123,9 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the MCP server (stdio)")
     serve.add_argument("--config", help="maskwire.toml (default: the demo workspace)")
     serve.add_argument("--transport", choices=["stdio"], default="stdio")
-    serve.add_argument(
-        "--agent", help="agent name for the ledger (default: $MASKWIRE_AGENT, else the client's name)"
-    )
+    serve.add_argument("--agent", help="agent name for the ledger (default: $MASKWIRE_AGENT, else the client's name)")
     serve.set_defaults(func=cmd_serve)
 
     usage = sub.add_parser("usage", help="per-agent usage from the ledger")
@@ -142,9 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--config")
     verify.set_defaults(func=cmd_ledger_verify)
 
-    check = sub.add_parser(
-        "check", help="validate config, connect to every source, print the column classification"
-    )
+    check = sub.add_parser("check", help="validate config, connect to every source, print the column classification")
     check.add_argument("--config")
     check.set_defaults(func=cmd_check)
     return parser

@@ -103,7 +103,23 @@ class FilesSource(_Strict):
     max_file_bytes: Annotated[int, Field(ge=1)] = 10_000_000
 
 
-Source = Annotated[SqlSource | FilesSource, Field(discriminator="kind")]
+class PgDocsSource(_Strict):
+    """Rows of a PostgreSQL table or view served as documents (search with PostgreSQL full-text)."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+    kind: Literal["pgdocs"]
+    url: str
+    table: str
+    id_column: str = "id"
+    title_column: str | None = "title"
+    body_column: str = "body"
+    db_schema: str | None = Field(default=None, alias="schema")
+    description: str = ""
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
+
+
+DocumentSource = FilesSource | PgDocsSource
+Source = Annotated[SqlSource | FilesSource | PgDocsSource, Field(discriminator="kind")]
 
 
 class Config(_Strict):
@@ -118,7 +134,7 @@ class Config(_Strict):
 
     @field_validator("sources")
     @classmethod
-    def _unique_names(cls, value: list[SqlSource | FilesSource]) -> list[SqlSource | FilesSource]:
+    def _unique_names(cls, value: list[Source]) -> list[Source]:
         seen: set[str] = set()
         for source in value:
             if source.name in seen:
@@ -137,10 +153,15 @@ class Config(_Strict):
         return self.base_dir / ".maskwire"
 
     @property
+    def index_dir(self) -> Path:
+        """Full-text indexes of `files` sources (they hold raw text: keep the state dir private)."""
+        return self.state_dir / "index"
+
+    @property
     def ledger_url(self) -> str:
         return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.sqlite'}"
 
-    def source(self, name: str) -> SqlSource | FilesSource | None:
+    def source(self, name: str) -> SqlSource | FilesSource | PgDocsSource | None:
         return next((s for s in self.sources if s.name == name), None)
 
     def _resolve(self, path: Path) -> Path:
@@ -191,7 +212,7 @@ def _dotted(loc: tuple[int | str, ...], document: dict[str, Any]) -> str:
             name = node[item].get("name") if isinstance(node, list) and isinstance(node[item], dict) else None
             parts[-1] += f'["{name}"]' if name else f"[{item}]"
             node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif item in ("sql", "files") and parts and parts[-1].startswith("sources"):
+        elif item in ("sql", "files", "pgdocs") and parts and parts[-1].startswith("sources"):
             continue  # discriminator tag inserted by pydantic
         else:
             parts.append(str(item))

@@ -40,6 +40,12 @@ class Runtime:
         counter = TokenCounter(config.tokens.encoding)
         ledger = Ledger(config.ledger_url)
         service = ToolService(config, masker, counter)
+        for catalog in service.catalogs.values():
+            try:
+                for entity, values in catalog.known_values():
+                    detector.known_values.add(entity, values)
+            except Exception as exc:  # the source stays usable; NER alone then finds names in its text
+                log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
         return cls(config, masker, service, ledger, counter, agent)
 
     def close(self) -> None:

@@ -13,14 +13,13 @@ from pydantic import Field
 
 from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
 from mcp_server.runtime import Runtime
-from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult
-from mcp_server.tools.service import ToolOutput, ToolProblem
+from mcp_server.tools.documents import DOC_REF
+from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
+from mcp_server.tools.problems import ToolOutput, ToolProblem
 
 log = logging.getLogger(__name__)
 
-READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 INSTRUCTIONS = (
     "Maskwire gives read-only access to databases and documents. Personal data and secrets in every result "
@@ -70,9 +69,7 @@ async def _run(
 
 def build_server(runtime: Runtime) -> MCPServer:
     service = runtime.service
-    middleware = LedgerMiddleware(
-        runtime.ledger, runtime.counter, runtime.masker.literal, runtime.agent_override
-    )
+    middleware = LedgerMiddleware(runtime.ledger, runtime.counter, runtime.masker.literal, runtime.agent_override)
     mcp = MCPServer(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
@@ -94,9 +91,7 @@ def build_server(runtime: Runtime) -> MCPServer:
     @mcp.tool(annotations=READ_ONLY)
     async def describe(
         source: Annotated[str, Field(description="Source name from list_sources", max_length=200)],
-        table: Annotated[
-            str | None, Field(description="One table; omit for all tables", max_length=200)
-        ] = None,
+        table: Annotated[str | None, Field(description="One table; omit for all tables", max_length=200)] = None,
     ) -> Annotated[CallToolResult, DescribeResult]:
         """Tables and columns of a source, with how each column is masked and which filters it allows."""
         record_source(source)
@@ -126,6 +121,42 @@ def build_server(runtime: Runtime) -> MCPServer:
         if cursor:
             arguments["cursor"] = cursor
         return await _run(runtime, "query", lambda: service.query(source, sql, max_rows, cursor), arguments)
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def search(
+        query: Annotated[
+            str, Field(description="Words to look for; tokens you were given match their values", max_length=1000)
+        ],
+        sources: Annotated[
+            list[str] | None, Field(description="Document sources to search (default: all)", max_length=50)
+        ] = None,
+        limit: Annotated[int | None, Field(description="Maximum hits (default 10)", ge=1, le=50)] = None,
+    ) -> Annotated[CallToolResult, SearchResult]:
+        """Full-text search over document sources. Returns masked snippets and refs to pass to read()."""
+        arguments = {
+            "query": runtime.masker.literal(query) if isinstance(query, str) else None,
+            "query_words": len(query.split()) if isinstance(query, str) else 0,
+            "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
+            "limit": limit,
+        }
+        docs = service.documents
+        return await _run(runtime, "search", lambda: docs.search(query, sources, limit), arguments)
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def read(
+        source: Annotated[str, Field(description="Document source name", max_length=200)],
+        ref: Annotated[str, Field(description="Document ref from search, like <DOC:0123456789abcdef>", max_length=100)],
+        cursor: Annotated[str | None, Field(description="Cursor from the previous page", max_length=500)] = None,
+    ) -> Annotated[CallToolResult, ReadResult]:
+        """Read a whole document, masked, in pages bounded by output tokens."""
+        record_source(source)
+        arguments = {
+            "source": service.known_source_or_token(source),
+            "ref": ref if isinstance(ref, str) and DOC_REF.fullmatch(ref) else runtime.masker.literal(str(ref)),
+            "cursor": cursor,
+        }
+        docs = service.documents
+        return await _run(runtime, "read", lambda: docs.read(source, ref, cursor), arguments)
 
     return mcp
 

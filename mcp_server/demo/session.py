@@ -96,9 +96,7 @@ async def _session(config_path: Path) -> None:
     token = ""
     async with Client(server, client_info=Implementation(name="maskwire-demo", version="1")) as client:
         for tool, arguments, caption in SCRIPT:
-            arguments = {
-                k: (v.replace("{token}", token) if isinstance(v, str) else v) for k, v in arguments.items()
-            }
+            arguments = {k: (v.replace("{token}", token) if isinstance(v, str) else v) for k, v in arguments.items()}
             shown = arguments.get("sql") or ", ".join(f"{k}={v}" for k, v in arguments.items())
             print(f"\n== {caption}\n-> {tool}({shown})")
             result = await client.call_tool(tool, arguments)
@@ -115,12 +113,8 @@ def run_demo(root: Path | None = None) -> int:
     workspace = prepare_demo(root)
     config_path = root / CONFIG_NAME
     print(f"  {workspace.database.name}: customers, products, orders, support_tickets")
-    print(
-        f"  {workspace.documents.name}/: {sum(1 for p in workspace.documents.rglob('*') if p.is_file())} files"
-    )
-    print(
-        "Starting `maskwire serve` and connecting an MCP client (loading the NLP pipeline takes a few seconds)"
-    )
+    print(f"  {workspace.documents.name}/: {sum(1 for p in workspace.documents.rglob('*') if p.is_file())} files")
+    print("Starting `maskwire serve` and connecting an MCP client (loading the NLP pipeline takes a few seconds)")
     started = dt.datetime.now(dt.UTC)
     anyio.run(_session, config_path)
 

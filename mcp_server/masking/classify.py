@@ -12,10 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mcp_server.config import ColumnOverride, PredicateMode
-from mcp_server.masking.detector import Finding
+
+if TYPE_CHECKING:
+    from mcp_server.masking.detector import Finding
 
 ColumnKind = Literal["pii", "text", "clear"]
 

@@ -18,6 +18,10 @@ import tldextract.tldextract
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+from mcp_server.masking.field_values import FieldValueRecognizer
+from mcp_server.masking.known_values import KnownValuesRecognizer
+from mcp_server.masking.recognizers import maskwire_recognizers
+
 log = logging.getLogger(__name__)
 
 # Entities looked for in free text. DATE_TIME is left out: every order date and timestamp would be
@@ -39,6 +43,8 @@ TEXT_ENTITIES: tuple[str, ...] = (
     "UK_NHS",
     "CRYPTO",
     "SECRET",
+    "DATE_OF_BIRTH",
+    "USERNAME",
 )
 
 
@@ -102,11 +108,10 @@ class Detector:
         nlp_engine = provider.create_engine()
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
-        for recognizer in _maskwire_recognizers():
+        self.known_values = KnownValuesRecognizer()
+        for recognizer in [*maskwire_recognizers(), FieldValueRecognizer(), self.known_values]:
             registry.add_recognizer(recognizer)
-        self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=nlp_engine, supported_languages=[language]
-        )
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[language])
         self.language = language
         self.threshold = score_threshold
         self.model_name = model_name
@@ -121,9 +126,7 @@ class Detector:
             return []
         out: list[list[Finding]] = []
         with self._lock:
-            processed = self.analyzer.nlp_engine.process_batch(
-                list(texts), language=self.language, batch_size=64
-            )
+            processed = self.analyzer.nlp_engine.process_batch(list(texts), language=self.language, batch_size=64)
             for text, artifacts in processed:
                 results = self.analyzer.analyze(
                     text=str(text),
@@ -135,14 +138,6 @@ class Detector:
                 )
                 out.append(_select(results, self.threshold))
         return out
-
-
-def _maskwire_recognizers() -> list:  # type: ignore[type-arg]
-    try:
-        from mcp_server.masking.recognizers import maskwire_recognizers
-    except ImportError:  # pragma: no cover - package always ships them
-        return []
-    return maskwire_recognizers()
 
 
 _shared: dict[tuple[str, str, float], Detector] = {}

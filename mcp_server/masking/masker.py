@@ -95,9 +95,7 @@ class Masker:
         pieces.append(text[cursor:])
         return "".join(pieces)
 
-    def scan_texts(
-        self, values: Sequence[Any], context: Sequence[str] = ()
-    ) -> list[tuple[Any, Counter[str]]]:
+    def scan_texts(self, values: Sequence[Any], context: Sequence[str] = ()) -> list[tuple[Any, Counter[str]]]:
         """Scan many cells of free text at once; each distinct text is analysed once.
 
         Returns, per input, the masked value and the entities masked in it.

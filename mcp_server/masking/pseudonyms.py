@@ -56,6 +56,10 @@ class Pseudonymizer:
         self._remember = remember
         self._lock = threading.Lock()
 
+    @property
+    def key(self) -> bytes:
+        return self._key
+
     def digest(self, value: str) -> str:
         mac = hmac.new(self._key, normalise(value).encode("utf-8"), hashlib.sha256)
         return mac.hexdigest()[:TOKEN_HEX]

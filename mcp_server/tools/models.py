@@ -6,10 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+SourceKind = Literal["sql", "files", "pgdocs"]
+
 
 class SourceInfo(BaseModel):
     name: str
-    kind: Literal["sql", "files"]
+    kind: SourceKind
     description: str = ""
     dialect: str | None = None
     tables: int | None = None
@@ -37,11 +39,20 @@ class TableDescription(BaseModel):
     columns: list[ColumnDescription]
 
 
+class DocumentStats(BaseModel):
+    documents: int
+    chunks: int | None = None
+    skipped: int = 0
+    types: dict[str, int] = Field(default_factory=dict)
+    last_refresh: str | None = None
+
+
 class DescribeResult(BaseModel):
     source: str
-    kind: Literal["sql", "files"]
+    kind: SourceKind
     dialect: str | None = None
     tables: list[TableDescription] = Field(default_factory=list)
+    documents: DocumentStats | None = None
 
 
 class QueryColumn(BaseModel):
@@ -57,7 +68,29 @@ class QueryResult(BaseModel):
     row_count: int
     truncated: bool = Field(description="True when the page was cut by the row or token budget")
     more: bool = Field(description="True when more rows exist after this page")
-    cursor: str | None = Field(
-        default=None, description="Pass back as `cursor` with the same SQL for the next page"
-    )
+    cursor: str | None = Field(default=None, description="Pass back as `cursor` with the same SQL for the next page")
+    entities_masked: dict[str, int]
+
+
+class SearchHit(BaseModel):
+    source: str
+    ref: str = Field(description="Opaque document reference for read()")
+    title: str
+    score: float
+    snippet: str
+
+
+class SearchResult(BaseModel):
+    hits: list[SearchHit]
+    entities_masked: dict[str, int]
+
+
+class ReadResult(BaseModel):
+    source: str
+    ref: str
+    title: str
+    media_type: str
+    text: str
+    more: bool
+    cursor: str | None = Field(default=None, description="Pass back with the same ref for the next page")
     entities_masked: dict[str, int]

@@ -30,15 +30,23 @@ def render_sources(result: ListSourcesResult) -> str:
 
 
 def render_describe(result: DescribeResult) -> str:
+    if result.documents is not None:
+        d = result.documents
+        types = ", ".join(f"{k} {v}" for k, v in sorted(d.types.items()))
+        return (
+            f"Source {result.source} ({result.kind}): {d.documents} documents"
+            + (f" in {d.chunks} indexed chunks" if d.chunks is not None else "")
+            + (f"; types: {types}" if types else "")
+            + (f"; {d.skipped} files skipped (unreadable or too large)" if d.skipped else "")
+            + (f"; index refreshed {d.last_refresh}" if d.last_refresh else "")
+            + ".\nUse search(query, sources) to find passages and read(source, ref) for a whole document; "
+            "personal data in them comes back as tokens."
+        )
     lines = [f"Source {result.source} ({result.dialect}). Columns: name type [masking]."]
     for table in result.tables:
         cols = []
         for c in table.columns:
-            tag = (
-                f"masked {c.entity}"
-                if c.masking == "pii"
-                else ("scanned" if c.masking == "text" else "clear")
-            )
+            tag = f"masked {c.entity}" if c.masking == "pii" else ("scanned" if c.masking == "text" else "clear")
             cols.append(f"{c.name} {c.type or '?'} [{tag}]")
         lines.append(f"{table.name}: " + ", ".join(cols))
     lines.append(

@@ -13,10 +13,8 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 from connectors.base import ConnectorError, QueryTimeout
 from connectors.sql import DatabaseRejected, SqlDatabase
@@ -26,6 +24,7 @@ from mcp_server.masking.classify import ColumnClass
 from mcp_server.masking.masker import MaskCounts, Masker
 from mcp_server.sqlguard import CheckedQuery, OutputColumn, SqlDenied, check_query, mask_literals
 from mcp_server.tokens import TokenCounter
+from mcp_server.tools.documents import DocumentTools
 from mcp_server.tools.models import (
     ColumnDescription,
     DescribeResult,
@@ -35,27 +34,8 @@ from mcp_server.tools.models import (
     SourceInfo,
     TableDescription,
 )
+from mcp_server.tools.problems import ToolOutput, ToolProblem
 from mcp_server.tools.render import fit_rows, render_describe, render_query, render_sources
-
-Status = Literal["denied", "error"]
-
-
-class ToolProblem(Exception):
-    """A call that cannot be served. `str(self)` is safe to show the client and to store."""
-
-    def __init__(self, message: str, *, status: Status = "denied", error_class: str | None = None) -> None:
-        super().__init__(message)
-        self.status: Status = status
-        self.error_class = error_class or ("Denied" if status == "denied" else "Error")
-
-
-@dataclass
-class ToolOutput:
-    structured: BaseModel
-    text: str
-    source: str | None = None
-    rows: int = 0
-    counts: MaskCounts = field(default_factory=MaskCounts)
 
 
 @dataclass(frozen=True)
@@ -74,24 +54,22 @@ class ToolService:
         self.config = config
         self.masker = masker
         self.counter = counter
+        self.documents = DocumentTools(config, masker, counter)
         self.catalogs: dict[str, SqlCatalog] = {}
         self.broken_sources: dict[str, str] = {}
         for source in config.sources:
             if isinstance(source, SqlSource):
                 try:
-                    database = SqlDatabase(
-                        source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds
-                    )
+                    database = SqlDatabase(source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds)
                 except ConnectorError as exc:
                     self.broken_sources[source.name] = str(exc)
                     continue
-                self.catalogs[source.name] = SqlCatalog(
-                    source, database, masker.detector, config.masking.sample_rows
-                )
+                self.catalogs[source.name] = SqlCatalog(source, database, masker.detector, config.masking.sample_rows)
 
     def close(self) -> None:
         for catalog in self.catalogs.values():
             catalog.database.dispose()
+        self.documents.close()
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -157,13 +135,31 @@ class ToolService:
                     )
                 )
             else:
-                infos.append(SourceInfo(name=source.name, kind=source.kind, description=source.description))
+                try:
+                    documents: int | None = self.documents.stats(source.name).documents
+                    status = "ok"
+                except ToolProblem as exc:
+                    documents, status = None, f"unavailable: {exc}"
+                infos.append(
+                    SourceInfo(
+                        name=source.name,
+                        kind=source.kind,
+                        description=source.description,
+                        documents=documents,
+                        status=status,
+                    )
+                )
         result = ListSourcesResult(sources=infos)
         return ToolOutput(result, render_sources(result))
 
     # -- describe --------------------------------------------------------------------------------
 
     def describe(self, source: str, table: str | None = None) -> ToolOutput:
+        configured = self.config.source(source) if isinstance(source, str) else None
+        if configured is not None and configured.kind != "sql":
+            stats = self.documents.stats(source)
+            doc_result = DescribeResult(source=source, kind=configured.kind, documents=stats)
+            return ToolOutput(doc_result, render_describe(doc_result), source=source)
         catalog = self._catalog(source)
         try:
             tables = catalog.tables()
@@ -196,9 +192,7 @@ class ToolService:
         dialect = catalog.database.dialect if catalog else "sqlite"
         return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
 
-    def query(
-        self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None
-    ) -> ToolOutput:
+    def query(self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None) -> ToolOutput:
         catalog = self._catalog(source)
         if not isinstance(sql, str) or not sql.strip():
             raise ToolProblem("`sql` is empty: send one SELECT statement")
@@ -353,11 +347,7 @@ def _read_cursor(cursor: str, sql: str) -> int:
         offset = int(data["o"])
         fingerprint = str(data["q"])
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise ToolProblem(
-            "invalid `cursor`: pass back exactly the cursor a previous query returned"
-        ) from None
+        raise ToolProblem("invalid `cursor`: pass back exactly the cursor a previous query returned") from None
     if fingerprint != _sql_fingerprint(sql) or offset < 0:
-        raise ToolProblem(
-            "`cursor` belongs to a different query: send the same SQL with it, or drop the cursor"
-        )
+        raise ToolProblem("`cursor` belongs to a different query: send the same SQL with it, or drop the cursor")
     return offset

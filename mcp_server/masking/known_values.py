@@ -1,0 +1,85 @@
+"""Personal values Maskwire already knows from the columns it classified, found again in free text.
+
+NER misses many names and addresses (tables in text, uppercase, unusual names). But a value that sits in
+a personal column of a connected database is known: when it shows up in a ticket body or a document, it
+is masked with the same token as in its column. Values are matched as whole word sequences (two to six
+words), case-insensitively; one-word values are not (too many first names are ordinary words: Grace, May).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections.abc import Iterable
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+MAX_WORDS = 6
+SCORE = 0.9
+
+
+def _key(words: Iterable[str]) -> str:
+    return " ".join(w.casefold().replace("’", "'") for w in words)
+
+
+class KnownValuesRecognizer(LocalRecognizer):
+    """Finds multi-word values (full names, street addresses) that appear in personal columns."""
+
+    ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION", "USERNAME", "DATE_OF_BIRTH")
+
+    def __init__(self, max_values: int = 1_000_000) -> None:
+        super().__init__(supported_entities=list(self.ENTITIES), name="KnownValuesRecognizer", supported_language="en")
+        self._values: dict[str, str] = {}
+        self._max = max_values
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Values arrive later, from the SQL sources (see `add`)."""
+
+    def add(self, entity: str, values: Iterable[str]) -> int:
+        """Remember values of one entity type; returns how many are known now. One-word values are ignored."""
+        with self._lock:
+            for value in values:
+                words = WORD.findall(str(value))
+                if 2 <= len(words) <= MAX_WORDS and len(self._values) < self._max:
+                    self._values.setdefault(_key(words), entity)
+            return len(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if not self._values:
+            return []
+        words = list(WORD.finditer(text))
+        results: list[RecognizerResult] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_WORDS, len(words) - i), 1, -1):
+                span = words[i : i + n]
+                gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
+                adjacent = all(g.strip(" \t") == "" and len(g) <= 3 for g in gaps)
+                entity = self._values.get(_key(w.group(0) for w in span)) if adjacent else None
+                if entity is not None and (not entities or entity in entities):
+                    results.append(
+                        RecognizerResult(
+                            entity,
+                            span[0].start(),
+                            span[-1].end(),
+                            SCORE,
+                            AnalysisExplanation(self.name, SCORE, textual_explanation="known value"),
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                            },
+                        )
+                    )
+                    i += n - 1
+                    break
+            i += 1
+        return results

@@ -1,0 +1,369 @@
+"""The document side of the tools: search and read over `files` and `pgdocs` sources.
+
+Document refs handed to agents are opaque keyed tokens (`<DOC:…>`), because file names and row ids can
+themselves carry personal data (`welcome-letter-gonzalez.md`). Whole chunks are masked before a snippet
+is cut, so no fragment of a value escapes at a snippet edge. Pages of `read` are cut from masked text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from connectors.base import ConnectorError
+from connectors.documents import DocumentHit, DocumentNotFound, RefDenied
+from connectors.files import FileStore
+from connectors.pgdocs import PgDocStore
+from mcp_server.config import Config, FilesSource, PgDocsSource
+from mcp_server.masking.masker import MaskCounts, Masker
+from mcp_server.masking.pseudonyms import TOKEN_PATTERN
+from mcp_server.tokens import TokenCounter
+from mcp_server.tools.models import DocumentStats, ReadResult, SearchHit, SearchResult
+from mcp_server.tools.problems import ToolOutput, ToolProblem
+
+DOC_REF = re.compile(r"<DOC:([0-9a-f]{16})>")
+SNIPPET_WORDS = 60
+PIECE_CHARS = 4_000
+MAX_QUERY_CHARS = 1_000
+MAX_LIMIT = 50
+
+Store = FileStore | PgDocStore
+
+
+@dataclass(frozen=True)
+class MaskedDocument:
+    title: str
+    media_type: str
+    pieces: tuple[tuple[str, Counter[str]], ...]
+    """Masked text in order, with the entities masked in each piece."""
+
+
+class DocumentTools:
+    def __init__(self, config: Config, masker: Masker, counter: TokenCounter) -> None:
+        self.config = config
+        self.masker = masker
+        self.counter = counter
+        self.stores: dict[str, Store] = {}
+        self.broken: dict[str, str] = {}
+        self._refs: dict[str, tuple[str, str]] = {}
+        self._refs_lock = threading.Lock()
+        self._masked: OrderedDict[tuple[str, str, str], MaskedDocument] = OrderedDict()
+        for source in config.sources:
+            if isinstance(source, FilesSource | PgDocsSource):
+                try:
+                    self.stores[source.name] = self._open(source)
+                except (ValueError, ConnectorError, OSError) as exc:
+                    self.broken[source.name] = str(exc) if not isinstance(exc, OSError) else type(exc).__name__
+
+    def _open(self, source: FilesSource | PgDocsSource) -> Store:
+        if isinstance(source, FilesSource):
+            return FileStore(
+                source.name,
+                self.config.files_root(source),
+                self.config.index_dir / f"{source.name}.sqlite",
+                include=source.include,
+                exclude=source.exclude,
+                max_file_bytes=source.max_file_bytes,
+            )
+        return PgDocStore(
+            source.name,
+            source.url,
+            table=source.table,
+            id_column=source.id_column,
+            title_column=source.title_column,
+            body_column=source.body_column,
+            schema=source.db_schema,
+            statement_timeout_ms=int(source.timeout_seconds * 1000),
+        )
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+    # -- refs ------------------------------------------------------------------------------------
+
+    def ref_token(self, source: str, ref: str) -> str:
+        """An opaque, stable reference: keyed by source and path, so it survives restarts."""
+        key = self.masker.pseudonyms.key
+        digest = hmac.new(key, f"doc\0{source}\0{ref}".encode(), hashlib.sha256).hexdigest()[:16]
+        token = f"<DOC:{digest}>"
+        with self._refs_lock:
+            self._refs[token] = (source, ref)
+        return token
+
+    def resolve_ref(self, source: str, token: str) -> str:
+        match = DOC_REF.fullmatch(token.strip()) if isinstance(token, str) else None
+        if match is None:
+            raise ToolProblem("`ref` must be a document reference like <DOC:0123456789abcdef> from search")
+        with self._refs_lock:
+            known = self._refs.get(match.group(0))
+        if known is None:  # issued before a restart: files sources can rebuild the map from their index
+            store = self.stores.get(source)
+            if isinstance(store, FileStore):
+                for ref in store.indexed_refs():
+                    self.ref_token(source, ref)
+                with self._refs_lock:
+                    known = self._refs.get(match.group(0))
+        if known is None or known[0] != source:
+            raise ToolProblem(f'unknown document reference for source "{source}": search again to get a fresh one')
+        return known[1]
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def store(self, source: str) -> Store:
+        if source in self.broken:
+            raise ToolProblem(self.broken[source], status="error", error_class="SourceUnavailable")
+        store = self.stores.get(source)
+        if store is None:
+            known = ", ".join(sorted(self.stores)) or "none configured"
+            raise ToolProblem(f"not a document source; document sources: {known}")
+        return store
+
+    def refresh_if_needed(self, store: Store) -> None:
+        if isinstance(store, FileStore) and store.needs_refresh():
+            store.refresh()
+
+    def stats(self, source: str) -> DocumentStats:
+        store = self.store(source)
+        try:
+            self.refresh_if_needed(store)
+            raw = store.stats()
+        except ConnectorError as exc:
+            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+        if isinstance(store, FileStore):
+            return DocumentStats(
+                documents=int(raw["files"]),
+                chunks=int(raw["chunks"]),
+                skipped=int(raw["skipped"]),
+                types={str(k): int(v) for k, v in raw["types"].items()},
+                last_refresh=raw["last_refresh"],
+            )
+        return DocumentStats(documents=int(raw.get("rows", 0)))
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def search(self, query: str, sources: Sequence[str] | None = None, limit: int | None = None) -> ToolOutput:
+        if not isinstance(query, str) or not query.strip():
+            raise ToolProblem("`query` is empty: send some words to look for")
+        if len(query) > MAX_QUERY_CHARS:
+            raise ToolProblem(f"`query` is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+        limit = 10 if limit is None else limit
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ToolProblem(f"`limit` must be between 1 and {MAX_LIMIT}")
+        names = list(sources) if sources else sorted(self.stores)
+        if not names:
+            raise ToolProblem("no document sources are configured")
+        stores = [(name, self.store(name)) for name in names]
+        matching = self._resolve_tokens(query)
+
+        found: list[tuple[str, DocumentHit]] = []
+        for name, store in stores:
+            try:
+                self.refresh_if_needed(store)
+                found.extend((name, hit) for hit in store.search(matching, limit))
+            except ValueError:
+                raise ToolProblem("`query` has no words to search for") from None
+            except ConnectorError as exc:
+                raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+        found.sort(key=lambda item: -item[1].score)
+        found = found[:limit]
+
+        masked = self.masker.scan_texts([hit.chunk for _, hit in found])
+        titles = self.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
+        terms = _terms(query)
+        hits: list[SearchHit] = []
+        counts = MaskCounts()
+        for (name, hit), (chunk, _chunk_found), (title, title_found) in zip(found, masked, titles, strict=True):
+            snippet = cut_snippet(str(chunk), terms)
+            counts.by_entity.update(title_found)
+            counts.by_entity.update(_tokens_in(snippet))
+            hits.append(
+                SearchHit(
+                    source=name,
+                    ref=self.ref_token(name, hit.ref),
+                    title=str(title),
+                    score=round(hit.score, 4),
+                    snippet=snippet,
+                )
+            )
+        result = SearchResult(hits=hits, entities_masked=counts.as_dict())
+        return ToolOutput(result, render_search(result), source=",".join(names), rows=len(hits), counts=counts)
+
+    def _resolve_tokens(self, query: str) -> str:
+        """Tokens the agent was given match the values they stand for."""
+
+        def resolve(match: re.Match[str]) -> str:
+            value = self.masker.pseudonyms.resolve(match.group(0))
+            if value is None:
+                raise ToolProblem(f"unknown or expired token {match.group(0)} in `query`")
+            return f'"{value}"'
+
+        return TOKEN_PATTERN.sub(resolve, query)
+
+    # -- read ------------------------------------------------------------------------------------
+
+    def read(self, source: str, ref: str, cursor: str | None = None) -> ToolOutput:
+        store = self.store(source)
+        path = self.resolve_ref(source, ref)
+        start_piece, start_char = _read_cursor(cursor, ref) if cursor else (0, 0)
+        document = self._masked_document(source, store, path)
+
+        budget = self.config.tokens.max_output_tokens - 120
+        parts: list[str] = []
+        counts = MaskCounts()
+        used = 0
+        piece, char = start_piece, start_char
+        while piece < len(document.pieces):
+            text, found = document.pieces[piece]
+            rest = text[char:]
+            cost = self.counter.count(rest)
+            if used + cost <= budget:
+                parts.append(rest)
+                if char == 0:
+                    counts.by_entity.update(found)
+                else:
+                    counts.by_entity.update(_tokens_in(rest))
+                used += cost
+                piece, char = piece + 1, 0
+                continue
+            room = budget - used
+            if room > 50 or not parts:  # fill the page with part of this piece (masked text: safe to cut)
+                cut = self.counter.truncate(rest, max(room, 50))
+                parts.append(cut)
+                counts.by_entity.update(_tokens_in(cut))
+                char += len(cut)
+            break
+        more = piece < len(document.pieces)
+        next_cursor = _make_cursor(ref, piece, char) if more else None
+        result = ReadResult(
+            source=source,
+            ref=ref,
+            title=document.title,
+            media_type=document.media_type,
+            text="".join(parts),
+            more=more,
+            cursor=next_cursor,
+            entities_masked=counts.as_dict(),
+        )
+        return ToolOutput(result, render_read(result), source=source, rows=1, counts=counts)
+
+    def _masked_document(self, source: str, store: Store, path: str) -> MaskedDocument:
+        try:
+            document = store.read(path)
+        except (DocumentNotFound, RefDenied):
+            raise ToolProblem(f'that document is no longer readable in source "{source}"; search again') from None
+        except ConnectorError as exc:
+            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+        fingerprint = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
+        key = (source, path, fingerprint)
+        cached = self._masked.get(key)
+        if cached is not None:
+            self._masked.move_to_end(key)
+            return cached
+        pieces = split_pieces(document.text)
+        masked = self.masker.scan_texts(pieces)
+        title_text, _ = self.masker.scan_texts([_title(document.title, path)])[0]
+        result = MaskedDocument(
+            title=str(title_text),
+            media_type=document.media_type,
+            pieces=tuple((str(text) if text is not None else "", found) for text, found in masked),
+        )
+        self._masked[key] = result
+        if len(self._masked) > 64:
+            self._masked.popitem(last=False)
+        return result
+
+
+def split_pieces(text: str, limit: int = PIECE_CHARS) -> list[str]:
+    """Paragraph-sized pieces for NER, cut at blank lines, then lines, then spaces; never inside a word."""
+    pieces: list[str] = []
+    for block in re.split(r"(?<=\n\n)", text):
+        while len(block) > limit:
+            cut = block.rfind("\n", 0, limit)
+            if cut < limit // 2:
+                cut = block.rfind(" ", 0, limit)
+            if cut < limit // 2:
+                cut = limit
+            pieces.append(block[: cut + 1])
+            block = block[cut + 1 :]
+        if block:
+            pieces.append(block)
+    return pieces
+
+
+def _title(title: str, ref: str) -> str:
+    """A file name is not shown as a title: names of files can carry personal data."""
+    if not title or title == PurePosixPath(ref).name or title == ref:
+        suffix = PurePosixPath(ref).suffix.lower()
+        return f"untitled {suffix.lstrip('.') or 'text'} document"
+    return title
+
+
+def _terms(query: str) -> list[str]:
+    return [t.casefold() for t in re.findall(r"\w{3,}", TOKEN_PATTERN.sub(" ", query))]
+
+
+def _tokens_in(text: str) -> Counter[str]:
+    return Counter(m.group(1) for m in TOKEN_PATTERN.finditer(text))
+
+
+def cut_snippet(masked_chunk: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -> str:
+    """About `words` words of an already masked chunk around the first query term."""
+    tokens = masked_chunk.split()
+    if len(tokens) <= words:
+        return " ".join(tokens)
+    folded = [t.casefold() for t in tokens]
+    hit = next((i for i, t in enumerate(folded) if any(term in t for term in terms)), 0)
+    start = max(0, min(hit - words // 3, len(tokens) - words))
+    snippet = " ".join(tokens[start : start + words])
+    return ("… " if start else "") + snippet + (" …" if start + words < len(tokens) else "")
+
+
+def _make_cursor(ref: str, piece: int, char: int) -> str:
+    payload = json.dumps({"r": ref, "p": piece, "c": char}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str, ref: str) -> tuple[int, int]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")))
+        piece, char, owner = int(data["p"]), int(data["c"]), str(data["r"])
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
+        raise ToolProblem("invalid `cursor`: pass back exactly the cursor a previous read returned") from None
+    if owner != ref or piece < 0 or char < 0:
+        raise ToolProblem("`cursor` belongs to a different document: send the same ref with it")
+    return piece, char
+
+
+def render_search(result: SearchResult) -> str:
+    if not result.hits:
+        return "No matching documents."
+    lines = []
+    for n, hit in enumerate(result.hits, 1):
+        lines.append(f"{n}. [{hit.source}] {hit.title} ref={hit.ref} score={hit.score}")
+        lines.append(f"   {hit.snippet}")
+    masked = ", ".join(f"{k} {v}" for k, v in result.entities_masked.items())
+    lines.append(
+        f"({len(result.hits)} hits; {'masked: ' + masked if masked else 'nothing masked'}; "
+        "read(source, ref) returns the whole document)"
+    )
+    return "\n".join(lines)
+
+
+def render_read(result: ReadResult) -> str:
+    header = f"[{result.source}] {result.title} ({result.media_type})"
+    footer = (
+        f'(more follows: call read again with the same ref and cursor="{result.cursor}")'
+        if result.more
+        else "(end of document)"
+    )
+    return f"{header}\n{result.text}\n{footer}"
