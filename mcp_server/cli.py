@@ -104,6 +104,52 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    """Build or refresh the full-text index of every `files` source, with a progress bar."""
+    from connectors.files import FileStore
+    from mcp_server.config import FilesSource
+
+    config = _load(args.config)
+    sources = [s for s in config.sources if isinstance(s, FilesSource) and (not args.source or s.name == args.source)]
+    if not sources:
+        print("No files sources to index." + (f' (no files source named "{args.source}")' if args.source else ""))
+        return 1 if args.source else 0
+    for source in sources:
+        store = FileStore(
+            source.name,
+            config.files_root(source),
+            config.index_dir / f"{source.name}.sqlite",
+            include=source.include,
+            exclude=source.exclude,
+            max_file_bytes=source.max_file_bytes,
+        )
+        try:
+            report = store.refresh(_progress_bar(source.name))
+            stats = store.stats()
+        finally:
+            store.close()
+        print(
+            f"\r[{source.name}] {report.files_seen} files seen: {report.files_indexed} indexed, "
+            f"{report.files_unchanged} unchanged, {report.files_removed} removed, {len(report.skipped)} skipped; "
+            f"{stats['chunks']} chunks in the index ({report.seconds:.1f}s)"
+        )
+        for skipped in report.skipped:
+            print(f"  skipped {skipped.ref}: {skipped.reason}")
+    return 0
+
+
+def _progress_bar(name: str):  # type: ignore[no-untyped-def]
+    def show(done: int, total: int, _ref: str) -> None:
+        if not sys.stderr.isatty():
+            return
+        width = 30
+        filled = int(width * done / total) if total else width
+        sys.stderr.write(f"\r[{name}] [{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
+        sys.stderr.flush()
+
+    return show
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mcp_server.demo.session import run_demo
 
@@ -137,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify = ledger_sub.add_parser("verify", help="check the hash chain")
     verify.add_argument("--config")
     verify.set_defaults(func=cmd_ledger_verify)
+
+    index = sub.add_parser("index", help="build or refresh the full-text index of document folders")
+    index.add_argument("--config")
+    index.add_argument("--source", help="only this files source")
+    index.set_defaults(func=cmd_index)
 
     check = sub.add_parser("check", help="validate config, connect to every source, print the column classification")
     check.add_argument("--config")

@@ -38,9 +38,7 @@ class CallRecord:
     entities: dict[str, int] = field(default_factory=dict)
 
 
-current_call: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar(
-    "maskwire_call", default=None
-)
+current_call: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar("maskwire_call", default=None)
 
 
 def result_text(result: CallToolResult) -> str:

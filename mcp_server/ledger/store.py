@@ -103,9 +103,7 @@ class Ledger:
             with self._lock, self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":  # replicas append one at a time
                     conn.exec_driver_sql("LOCK TABLE maskwire_calls IN EXCLUSIVE MODE")
-                last = conn.execute(
-                    sa.select(calls.c.hash).order_by(calls.c.id.desc()).limit(1)
-                ).scalar_one_or_none()
+                last = conn.execute(sa.select(calls.c.hash).order_by(calls.c.id.desc()).limit(1)).scalar_one_or_none()
                 row["prev_hash"] = last or GENESIS
                 row["hash"] = chain_hash(row["prev_hash"], row)
                 entry.id = conn.execute(calls.insert().values(**row)).inserted_primary_key[0]
