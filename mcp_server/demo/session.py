@@ -20,7 +20,8 @@ from mcp_server.demo.workspace import CONFIG_NAME, prepare_demo
 from mcp_server.paths import maskwire_home
 
 AGENT = "demo-agent"
-TOKEN = re.compile(r"<EMAIL_ADDRESS:[0-9a-f]+>")
+TOKEN = re.compile(r"<EMAIL_ADDRESS:[0-9a-f]{12}>")
+DOC_REF = re.compile(r"<DOC:[0-9a-f]{16}>")
 
 SCRIPT: list[tuple[str, dict[str, Any], str]] = [
     ("list_sources", {}, "What can I read?"),
@@ -75,6 +76,8 @@ SCRIPT: list[tuple[str, dict[str, Any], str]] = [
         {"source": "crm", "sql": "SELECT first_name, loyalty_tier FROM customers WHERE email = '{token}'"},
         "A token the agent was given works as a literal",
     ),
+    ("search", {"query": "refund card", "limit": 3}, "Document search: snippets are masked, refs are opaque"),
+    ("read", {"source": "docs", "ref": "{ref}"}, "Reading a whole document, masked"),
     ("query", {"source": "crm", "sql": "DELETE FROM customers"}, "Writes are denied"),
     (
         "query",
@@ -93,18 +96,20 @@ async def _session(config_path: Path) -> None:
         command=sys.executable,
         args=["-m", "mcp_server.cli", "serve", "--config", str(config_path), "--agent", AGENT],
     )
-    token = ""
+    found = {"token": "", "ref": ""}
     async with Client(server, client_info=Implementation(name="maskwire-demo", version="1")) as client:
         for tool, arguments, caption in SCRIPT:
-            arguments = {k: (v.replace("{token}", token) if isinstance(v, str) else v) for k, v in arguments.items()}
+            arguments = {k: (v.format(**found) if isinstance(v, str) else v) for k, v in arguments.items()}
             shown = arguments.get("sql") or ", ".join(f"{k}={v}" for k, v in arguments.items())
             print(f"\n== {caption}\n-> {tool}({shown})")
             result = await client.call_tool(tool, arguments)
             text = _text(result)
             marker = "ERROR " if result.is_error else ""
             print(textwrap.indent(marker + text, "   "))
-            if not token and (match := TOKEN.search(text)):
-                token = match.group(0)
+            if tool == "query" and not found["token"] and (match := TOKEN.search(text)):
+                found["token"] = match.group(0)
+            if tool == "search" and (match := DOC_REF.search(text)):
+                found["ref"] = match.group(0)
 
 
 def run_demo(root: Path | None = None) -> int:

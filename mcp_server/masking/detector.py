@@ -48,6 +48,24 @@ TEXT_ENTITIES: tuple[str, ...] = (
 )
 
 
+# spaCy labels that are not personal data; without this Presidio logs a warning for each one it sees.
+IGNORED_NER_LABELS = (
+    "CARDINAL",
+    "ORDINAL",
+    "QUANTITY",
+    "PERCENT",
+    "MONEY",
+    "PRODUCT",
+    "FAC",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+    "EVENT",
+    "TIME",
+    "DATE",
+)
+
+
 class ModelUnavailable(RuntimeError):
     """The configured spaCy pipeline is not installed; Maskwire does not download models."""
 
@@ -98,11 +116,14 @@ class Detector:
 
     def __init__(self, model: str, *, language: str = "en", score_threshold: float = 0.5) -> None:
         _offline_tldextract()
+        # Presidio warns about every recognizer of another language it skips: noise in a server log.
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
         model_name = resolve_model_name(model)
         provider = NlpEngineProvider(
             nlp_configuration={
                 "nlp_engine_name": "spacy",
                 "models": [{"lang_code": language, "model_name": model_name}],
+                "ner_model_configuration": {"labels_to_ignore": list(IGNORED_NER_LABELS)},
             }
         )
         nlp_engine = provider.create_engine()

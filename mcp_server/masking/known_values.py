@@ -2,8 +2,9 @@
 
 NER misses many names and addresses (tables in text, uppercase, unusual names). But a value that sits in
 a personal column of a connected database is known: when it shows up in a ticket body or a document, it
-is masked with the same token as in its column. Values are matched as whole word sequences (two to six
-words), case-insensitively; one-word values are not (too many first names are ordinary words: Grace, May).
+is masked with the same token as in its column. Values are matched as whole word sequences, case-insensitively:
+two to six words, or one word that holds a digit (a birth date); other one-word values are not (too many first
+names are ordinary words: Grace, May).
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ def _key(words: Iterable[str]) -> str:
     return " ".join(w.casefold().replace("’", "'") for w in words)
 
 
+def _distinctive(words: list[str]) -> bool:
+    """Two to six words, or one word with a digit and six or more characters (a date, `maria1987`):
+    a single ordinary word (Grace, Austin) would mask the same word everywhere else."""
+    if len(words) == 1:
+        return len(words[0]) >= 6 and any(ch.isdigit() for ch in words[0])
+    return 2 <= len(words) <= MAX_WORDS
+
+
 class KnownValuesRecognizer(LocalRecognizer):
     """Finds multi-word values (full names, street addresses) that appear in personal columns."""
 
@@ -44,7 +53,7 @@ class KnownValuesRecognizer(LocalRecognizer):
         with self._lock:
             for value in values:
                 words = WORD.findall(str(value))
-                if 2 <= len(words) <= MAX_WORDS and len(self._values) < self._max:
+                if _distinctive(words) and len(self._values) < self._max:
                     self._values.setdefault(_key(words), entity)
             return len(self._values)
 
@@ -60,7 +69,7 @@ class KnownValuesRecognizer(LocalRecognizer):
         results: list[RecognizerResult] = []
         i = 0
         while i < len(words):
-            for n in range(min(MAX_WORDS, len(words) - i), 1, -1):
+            for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
                 span = words[i : i + n]
                 gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
                 adjacent = all(g.strip(" \t") == "" and len(g) <= 3 for g in gaps)

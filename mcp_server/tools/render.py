@@ -50,7 +50,7 @@ def render_describe(result: DescribeResult) -> str:
             cols.append(f"{c.name} {c.type or '?'} [{tag}]")
         lines.append(f"{table.name}: " + ", ".join(cols))
     lines.append(
-        "Masked columns return tokens like <EMAIL_ADDRESS:1a2b3c4d5e6f>; the same value always gives the same "
+        "Masked columns return tokens like <EMAIL_ADDRESS:…>; the same value always gives the same "
         "token, so you can join, group and count by them, and use a token as a literal in WHERE col = '<token>'. "
         "Filters on masked columns allow equality only."
     )

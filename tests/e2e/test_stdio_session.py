@@ -43,8 +43,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
         "query",
         {
             "source": "crm",
-            "sql": "SELECT substr(card_number, 1, 16), lower(street_address), "
-            "CAST(birth_date AS TEXT) FROM customers",
+            "sql": "SELECT substr(card_number, 1, 16), lower(street_address), CAST(birth_date AS TEXT) FROM customers",
         },
     ),
     ("query", {"source": "crm", "sql": "SELECT id, subject, body FROM support_tickets"}),
@@ -69,7 +68,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("query", {"source": "crm", "sql": "SELECT 1; DROP TABLE customers"}),
     ("query", {"source": "crm", "sql": "SELEC email FROM customers"}),
     ("query", {"source": "crm", "sql": "SELECT id FROM customers WHERE ssn LIKE '1%'"}),
-    ("query", {"source": "crm", "sql": "SELECT id FROM customers WHERE email = 'maria@example.com'"}),
+    ("query", {"source": "crm", "sql": "SELECT id FROM customers WHERE length(ssn) = 11"}),
     ("query", {"source": "crm", "sql": "SELECT * FROM no_such_table"}),
     ("query", {"source": "nope", "sql": "SELECT 1"}),
     ("query", {"source": "crm", "sql": ""}),
@@ -127,6 +126,13 @@ async def _drive(config: Path) -> tuple[list[Call], Call | None]:
         args = {"source": "crm", "sql": f"SELECT id, email FROM customers WHERE email = '{email_token}'"}
         token_query = Call("query", args, await client.call_tool("query", args))
         calls.append(token_query)
+        # page through a result that does not fit in one call's token budget
+        cursor = calls[3].result.structured_content["cursor"]  # type: ignore[index]
+        while cursor:
+            args = {"source": "crm", "sql": "SELECT * FROM customers", "cursor": cursor}
+            page = Call("query", args, await client.call_tool("query", args))
+            calls.append(page)
+            cursor = page.result.structured_content["cursor"]  # type: ignore[index]
     return calls, token_query
 
 
@@ -150,9 +156,7 @@ def _leaks(text: str, seeded: tuple[str, ...]) -> list[str]:
 def test_no_seeded_value_reaches_the_client(session: Session) -> None:
     for call in session.calls:
         leaked = _leaks(call.everything(), session.seeded)
-        assert not leaked, (
-            f"{call.tool}({call.arguments.get('sql', call.arguments)!s:.80}) leaked {leaked[:5]}"
-        )
+        assert not leaked, f"{call.tool}({call.arguments.get('sql', call.arguments)!s:.80}) leaked {leaked[:5]}"
 
 
 def test_no_seeded_value_reaches_the_ledger(session: Session) -> None:
@@ -164,13 +168,27 @@ def test_results_are_masked_not_empty(session: Session) -> None:
     star = session.calls[3]
     assert not star.result.is_error
     data = star.result.structured_content
-    assert data is not None and data["row_count"] == 60
+    assert data is not None and 0 < data["row_count"] <= 60
     columns = [c["name"] for c in data["columns"]]
     email = columns.index("email")
     assert all(row[email].startswith("<EMAIL_ADDRESS:") for row in data["rows"])
-    assert data["entities_masked"]["EMAIL_ADDRESS"] == 60
+    assert data["entities_masked"]["EMAIL_ADDRESS"] == data["row_count"]
     tier = columns.index("loyalty_tier")
     assert {row[tier] for row in data["rows"]} <= {"bronze", "silver", "gold"}
+
+
+def test_pages_cover_every_row_once(session: Session) -> None:
+    pages = [c for c in session.calls if c.arguments.get("sql") == "SELECT * FROM customers"]
+    assert len(pages) >= 2, "60 customers do not fit in one 8000-token page"
+    counter = TokenCounter("o200k_base")
+    ids = []
+    for page in pages:
+        data = page.result.structured_content
+        assert data is not None and not page.result.is_error
+        assert counter.count(page.text) <= 8000
+        ids += [row[0] for row in data["rows"]]
+        assert data["more"] == (page is not pages[-1])
+    assert sorted(ids) == list(range(1, 61))
 
 
 def test_aliases_and_expressions_stay_masked(session: Session) -> None:
