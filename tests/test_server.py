@@ -1,0 +1,80 @@
+"""The MCP server in-process (official client, in-memory transport): tool metadata, ledger rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from mcp import Client
+from mcp_types import TextContent
+
+from mcp_server.config import load_config
+from mcp_server.demo.workspace import prepare_demo
+from mcp_server.runtime import Runtime
+from mcp_server.server import build_server
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Runtime:
+    prepare_demo(tmp_path)
+    runtime = Runtime.start(load_config(tmp_path / "maskwire.toml"), agent="unit-agent")
+    yield runtime
+    runtime.close()
+
+
+def _text(result) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(b.text for b in result.content if isinstance(b, TextContent))
+
+
+async def test_tools_are_read_only_with_output_schemas(runtime: Runtime) -> None:
+    async with Client(build_server(runtime)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == {"list_sources", "describe", "query", "search", "read"}
+    for tool in tools.values():
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+        assert tool.annotations.destructive_hint is False
+        assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+        assert tool.description
+
+
+async def test_invalid_arguments_are_recorded(runtime: Runtime) -> None:
+    async with Client(build_server(runtime)) as client:
+        result = await client.call_tool("query", {"source": "crm", "sql": "SELECT 1", "max_rows": "many"})
+    assert result.is_error
+    [entry] = list(runtime.ledger.entries())
+    assert entry.tool == "query" and entry.status == "error" and entry.error_class == "InvalidRequest"
+    # the raw SQL string is not stored: every string argument became a keyed token
+    assert entry.arguments["sql"].startswith("<LITERAL:")
+
+
+async def test_a_call_the_ledger_cannot_record_fails(runtime: Runtime) -> None:
+    with runtime.ledger.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE maskwire_calls"))
+    async with Client(build_server(runtime)) as client:
+        result = await client.call_tool("query", {"source": "crm", "sql": "SELECT email FROM customers"})
+    assert result.is_error
+    assert "ledger could not record" in _text(result)
+    assert result.structured_content is None
+    assert "EMAIL_ADDRESS" not in _text(result)
+
+
+async def test_agent_override_and_client_identity(runtime: Runtime) -> None:
+    async with Client(build_server(runtime)) as client:
+        await client.call_tool("list_sources", {})
+    [entry] = list(runtime.ledger.entries())
+    assert entry.agent == "unit-agent" and entry.status == "ok" and entry.tokens_out > 0
+
+
+async def test_unexpected_exception_is_a_clean_error(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret value 123-45-6789 in an internal message")
+
+    monkeypatch.setattr(runtime.service, "query", boom)
+    async with Client(build_server(runtime)) as client:
+        result = await client.call_tool("query", {"source": "crm", "sql": "SELECT 1"})
+    assert result.is_error
+    assert "123-45-6789" not in _text(result) and "Traceback" not in _text(result)
+    [entry] = list(runtime.ledger.entries())
+    assert entry.status == "error" and entry.error_class == "RuntimeError"
+    assert "123-45-6789" not in str(entry.record())
