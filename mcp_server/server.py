@@ -12,6 +12,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
+from mcp_server.policy import Policy
 from mcp_server.runtime import Runtime
 from mcp_server.tools.documents import DOC_REF
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
@@ -77,6 +78,11 @@ def build_server(runtime: Runtime) -> MCPServer:
         middleware=[middleware],
     )
 
+    def _policy() -> Policy:
+        """The calling agent's role (read on the event loop, where the current call is known)."""
+        record = current_call.get()
+        return service.policy_for(record.agent if record else runtime.agent_override)
+
     def record_source(source: str) -> None:
         """Name the source on the ledger row even when the call fails (a token when it is not a source)."""
         record = current_call.get()
@@ -86,7 +92,8 @@ def build_server(runtime: Runtime) -> MCPServer:
     @mcp.tool(annotations=READ_ONLY)
     async def list_sources() -> Annotated[CallToolResult, ListSourcesResult]:
         """List the databases and document stores this server can read, with their kinds and sizes."""
-        return await _run(runtime, "list_sources", service.list_sources, {})
+        policy = _policy()
+        return await _run(runtime, "list_sources", lambda: service.list_sources(policy), {})
 
     @mcp.tool(annotations=READ_ONLY)
     async def describe(
@@ -99,7 +106,7 @@ def build_server(runtime: Runtime) -> MCPServer:
             "source": service.known_source_or_token(source),
             "table": service.known_table_or_token(source, table),
         }
-        return await _run(runtime, "describe", lambda: service.describe(source, table), arguments)
+        return await _run(runtime, "describe", lambda: service.describe(source, table, _policy()), arguments)
 
     @mcp.tool(annotations=READ_ONLY)
     async def query(
@@ -120,7 +127,7 @@ def build_server(runtime: Runtime) -> MCPServer:
         }
         if cursor:
             arguments["cursor"] = cursor
-        return await _run(runtime, "query", lambda: service.query(source, sql, max_rows, cursor), arguments)
+        return await _run(runtime, "query", lambda: service.query(source, sql, max_rows, cursor, _policy()), arguments)
 
     @mcp.tool(annotations=READ_ONLY)
     async def search(
@@ -139,8 +146,8 @@ def build_server(runtime: Runtime) -> MCPServer:
             "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
             "limit": limit,
         }
-        docs = service.documents
-        return await _run(runtime, "search", lambda: docs.search(query, sources, limit), arguments)
+        docs, policy = service.documents, _policy()
+        return await _run(runtime, "search", lambda: docs.search(query, sources, limit, policy), arguments)
 
     @mcp.tool(annotations=READ_ONLY)
     async def read(
@@ -155,8 +162,8 @@ def build_server(runtime: Runtime) -> MCPServer:
             "ref": ref if isinstance(ref, str) and DOC_REF.fullmatch(ref) else runtime.masker.literal(str(ref)),
             "cursor": cursor,
         }
-        docs = service.documents
-        return await _run(runtime, "read", lambda: docs.read(source, ref, cursor), arguments)
+        docs, policy = service.documents, _policy()
+        return await _run(runtime, "read", lambda: docs.read(source, ref, cursor, policy), arguments)
 
     return mcp
 

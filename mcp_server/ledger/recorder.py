@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class CallRecord:
     tool: str
+    agent: str = "unknown"
     status: str | None = None
     source: str | None = None
     arguments: dict[str, Any] | None = None
@@ -77,7 +78,8 @@ class LedgerMiddleware:
         params = ctx.params or {}
         tool = str(params.get("name") or "")[:100]
         raw_arguments = params.get("arguments") or {}
-        record = CallRecord(tool=tool)
+        client_name, _ = client_identity(ctx)
+        record = CallRecord(tool=tool, agent=self.agent_override or client_name or "unknown")
         token = current_call.set(record)
         started = time.perf_counter()
         try:
@@ -124,7 +126,7 @@ class LedgerMiddleware:
         client_name, client_version = client_identity(ctx)
         arguments = record.arguments if record.arguments is not None else self._mask_generic(raw_arguments)
         entry = LedgerEntry(
-            agent=self.agent_override or client_name or "unknown",
+            agent=record.agent[:200],
             client_name=client_name[:200],
             client_version=client_version[:100],
             tool=record.tool,

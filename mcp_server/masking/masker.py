@@ -12,17 +12,18 @@ import decimal
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from mcp_server.masking import operators
 from mcp_server.masking.detector import Detector, Finding
+from mcp_server.masking.operators import Operator
 from mcp_server.masking.pseudonyms import Pseudonymizer
 
 log = logging.getLogger(__name__)
 
 WITHHELD = "<WITHHELD>"
-Operator = Literal["pseudonym", "redact"]
 
 
 @dataclass
@@ -45,22 +46,32 @@ class Masker:
         pseudonymizer: Pseudonymizer,
         *,
         operator: Operator = "pseudonym",
+        operators: Mapping[str, Operator] | None = None,
         max_cell_chars: int = 20_000,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
         self.operator = operator
+        self.operators = dict(operators or {})
         self.max_cell_chars = max_cell_chars
+
+    def with_operators(self, operators: Mapping[str, Operator]) -> Masker:
+        """The same masker (detector, key) under other per-entity operators: one per role."""
+        merged = {**self.operators, **operators}
+        return Masker(
+            self.detector, self.pseudonyms, operator=self.operator, operators=merged, max_cell_chars=self.max_cell_chars
+        )
 
     # -- single values -------------------------------------------------------------------------
 
-    def replace(self, entity: str, value: str) -> str:
-        """The stand-in for one personal value under the configured operator."""
-        if self.operator == "redact":
-            return f"<{entity}>"
-        return self.pseudonyms.token(entity, value)
+    def operator_for(self, entity: str) -> Operator:
+        return self.operators.get(entity, self.operator)
 
-    def mask_whole(self, entity: str, value: Any, counts: MaskCounts) -> Any:
+    def replace(self, entity: str, value: str, operator: Operator | None = None) -> str:
+        """The stand-in for one personal value under the operator for its entity type."""
+        return operators.apply(operator or self.operator_for(entity), entity, value, self.pseudonyms)
+
+    def mask_whole(self, entity: str, value: Any, counts: MaskCounts, operator: Operator | None = None) -> Any:
         """A value from a personal column: masked whole, whatever it looks like."""
         if value is None:
             return None
@@ -70,8 +81,12 @@ class Masker:
         text = plain(value)
         if isinstance(text, str) and self.pseudonyms.is_token(text):
             return text  # already a token (e.g. a value that went through masking upstream)
+        role_choice = self.operator_for(entity)
+        chosen = role_choice if role_choice == "keep" else (operator or role_choice)
+        if chosen == "keep":
+            return text
         counts.add(entity)
-        return self.replace(entity, str(text))
+        return self.replace(entity, str(text), chosen)
 
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw."""
@@ -86,7 +101,7 @@ class Masker:
         cursor = 0
         for f in findings:
             value = text[f.start : f.end]
-            if self.pseudonyms.is_token(value):
+            if self.pseudonyms.is_token(value) or self.operator_for(f.entity) == "keep":
                 continue
             pieces.append(text[cursor : f.start])
             pieces.append(self.replace(f.entity, value))

@@ -26,6 +26,7 @@ from connectors.pgdocs import PgDocStore
 from mcp_server.config import Config, FilesSource, PgDocsSource
 from mcp_server.masking.masker import MaskCounts, Masker
 from mcp_server.masking.pseudonyms import TOKEN_PATTERN
+from mcp_server.policy import Policy
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.models import DocumentStats, ReadResult, SearchHit, SearchResult
 from mcp_server.tools.problems import ToolOutput, ToolProblem
@@ -56,7 +57,7 @@ class DocumentTools:
         self.broken: dict[str, str] = {}
         self._refs: dict[str, tuple[str, str]] = {}
         self._refs_lock = threading.Lock()
-        self._masked: OrderedDict[tuple[str, str, str], MaskedDocument] = OrderedDict()
+        self._masked: OrderedDict[tuple[str, str, str, str], MaskedDocument] = OrderedDict()
         for source in config.sources:
             if isinstance(source, FilesSource | PgDocsSource):
                 try:
@@ -119,7 +120,9 @@ class DocumentTools:
 
     # -- sources ---------------------------------------------------------------------------------
 
-    def store(self, source: str) -> Store:
+    def store(self, source: str, policy: Policy) -> Store:
+        if source in self.stores and not policy.may_use_source(source):
+            raise ToolProblem(f'role "{policy.role}" may not use source "{source}"')
         if source in self.broken:
             raise ToolProblem(self.broken[source], status="error", error_class="SourceUnavailable")
         store = self.stores.get(source)
@@ -132,8 +135,8 @@ class DocumentTools:
         if isinstance(store, FileStore) and store.needs_refresh():
             store.refresh()
 
-    def stats(self, source: str) -> DocumentStats:
-        store = self.store(source)
+    def stats(self, source: str, policy: Policy) -> DocumentStats:
+        store = self.store(source, policy)
         try:
             self.refresh_if_needed(store)
             raw = store.stats()
@@ -151,7 +154,7 @@ class DocumentTools:
 
     # -- search ----------------------------------------------------------------------------------
 
-    def search(self, query: str, sources: Sequence[str] | None = None, limit: int | None = None) -> ToolOutput:
+    def search(self, query: str, sources: Sequence[str] | None, limit: int | None, policy: Policy) -> ToolOutput:
         if not isinstance(query, str) or not query.strip():
             raise ToolProblem("`query` is empty: send some words to look for")
         if len(query) > MAX_QUERY_CHARS:
@@ -159,10 +162,10 @@ class DocumentTools:
         limit = 10 if limit is None else limit
         if not 1 <= limit <= MAX_LIMIT:
             raise ToolProblem(f"`limit` must be between 1 and {MAX_LIMIT}")
-        names = list(sources) if sources else sorted(self.stores)
+        names = list(sources) if sources else sorted(n for n in self.stores if policy.may_use_source(n))
         if not names:
-            raise ToolProblem("no document sources are configured")
-        stores = [(name, self.store(name)) for name in names]
+            raise ToolProblem("no document sources are available to this role")
+        stores = [(name, self.store(name, policy)) for name in names]
         matching = self._resolve_tokens(query)
 
         found: list[tuple[str, DocumentHit]] = []
@@ -177,8 +180,8 @@ class DocumentTools:
         found.sort(key=lambda item: -item[1].score)
         found = found[:limit]
 
-        masked = self.masker.scan_texts([hit.chunk for _, hit in found])
-        titles = self.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
+        masked = policy.masker.scan_texts([hit.chunk for _, hit in found])
+        titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
         terms = _terms(query)
         hits: list[SearchHit] = []
         counts = MaskCounts()
@@ -211,11 +214,11 @@ class DocumentTools:
 
     # -- read ------------------------------------------------------------------------------------
 
-    def read(self, source: str, ref: str, cursor: str | None = None) -> ToolOutput:
-        store = self.store(source)
+    def read(self, source: str, ref: str, cursor: str | None, policy: Policy) -> ToolOutput:
+        store = self.store(source, policy)
         path = self.resolve_ref(source, ref)
         start_piece, start_char = _read_cursor(cursor, ref) if cursor else (0, 0)
-        document = self._masked_document(source, store, path)
+        document = self._masked_document(source, store, path, policy)
 
         budget = self.config.tokens.max_output_tokens - 120
         parts: list[str] = []
@@ -256,7 +259,7 @@ class DocumentTools:
         )
         return ToolOutput(result, render_read(result), source=source, rows=1, counts=counts)
 
-    def _masked_document(self, source: str, store: Store, path: str) -> MaskedDocument:
+    def _masked_document(self, source: str, store: Store, path: str, policy: Policy) -> MaskedDocument:
         try:
             document = store.read(path)
         except (DocumentNotFound, RefDenied):
@@ -264,14 +267,14 @@ class DocumentTools:
         except ConnectorError as exc:
             raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
         fingerprint = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
-        key = (source, path, fingerprint)
+        key = (source, path, fingerprint, policy.role)
         cached = self._masked.get(key)
         if cached is not None:
             self._masked.move_to_end(key)
             return cached
         pieces = split_pieces(document.text)
-        masked = self.masker.scan_texts(pieces)
-        title_text, _ = self.masker.scan_texts([_title(document.title, path)])[0]
+        masked = policy.masker.scan_texts(pieces)
+        title_text, _ = policy.masker.scan_texts([_title(document.title, path)])[0]
         result = MaskedDocument(
             title=str(title_text),
             media_type=document.media_type,

@@ -22,6 +22,8 @@ from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config, SqlSource
 from mcp_server.masking.classify import ColumnClass
 from mcp_server.masking.masker import MaskCounts, Masker
+from mcp_server.masking.operators import Operator
+from mcp_server.policy import Policy, build_policies
 from mcp_server.sqlguard import CheckedQuery, OutputColumn, SqlDenied, check_query, mask_literals
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.documents import DocumentTools
@@ -44,6 +46,8 @@ class ColumnPlan:
 
     masking: Literal["pii", "text", "clear"]
     entity: str | None = None
+    operator: Operator | None = None
+    """A column's own operator (declared in config), over the entity's."""
 
 
 MAX_SQL_CHARS = 100_000
@@ -54,6 +58,7 @@ class ToolService:
         self.config = config
         self.masker = masker
         self.counter = counter
+        self.policies = build_policies(config, masker)
         self.documents = DocumentTools(config, masker, counter)
         self.catalogs: dict[str, SqlCatalog] = {}
         self.broken_sources: dict[str, str] = {}
@@ -73,9 +78,15 @@ class ToolService:
 
     # -- lookups ---------------------------------------------------------------------------------
 
-    def _catalog(self, source: str) -> SqlCatalog:
+    def policy_for(self, agent: str | None) -> Policy:
+        role, _ = self.config.role_of(agent)
+        return self.policies[role]
+
+    def _catalog(self, source: str, policy: Policy) -> SqlCatalog:
         if not isinstance(source, str) or not source.strip():
             raise ToolProblem("`source` is required: call list_sources to see the source names")
+        if self.config.source(source) is not None and not policy.may_use_source(source):
+            raise ToolProblem(f'role "{policy.role}" may not use source "{source}"')
         if source in self.broken_sources:
             raise ToolProblem(self.broken_sources[source], status="error", error_class="SourceUnavailable")
         catalog = self.catalogs.get(source)
@@ -104,9 +115,12 @@ class ToolService:
 
     # -- list_sources ----------------------------------------------------------------------------
 
-    def list_sources(self) -> ToolOutput:
+    def list_sources(self, policy: Policy | None = None) -> ToolOutput:
+        policy = policy or self.policy_for(None)
         infos: list[SourceInfo] = []
         for source in self.config.sources:
+            if not policy.may_use_source(source.name):
+                continue
             if source.name in self.broken_sources:
                 infos.append(
                     SourceInfo(
@@ -120,7 +134,7 @@ class ToolService:
             if isinstance(source, SqlSource):
                 catalog = self.catalogs[source.name]
                 try:
-                    tables: int | None = len(catalog.tables())
+                    tables: int | None = sum(policy.may_read_table(source.name, t) for t in catalog.tables())
                     status = "ok"
                 except ConnectorError as exc:
                     tables, status = None, f"unavailable: {exc}"
@@ -136,7 +150,7 @@ class ToolService:
                 )
             else:
                 try:
-                    documents: int | None = self.documents.stats(source.name).documents
+                    documents: int | None = self.documents.stats(source.name, policy).documents
                     status = "ok"
                 except ToolProblem as exc:
                     documents, status = None, f"unavailable: {exc}"
@@ -154,17 +168,20 @@ class ToolService:
 
     # -- describe --------------------------------------------------------------------------------
 
-    def describe(self, source: str, table: str | None = None) -> ToolOutput:
+    def describe(self, source: str, table: str | None = None, policy: Policy | None = None) -> ToolOutput:
+        policy = policy or self.policy_for(None)
         configured = self.config.source(source) if isinstance(source, str) else None
         if configured is not None and configured.kind != "sql":
-            stats = self.documents.stats(source)
+            stats = self.documents.stats(source, policy)
             doc_result = DescribeResult(source=source, kind=configured.kind, documents=stats)
             return ToolOutput(doc_result, render_describe(doc_result), source=source)
-        catalog = self._catalog(source)
+        catalog = self._catalog(source, policy)
         try:
-            tables = catalog.tables()
+            tables = {name: t for name, t in catalog.tables().items() if policy.may_read_table(source, name)}
             if table is not None:
                 info = catalog.table(table)
+                if info is not None and not policy.may_read_table(source, info.name):
+                    raise ToolProblem(f'role "{policy.role}" may not read table "{info.name}" of source "{source}"')
                 if info is None:
                     raise ToolProblem(f'unknown table in source "{source}"; tables: {_names(tables)}')
                 selected = [info]
@@ -192,8 +209,16 @@ class ToolService:
         dialect = catalog.database.dialect if catalog else "sqlite"
         return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
 
-    def query(self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None) -> ToolOutput:
-        catalog = self._catalog(source)
+    def query(
+        self,
+        source: str,
+        sql: str,
+        max_rows: int | None = None,
+        cursor: str | None = None,
+        policy: Policy | None = None,
+    ) -> ToolOutput:
+        policy = policy or self.policy_for(None)
+        catalog = self._catalog(source, policy)
         if not isinstance(sql, str) or not sql.strip():
             raise ToolProblem("`sql` is empty: send one SELECT statement")
         if len(sql) > MAX_SQL_CHARS:
@@ -205,6 +230,9 @@ class ToolService:
         offset = _read_cursor(cursor, sql) if cursor else 0
 
         checked = self._check(catalog, sql)
+        refused = sorted(t for t in checked.tables if not policy.may_read_table(source, t))
+        if refused:
+            raise ToolProblem(f'role "{policy.role}" may not read table(s) {", ".join(refused)} of source "{source}"')
         plans = [self._plan(catalog, column) for column in checked.columns]
         try:
             page = catalog.database.execute(
@@ -213,14 +241,14 @@ class ToolService:
         except QueryTimeout as exc:
             raise ToolProblem(str(exc), status="error", error_class="QueryTimeout") from None
         except DatabaseRejected as exc:
-            message = self.masker.scan_text(str(exc), MaskCounts())
+            message = policy.masker.scan_text(str(exc), MaskCounts())
             raise ToolProblem(message, status="error", error_class=exc.error_class) from None
         except ConnectorError as exc:
             raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
 
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text") for _ in page.columns]
-        rows, row_counts = self._mask_rows(page.rows, page.columns, plans)
+        rows, row_counts = self._mask_rows(policy.masker, page.rows, page.columns, plans)
         columns = [
             QueryColumn(name=name, masking=p.masking, entity=p.entity)
             for name, p in zip(page.columns, plans, strict=True)
@@ -274,16 +302,18 @@ class ToolService:
             return ColumnPlan("clear")
         if column.kind == "unknown":
             return ColumnPlan("text")
-        classes = [catalog.classify(s.table, s.column) for s in column.sources]
-        personal = [c.entity or "PII" for c in classes if c.kind == "pii"]
+        classes = [(s, catalog.classify(s.table, s.column)) for s in column.sources]
+        personal = [(s, c.entity or "PII") for s, c in classes if c.kind == "pii"]
         if personal:
-            return ColumnPlan("pii", most_sensitive(personal))
-        if any(c.kind == "text" for c in classes):
+            override = catalog.override(personal[0][0].table, personal[0][0].column) if len(personal) == 1 else None
+            operator = override.operator if override else None
+            return ColumnPlan("pii", most_sensitive([e for _, e in personal]), operator)
+        if any(c.kind == "text" for _, c in classes):
             return ColumnPlan("text")
         return ColumnPlan("clear")
 
     def _mask_rows(
-        self, rows: Sequence[tuple[Any, ...]], names: Sequence[str], plans: Sequence[ColumnPlan]
+        self, masker: Masker, rows: Sequence[tuple[Any, ...]], names: Sequence[str], plans: Sequence[ColumnPlan]
     ) -> tuple[list[list[Any]], list[Counter[str]]]:
         """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
         table = [list(row) for row in rows]
@@ -293,15 +323,15 @@ class ToolService:
             if plan.masking == "pii":
                 for r, value in enumerate(column):
                     cell = MaskCounts()
-                    table[r][i] = self.masker.mask_whole(plan.entity or "PII", value, cell)
+                    table[r][i] = masker.mask_whole(plan.entity or "PII", value, cell, plan.operator)
                     found[r].update(cell.by_entity)
             elif plan.masking == "text":
-                for r, (value, cell_found) in enumerate(self.masker.scan_texts(column, context=[names[i]])):
+                for r, (value, cell_found) in enumerate(masker.scan_texts(column, context=[names[i]])):
                     table[r][i] = value
                     found[r].update(cell_found)
             else:
                 for r, value in enumerate(column):
-                    table[r][i] = self.masker.clear(value)
+                    table[r][i] = masker.clear(value)
         return table, found
 
 

@@ -13,6 +13,7 @@ from mcp_server.demo.data import DemoWorkspace
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
+from mcp_server.policy import Policy, build_policies
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.documents import DocumentTools, cut_snippet, split_pieces
 from mcp_server.tools.problems import ToolProblem
@@ -36,20 +37,25 @@ def docs(workspace: DemoWorkspace, detector) -> DocumentTools:  # type: ignore[n
     tools.close()
 
 
+@pytest.fixture(scope="module")
+def policy(workspace: DemoWorkspace, docs: DocumentTools) -> Policy:
+    return build_policies(load_config(workspace.root / "maskwire.toml"), docs.masker)["default"]
+
+
 def _leaks(text: str, workspace: DemoWorkspace) -> list[str]:
     folded = text.casefold()
     return [v for v in workspace.seeded.must_not_leak() if v.casefold() in folded]
 
 
 @pytest.mark.parametrize("query", ["refund", "password", "api key", "welcome", "escalation", "employee", "runbook"])
-def test_search_snippets_are_masked(docs: DocumentTools, workspace: DemoWorkspace, query: str) -> None:
-    out = docs.search(query)
+def test_search_snippets_are_masked(docs: DocumentTools, workspace: DemoWorkspace, query: str, policy: Policy) -> None:
+    out = docs.search(query, None, None, policy)
     dump = out.text + out.structured.model_dump_json()
     assert not _leaks(dump, workspace)
 
 
-def test_search_finds_and_refs_are_opaque(docs: DocumentTools) -> None:
-    out = docs.search("refund")
+def test_search_finds_and_refs_are_opaque(docs: DocumentTools, policy: Policy) -> None:
+    out = docs.search("refund", None, None, policy)
     hits = out.structured.hits  # type: ignore[attr-defined]
     assert hits, "the demo documents mention refunds"
     for hit in hits:
@@ -57,7 +63,7 @@ def test_search_finds_and_refs_are_opaque(docs: DocumentTools) -> None:
         assert not hit.title.endswith(".md")
 
 
-def test_read_every_document_masked_and_paged(docs: DocumentTools, workspace: DemoWorkspace) -> None:
+def test_read_every_document_masked_and_paged(docs: DocumentTools, workspace: DemoWorkspace, policy: Policy) -> None:
     store = docs.stores["docs"]
     refs = store.indexed_refs()  # type: ignore[union-attr]
     assert len(refs) >= 10
@@ -66,7 +72,7 @@ def test_read_every_document_masked_and_paged(docs: DocumentTools, workspace: De
         cursor = None
         pages = 0
         while True:
-            out = docs.read("docs", token, cursor)
+            out = docs.read("docs", token, cursor, policy)
             assert not _leaks(out.text + out.structured.model_dump_json(), workspace), ref
             pages += 1
             cursor = out.structured.cursor  # type: ignore[attr-defined]
@@ -75,7 +81,7 @@ def test_read_every_document_masked_and_paged(docs: DocumentTools, workspace: De
             assert pages < 50
 
 
-def test_read_pages_respect_the_token_budget(workspace: DemoWorkspace, detector) -> None:  # type: ignore[no-untyped-def]
+def test_read_pages_respect_the_token_budget(workspace: DemoWorkspace, detector, policy: Policy) -> None:  # type: ignore[no-untyped-def]
     config = load_config(workspace.root / "maskwire.toml")
     config = config.model_copy(update={"tokens": config.tokens.model_copy(update={"max_output_tokens": 300})})
     counter = TokenCounter()
@@ -83,7 +89,7 @@ def test_read_pages_respect_the_token_budget(workspace: DemoWorkspace, detector)
     token = tools.ref_token("docs", "it/runbook.md")
     texts, cursor = [], None
     while True:
-        out = tools.read("docs", token, cursor)
+        out = tools.read("docs", token, cursor, policy)
         assert counter.count(out.text) <= 300
         texts.append(out.structured.text)  # type: ignore[attr-defined]
         cursor = out.structured.cursor  # type: ignore[attr-defined]
@@ -93,27 +99,27 @@ def test_read_pages_respect_the_token_budget(workspace: DemoWorkspace, detector)
     tools.close()
 
 
-def test_bad_refs_and_queries(docs: DocumentTools) -> None:
+def test_bad_refs_and_queries(docs: DocumentTools, policy: Policy) -> None:
     for ref in ["../etc/passwd", "it/runbook.md", "<DOC:0000000000000000>", ""]:
         with pytest.raises(ToolProblem):
-            docs.read("docs", ref)
+            docs.read("docs", ref, None, policy)
     with pytest.raises(ToolProblem):
-        docs.read("nope", "<DOC:0000000000000000>")
+        docs.read("nope", "<DOC:0000000000000000>", None, policy)
     with pytest.raises(ToolProblem):
-        docs.search("   ")
+        docs.search("   ", None, None, policy)
     with pytest.raises(ToolProblem):
-        docs.search("x" * 5000)
+        docs.search("x" * 5000, None, None, policy)
     with pytest.raises(ToolProblem, match="unknown or expired token"):
-        docs.search("<PERSON:0123456789ab>")
+        docs.search("<PERSON:0123456789ab>", None, None, policy)
     token = docs.ref_token("docs", "it/runbook.md")
     with pytest.raises(ToolProblem, match="cursor"):
-        docs.read("docs", token, "not-a-cursor")
+        docs.read("docs", token, "not-a-cursor", policy)
 
 
-def test_token_in_query_matches_its_value(docs: DocumentTools, workspace: DemoWorkspace) -> None:
+def test_token_in_query_matches_its_value(docs: DocumentTools, workspace: DemoWorkspace, policy: Policy) -> None:
     email = next(e for e in workspace.seeded.emails if "trailhead" in e)
     token = docs.masker.pseudonyms.token("EMAIL_ADDRESS", email)
-    out = docs.search(token)
+    out = docs.search(token, None, None, policy)
     assert out.structured.hits  # type: ignore[attr-defined]
     assert email not in out.text
 

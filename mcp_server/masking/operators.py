@@ -1,0 +1,68 @@
+"""Operators: what a personal value becomes, chosen per entity type, per role and per column.
+
+- pseudonym  `<EMAIL_ADDRESS:7f3a9c2e1b0d>`: keyed, stable, joinable; usable as a literal in later calls
+- redact     `<EMAIL_ADDRESS>`
+- partial    the end of the value only: `<CREDIT_CARD:…4242>`, `<PHONE_NUMBER:…0134>`, `<EMAIL_ADDRESS:…@example.com>`
+- hash       `<US_SSN:#…64 hex…>`: the full keyed HMAC-SHA256, for exact matching in other systems that share the key
+- generalize dates to the year, postal codes to their first three characters, ages to a ten-year band,
+             street addresses to the street without the house number; anything else is redacted
+- keep       the value in clear (for roles allowed to see an entity type)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Literal
+
+from mcp_server.masking.pseudonyms import Pseudonymizer, normalise
+
+Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
+OPERATORS: tuple[Operator, ...] = ("pseudonym", "redact", "partial", "hash", "generalize", "keep")
+
+_YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
+_HOUSE_NUMBER = re.compile(r"^\s*\d+[A-Za-z]?\s+")
+
+
+def apply(operator: Operator, entity: str, value: str, pseudonyms: Pseudonymizer) -> str:
+    if operator == "keep":
+        return value
+    if operator == "pseudonym":
+        return pseudonyms.token(entity, value)
+    if operator == "hash":
+        digest = hmac.new(pseudonyms.key, normalise(value).encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"<{entity}:#{digest}>"
+    if operator == "partial":
+        return partial(entity, value)
+    if operator == "generalize":
+        return generalize(entity, value)
+    return f"<{entity}>"
+
+
+def partial(entity: str, value: str) -> str:
+    """The last four letters or digits (the domain of an email); short values reveal nothing."""
+    if entity == "EMAIL_ADDRESS" and "@" in value:
+        return f"<{entity}:…@{value.rsplit('@', 1)[1].strip()}>"
+    tail = re.sub(r"[^0-9A-Za-z]", "", value)
+    if len(tail) < 8:  # four characters of a short value give too much of it away
+        return f"<{entity}>"
+    return f"<{entity}:…{tail[-4:]}>"
+
+
+def generalize(entity: str, value: str) -> str:
+    if entity in ("DATE_OF_BIRTH", "DATE_TIME"):
+        year = _YEAR.search(value)
+        return year.group(1) if year else f"<{entity}>"
+    if entity == "AGE" and value.strip().isdigit():
+        low = int(value) // 10 * 10
+        return f"{low}-{low + 9}"
+    if entity == "LOCATION":
+        compact = value.strip()
+        if re.fullmatch(r"\d{5}(-\d{4})?|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Za-z0-9 ]{5,8}", compact) and any(
+            ch.isdigit() for ch in compact
+        ):
+            return compact[:3] + "…"  # postal code prefix
+        if _HOUSE_NUMBER.match(compact):
+            return _HOUSE_NUMBER.sub("", compact)  # the street, without the house
+    return f"<{entity}>"
