@@ -185,30 +185,57 @@ class SqlDatabase:
             raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
     def execute(self, sql: str, params: Mapping[str, Any], *, max_rows: int, skip: int = 0) -> ResultPage:
-        """Run one checked read-only statement; return up to `max_rows` rows after skipping `skip`."""
+        """Run one checked read-only statement; return up to `max_rows` rows after skipping `skip`.
+
+        `sql` is in the source's paramstyle (`named` for SQLite, `pyformat` with `%` doubled otherwise).
+        """
         try:
             with self._read_only() as conn, self._sqlite_deadline(conn):
-                # Always pass a parameter mapping: PostgreSQL then uses the extended protocol.
-                result = conn.exec_driver_sql(sql, dict(params))
-                columns = list(result.keys())
-                if skip:
+                if self.backend == "postgresql":
+                    columns, fetched = self._execute_prepared(conn, sql, params, max_rows, skip)
+                else:
+                    result = conn.exec_driver_sql(sql, dict(params))
+                    if not result.returns_rows:
+                        return ResultPage(columns=[], rows=[], more=False)
+                    columns = list(result.keys())
                     for _ in range(skip):
                         if result.fetchone() is None:
                             break
-                fetched = result.fetchmany(max_rows + 1)
-                result.close()
+                    fetched = [tuple(r) for r in result.fetchmany(max_rows + 1)]
+                    result.close()
         except sa.exc.OperationalError as exc:
             if _is_timeout(exc):
-                raise QueryTimeout(
-                    f'source "{self.name}": the query ran longer than {self.timeout_seconds:g}s and was cancelled'
-                ) from None
+                raise self._timeout() from None
             raise DatabaseRejected(self.name, exc) from None
         except sa.exc.DBAPIError as exc:
             raise DatabaseRejected(self.name, exc) from None
         except sa.exc.SQLAlchemyError as exc:
             raise ConnectorError(f'source "{self.name}": {type(exc).__name__}') from None
-        rows = [tuple(r) for r in fetched[:max_rows]]
-        return ResultPage(columns=columns, rows=rows, more=len(fetched) > max_rows)
+        return ResultPage(columns=columns, rows=fetched[:max_rows], more=len(fetched) > max_rows)
+
+    def _execute_prepared(
+        self, conn: Connection, sql: str, params: Mapping[str, Any], max_rows: int, skip: int
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """PostgreSQL: a server-side prepared statement, which cannot hold more than one command."""
+        import psycopg
+
+        dbapi = conn.connection.dbapi_connection
+        try:
+            with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(sql, dict(params), prepare=True)
+                columns = [d.name for d in cursor.description or ()]
+                if skip:
+                    cursor.fetchmany(skip)
+                return columns, [tuple(r) for r in cursor.fetchmany(max_rows + 1)]
+        except psycopg.errors.QueryCanceled:
+            raise self._timeout() from None
+        except psycopg.Error as exc:
+            raise DatabaseRejected(self.name, sa.exc.DBAPIError(sql, None, exc)) from None
+
+    def _timeout(self) -> QueryTimeout:
+        return QueryTimeout(
+            f'source "{self.name}": the query ran longer than {self.timeout_seconds:g}s and was cancelled'
+        )
 
     def sample(self, table: str, columns: Sequence[str], limit: int, *, distinct: bool = True) -> dict[str, list[Any]]:
         """Values per column from the first `limit` rows of a table: distinct non-null values, or with
@@ -250,7 +277,10 @@ class DatabaseRejected(ConnectorError):
 
     def __init__(self, source: str, exc: sa.exc.DBAPIError) -> None:
         original = exc.orig if exc.orig is not None else exc
-        first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        args = getattr(original, "args", ())
+        # PyMySQL: (code, message); the message is the useful part
+        text = str(args[1]) if len(args) == 2 and isinstance(args[0], int) else str(original)
+        first_line = text.strip().splitlines()[0] if text.strip() else ""
         safe = _DIGITS.sub("…", _QUOTED.sub("…", first_line))[:300]
         self.error_class = type(original).__name__
         super().__init__(f'source "{source}": the database rejected the query ({self.error_class}: {safe})')
