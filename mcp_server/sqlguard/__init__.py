@@ -1,0 +1,21 @@
+"""Static SQL guard: one read-only statement, column lineage for masking, inference control.
+
+Decisions are made on the sqlglot expression tree, never on SQL text, and are fail-closed: anything
+uncertain is refused (SqlDenied) or, for lineage, reported as kind "unknown".
+"""
+
+from mcp_server.sqlguard.errors import SqlDenied
+from mcp_server.sqlguard.guard import check_query
+from mcp_server.sqlguard.literals import mask_literals
+from mcp_server.sqlguard.model import CheckedQuery, OutputColumn, PredicateMode, Schema, SourceColumn
+
+__all__ = [
+    "CheckedQuery",
+    "OutputColumn",
+    "PredicateMode",
+    "Schema",
+    "SourceColumn",
+    "SqlDenied",
+    "check_query",
+    "mask_literals",
+]

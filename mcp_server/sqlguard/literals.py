@@ -1,0 +1,91 @@
+"""mask_literals: SQL for the audit ledger with every literal value replaced.
+
+Works on the parsed tree (comments are dropped, they may hold anything). Quoted identifiers that are not
+plain names are masked too. Statements sqlglot keeps as
+opaque Commands (CALL, PostgreSQL/SQLite EXPLAIN, PREPARE...) are masked token by token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.tokenizer_core import Token, TokenType
+
+from mcp_server.sqlguard.errors import is_plain_name
+from mcp_server.sqlguard.parsing import get_dialect, quiet_sqlglot
+
+MAX_MASKED_LENGTH = 1_000_000
+_STRING_NODES = (exp.National, exp.RawString, exp.ByteString, exp.HexString, exp.BitString, exp.UnicodeString)
+_STRING_TOKENS = {
+    TokenType.STRING,
+    TokenType.BIT_STRING,
+    TokenType.HEX_STRING,
+    TokenType.BYTE_STRING,
+    TokenType.NATIONAL_RAW_STRING,
+    TokenType.NATIONAL_STRING,
+    TokenType.RAW_STRING,
+    TokenType.HEREDOC_STRING,
+    TokenType.UNICODE_STRING,
+}
+
+
+def mask_literals(sql: str, *, dialect: str, mask: Callable[[str], str]) -> str:
+    """SQL for the audit ledger: every string and number literal replaced by mask(value).
+
+    Strings stay quoted string literals. If the SQL cannot be parsed, returns
+    "<unparsed SQL: N chars>" - never the raw text.
+    """
+    unparsed = f"<unparsed SQL: {len(sql)} chars>"
+    if len(sql) > MAX_MASKED_LENGTH:
+        return unparsed
+    with quiet_sqlglot():
+        try:
+            parser_dialect = get_dialect(dialect)
+            tokens = parser_dialect.tokenize(sql)
+            statements = parser_dialect.parser(error_level=ErrorLevel.RAISE).parse(tokens, sql)
+            parts = [
+                _mask_tree(s, dialect, mask) for s in statements if s is not None and not isinstance(s, exp.Semicolon)
+            ]
+        except (SqlglotError, RecursionError, ValueError):
+            return unparsed
+    return ";\n".join(parts)
+
+
+def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
+    def visit(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Command):
+            return exp.Var(this=_mask_command(node, dialect, mask))
+        if isinstance(node, exp.Literal) and node.find_ancestor(exp.DataType) is None:
+            if node.is_string:
+                return exp.Literal.string(mask(node.name))
+            return exp.Var(this=mask(node.name))
+        if isinstance(node, _STRING_NODES):
+            return exp.Literal.string(mask(node.name))
+        if isinstance(node, exp.Identifier) and node.quoted and not is_plain_name(node.name):
+            # SQLite / PostgreSQL "double quotes" are often a value written with the wrong quotes
+            return exp.Identifier(this=mask(node.name), quoted=True)
+        return node
+
+    return tree.transform(visit).sql(dialect=dialect, comments=False)
+
+
+def _mask_command(node: exp.Command, dialect: str, mask: Callable[[str], str]) -> str:
+    keyword = str(node.this or "")
+    text = node.expression.name if isinstance(node.expression, exp.Literal) else ""
+    try:
+        tokens = get_dialect(dialect).tokenize(text)
+    except SqlglotError:
+        return f"{keyword} <{len(text)} chars not shown>"
+    return " ".join([keyword, *(_token_sql(t, dialect, mask) for t in tokens)])
+
+
+def _token_sql(token: Token, dialect: str, mask: Callable[[str], str]) -> str:
+    if token.token_type in _STRING_TOKENS:
+        return exp.Literal.string(mask(token.text)).sql(dialect=dialect)
+    if token.token_type == TokenType.NUMBER:
+        return mask(token.text)
+    if token.token_type == TokenType.IDENTIFIER:
+        return exp.to_identifier(token.text, quoted=True).sql(dialect=dialect)
+    return token.text

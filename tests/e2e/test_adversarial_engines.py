@@ -1,0 +1,214 @@
+"""Adversarial queries against the demo CRM on SQLite, PostgreSQL and MariaDB: no raw value comes out.
+
+The demo data is copied into a fresh database on each server. Every query goes through the real tool
+service (guard, lineage, classification, masking, budget); outputs and error messages are searched for
+every seeded value. Denials are fine; a raw value is not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mcp_server.config import parse_config
+from mcp_server.demo.data import DemoWorkspace
+from mcp_server.demo.workspace import prepare_demo
+from mcp_server.runtime import Runtime
+from mcp_server.tools.problems import ToolProblem
+
+pytestmark = pytest.mark.e2e
+
+COMMON = [
+    "SELECT * FROM customers",
+    "SELECT email AS remark FROM customers",
+    "SELECT phone AS note, ssn AS code, card_number AS ref FROM customers",
+    "SELECT upper(email), lower(first_name), upper(last_name) FROM customers",
+    "SELECT substr(ssn, 1, 3), substr(ssn, 5) FROM customers",
+    "SELECT replace(email, '@', ' at ') FROM customers",
+    "SELECT trim(street_address), city, state, postal_code FROM customers",
+    "SELECT coalesce(phone, email) FROM customers",
+    "SELECT nullif(email, '') FROM customers",
+    "SELECT CASE WHEN id > 0 THEN email END FROM customers",
+    "SELECT CASE WHEN id % 2 = 0 THEN ssn ELSE phone END AS x FROM customers",
+    "SELECT email FROM customers UNION SELECT subject FROM support_tickets",
+    "SELECT email FROM customers UNION ALL SELECT body FROM support_tickets",
+    "WITH x AS (SELECT email AS e FROM customers) SELECT e FROM x",
+    "WITH x AS (SELECT * FROM customers) SELECT * FROM x",
+    "WITH a AS (SELECT id, ssn FROM customers), b AS (SELECT ssn AS s FROM a) SELECT s FROM b",
+    "SELECT e FROM (SELECT email AS e FROM customers) sub",
+    "SELECT (SELECT email FROM customers c2 WHERE c2.id = c.id) AS e FROM customers c",
+    "SELECT MAX(email), MIN(phone), MAX(birth_date) FROM customers",
+    "SELECT c.*, o.* FROM customers c JOIN orders o ON o.customer_id = c.id",
+    "SELECT o.id, c.email, c.phone FROM orders o LEFT JOIN customers c ON c.id = o.customer_id",
+    "SELECT email, count(*) AS n FROM customers GROUP BY email",
+    "SELECT DISTINCT last_name FROM customers",
+    "SELECT id, subject, body FROM support_tickets",
+    "SELECT id, birth_date, card_number FROM customers",
+    "SELECT * FROM customers ORDER BY id LIMIT 5 OFFSET 3",
+    "SELECT email FROM customers WHERE id IN (SELECT customer_id FROM orders)",
+    "SELECT email FROM customers WHERE EXISTS (SELECT 1 FROM orders WHERE orders.customer_id = customers.id)",
+    "SELECT count(DISTINCT email) AS people FROM customers",
+    "SELECT length(email) AS n FROM customers",
+    "SELECT email, row_number() OVER (ORDER BY id) AS r FROM customers",
+    "SELECT first_value(email) OVER (ORDER BY id) AS f FROM customers",
+    "SELECT lag(phone) OVER (ORDER BY id) AS p FROM customers",
+    "SELECT * FROM (SELECT * FROM customers) AS t",
+    "SELECT t.* FROM customers AS t",
+    "SELECT email FROM customers INTERSECT SELECT email FROM customers",
+    "SELECT email FROM customers EXCEPT SELECT 'nobody@example.invalid'",
+    "SELECT body FROM support_tickets WHERE body LIKE '%key%'",
+    "SELECT c.first_name, c.last_name, t.body FROM customers c JOIN support_tickets t ON t.customer_id = c.id",
+    "SELECT ssn FROM customers WHERE ssn = '123-45-6789'",
+    "SELECT id FROM customers WHERE email LIKE '%example.com'",
+    "SELECT id FROM customers WHERE ssn > '5'",
+    "SELECT id FROM customers ORDER BY ssn",
+    "SELECT email FROM customers; DELETE FROM customers",
+    "DELETE FROM customers",
+    "SELECT * FROM customers WHERE 1 = 1 -- a comment with a name: Maria",
+    "SELECT id, loyalty_tier, created_at FROM customers",
+    "SELECT o.id, o.amount, p.name FROM orders o JOIN products p ON p.id = o.product_id",
+]
+
+DIALECT = {
+    "sqlite": [
+        "SELECT first_name || ' ' || last_name AS n FROM customers",
+        "SELECT group_concat(email) FROM customers",
+        "SELECT json_object('e', email, 'p', phone) FROM customers",
+        "SELECT hex(email), quote(ssn), printf('%s', card_number) FROM customers",
+        "SELECT CAST(card_number AS TEXT) FROM customers",
+        "SELECT 'prefix-' || email FROM customers",
+    ],
+    "postgres": [
+        "SELECT first_name || ' ' || last_name AS n FROM customers",
+        "SELECT string_agg(email, ',') FROM customers",
+        "SELECT json_build_object('e', email, 'p', phone) FROM customers",
+        "SELECT row_to_json(c) FROM customers c",
+        "SELECT to_jsonb(c) FROM customers c",
+        "SELECT encode(convert_to(email, 'UTF8'), 'hex'), format('%s', ssn) FROM customers",
+        "SELECT CAST(card_number AS TEXT), card_number::varchar FROM customers",
+        "SELECT array_agg(phone) FROM customers",
+        "SELECT substring(email from 1 for 5) FROM customers",
+        "SELECT reverse(email) FROM customers",
+    ],
+    "mysql": [
+        "SELECT CONCAT(first_name, ' ', last_name) AS n FROM customers",
+        "SELECT CONCAT_WS('/', email, phone) FROM customers",
+        "SELECT GROUP_CONCAT(email SEPARATOR ';') FROM customers",
+        "SELECT JSON_OBJECT('e', email, 'p', phone) FROM customers",
+        "SELECT HEX(email), REVERSE(ssn) FROM customers",
+        "SELECT CAST(card_number AS CHAR) FROM customers",
+        "SELECT JSON_ARRAYAGG(phone) FROM customers",
+    ],
+}
+
+
+@dataclass
+class Target:
+    engine: str
+    url: str
+    runtime: Runtime
+    workspace: DemoWorkspace
+
+
+def _copy(sqlite_path: Path, url: str) -> None:
+    """Copy the demo tables into an empty database (generic types, same rows)."""
+    source = sa.create_engine(f"sqlite:///{sqlite_path}")
+    target = sa.create_engine(url)
+    reflected = sa.MetaData()
+    reflected.reflect(source)
+    copy = sa.MetaData()
+    for table in reflected.sorted_tables:
+        columns = []
+        for column in table.columns:
+            kind = str(column.type).upper()
+            sa_type: sa.types.TypeEngine = (
+                sa.Integer() if "INT" in kind else sa.Float() if "REAL" in kind else sa.Text()
+            )
+            columns.append(sa.Column(column.name, sa_type, primary_key=column.primary_key))
+        sa.Table(table.name, copy, *columns)
+    copy.create_all(target)
+    with source.connect() as read, target.begin() as write:
+        for table in copy.sorted_tables:
+            rows = [dict(r._mapping) for r in read.execute(sa.select(reflected.tables[table.name]))]
+            if rows:
+                write.execute(table.insert(), rows)
+    source.dispose()
+    target.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "mysql"])
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    root = tmp_path_factory.mktemp(f"adv-{request.param}")
+    workspace = prepare_demo(root)
+    dropper = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{workspace.database}"
+    else:
+        server_url = sa.engine.make_url(
+            str(request.getfixturevalue("postgres_url" if request.param == "postgres" else "mysql_url"))
+        )
+        name = f"mw_adv_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        url = server_url.set(database=name).render_as_string(hide_password=False)
+        _copy(workspace.database, url)
+
+        def dropper() -> None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if "postgres" in url else ""))
+            admin.dispose()
+
+    config = parse_config(
+        f'[server]\nstate_dir = "{root / "state"}"\n[[sources]]\nname = "crm"\nkind = "sql"\nurl = "{url}"\n',
+        root / "maskwire.toml",
+    )
+    runtime = Runtime.start(config)
+    yield Target(request.param, url, runtime, workspace)
+    runtime.close()
+    if dropper:
+        dropper()
+
+
+def _leaks(text: str, seeded: tuple[str, ...]) -> list[str]:
+    folded = text.casefold()
+    return [value for value in seeded if value.casefold() in folded]
+
+
+def test_fifty_adversarial_queries_leak_nothing(target: Target) -> None:
+    queries = COMMON + DIALECT[target.engine]
+    assert len(queries) >= 50
+    seeded = target.workspace.seeded.must_not_leak()
+    answered = 0
+    for sql in queries:
+        try:
+            out = target.runtime.service.query("crm", sql)
+            text = out.text + out.structured.model_dump_json()
+            answered += 1
+        except ToolProblem as problem:
+            text = str(problem)
+        leaked = _leaks(text, seeded)
+        assert not leaked, f"[{target.engine}] {sql} leaked {leaked[:3]}"
+    assert answered >= 40, f"[{target.engine}] only {answered} of {len(queries)} queries were answered"
+
+
+def test_writes_leave_the_database_unchanged(target: Target) -> None:
+    for sql in ["DELETE FROM customers", "SELECT 1; DELETE FROM customers", "DROP TABLE customers"]:
+        with pytest.raises(ToolProblem):
+            target.runtime.service.query("crm", sql)
+    engine = sa.create_engine(target.url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM customers").scalar_one() == 60
+    engine.dispose()
+
+
+def test_tokens_join_across_engines_consistently(target: Target) -> None:
+    out = target.runtime.service.query("crm", "SELECT email FROM customers WHERE id = 1")
+    token = out.structured.rows[0][0]  # type: ignore[attr-defined]
+    again = target.runtime.service.query("crm", f"SELECT id FROM customers WHERE email = '{token}'")
+    assert again.structured.rows == [[1]]  # type: ignore[attr-defined]

@@ -1,0 +1,49 @@
+"""Shared fixtures for the SQL guard tests: a small schema, a policy and a token vault."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from mcp_server.sqlguard import CheckedQuery, PredicateMode, SourceColumn, check_query
+
+SCHEMA: dict[str, list[str]] = {
+    "customers": ["id", "first_name", "last_name", "email", "phone", "ssn", "birth_date", "notes"],
+    "orders": ["id", "customer_id", "amount", "ordered_at"],
+    "tickets": ["id", "customer_id", "body"],
+}
+POLICY: dict[str, PredicateMode] = {
+    "customers.ssn": "none",
+    "customers.email": "equality",
+    "customers.phone": "equality",
+    "customers.birth_date": "equality",
+}
+TOKENS = {
+    "<EMAIL:0123abcd4567>": "ann@example.com",
+    "<PHONE:89ab01234567>": "+1 555 0100",
+}
+
+
+def policy(column: SourceColumn) -> PredicateMode:
+    return POLICY.get(f"{column.table}.{column.column}", "any")
+
+
+Check = Callable[..., CheckedQuery]
+
+
+@pytest.fixture
+def check() -> Check:
+    """check_query with the shared schema, policy and tokens; keyword arguments override."""
+
+    def run(sql: str, dialect: str = "postgres", **overrides: object) -> CheckedQuery:
+        options: dict[str, object] = {
+            "dialect": dialect,
+            "schema": SCHEMA,
+            "predicate_mode": policy,
+            "resolve_token": TOKENS.get,
+        }
+        options.update(overrides)
+        return check_query(sql, **options)  # type: ignore[arg-type]
+
+    return run

@@ -1,0 +1,194 @@
+"""Inference control: predicate policies on protected columns.
+
+Policy used (conftest): customers.ssn "none"; customers.email / phone / birth_date "equality"; others "any".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from mcp_server.sqlguard import CheckedQuery, PredicateMode, SourceColumn, SqlDenied
+
+Check = Callable[..., CheckedQuery]
+ALL = ("sqlite", "postgres", "mysql")
+
+ALLOWED = [
+    "SELECT id FROM customers WHERE email = 'ann@example.com'",
+    "SELECT id FROM customers WHERE 'ann@example.com' = email",
+    "SELECT id FROM customers WHERE email <> 'x'",
+    "SELECT id FROM customers WHERE email != 'x'",
+    "SELECT id FROM customers WHERE email IN ('a', 'b')",
+    "SELECT id FROM customers WHERE email NOT IN ('a', 'b')",
+    "SELECT id FROM customers WHERE email IS NULL",
+    "SELECT id FROM customers WHERE email IS NOT NULL",
+    "SELECT id FROM customers WHERE NOT (email = 'a') AND (phone = 'b' OR phone IS NULL)",
+    "SELECT id FROM customers WHERE (email) = ('a')",
+    "SELECT a.id FROM customers a JOIN customers b ON a.email = b.email AND a.id <> b.id",
+    "SELECT email, count(*) FROM customers GROUP BY email",
+    "SELECT count(*) FROM customers GROUP BY email HAVING count(DISTINCT phone) > 1",
+    "SELECT count(DISTINCT email) FROM customers",
+    "SELECT last_name FROM customers GROUP BY last_name HAVING count(email) = 2",
+    "SELECT count(DISTINCT email) AS n FROM customers HAVING count(DISTINCT email) = 5",
+    "SELECT id FROM customers WHERE CASE WHEN email = 'a' THEN 1 ELSE 0 END = 1",
+    "SELECT id FROM customers WHERE CASE email WHEN 'a' THEN true ELSE false END",
+    "SELECT id FROM customers WHERE email = 'a' AND notes LIKE '%x%' AND id > 5",
+    "SELECT id FROM customers ORDER BY last_name, id",
+    "SELECT id, count(*) OVER (PARTITION BY email) FROM customers",
+    # output only: masked by lineage, not a predicate
+    "SELECT CASE WHEN email LIKE '%@example.com' THEN 'x' END FROM customers",
+    "SELECT substr(ssn, 1, 3), upper(email), length(phone) FROM customers",
+    "SELECT ssn FROM customers WHERE id = 1",
+    "SELECT ssn FROM customers ORDER BY id",
+    "WITH x AS (SELECT email AS e FROM customers) SELECT e FROM x WHERE e = 'a'",
+    "SELECT id FROM (SELECT id, email AS contact FROM customers) s WHERE contact IN ('a', 'b')",
+    "SELECT id FROM customers WHERE email = '<EMAIL:0123abcd4567>'",
+    "SELECT id FROM customers WHERE email IN ('<EMAIL:0123abcd4567>', 'b')",
+]
+
+DENIED = [
+    # none: any use
+    ("SELECT id FROM customers WHERE ssn = '123-45-6789'", "customers.ssn"),
+    ("SELECT id FROM customers WHERE ssn IS NULL", "customers.ssn"),
+    ("SELECT id FROM customers ORDER BY ssn", "customers.ssn"),
+    ("SELECT count(*) FROM customers GROUP BY ssn", "customers.ssn"),
+    ("SELECT a.id FROM customers a JOIN customers b ON a.ssn = b.ssn", "customers.ssn"),
+    ("SELECT a.id FROM customers a JOIN customers b USING (ssn)", "customers.ssn"),
+    ("SELECT count(ssn) FROM customers HAVING count(ssn) > 1", "customers.ssn"),
+    ("SELECT id FROM customers WHERE EXISTS (SELECT 1 FROM customers x WHERE x.ssn = '1')", "customers.ssn"),
+    ("SELECT (SELECT count(*) FROM customers WHERE ssn LIKE '1%')", "customers.ssn"),
+    # equality: pattern matching
+    ("SELECT id FROM customers WHERE email LIKE 'a%'", "LIKE"),
+    ("SELECT id FROM customers WHERE email NOT LIKE 'a%'", "LIKE"),
+    ("SELECT id FROM customers WHERE phone GLOB '1*'", "GLOB"),
+    ("SELECT id FROM customers WHERE email REGEXP '^a'", "regular expression"),
+    ("SELECT id FROM customers WHERE 'abc' LIKE email", "LIKE"),
+    # equality: ranges
+    ("SELECT id FROM customers WHERE email > 'm'", "range"),
+    ("SELECT id FROM customers WHERE email <= 'm'", "range"),
+    ("SELECT id FROM customers WHERE birth_date BETWEEN '1990-01-01' AND '1991-01-01'", "BETWEEN"),
+    ("SELECT id FROM customers WHERE 'm' < email", "range"),
+    # equality: functions, casts, arithmetic on the column
+    ("SELECT id FROM customers WHERE length(phone) = 9", "LENGTH"),
+    ("SELECT id FROM customers WHERE substr(email, 1, 1) = 'a'", "SUBSTRING"),
+    ("SELECT id FROM customers WHERE CAST(phone AS int) > 5", "CAST"),
+    ("SELECT id FROM customers WHERE CAST(phone AS int) = 5", "CAST"),
+    ("SELECT id FROM customers WHERE phone + 0 > 5", "phone"),
+    ("SELECT id FROM customers WHERE lower(email) = 'a'", "LOWER"),
+    ("SELECT id FROM customers WHERE coalesce(email, '') = 'a'", "COALESCE"),
+    ("SELECT id FROM customers WHERE email", "email"),
+    ("SELECT id FROM customers WHERE CASE WHEN email LIKE 'a%' THEN 1 ELSE 0 END = 1", "LIKE"),
+    ("SELECT id FROM customers WHERE CASE WHEN id = 1 THEN email END = 'a'", "email"),
+    ("SELECT id FROM customers WHERE email = upper(notes)", "expression"),
+    ("SELECT id FROM customers WHERE email = (SELECT max(email) FROM customers)", "email"),
+    ("SELECT id FROM customers WHERE email = ANY(SELECT upper(email) FROM customers)", "email"),
+    # equality: ordering reveals rank
+    ("SELECT id FROM customers ORDER BY email", "ORDER BY"),
+    ("SELECT email AS e FROM customers ORDER BY e", "ORDER BY"),
+    ("SELECT id, email FROM customers ORDER BY 2", "ORDER BY"),
+    ("SELECT id, row_number() OVER (ORDER BY email) FROM customers", "ORDER BY"),
+    ("SELECT string_agg(notes, ',' ORDER BY phone) FROM customers", "ORDER BY"),
+    ("SELECT max(email) FROM customers GROUP BY last_name ORDER BY max(email)", "ORDER BY"),
+    # equality: grouping on a transformed value
+    ("SELECT count(*) FROM customers GROUP BY substr(email, 1, 1)", "SUBSTRING"),
+    ("SELECT substr(email, 1, 1) AS s, count(*) FROM customers GROUP BY 1", "email"),
+    ("SELECT count(*) FROM customers HAVING max(email) > 'a'", "email"),
+    ("SELECT count(*) FILTER (WHERE phone LIKE '1%') FROM customers", "LIKE"),
+    # through CTEs, subqueries and aliases
+    ("WITH x AS (SELECT email AS e FROM customers) SELECT 1 FROM x WHERE e LIKE 'a%'", "customers.email"),
+    ("WITH x AS (SELECT substr(email, 1, 1) AS s FROM customers) SELECT 1 FROM x WHERE s = 'a'", "customers.email"),
+    ("SELECT id FROM (SELECT id, ssn AS s FROM customers) t WHERE s = '1'", "customers.ssn"),
+    (
+        "SELECT id FROM (SELECT id, email FROM customers UNION SELECT id, body FROM tickets) u WHERE email > 'a'",
+        "customers.email",
+    ),
+    ("SELECT c.id FROM customers c JOIN tickets t ON t.body LIKE c.email", "LIKE"),
+    ("SELECT id FROM customers c WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.body > c.email)", "range"),
+]
+
+
+@pytest.mark.parametrize("dialect", ALL)
+@pytest.mark.parametrize("sql", ALLOWED)
+def test_allowed(check: Check, dialect: str, sql: str) -> None:
+    if dialect == "mysql" and "true" in sql:
+        sql = sql.replace("true", "1").replace("false", "0")
+    assert check(sql, dialect).columns
+
+
+@pytest.mark.parametrize("dialect", ALL)
+@pytest.mark.parametrize(("sql", "mentions"), DENIED)
+def test_denied(check: Check, dialect: str, sql: str, mentions: str) -> None:
+    with pytest.raises(SqlDenied) as denied:
+        check(sql, dialect)
+    assert denied.value.reason == "predicate_policy", denied.value
+    assert mentions in str(denied.value)
+
+
+def test_messages_name_column_and_policy(check: Check) -> None:
+    with pytest.raises(SqlDenied) as denied:
+        check("SELECT id FROM customers WHERE email LIKE 'a%'")
+    assert str(denied.value) == (
+        "predicate on customers.email in WHERE uses LIKE; the policy for this column allows equality only"
+        " (=, <>, IN, IS NULL, joins on equal columns)"
+    )
+    with pytest.raises(SqlDenied) as denied:
+        check("SELECT id FROM customers WHERE ssn = 'x'")
+    assert str(denied.value).startswith("customers.ssn cannot be used in WHERE")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM customers WHERE email = 123",
+        "SELECT id FROM customers WHERE email IN (1, 2)",
+        "SELECT id FROM customers WHERE phone = 5551234 OR phone = '1'",
+        "SELECT id FROM customers WHERE email = true",
+        "SELECT id FROM customers WHERE email = -1",
+        "SELECT id FROM customers WHERE email = (SELECT 123)",
+        "SELECT c.id FROM customers c, (SELECT 123 AS n) k WHERE c.email = k.n",
+        "SELECT c.id FROM customers c JOIN orders o ON c.phone = o.id",
+        "SELECT id FROM customers WHERE email IN (SELECT customer_id FROM orders)",
+    ],
+)
+def test_mysql_numeric_comparison_is_a_prefix_oracle(check: Check, sql: str) -> None:
+    with pytest.raises(SqlDenied) as denied:
+        check(sql, "mysql")
+    assert "string literal" in str(denied.value)
+    assert check(sql, "postgres", predicate_mode=lambda _c: "any").columns
+
+
+@pytest.mark.parametrize("dialect", ALL)
+def test_join_with_an_unprotected_column(check: Check, dialect: str) -> None:
+    """Fine where types are strict; on MySQL the other column may be numeric, so it must be protected too."""
+    sql = "SELECT c.id FROM customers c JOIN tickets t ON t.body = c.email WHERE c.email IN (SELECT body FROM tickets)"
+    if dialect == "mysql":
+        with pytest.raises(SqlDenied):
+            check(sql, dialect)
+    else:
+        assert check(sql, dialect).columns
+    assert check("SELECT a.id FROM customers a JOIN customers b ON a.email = b.email", dialect).columns
+
+
+def test_any_policy_allows_everything(check: Check) -> None:
+    query = check(
+        "SELECT id FROM customers WHERE ssn LIKE '1%' AND email > 'a' ORDER BY phone, length(ssn)",
+        predicate_mode=lambda _c: "any",
+    )
+    assert query.columns
+
+
+def test_unknown_policy_value_is_treated_as_none(check: Check) -> None:
+    with pytest.raises(SqlDenied):
+        check("SELECT id FROM customers WHERE notes = 'x'", predicate_mode=lambda _c: "sometimes")
+
+
+def test_policy_sees_canonical_columns(check: Check) -> None:
+    seen: list[SourceColumn] = []
+
+    def record(column: SourceColumn) -> PredicateMode:
+        seen.append(column)
+        return "any"
+
+    check("WITH x AS (SELECT EMAIL AS e FROM CUSTOMERS) SELECT e FROM x WHERE e = 'a'", predicate_mode=record)
+    assert [(c.table, c.column) for c in seen] == [("customers", "email")]
