@@ -8,12 +8,14 @@ CI run means they really ran.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # shared test data modules (sql_corpus)
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

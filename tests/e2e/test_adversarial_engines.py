@@ -7,6 +7,7 @@ every seeded value. Denials are fine; a raw value is not.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sql_corpus import BYPASSES, DANGEROUS, POSITIONS
 
 from mcp_server.config import parse_config
 from mcp_server.demo.data import DemoWorkspace
@@ -205,6 +207,66 @@ def test_writes_leave_the_database_unchanged(target: Target) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM customers").scalar_one() == 60
     engine.dispose()
+
+
+ENGINE_ONLY = [  # bypasses that need a real server to mean anything
+    "/*!50000 DELETE FROM customers */",
+    "SELECT 1 /*!50000 INTO OUTFILE '/tmp/mw_out' */",
+    "SELECT * FROM customers INTO/**/OUTFILE '/tmp/mw_out2'",
+    "SELECT * INTO mw_copy FROM customers",
+    "EXPLAIN ANALYZE DELETE FROM customers",
+    "WITH d AS (DELETE FROM customers RETURNING *) SELECT * FROM d",
+    "WITH a AS (SELECT 1) DELETE FROM customers",
+    "CREATE TABLE mw_new (id INT)",
+    "RENAME TABLE customers TO mw_gone",
+    "TRUNCATE customers",
+    "LOCK TABLES customers WRITE",
+    "SELECT * FROM customers FOR UPDATE",
+    "COPY customers TO '/tmp/mw_copy.csv'",
+    "CALL mw_proc()",
+    "DO $$ BEGIN DELETE FROM customers; END $$",
+    "PRAGMA writable_schema = 1",
+    "ATTACH DATABASE '/tmp/mw.db' AS x",
+    "VACUUM INTO '/tmp/mw_vacuum.db'",
+    "REPLACE INTO customers (id) VALUES (1)",
+    "INSERT INTO customers (id) SELECT id + 1000 FROM customers",
+    "LOAD DATA INFILE '/etc/passwd' INTO TABLE customers",
+    "HANDLER customers OPEN",
+    "PREPARE s FROM 'DELETE FROM customers'",
+]
+# Lexer disagreements: MySQL reads these as one string literal (a harmless SELECT), PostgreSQL and SQLite as a
+# string followed by a write (refused). Either way the data must not change.
+AMBIGUOUS = ["SELECT 'a\\'; DELETE FROM customers; --'", "SELECT 'a\\' AS x; DROP TABLE customers; --'"]
+
+
+def _fingerprint(url: str) -> list[tuple[str, int, str]]:
+    """Row count and a digest of every table: the database must be identical after the corpus."""
+    import hashlib
+
+    engine = sa.create_engine(url)
+    out = []
+    with engine.connect() as conn:
+        for table in sorted(sa.inspect(engine).get_table_names()):
+            rows = conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1")).fetchall()
+            out.append((table, len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()))
+    engine.dispose()
+    return out
+
+
+def test_bypass_corpus_is_denied_and_changes_nothing(target: Target) -> None:
+    dialect = target.engine
+    statements = [sql for dialects, sql in BYPASSES if dialect in dialects]
+    statements += [template.format(f=call) for d, call in DANGEROUS if d == dialect for template in POSITIONS[:2]]
+    statements += ENGINE_ONLY
+    before = _fingerprint(target.url)
+    for sql in statements:
+        with pytest.raises(ToolProblem):
+            target.runtime.service.query("crm", sql)
+    for sql in AMBIGUOUS:
+        with contextlib.suppress(ToolProblem):
+            target.runtime.service.query("crm", sql)
+    assert _fingerprint(target.url) == before
+    assert len(statements) >= 40
 
 
 def test_tokens_join_across_engines_consistently(target: Target) -> None:
