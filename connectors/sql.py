@@ -139,18 +139,22 @@ class SqlDatabase:
             for table in names:
                 if table.startswith("sqlite_"):
                     continue
-                pk = set(inspector.get_pk_constraint(table).get("constrained_columns") or [])
-                columns = tuple(
-                    ColumnInfo(c["name"], str(c["type"]), bool(c.get("nullable", True)), c["name"] in pk)
-                    for c in inspector.get_columns(table)
-                )
+                try:
+                    pk = set(inspector.get_pk_constraint(table).get("constrained_columns") or [])
+                    columns = tuple(
+                        ColumnInfo(c["name"], str(c["type"]), bool(c.get("nullable", True)), c["name"] in pk)
+                        for c in inspector.get_columns(table)
+                    )
+                except sa.exc.NoSuchTableError:
+                    continue  # dropped while the catalogue was being read
                 tables[table] = TableInfo(table, columns)
             return tables
         except ConnectorError:
             raise
         except sa.exc.SQLAlchemyError as exc:
+            cause = type(getattr(exc, "orig", None) or exc).__name__
             raise SourceUnavailable(
-                f'source "{self.name}" ({self.display_url}): cannot read the schema ({type(exc.orig or exc).__name__})'
+                f'source "{self.name}" ({self.display_url}): cannot read the schema ({cause})'
             ) from None
 
     def column_map(self) -> dict[str, list[str]]:
