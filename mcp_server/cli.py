@@ -7,8 +7,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcp_server.config import Config, ConfigError, default_config_path, load_config
+
+if TYPE_CHECKING:
+    from mcp_server.runtime import Runtime
 
 
 def _load(path: str | None) -> Config:
@@ -80,11 +84,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     failed = False
     try:
         for source in config.sources:
+            if source.kind != "sql":
+                failed = _check_documents(runtime, source.name) or failed
+                continue
             catalog = runtime.service.catalogs.get(source.name)
             if catalog is None:
-                problem = runtime.service.broken_sources.get(source.name)
-                print(f"[{source.name}] {source.kind}: " + (f"UNAVAILABLE: {problem}" if problem else "ok"))
-                failed = failed or problem is not None
+                print(f"[{source.name}] UNAVAILABLE: {runtime.service.broken_sources.get(source.name)}")
+                failed = True
                 continue
             try:
                 tables = catalog.tables()
@@ -102,6 +108,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     return 1 if failed else 0
+
+
+def _check_documents(runtime: Runtime, name: str) -> bool:
+    """Print a document source's state; True when it is unavailable."""
+    from connectors.files import FileStore
+    from mcp_server.tools.problems import ToolProblem
+
+    docs = runtime.service.documents
+    try:
+        stats = docs.stats(name, runtime.service.policy_for(None))
+    except ToolProblem as exc:
+        print(f"[{name}] UNAVAILABLE: {exc}")
+        return True
+    types = ", ".join(f"{k} {v}" for k, v in sorted(stats.types.items()))
+    print(f"[{name}] {stats.documents} documents" + (f", {stats.chunks} chunks ({types})" if stats.chunks else ""))
+    store = docs.stores[name]
+    if isinstance(store, FileStore):
+        for skipped in store.skipped():
+            print(f"  skipped {skipped.ref}: {skipped.reason}")
+    return False
 
 
 def cmd_index(args: argparse.Namespace) -> int:

@@ -88,3 +88,34 @@ def test_since_filter(tmp_path: Path) -> None:
     ledger.append(LedgerEntry(agent="a", tool="q", status="ok"))
     recent = list(ledger.entries(since=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)))
     assert len(recent) == 1
+
+
+def test_ledger_on_postgresql(postgres_url: str) -> None:
+    """Several replicas share one PostgreSQL ledger: appends are serialised and the chain holds."""
+    import threading
+    import uuid
+
+    schema = f"mw_ledger_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.engine.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    replicas = [Ledger(url.render_as_string(hide_password=False)) for _ in range(3)]
+    try:
+
+        def work(ledger: Ledger, n: int) -> None:
+            for i in range(10):
+                ledger.append(LedgerEntry(agent=f"replica-{n}", tool="query", status="ok", rows=i))
+
+        threads = [threading.Thread(target=work, args=(ledger, n)) for n, ledger in enumerate(replicas)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert replicas[0].verify() == (30, [])
+    finally:
+        for ledger in replicas:
+            ledger.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
