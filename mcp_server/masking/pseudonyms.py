@@ -2,8 +2,8 @@
 
 A token is `<ENTITY:hex>` where hex is the first 12 hex digits of HMAC-SHA256(key, normalised value).
 Without the per-deployment key a token cannot be linked to a value, yet agents can join, group and
-count by tokens. The server remembers which value a token stands for (in memory, bounded) so that an
-agent can use a token it was given as a literal in a later call.
+count by tokens. The server remembers which value a token stands for (in memory, bounded, and in the
+encrypted token vault across restarts) so that an agent can use a token it was given as a literal later.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from mcp_server.masking.vault import TokenVault
 from mcp_server.paths import private_file
 
 TOKEN_HEX = 12
@@ -50,11 +51,13 @@ def load_or_create_key(configured: str | None, state_dir: Path) -> bytes:
 
 
 class Pseudonymizer:
-    def __init__(self, key: bytes, *, remember: int = 200_000) -> None:
+    def __init__(self, key: bytes, *, remember: int = 200_000, vault: TokenVault | None = None) -> None:
         self._key = key
         self._values: OrderedDict[str, str] = OrderedDict()
         self._remember = remember
         self._lock = threading.Lock()
+        self._vault = vault
+        self._pending: dict[str, str] = {}
 
     @property
     def key(self) -> bytes:
@@ -67,11 +70,29 @@ class Pseudonymizer:
     def token(self, entity: str, value: str) -> str:
         digest = self.digest(value)
         with self._lock:
+            if digest not in self._values and self._vault is not None:
+                self._pending[digest] = value
             self._values[digest] = value
             self._values.move_to_end(digest)
             if len(self._values) > self._remember:
                 self._values.popitem(last=False)
+            flush = len(self._pending) >= 10_000
+        if flush:
+            self.flush()
         return f"<{entity}:{digest}>"
+
+    def flush(self) -> None:
+        """Write newly issued tokens to the vault (called at the end of every tool call)."""
+        if self._vault is None:
+            return
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        self._vault.put_many(pending)
+
+    def close(self) -> None:
+        self.flush()
+        if self._vault is not None:
+            self._vault.close()
 
     def resolve(self, token: str) -> str | None:
         """The value behind a token this process issued, or None (unknown, forged or forgotten)."""
@@ -79,7 +100,11 @@ class Pseudonymizer:
         if not match:
             return None
         with self._lock:
-            return self._values.get(match.group(2))
+            value = self._values.get(match.group(2))
+        if value is None and self._vault is not None:
+            self.flush()
+            value = self._vault.get(match.group(2))
+        return value
 
     def is_token(self, text: str) -> bool:
         return TOKEN_PATTERN.fullmatch(text.strip()) is not None

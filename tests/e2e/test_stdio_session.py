@@ -102,6 +102,7 @@ class Session:
     token_query: Call | None
     chain: tuple[int, list[str]]
     database: Path
+    config: Path
 
 
 async def _drive(config: Path) -> tuple[list[Call], Call | None]:
@@ -145,7 +146,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     entries = list(ledger.entries())
     chain = ledger.verify()
     ledger.dispose()
-    return Session(calls, entries, workspace.seeded.must_not_leak(), token_query, chain, workspace.database)
+    return Session(
+        calls, entries, workspace.seeded.must_not_leak(), token_query, chain, workspace.database, root / "maskwire.toml"
+    )
 
 
 def _leaks(text: str, seeded: tuple[str, ...]) -> list[str]:
@@ -247,3 +250,20 @@ def test_write_is_denied_and_database_unchanged(session: Session) -> None:
 
 def test_ledger_chain_is_intact(session: Session) -> None:
     assert session.chain == (len(session.calls), [])
+
+
+async def test_tokens_work_in_a_later_session(session: Session) -> None:
+    """A new server process (a new client session) resolves a token issued by the previous one."""
+    first = session.calls[3].result.structured_content
+    assert first is not None
+    email = [c["name"] for c in first["columns"]].index("email")
+    token, row_id = first["rows"][0][email], first["rows"][0][0]
+    server = StdioServerParameters(
+        command=sys.executable, args=["-m", "mcp_server.cli", "serve", "--config", str(session.config)]
+    )
+    async with Client(server) as client:
+        result = await client.call_tool(
+            "query", {"source": "crm", "sql": f"SELECT id FROM customers WHERE email = '{token}'"}
+        )
+    assert not result.is_error, result.content
+    assert result.structured_content["rows"] == [[row_id]]  # type: ignore[index]

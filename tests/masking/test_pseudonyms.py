@@ -39,3 +39,25 @@ def test_configured_key_must_be_long_enough(tmp_path: Path) -> None:
     with pytest.raises(MaskingKeyError):
         load_or_create_key("short", tmp_path)
     assert load_or_create_key("x" * 16, tmp_path) == b"x" * 16
+
+
+def test_vault_resolves_tokens_across_restarts(tmp_path: Path) -> None:
+    from mcp_server.masking.vault import TokenVault
+
+    key = b"k" * 32
+    first = Pseudonymizer(key, vault=TokenVault(tmp_path / "vault.sqlite", key))
+    token = first.token("EMAIL_ADDRESS", "ann@example.com")
+    first.close()
+    raw = (tmp_path / "vault.sqlite").read_bytes()
+    assert b"ann@example.com" not in raw  # encrypted at rest
+    assert stat.S_IMODE(os.stat(tmp_path / "vault.sqlite").st_mode) == 0o600
+
+    second = Pseudonymizer(key, vault=TokenVault(tmp_path / "vault.sqlite", key))
+    assert second.resolve(token) == "ann@example.com"
+    assert second.resolve("<EMAIL_ADDRESS:000000000000>") is None
+    second.close()
+
+    other_key = b"x" * 32  # a vault read with another key resolves nothing
+    third = Pseudonymizer(other_key, vault=TokenVault(tmp_path / "vault.sqlite", other_key))
+    assert third.resolve(token) is None
+    third.close()
