@@ -81,6 +81,18 @@ class Pseudonymizer:
             self.flush()
         return f"<{entity}:{digest}>"
 
+    def remember(self, digest: str, value: str) -> None:
+        """Keep another kind of keyed reference (document refs) in the vault."""
+        if self._vault is not None:
+            with self._lock:
+                self._pending[digest] = value
+
+    def recall(self, digest: str) -> str | None:
+        if self._vault is None:
+            return None
+        self.flush()
+        return self._vault.get(digest)
+
     def flush(self) -> None:
         """Write newly issued tokens to the vault (called at the end of every tool call)."""
         if self._vault is None:

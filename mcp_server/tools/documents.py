@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ SNIPPET_WORDS = 60
 PIECE_CHARS = 4_000
 MAX_QUERY_CHARS = 1_000
 MAX_LIMIT = 50
+REFRESH_CHECK_SECONDS = 5.0
 
 Store = FileStore | PgDocStore
 
@@ -57,6 +59,7 @@ class DocumentTools:
         self.broken: dict[str, str] = {}
         self._refs: dict[str, tuple[str, str]] = {}
         self._refs_lock = threading.Lock()
+        self._checked: dict[str, float] = {}
         self._masked: OrderedDict[tuple[str, str, str, str], MaskedDocument] = OrderedDict()
         for source in config.sources:
             if isinstance(source, FilesSource | PgDocsSource):
@@ -93,12 +96,16 @@ class DocumentTools:
     # -- refs ------------------------------------------------------------------------------------
 
     def ref_token(self, source: str, ref: str) -> str:
-        """An opaque, stable reference: keyed by source and path, so it survives restarts."""
+        """An opaque, stable reference keyed by source and path; remembered (encrypted, in the token vault)
+        so that it still works after a restart."""
         key = self.masker.pseudonyms.key
         digest = hmac.new(key, f"doc\0{source}\0{ref}".encode(), hashlib.sha256).hexdigest()[:16]
         token = f"<DOC:{digest}>"
         with self._refs_lock:
+            known = token in self._refs
             self._refs[token] = (source, ref)
+        if not known:
+            self.masker.pseudonyms.remember(digest, f"{source}\0{ref}")
         return token
 
     def resolve_ref(self, source: str, token: str) -> str:
@@ -107,13 +114,17 @@ class DocumentTools:
             raise ToolProblem("`ref` must be a document reference like <DOC:0123456789abcdef> from search")
         with self._refs_lock:
             known = self._refs.get(match.group(0))
-        if known is None:  # issued before a restart: files sources can rebuild the map from their index
-            store = self.stores.get(source)
-            if isinstance(store, FileStore):
-                for ref in store.indexed_refs():
-                    self.ref_token(source, ref)
-                with self._refs_lock:
-                    known = self._refs.get(match.group(0))
+        if known is None:  # issued by an earlier process: the vault remembers it
+            remembered = self.masker.pseudonyms.recall(match.group(1))
+            if remembered and "\0" in remembered:
+                name, _, ref = remembered.partition("\0")
+                known = (name, ref)
+        store = self.stores.get(source)
+        if known is None and isinstance(store, FileStore):  # no vault: a folder's index lists every ref
+            for ref in store.indexed_refs():
+                self.ref_token(source, ref)
+            with self._refs_lock:
+                known = self._refs.get(match.group(0))
         if known is None or known[0] != source:
             raise ToolProblem(f'unknown document reference for source "{source}": search again to get a fresh one')
         return known[1]
@@ -132,8 +143,15 @@ class DocumentTools:
         return store
 
     def refresh_if_needed(self, store: Store) -> None:
-        if isinstance(store, FileStore) and store.needs_refresh():
+        """Re-index changed files, checking a folder at most every REFRESH_CHECK_SECONDS (the check walks it)."""
+        if not isinstance(store, FileStore):
+            return
+        now = time.monotonic()
+        if now - self._checked.get(store.name, -REFRESH_CHECK_SECONDS) < REFRESH_CHECK_SECONDS:
+            return
+        if store.needs_refresh():
             store.refresh()
+        self._checked[store.name] = time.monotonic()
 
     def stats(self, source: str, policy: Policy) -> DocumentStats:
         store = self.store(source, policy)
@@ -312,7 +330,9 @@ def _title(title: str, ref: str) -> str:
 
 
 def _terms(query: str) -> list[str]:
-    return [t.casefold() for t in re.findall(r"\w{3,}", TOKEN_PATTERN.sub(" ", query))]
+    """Words to centre a snippet on; a token in the query is also in the masked chunk."""
+    tokens = [m.group(0).casefold() for m in TOKEN_PATTERN.finditer(query)]
+    return tokens + [t.casefold() for t in re.findall(r"\w{3,}", TOKEN_PATTERN.sub(" ", query))]
 
 
 def _tokens_in(text: str) -> Counter[str]:

@@ -140,3 +140,34 @@ def test_snippet_centres_on_term() -> None:
 def test_index_lives_in_state_dir(workspace: DemoWorkspace, docs: DocumentTools) -> None:
     assert (workspace.root / ".maskwire" / "index" / "docs.sqlite").exists()
     assert isinstance(workspace.root, Path)
+
+
+def test_refs_survive_a_restart_through_the_vault(workspace: DemoWorkspace, detector, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mcp_server.masking.vault import TokenVault
+
+    config = load_config(workspace.root / "maskwire.toml")
+    key = b"v" * 32
+
+    def tools() -> DocumentTools:
+        pseudonyms = Pseudonymizer(key, vault=TokenVault(tmp_path / "vault.sqlite", key))
+        return DocumentTools(config, Masker(detector, pseudonyms), TokenCounter())
+
+    first = tools()
+    ref = first.ref_token("docs", "it/runbook.md")
+    first.masker.pseudonyms.close()
+    first.close()
+    second = tools()
+    # a folder source could rebuild its refs from the index; the vault answers first and for pgdocs too
+    second.stores.clear()
+    assert second.resolve_ref("docs", ref) == "it/runbook.md"
+    with pytest.raises(ToolProblem):
+        second.resolve_ref("other", ref)
+    second.masker.pseudonyms.close()
+    second.close()
+
+
+def test_snippet_centres_on_a_token_in_the_query(docs: DocumentTools, workspace: DemoWorkspace, policy: Policy) -> None:
+    email = next(e for e in workspace.seeded.emails if "trailhead" in e)
+    token = docs.masker.pseudonyms.token("EMAIL_ADDRESS", email)
+    hits = docs.search(token, None, None, policy).structured.hits  # type: ignore[attr-defined]
+    assert any(token in hit.snippet for hit in hits)
