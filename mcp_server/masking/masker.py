@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
+import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,31 @@ class MaskCounts:
         return dict(sorted(self.by_entity.items()))
 
 
+class FindingsCache:
+    """Detector findings for recently scanned texts (repeated ticket bodies, chunks hit by many searches).
+
+    Findings do not depend on the operator, so every role's masker shares one cache.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._entries: OrderedDict[tuple[str, tuple[str, ...]], list[Finding]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[str, ...]]) -> list[Finding] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, tuple[str, ...]], findings: list[Finding]) -> None:
+        with self._lock:
+            self._entries[key] = findings
+            if len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+
 class Masker:
     def __init__(
         self,
@@ -48,18 +74,25 @@ class Masker:
         operator: Operator = "pseudonym",
         operators: Mapping[str, Operator] | None = None,
         max_cell_chars: int = 20_000,
+        cache: FindingsCache | None = None,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
         self.operator = operator
         self.operators = dict(operators or {})
         self.max_cell_chars = max_cell_chars
+        self._cache = cache if cache is not None else FindingsCache()
 
     def with_operators(self, operators: Mapping[str, Operator]) -> Masker:
         """The same masker (detector, key) under other per-entity operators: one per role."""
         merged = {**self.operators, **operators}
         return Masker(
-            self.detector, self.pseudonyms, operator=self.operator, operators=merged, max_cell_chars=self.max_cell_chars
+            self.detector,
+            self.pseudonyms,
+            operator=self.operator,
+            operators=merged,
+            max_cell_chars=self.max_cell_chars,
+            cache=self._cache,
         )
 
     # -- single values -------------------------------------------------------------------------
@@ -133,18 +166,7 @@ class Masker:
         if not todo:
             return out
         texts = list(todo)
-        try:
-            found: list[list[Finding] | None] = list(self.detector.analyze_batch(texts, context))
-        except Exception as exc:
-            log.warning("batch detection failed (%s); retrying value by value", type(exc).__name__)
-            found = []
-            for text in texts:
-                try:
-                    found.append(self.detector.analyze(text, context))
-                except Exception as inner:
-                    log.warning("detection failed (%s); value withheld", type(inner).__name__)
-                    found.append(None)
-        for text, findings in zip(texts, found, strict=True):
+        for text, findings in zip(texts, self._detect(texts, tuple(context)), strict=True):
             counts = MaskCounts()
             if findings is None:  # fail closed: a value we could not scan is not returned
                 masked, counts.by_entity = WITHHELD, Counter({"WITHHELD": 1})
@@ -153,6 +175,29 @@ class Masker:
             for i in todo[text]:
                 out[i] = (masked, Counter(counts.by_entity))
         return out
+
+    def _detect(self, texts: list[str], context: tuple[str, ...]) -> list[list[Finding] | None]:
+        """Findings per text (None: detection failed), from the cache where the same text was seen."""
+        found: list[list[Finding] | None] = [self._cache.get((t, context)) for t in texts]
+        missing = [t for t, f in zip(texts, found, strict=True) if f is None]
+        if not missing:
+            return found
+        try:
+            fresh: list[list[Finding] | None] = list(self.detector.analyze_batch(missing, context))
+        except Exception as exc:
+            log.warning("batch detection failed (%s); retrying value by value", type(exc).__name__)
+            fresh = []
+            for text in missing:
+                try:
+                    fresh.append(self.detector.analyze(text, context))
+                except Exception as inner:
+                    log.warning("detection failed (%s); value withheld", type(inner).__name__)
+                    fresh.append(None)
+        by_text = dict(zip(missing, fresh, strict=True))
+        for text, findings in by_text.items():
+            if findings is not None:
+                self._cache.put((text, context), findings)
+        return [f if f is not None else by_text[t] for t, f in zip(texts, found, strict=True)]
 
     def scan_text(self, text: str, counts: MaskCounts, context: Sequence[str] = ()) -> str:
         masked, found = self.scan_texts([text], context)[0]

@@ -49,3 +49,29 @@ def test_long_cells_are_cut_and_say_so() -> None:
 def test_redact_operator() -> None:
     masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32), operator="redact")  # type: ignore[arg-type]
     assert masker.mask_whole("EMAIL_ADDRESS", "a@b.example", MaskCounts()) == "<EMAIL_ADDRESS>"
+
+
+class CountingDetector(BrokenDetector):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
+        self.seen.extend(texts)
+        return super().analyze_batch(texts, context)
+
+
+def test_each_text_is_analysed_once_and_roles_share_the_cache() -> None:
+    detector = CountingDetector()
+    masker = Masker(detector, Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
+    masker.scan_texts(["same text", "same text", "other"])
+    masker.with_operators({"PERSON": "redact"}).scan_texts(["same text", "third"])
+    assert sorted(detector.seen) == ["other", "same text", "third"]
+
+
+def test_failed_detection_is_not_cached() -> None:
+    detector = CountingDetector()
+    masker = Masker(detector, Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
+    assert masker.scan_texts(["boom"])[0][0] == WITHHELD
+    first = detector.seen.count("boom")
+    assert masker.scan_texts(["boom"])[0][0] == WITHHELD
+    assert detector.seen.count("boom") == 2 * first  # tried again, not served from the cache
