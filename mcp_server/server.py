@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -53,7 +54,10 @@ async def _run(
         )
         return CallToolResult(content=[TextContent(text=str(problem))], is_error=True)
     except Exception as exc:  # never a traceback, never a message that could carry a value
-        log.exception("tool %s failed", tool)
+        # Exception messages can carry values (KeyError('ann@example.com')): log the type and where, not the text.
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f"{frame.filename}:{frame.lineno}" if frame else "?"
+        log.error("tool %s failed: %s at %s", tool, type(exc).__name__, where)
         record.status, record.error_class = "error", type(exc).__name__
         record.error_message = f"internal error ({type(exc).__name__})"
         return CallToolResult(

@@ -66,7 +66,9 @@ async def test_agent_override_and_client_identity(runtime: Runtime) -> None:
     assert entry.agent == "unit-agent" and entry.status == "ok" and entry.tokens_out > 0
 
 
-async def test_unexpected_exception_is_a_clean_error(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unexpected_exception_is_a_clean_error(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret value 123-45-6789 in an internal message")
 
@@ -78,3 +80,4 @@ async def test_unexpected_exception_is_a_clean_error(runtime: Runtime, monkeypat
     [entry] = list(runtime.ledger.entries())
     assert entry.status == "error" and entry.error_class == "RuntimeError"
     assert "123-45-6789" not in str(entry.record())
+    assert "RuntimeError" in caplog.text and "123-45-6789" not in caplog.text
