@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--agent")
     usage.add_argument("--since", help="7d, 12h, 30m or an ISO date")
     usage.add_argument("--calls", action="store_true", help="list calls instead of the per-agent summary")
-    usage.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    usage.add_argument("--format", choices=["table", "json", "csv", "html"], default="table")
     usage.set_defaults(func=cmd_usage)
 
     ledger = sub.add_parser("ledger", help="ledger maintenance")

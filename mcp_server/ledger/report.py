@@ -1,9 +1,10 @@
-"""`maskwire usage`: per-agent summaries of the ledger as a table, JSON or CSV."""
+"""`maskwire usage`: per-agent summaries of the ledger as a table, JSON, CSV or an HTML page."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -142,8 +143,40 @@ CALL_HEADERS = (
 )
 
 
+def _html(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A self-contained HTML page with one table (every cell escaped)."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+        "th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f3f3f3}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
+    )
+
+
 def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
     data = [u.as_dict() for u in usages]
+    if fmt == "html":
+        rows = [
+            (
+                d["agent"],
+                d["calls"],
+                d["ok"],
+                d["denied"],
+                d["error"],
+                d["tokens_in"],
+                d["tokens_out"],
+                d["p50_ms"],
+                d["p95_ms"],
+                _entities_text(d["entities_masked"]),
+            )
+            for d in data
+        ]
+        return _html("Maskwire usage by agent", SUMMARY_HEADERS, rows)
     if fmt == "json":
         return json.dumps(data, indent=2)
     if fmt == "csv":
@@ -202,6 +235,24 @@ def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
 
 
 def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
+    if fmt == "html":
+        rows = [
+            (
+                e.id,
+                e.ts,
+                e.agent,
+                e.tool,
+                e.source or "-",
+                e.status,
+                e.rows,
+                e.tokens_in,
+                e.tokens_out,
+                round(e.duration_ms),
+                _entities_text(e.entities),
+            )
+            for e in entries
+        ]
+        return _html("Maskwire calls", CALL_HEADERS, rows)
     if fmt == "json":
         return json.dumps(
             [{**e.record(), "id": e.id, "arguments": e.arguments, "entities": e.entities} for e in entries],

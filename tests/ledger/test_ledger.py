@@ -71,6 +71,9 @@ def test_summary_per_agent(tmp_path: Path) -> None:
     assert render_summary(summarise(entries), "csv").splitlines()[0].startswith("agent,calls")
     assert '"agent": "b"' in render_summary(summarise(entries), "json")
     assert "describe" in render_calls(entries, "table")
+    page = render_summary(summarise([*entries, LedgerEntry(agent="<script>", tool="q", status="ok")]), "html")
+    assert page.startswith("<!doctype html>") and "&lt;script&gt;" in page and "<script>" not in page
+    assert "<td>describe</td>" in render_calls(entries, "html")
 
 
 def test_percentile_and_since() -> None:
