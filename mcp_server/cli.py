@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -176,6 +177,25 @@ def _progress_bar(name: str):  # type: ignore[no-untyped-def]
     return show
 
 
+def cmd_install(args: argparse.Namespace) -> int:
+    from mcp_server.install import install, server_entry
+
+    config_path = Path(args.config) if args.config else default_config_path()
+    _load(str(config_path) if args.config else None)  # validates the config (and builds the demo if needed)
+    agent = args.agent or {"claude": "claude-desktop", "vscode": "vscode", "cursor": "cursor"}[args.client]
+    if args.print:
+        key = "servers" if args.client == "vscode" else "mcpServers"
+        print(json.dumps({key: {"maskwire": server_entry(args.client, config_path, agent)}}, indent=2))
+        return 0
+    try:
+        written = install(args.client, config_path, agent, Path(args.path) if args.path else None)
+    except ValueError as exc:
+        print(f"maskwire: {exc}", file=sys.stderr)
+        return 1
+    print(f"Registered maskwire in {written} (agent {agent}). Restart the client to load it.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mcp_server.demo.session import run_demo
 
@@ -214,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--config")
     index.add_argument("--source", help="only this files source")
     index.set_defaults(func=cmd_index)
+
+    install = sub.add_parser("install", help="register the server in Claude Desktop, VS Code or Cursor")
+    install.add_argument("client", choices=["claude", "vscode", "cursor"])
+    install.add_argument("--config", help="maskwire.toml to serve (default: the demo workspace)")
+    install.add_argument("--agent", help="agent name for the ledger (default: the client's name)")
+    install.add_argument("--path", help="the client's config file (default: its usual place)")
+    install.add_argument("--print", action="store_true", help="print the entry instead of writing it")
+    install.set_defaults(func=cmd_install)
 
     check = sub.add_parser("check", help="validate config, connect to every source, print the column classification")
     check.add_argument("--config")
