@@ -256,22 +256,29 @@ class ToolService:
 
         budget = self.config.tokens.max_output_tokens
         kept = fit_rows(source, columns, rows, self.counter, budget)
-        more = page.more or kept < len(rows)
-        next_cursor = _make_cursor(sql, offset + kept) if more else None
-        counts = MaskCounts()
-        for found in row_counts[:kept]:
-            counts.by_entity.update(found)
-        result = QueryResult(
-            source=source,
-            columns=columns,
-            rows=rows[:kept],
-            row_count=kept,
-            truncated=more,
-            more=more,
-            cursor=next_cursor,
-            entities_masked=counts.as_dict(),
-        )
-        return ToolOutput(result, render_query(result), source=source, rows=kept, counts=counts)
+        if kept == 0 and rows:  # one row alone is over budget: return it with its long cells cut
+            rows[0] = _shorten_cells(rows[0], budget, len(columns))
+            kept = 1
+        while True:
+            more = page.more or kept < len(rows)
+            counts = MaskCounts()
+            for found in row_counts[:kept]:
+                counts.by_entity.update(found)
+            result = QueryResult(
+                source=source,
+                columns=columns,
+                rows=rows[:kept],
+                row_count=kept,
+                truncated=more,
+                more=more,
+                cursor=_make_cursor(sql, offset + kept) if more else None,
+                entities_masked=counts.as_dict(),
+            )
+            text = render_query(result)
+            # fit_rows estimates line by line; the budget is a promise, so check the real count
+            if kept <= 1 or self.counter.count(text) <= budget:
+                return ToolOutput(result, text, source=source, rows=kept, counts=counts)
+            kept -= 1
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
         def attempt() -> CheckedQuery:
@@ -333,6 +340,17 @@ class ToolService:
                 for r, value in enumerate(column):
                     table[r][i] = masker.clear(value)
         return table, found
+
+
+def _shorten_cells(row: list[Any], budget: int, columns: int) -> list[Any]:
+    """Cut the text cells of an over-long row (already masked, so a cut reveals nothing) to share the budget."""
+    limit = max(40, (budget * 3) // max(columns, 1))
+    return [
+        value[:limit] + f"…[{len(value) - limit} characters cut]"
+        if isinstance(value, str) and len(value) > limit
+        else value
+        for value in row
+    ]
 
 
 def _denial_message(catalog: SqlCatalog, exc: SqlDenied) -> str:
