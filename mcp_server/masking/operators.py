@@ -21,6 +21,8 @@ from mcp_server.masking.pseudonyms import Pseudonymizer, normalise
 Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
 OPERATORS: tuple[Operator, ...] = ("pseudonym", "redact", "partial", "hash", "generalize", "keep")
 
+# What a masked value looks like in output: <ENTITY>, <ENTITY:token>, <ENTITY:…4242>, <ENTITY:#hash>.
+MASK_MARK = re.compile(r"<([A-Z][A-Z0-9_]*)(?::[^<>\s]{1,80})?>")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _HOUSE_NUMBER = re.compile(r"^\s*\d+[A-Za-z]?\s+")
 

@@ -26,6 +26,7 @@ from connectors.files import FileStore
 from connectors.pgdocs import PgDocStore
 from mcp_server.config import Config, FilesSource, PgDocsSource
 from mcp_server.masking.masker import MaskCounts, Masker
+from mcp_server.masking.operators import MASK_MARK
 from mcp_server.masking.pseudonyms import TOKEN_PATTERN
 from mcp_server.policy import Policy
 from mcp_server.tokens import TokenCounter
@@ -202,11 +203,8 @@ class DocumentTools:
         titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
         terms = _terms(query)
         hits: list[SearchHit] = []
-        counts = MaskCounts()
-        for (name, hit), (chunk, _chunk_found), (title, title_found) in zip(found, masked, titles, strict=True):
+        for (name, hit), (chunk, _), (title, _) in zip(found, masked, titles, strict=True):
             snippet = cut_snippet(str(chunk), terms)
-            counts.by_entity.update(title_found)
-            counts.by_entity.update(_tokens_in(snippet))
             hits.append(
                 SearchHit(
                     source=name,
@@ -216,8 +214,16 @@ class DocumentTools:
                     snippet=snippet,
                 )
             )
-        result = SearchResult(hits=hits, entities_masked=counts.as_dict())
-        return ToolOutput(result, render_search(result), source=",".join(names), rows=len(hits), counts=counts)
+        budget = self.config.tokens.max_output_tokens
+        while True:
+            counts = MaskCounts()
+            for hit in hits:
+                counts.by_entity.update(_tokens_in(hit.title) + _tokens_in(hit.snippet))
+            result = SearchResult(hits=hits, entities_masked=counts.as_dict())
+            text = render_search(result)
+            if len(hits) <= 1 or self.counter.count(text) <= budget:
+                return ToolOutput(result, text, source=",".join(names), rows=len(hits), counts=counts)
+            hits = hits[:-1]  # the lowest-ranked hit goes first
 
     def _resolve_tokens(self, query: str) -> str:
         """Tokens the agent was given match the values they stand for."""
@@ -336,7 +342,9 @@ def _terms(query: str) -> list[str]:
 
 
 def _tokens_in(text: str) -> Counter[str]:
-    return Counter(m.group(1) for m in TOKEN_PATTERN.finditer(text))
+    """Entities masked in a piece of masked text, counted by their stand-ins (every operator but `generalize`
+    and `keep` leaves a `<ENTITY…>` mark)."""
+    return Counter(m.group(1) for m in MASK_MARK.finditer(text))
 
 
 def cut_snippet(masked_chunk: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -> str:
