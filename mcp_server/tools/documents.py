@@ -35,6 +35,7 @@ from mcp_server.tools.problems import ToolOutput, ToolProblem
 
 DOC_REF = re.compile(r"<DOC:([0-9a-f]{16})>")
 SNIPPET_WORDS = 60
+SNIPPET_SIZES = (SNIPPET_WORDS, 35, 20, 10)
 PIECE_CHARS = 4_000
 MAX_QUERY_CHARS = 1_000
 MAX_LIMIT = 50
@@ -202,28 +203,36 @@ class DocumentTools:
         masked = policy.masker.scan_texts([hit.chunk for _, hit in found])
         titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
         terms = _terms(query)
-        hits: list[SearchHit] = []
-        for (name, hit), (chunk, _), (title, _) in zip(found, masked, titles, strict=True):
-            snippet = cut_snippet(str(chunk), terms)
-            hits.append(
+        refs = [self.ref_token(name, hit.ref) for name, hit in found]
+        budget = self.config.tokens.max_output_tokens
+        # Over budget: shorter snippets first, then fewer hits (the lowest ranked go first).
+        for words in SNIPPET_SIZES:
+            hits = [
                 SearchHit(
                     source=name,
-                    ref=self.ref_token(name, hit.ref),
+                    ref=ref,
                     title=str(title),
                     score=round(hit.score, 4),
-                    snippet=snippet,
+                    snippet=cut_snippet(str(chunk), terms, words),
                 )
-            )
-        budget = self.config.tokens.max_output_tokens
-        while True:
-            counts = MaskCounts()
-            for hit in hits:
-                counts.by_entity.update(_tokens_in(hit.title) + _tokens_in(hit.snippet))
-            result = SearchResult(hits=hits, entities_masked=counts.as_dict())
-            text = render_search(result)
-            if len(hits) <= 1 or self.counter.count(text) <= budget:
-                return ToolOutput(result, text, source=",".join(names), rows=len(hits), counts=counts)
-            hits = hits[:-1]  # the lowest-ranked hit goes first
+                for (name, hit), ref, (chunk, _), (title, _) in zip(found, refs, masked, titles, strict=True)
+            ]
+            output = self._search_output(hits, len(found), names)
+            if self.counter.count(output.text) <= budget:
+                return output
+        while len(hits) > 1:
+            hits = hits[:-1]
+            output = self._search_output(hits, len(found), names)
+            if self.counter.count(output.text) <= budget:
+                break
+        return output
+
+    def _search_output(self, hits: list[SearchHit], total: int, names: Sequence[str]) -> ToolOutput:
+        counts = MaskCounts()
+        for hit in hits:
+            counts.by_entity.update(_tokens_in(hit.title) + _tokens_in(hit.snippet))
+        result = SearchResult(hits=hits, truncated=len(hits) < total, entities_masked=counts.as_dict())
+        return ToolOutput(result, render_search(result), source=",".join(names), rows=len(hits), counts=counts)
 
     def _resolve_tokens(self, query: str) -> str:
         """Tokens the agent was given match the values they stand for."""
@@ -383,8 +392,9 @@ def render_search(result: SearchResult) -> str:
         lines.append(f"{n}. [{hit.source}] {hit.title} ref={hit.ref} score={hit.score}")
         lines.append(f"   {hit.snippet}")
     masked = ", ".join(f"{k} {v}" for k, v in result.entities_masked.items())
+    cut = "; more hits did not fit in the output budget: narrow the query or lower `limit`" if result.truncated else ""
     lines.append(
-        f"({len(result.hits)} hits; {'masked: ' + masked if masked else 'nothing masked'}; "
+        f"({len(result.hits)} hits; {'masked: ' + masked if masked else 'nothing masked'}{cut}; "
         "read(source, ref) returns the whole document)"
     )
     return "\n".join(lines)

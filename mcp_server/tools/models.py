@@ -82,6 +82,7 @@ class SearchHit(BaseModel):
 
 class SearchResult(BaseModel):
     hits: list[SearchHit]
+    truncated: bool = Field(default=False, description="True when lower-ranked hits were left out to fit the budget")
     entities_masked: dict[str, int]
 
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 AGENT = "e2e-docs-agent"
 KEY = "e2e-documents-masking-key-0123456789"
-MAX_OUTPUT_TOKENS = 200
+MAX_OUTPUT_TOKENS = 400
 MAX_FILE_BYTES = 50_000
 QUERIES = ["refund", "password", "key", "welcome", "employee", "runbook", '"escalation"']
 EXTRA_QUERIES = ["privacy", "report", "loyalty"]
