@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from mcp_server.config import ColumnOverride, PredicateMode
 
 if TYPE_CHECKING:
@@ -37,9 +39,10 @@ class ColumnClass:
 
 
 def _words(name: str) -> list[str]:
-    """`FirstName`, `first_name`, `FIRST-NAME`, `customerEmail` -> lowercase words."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    """`FirstName`, `first_name`, `FIRST-NAME`, `customerEmail`, `addr1` -> lowercase words (accents kept:
+    `teléfono`, `straße`)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[^\W\d_])(?=\d)", " ", name)
+    return [w for w in re.split(r"[\W_]+", spaced.lower()) if w]
 
 
 # (entity, any of these word sequences as a contiguous run in the column name)
@@ -60,7 +63,7 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("private", "key"),
         ),
     ),
-    ("EMAIL_ADDRESS", (("email",), ("e", "mail"), ("mail",), ("emailaddress",))),
+    ("EMAIL_ADDRESS", (("email",), ("e", "mail"), ("mail",), ("emailaddress",), ("eml",), ("correo",), ("courriel",))),
     ("IP_ADDRESS", (("ip",), ("ip", "address"), ("ipaddr",))),
     (
         "PHONE_NUMBER",
@@ -73,6 +76,12 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("fax",),
             ("msisdn",),
             ("phonenumber",),
+            ("telefono",),
+            ("teléfono",),
+            ("telefon",),
+            ("téléphone",),
+            ("telephone",),
+            ("movil",),
         ),
     ),
     (
@@ -100,6 +109,11 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("credit", "card"),
             ("pan",),
             ("cardnumber",),
+            ("cvv",),
+            ("cvc",),
+            ("csc",),
+            ("card", "security"),
+            ("security", "code"),
         ),
     ),
     ("IBAN_CODE", (("iban",), ("bank", "account"), ("account", "number"))),
@@ -114,7 +128,23 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("dl", "number"),
         ),
     ),
-    ("DATE_OF_BIRTH", (("birth",), ("dob",), ("birthday",), ("birthdate",), ("born",))),
+    (
+        "DATE_OF_BIRTH",
+        (
+            ("birth",),
+            ("dob",),
+            ("birthday",),
+            ("birthdate",),
+            ("born",),
+            ("geburtsdatum",),
+            ("geburtstag",),
+            ("nacimiento",),
+            ("naissance",),
+            ("nascita",),
+        ),
+    ),
+    # Dates of a person's employment are personal (fixtures README: Employee.HireDate); order dates are not.
+    ("DATE_TIME", (("hire",), ("hired",), ("termination",), ("terminated",), ("employment", "start"))),
     ("USERNAME", (("username",), ("user", "name"), ("login",), ("handle",), ("screen", "name"))),
     (
         "PERSON",
@@ -136,6 +166,22 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("customer", "name"),
             ("employee", "name"),
             ("patient", "name"),
+            ("maiden",),
+            ("fn",),
+            ("ln",),
+            ("nombre",),
+            ("apellido",),
+            ("apellidos",),
+            ("vorname",),
+            ("nachname",),
+            ("familienname",),
+            ("prenom",),
+            ("prénom",),
+            ("nom",),
+            ("cognome",),
+            ("nome",),
+            ("achternaam",),
+            ("voornaam",),
         ),
     ),
     (
@@ -152,6 +198,19 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("postalcode",),
             ("postcode",),
             ("country",),
+            ("direccion",),
+            ("dirección",),
+            ("domicilio",),
+            ("calle",),
+            ("strasse",),
+            ("straße",),
+            ("adresse",),
+            ("anschrift",),
+            ("indirizzo",),
+            ("ciudad",),
+            ("stadt",),
+            ("ville",),
+            ("plz",),
         ),
     ),
     ("ORGANIZATION", (("company",), ("employer",))),
@@ -198,7 +257,7 @@ def classify_by_name(column: str, sql_type: str, table_columns: Sequence[str]) -
         run = next((r for r in runs if _contains(words, r)), None)
         if run is None or (is_key and run[-1] not in _KEY_WORDS):
             continue  # address_id is a key, not an address
-        if (is_date and entity != "DATE_OF_BIRTH") or (is_number and entity in _TEXTUAL_ENTITIES):
+        if (is_date and entity not in ("DATE_OF_BIRTH", "DATE_TIME")) or (is_number and entity in _TEXTUAL_ENTITIES):
             continue  # last_login_at is a timestamp, not a username
         return ColumnClass("pii", entity, f"name ({column})", "equality")
     if words and words[-1] in _ADDRESS_PART:
@@ -218,38 +277,175 @@ def classify_by_name(column: str, sql_type: str, table_columns: Sequence[str]) -
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ANY_DATE = re.compile(
+    r"^(?:(?P<y1>\d{4})[-/.](?P<m1>\d{1,2})[-/.](?P<d1>\d{1,2})|(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y2>\d{4}))"
+    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_VALUE_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# Entities whose whole-cell findings come from patterns (not from NER guessing at capitalised words).
+_PATTERN_ENTITIES = {
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "SECRET",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "US_BANK_NUMBER",
+    "US_ITIN",
+    "MEDICAL_LICENSE",
+    "UK_NHS",
+    "CRYPTO",
+}
+_NAME_PARTICLES = {
+    "de",
+    "del",
+    "della",
+    "di",
+    "da",
+    "do",
+    "dos",
+    "du",
+    "la",
+    "le",
+    "van",
+    "von",
+    "der",
+    "den",
+    "ter",
+    "y",
+}
+
+
+def _birth_years(texts: Sequence[str]) -> bool:
+    """Dates that look like birth dates: nearly all parse, lie 15 to 110 years back, over 15+ years."""
+    import datetime as dt
+
+    this_year = dt.date.today().year
+    years = []
+    for t in texts:
+        m = _ANY_DATE.match(t)
+        if m is None:
+            continue
+        years.append(int(m.group("y1") or m.group("y2")))
+    if len(years) < max(5, 0.9 * len(texts)):
+        return False
+    old = sum(1 for y in years if this_year - 110 <= y <= this_year - 15)
+    return old >= 0.8 * len(years) and max(years) - min(years) >= 15
+
+
+def _lexicon(analyze: Callable[..., object]) -> frozenset[str]:
+    """English words known to the detector behind `analyze` (empty when unknown: the word rules stay off)."""
+    owner = getattr(analyze, "__self__", None)
+    words = getattr(owner, "english_words", None)
+    return words() if callable(words) else frozenset()
+
+
+def _known(word: str, words: frozenset[str]) -> bool:
+    """An English word (WordNet lemma index of the spaCy pipeline, plus stop words and simple inflections)."""
+    w = word.lower().replace("’", "'")
+    if w in words or w in STOP_WORDS:
+        return True
+    for suffix, repl in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("ing", ""),
+        ("ing", "e"),
+        ("'s", ""),
+    ):
+        if w.endswith(suffix) and len(w) > len(suffix) + 1 and w[: -len(suffix)] + repl in words:
+            return True
+    return False
+
+
+# The separator inside a word is required: an optional one (`(?:['.-]?\w+)*`) backtracks exponentially.
+_NAME_VALUE = re.compile(r"^[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?(?:,? [^\W\d_]+(?:['’.-][^\W\d_]+)*\.?){0,3}$")
+
+
+def _name_shaped(text: str) -> bool:
+    """One to four capitalised (or all-caps) words of letters, no stop words but particles: `María José`,
+    `VAN DIJK`, `O'Brien`. Titles (`Balls to the Wall`), labels (`Mouse - Navy`), codes (`SKU-12`) are not."""
+    if len(text) > 60 or not _NAME_VALUE.match(text):
+        return False
+    for w in _VALUE_WORD.findall(text):
+        low = w.lower()
+        if low in _NAME_PARTICLES:
+            continue
+        if not w[0].isupper() or (low in STOP_WORDS and len(w) > 1):
+            return False
+    return True
+
+
+def _title_like(texts: Sequence[str]) -> bool:
+    """Short values whose words are mostly capitalised (`Balls to the Wall`, `Wireless Mouse - Navy`) or
+    one or two words (`shipped`, `Rock`), rather than sentences."""
+    short = sum(1 for t in texts if len(t.split()) <= 2)
+    if short >= 0.8 * len(texts):
+        return True
+    content = [w for t in texts for w in _VALUE_WORD.findall(t) if w.lower() not in STOP_WORDS]
+    return bool(content) and sum(1 for w in content if w[0].isupper()) >= 0.6 * len(content)
 
 
 def classify_by_values(
     column: str, values: Sequence[str], analyze: Callable[[Sequence[str], Sequence[str]], list[list[Finding]]]
 ) -> ColumnClass:
-    """Statistics over distinct sampled values decide a column the name could not."""
+    """Statistics over distinct sampled values decide a column the name could not.
+
+    In order: no values -> text (scanned, to be safe); birth-date-like dates -> DATE_OF_BIRTH; other dates,
+    UUIDs, short numbers -> clear; long values -> text. Short values: half or more recognised whole -> pii;
+    mostly name-shaped words that are not English words (`Hamanová`, `Kangerlussuaq`) -> pii; mostly
+    English words in titles (`Balls to the Wall`, `Wireless Mouse`) -> clear unless a pattern (e-mail,
+    phone, card...) is found in them; any other finding -> text; else clear.
+    """
     texts = [v for v in (str(x).strip() for x in values) if v]
     if not texts:
         return ColumnClass("text", None, "no values to sample (scanned to be safe)")
-    if all(_ISO_DATE.match(t) for t in texts):
+    if _birth_years(texts):
+        return ColumnClass("pii", "DATE_OF_BIRTH", "values (dates 15 to 110 years back: birth dates)", "equality")
+    if all(_ISO_DATE.match(t) or _ANY_DATE.match(t) for t in texts):
         return ColumnClass("clear", None, "values are dates")
+    if all(_UUID.match(t) for t in texts):
+        return ColumnClass("clear", None, "values are UUIDs")
     if all(_NUMBER.match(t) and len(re.sub(r"\D", "", t)) < 7 for t in texts):
         return ColumnClass("clear", None, "values are short numbers")
     avg_words = sum(len(t.split()) for t in texts) / len(texts)
     findings = analyze(texts, _words(column))
     whole: Counter[str] = Counter()
-    partial = 0
+    partial: Counter[str] = Counter()
     for text, found in zip(texts, findings, strict=True):
         covered = sum(f.end - f.start for f in found)
         if found and covered >= 0.6 * len(text):
             whole[max(found, key=lambda f: f.end - f.start).entity] += 1
-        elif found:
-            partial += 1
+        for f in found:
+            partial[f.entity] += 1
     if avg_words > 6:
         return ColumnClass("text", None, f"values are free text (avg {avg_words:.0f} words)")
+    lexicon = _lexicon(analyze)
+    words = [w for t in texts for w in _VALUE_WORD.findall(t)]
+    known = sum(1 for w in words if _known(w, lexicon)) / len(words) if words else 0.0
+    shaped = sum(1 for t in texts if _name_shaped(t)) / len(texts)
+    titles = bool(lexicon) and bool(words) and known >= 0.6 and _title_like(texts)
     if whole:
         entity, hits = whole.most_common(1)[0]
         share = hits / len(texts)
-        if share >= 0.5:
+        # NER's guesses on titles (`Wireless Mouse - Navy`, `Restless and Wild`) do not make a personal column
+        if share >= 0.5 and (entity in _PATTERN_ENTITIES or shaped >= 0.7 or not titles):
             return ColumnClass("pii", entity, f"values ({share:.0%} {entity})", "equality")
-    if whole or partial:
-        share = (sum(whole.values()) + partial) / len(texts)
+    if lexicon and shaped >= 0.7 and known <= 0.45:
+        ner = whole + partial
+        entity = "LOCATION" if ner["LOCATION"] > 2 * ner["PERSON"] else "PERSON"
+        return ColumnClass("pii", entity, f"values ({shaped:.0%} name-shaped, {known:.0%} English words)", "equality")
+    patterns = sum(n for e, n in partial.items() if e in _PATTERN_ENTITIES)
+    if titles and not patterns:
+        return ColumnClass("clear", None, f"values read as titles or labels ({known:.0%} English words)")
+    if partial:
+        share = sum(1 for found in findings if found) / len(texts)
         return ColumnClass("text", None, f"values ({share:.0%} contain personal data)")
     return ColumnClass("clear", None, f"values ({len(texts)} sampled, none personal)")
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.classify import classify_by_name
 
@@ -85,3 +86,150 @@ class FieldValueRecognizer(LocalRecognizer):
                 )
             )
         return results
+
+
+# -- cue words: "my name is ...", "Ms. ...", "zip code ..." ----------------------------------------
+
+_NAME_WORD = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"
+# After these the name may be in any case ("my name is borna jerković").
+_STRONG_CUE = re.compile(
+    r"(?i)(?<![\w])(?:(?:my|his|her|their|maiden|full|first|last|given|family|legal|real|the)\s+)?name\s*(?:is|was|:)"
+    r"|(?<![\w])(?:call(?:s|ed)?\s+me|named|goes\s+by)"
+    r"|(?<![\w])(?:mr|mrs|ms|miss|mx|dr|prof|mme|mlle|herr|frau|sra|srta)\.?(?=\s)"
+)
+# After these only capitalised words count ("I'm Misty", not "I'm sorry").
+_WEAK_CUE = re.compile(
+    r"(?i)(?<![\w])(?:i'm|i’m|i\s+am|this\s+is|dear|hi|hello|hey|thanks|thank\s+you|regards,|sincerely,|cheers,"
+    r"|attn:?|attention:|c/o|ask\s+for|speak\s+(?:to|with)|talk\s+to|spoke\s+(?:to|with)|talked\s+to|add|adding"
+    r"|beneficiary|signed,?)(?=\s)"
+)
+_NOT_NAMES = frozenset(
+    [
+        "team",
+        "all",
+        "everyone",
+        "everybody",
+        "there",
+        "support",
+        "guys",
+        "folks",
+        "sir",
+        "madam",
+        "customer",
+        "customers",
+        "client",
+        "clients",
+        "user",
+        "users",
+        "friend",
+        "friends",
+        "again",
+        "both",
+        "colleagues",
+        "colleague",
+        "sorry",
+        "fine",
+        "good",
+        "great",
+        "glad",
+        "happy",
+        "sure",
+        "ok",
+        "okay",
+        "not",
+        "unknown",
+        "withheld",
+        "redacted",
+        "none",
+        "n/a",
+        "na",
+        "here",
+        "new",
+        "back",
+        "available",
+        "interested",
+        "writing",
+        "calling",
+        "trying",
+        "going",
+        "looking",
+    ]
+)
+_ZIP_CUE = re.compile(
+    r"(?i)(?<![\w])(?:zip|zip\s*code|zipcode|postal\s*code|postcode|post\s*code|plz|cap|cp)\s*(?:is|:|#|no\.?)?\s*"
+    r"(?P<zip>\d{3,6}(?:[- ]\d{2,4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})(?![\w])"
+)
+NAME_SCORE = 0.75
+ZIP_SCORE = 0.8
+
+
+class CueRecognizer(LocalRecognizer):
+    """Values announced by the words before them: a name after "my name is" / "Ms." / "I'm", a postcode
+    after "zip code". The name is one to four words (initials allowed), never a stop word; after the
+    weak cues ("I'm", "hi", "dear") every word must be capitalised. The honorific is not part of the name."""
+
+    ENTITIES = ("PERSON", "LOCATION")
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(self.ENTITIES), name="CueRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        """Pure regex: nothing to load."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results = []
+        if not entities or "PERSON" in entities:
+            for cue, capitalised in ((_STRONG_CUE, False), (_WEAK_CUE, True)):
+                for match in cue.finditer(text):
+                    span = _name_after(text, match.end(), capitalised)
+                    if span is not None:
+                        results.append(self._result("PERSON", *span, NAME_SCORE, match.group(0)))
+        if not entities or "LOCATION" in entities:
+            for match in _ZIP_CUE.finditer(text):
+                results.append(self._result("LOCATION", match.start("zip"), match.end("zip"), ZIP_SCORE, "postcode"))
+        return results
+
+    def _result(self, entity: str, start: int, end: int, score: float, cue: str) -> RecognizerResult:
+        return RecognizerResult(
+            entity,
+            start,
+            end,
+            score,
+            AnalysisExplanation(self.name, score, textual_explanation=f"after {cue.strip()!r}"),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
+
+
+_WORD_AT = re.compile(r"[ \t]*(?:(?P<initial>[^\W\d_]\.?)(?=\s)|(?P<word>" + _NAME_WORD + r"))")
+
+
+def _name_after(text: str, pos: int, capitalised: bool) -> tuple[int, int] | None:
+    """The span of one to four name words starting right after `pos`, or None."""
+    start = end = -1
+    words = 0
+    while words < 4:
+        match = _WORD_AT.match(text, pos)
+        if match is None:
+            break
+        word = match.group("word") or match.group("initial") or ""
+        low = word.lower().rstrip(".")
+        is_initial = match.group("initial") is not None and words > 0
+        if not is_initial:
+            if low in STOP_WORDS or low in _NOT_NAMES or (capitalised and not word[:1].isupper()):
+                break
+            if not capitalised and words and not word[:1].isupper() and text[pos : match.start("word")] != " ":
+                break
+        if start < 0:
+            start = match.start("word") if match.group("word") else match.start("initial")
+        end, pos = match.end(), match.end()
+        words += 1
+    if start < 0 or (end - start) < 2:
+        return None
+    while end > start and text[end - 1] == ".":
+        end -= 1
+    return start, end

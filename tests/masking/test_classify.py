@@ -79,3 +79,66 @@ def test_values_decide_ambiguous_columns(detector) -> None:  # type: ignore[no-u
     prose = ["Customer Maria Gonzalez called about her order and asked for a refund by email today"] * 3
     assert classify_by_values("remark", prose, detector.analyze_batch).kind == "text"
     assert classify_by_values("empty", [], detector.analyze_batch).kind == "text"
+
+
+@pytest.mark.parametrize(
+    ("column", "sql_type", "entity"),
+    [
+        ("fn", "TEXT", "PERSON"),
+        ("ln", "TEXT", "PERSON"),
+        ("eml", "TEXT", "EMAIL_ADDRESS"),
+        ("tel", "TEXT", "PHONE_NUMBER"),
+        ("addr1", "TEXT", "LOCATION"),
+        ("nombre", "TEXT", "PERSON"),
+        ("apellido", "TEXT", "PERSON"),
+        ("correo", "TEXT", "EMAIL_ADDRESS"),
+        ("telefono", "TEXT", "PHONE_NUMBER"),
+        ("direccion", "TEXT", "LOCATION"),
+        ("geburtsdatum", "TEXT", "DATE_OF_BIRTH"),
+        ("strasse", "TEXT", "LOCATION"),
+        ("vorname", "TEXT", "PERSON"),
+        ("nachname", "TEXT", "PERSON"),
+        ("MothersMaiden", "TEXT", "PERSON"),
+        ("CVV2", "TEXT", "CREDIT_CARD"),
+        ("HireDate", "DATETIME", "DATE_TIME"),
+    ],
+)
+def test_abbreviated_and_foreign_column_names(column: str, sql_type: str, entity: str) -> None:
+    cls = classify_by_name(column, sql_type, [])
+    assert cls is not None and cls.kind == "pii" and cls.entity == entity
+
+
+def test_business_dates_stay_clear_next_to_hire_dates() -> None:
+    for column in ("InvoiceDate", "ordered_at", "created_at"):
+        cls = classify_by_name(column, "DATETIME", ["HireDate"])
+        assert cls is not None and cls.kind == "clear"
+
+
+def test_values_name_shaped_words_are_personal(detector) -> None:  # type: ignore[no-untyped-def]
+    first = ["Marie", "Patricia", "Hamanová", "Desrosiers", "Kubíková", "Gijsbrecht", "Wacława", "Tomomi"]
+    cls = classify_by_values("c1", first, detector.analyze_batch)
+    assert cls.kind == "pii" and cls.entity in ("PERSON", "LOCATION")
+    upper = ["MARIE HAMANOVÁ", "PATRICIA DESROSIERS", "GIJSBRECHT VAN DIJK", "TOMOMI NISHIYAMA"]
+    assert classify_by_values("c2", upper, detector.analyze_batch).kind == "pii"
+
+
+def test_values_titles_and_labels_stay_clear(detector) -> None:  # type: ignore[no-untyped-def]
+    titles = ["Balls to the Wall", "For Those About To Rock (We Salute You)", "Restless and Wild", "Fast As a Shark"]
+    assert classify_by_values("t", titles, detector.analyze_batch).kind == "clear"
+    products = ["Wireless Mouse - Navy", "Laptop Stand - Black", "Coffee Grinder - Red", "Yoga Mat - Green"]
+    assert classify_by_values("p", products, detector.analyze_batch).kind == "clear"
+    uuids = ["6b0b4f2e-1a2b-4c3d-8e9f-0123456789ab", "5e3c1d7a-9b40-4b8e-a6f1-3f0a2b9c8d71"]
+    assert classify_by_values("u", uuids, detector.analyze_batch).kind == "clear"
+
+
+def test_values_titles_with_an_email_are_scanned(detector) -> None:  # type: ignore[no-untyped-def]
+    values = ["Balls to the Wall", "Contact ann@example.com", "Restless and Wild", "Fast As a Shark"]
+    assert classify_by_values("t", values, detector.analyze_batch).kind == "text"
+
+
+def test_values_birth_dates(detector) -> None:  # type: ignore[no-untyped-def]
+    births = ["3/29/1982", "2/28/1956", "11/2/1990", "7/14/1971", "1/5/1949", "9/30/2001"]
+    cls = classify_by_values("d", births, detector.analyze_batch)
+    assert cls.kind == "pii" and cls.entity == "DATE_OF_BIRTH"
+    orders = ["2024-01-03", "2024-05-11", "2023-12-30", "2024-02-14", "2024-03-01", "2023-11-20"]
+    assert classify_by_values("d", orders, detector.analyze_batch).kind == "clear"
