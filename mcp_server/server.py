@@ -25,7 +25,7 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 
 INSTRUCTIONS = (
     "Maskwire gives read-only access to databases and documents. Personal data and secrets in every result "
-    "are replaced by tokens such as <EMAIL_ADDRESS:1a2b3c4d5e6f>: the same value always gets the same token, "
+    "are replaced by tokens such as <EMAIL_ADDRESS:…>: the same value always gets the same token, "
     "so you can join, group and count by tokens and pass a token back as a literal. Start with list_sources, "
     "then describe a source before querying it."
 )
