@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.classify import classify_by_name
+from mcp_server.masking.recognizers._results import result
 
 FIELD = re.compile(
     r"""(?:^|(?<=[;,{\n\t]))[ \t]*["']?(?P<key>[A-Za-z][A-Za-z0-9 _.-]{0,40}?)["']?[ \t]*[:=][ \t]*"""
@@ -72,19 +73,8 @@ class FieldValueRecognizer(LocalRecognizer):
             if entity is None or not value or (entities and entity not in entities):
                 continue
             start = match.start("value") + match.group("value").index(value)
-            results.append(
-                RecognizerResult(
-                    entity,
-                    start,
-                    start + len(value),
-                    SCORE,
-                    AnalysisExplanation(self.name, SCORE, textual_explanation=f"value of field {match.group('key')}"),
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            why = f"value of field {match.group('key')}"
+            results.append(result(self, entity, start, start + len(value), SCORE, why))
         return results
 
 
@@ -192,17 +182,7 @@ class CueRecognizer(LocalRecognizer):
         return results
 
     def _result(self, entity: str, start: int, end: int, score: float, cue: str) -> RecognizerResult:
-        return RecognizerResult(
-            entity,
-            start,
-            end,
-            score,
-            AnalysisExplanation(self.name, score, textual_explanation=f"after {cue.strip()!r}"),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return result(self, entity, start, end, score, f"after {cue.strip()!r}")
 
 
 _WORD_AT = re.compile(r"[ \t]*(?:(?P<initial>[^\W\d_]\.?)(?=\s)|(?P<word>" + _NAME_WORD + r"))")

@@ -14,8 +14,10 @@ import re
 import threading
 from collections.abc import Iterable
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from mcp_server.masking.recognizers._results import result
 
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 MAX_WORDS = 6
@@ -75,19 +77,7 @@ class KnownValuesRecognizer(LocalRecognizer):
                 adjacent = all(g.strip(" \t") == "" and len(g) <= 3 for g in gaps)
                 entity = self._values.get(_key(w.group(0) for w in span)) if adjacent else None
                 if entity is not None and (not entities or entity in entities):
-                    results.append(
-                        RecognizerResult(
-                            entity,
-                            span[0].start(),
-                            span[-1].end(),
-                            SCORE,
-                            AnalysisExplanation(self.name, SCORE, textual_explanation="known value"),
-                            recognition_metadata={
-                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                            },
-                        )
-                    )
+                    results.append(result(self, entity, span[0].start(), span[-1].end(), SCORE, "known value"))
                     i += n - 1
                     break
             i += 1

@@ -1,4 +1,6 @@
-"""Maskwire's Presidio recognizers: secrets, US phone numbers, offline e-mail, plus checksum helpers.
+"""Maskwire's Presidio recognizers: secrets, phone numbers, offline e-mail, street addresses, countries and
+card numbers, plus checksum helpers. The detector registers the address, country, card and international
+phone recognizers itself, after `maskwire_recognizers()`.
 
 Secrets are one entity type, ``SECRET``; the specific kind is in
 ``result.recognition_metadata["secret_kind"]``. Scores: distinctive prefixed formats 0.95, formats

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+from ._results import result
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -85,19 +87,7 @@ class StrictEmailRecognizer(LocalRecognizer):
                 continue
             if self._is_url_userinfo(text, match.start()):
                 continue
-            results.append(
-                RecognizerResult(
-                    entity_type=EMAIL_ENTITY,
-                    start=match.start(),
-                    end=match.end(),
-                    score=self.SCORE,
-                    analysis_explanation=AnalysisExplanation(recognizer=self.name, original_score=self.SCORE),
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            results.append(result(self, EMAIL_ENTITY, match.start(), match.end(), self.SCORE))
         return results
 
     @staticmethod

@@ -1,0 +1,449 @@
+"""Street addresses and country names in free text, which Presidio's defaults mostly miss (its NER sees a
+street name as a PERSON). Neither recognizer needs NLP artifacts."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from ._results import result
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+_DIGIT = re.compile(r"\d")
+
+_ADDR_TOKEN = re.compile(r"\d+(?:[-/]\d+)*[A-Za-z]?\.?|[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?|\n|[,#]")
+# Street types, any language: a word that is one, or ends with one of the compound suffixes, makes a
+# number next to it a house number.
+STREET_WORDS = frozenset(
+    [
+        "street", "st", "st.", "str", "str.", "road", "rd", "rd.", "avenue", "ave", "ave.", "av", "av.", "avda",
+        "avenida", "boulevard", "blvd", "blvd.", "bd", "drive", "dr", "dr.", "lane", "ln", "ln.", "way", "court", "ct",
+        "ct.", "place", "pl", "pl.", "plaza", "square", "sq", "sq.", "terrace", "terr", "terrasse", "trail", "trl",
+        "parkway", "pkwy", "highway", "hwy", "circle", "cir", "crescent", "cres", "close", "row", "walk", "path",
+        "pike", "alley", "mews", "grove", "gardens", "gdns", "green", "hill", "hills", "park", "view", "heights",
+        "ridge", "flat", "flats", "forks", "fork", "junction", "loop", "extension", "extensions", "meadow", "meadows",
+        "point", "landing", "manor", "village", "estates", "crossing", "crossroad", "bypass", "causeway", "expressway",
+        "freeway", "cove", "bend", "bluff", "brook", "burg", "center", "centre", "common", "commons", "creek", "dale",
+        "dam", "divide", "estate", "falls", "ferry", "field", "fields", "ford", "forest", "garden", "gateway", "glen",
+        "harbor", "harbour", "haven", "island", "isle", "key", "knoll", "lake", "lakes", "mall", "mill", "mills",
+        "mount", "mountain", "orchard", "oval", "pass", "passage", "pine", "pines", "plain", "plains", "port",
+        "prairie", "ranch", "rapids", "rest", "river", "shore", "shores", "spring", "springs", "square", "stream",
+        "summit", "trace", "track", "turnpike", "underpass", "union", "valley", "vista", "wall", "wells", "wharf",
+        "wood", "woods", "rue", "via", "viale", "vicolo", "piazza", "piazzale", "corso", "largo", "strada", "calle",
+        "carrera", "camino", "paseo", "plazuela", "rua", "travessa", "praça", "praca", "largo", "estrada", "ulica",
+        "ul", "ul.", "aleja", "al.", "utca", "út", "tér", "körút", "krt", "sokak", "sokağı", "cadde", "caddesi", "odos",
+        "leoforos", "straße", "strasse", "gasse", "weg", "platz", "allee", "ring", "damm", "ufer", "chaussee", "laan",
+        "straat", "gracht", "plein", "kade", "steeg", "singel", "vej", "vei", "veien", "gade", "gata", "gatan", "gränd",
+        "vägen", "väg", "stig", "tie", "katu", "kuja", "polku", "ranta", "tori", "bulevar", "bulevardul", "strada",
+        "trg", "náměstí", "namesti", "nábřeží",
+    ]
+)  # fmt: skip
+STREET_SUFFIXES = (
+    "strasse", "straße", "str.", "weg", "gasse", "platz", "allee", "laan", "straat", "gracht", "vej", "vei",
+    "veien", "gade", "gata", "gatan", "vägen", "väg", "tie", "katu", "kuja", "polku", "ranta", "stræde", "vegen",
+    "veg", "gränd", "utca", "street", "road", "avenue", "ulica", "sokak", "caddesi",
+)  # fmt: skip
+# A street named after the type: "Rue de Tanger 12", "Via dei Fiorentini 1", "ul. Cicha 86".
+STREET_FIRST = frozenset(
+    [
+        "rue",
+        "via",
+        "viale",
+        "vicolo",
+        "piazza",
+        "corso",
+        "strada",
+        "calle",
+        "carrera",
+        "camino",
+        "paseo",
+        "rua",
+        "travessa",
+        "avenida",
+        "avda",
+        "praça",
+        "ulica",
+        "ul",
+        "ul.",
+        "aleja",
+        "al.",
+        "plac",
+        "bulevar",
+        "bulevardul",
+        "trg",
+        "odos",
+        "leoforos",
+    ]
+)
+UNIT_WORDS = frozenset(
+    [
+        "apt",
+        "apt.",
+        "apartment",
+        "suite",
+        "ste",
+        "ste.",
+        "unit",
+        "flat",
+        "floor",
+        "fl",
+        "fl.",
+        "room",
+        "rm",
+        "rm.",
+        "box",
+        "#",
+        "no",
+        "no.",
+        "nr",
+        "nr.",
+        "bldg",
+        "building",
+    ]
+)
+# Lowercase words that may sit inside a street name ("Rua do Arenque") or a place name ("Frankfurt am Main").
+NAME_PARTICLES = frozenset(
+    [
+        "de",
+        "del",
+        "della",
+        "dei",
+        "degli",
+        "di",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "van",
+        "von",
+        "der",
+        "den",
+        "het",
+        "ter",
+        "z",
+        "u",
+        "na",
+        "nad",
+        "pod",
+        "y",
+        "e",
+        "el",
+        "al",
+    ]
+)
+# ...and the words that may join the parts of a place name (`Stratford upon Avon`, `Isle of Man`).
+CONNECTORS = NAME_PARTICLES | frozenset(["upon", "on", "am", "an", "im", "in", "of", "the", "and"])
+# Capitalised words that end an address rather than continue it (a signature line, a label).
+_NOT_PLACE = frozenset(
+    [
+        "thanks",
+        "thank",
+        "regards",
+        "best",
+        "sincerely",
+        "cheers",
+        "mobile",
+        "phone",
+        "tel",
+        "telephone",
+        "fax",
+        "email",
+        "e-mail",
+        "desk",
+        "office",
+        "website",
+        "web",
+        "cell",
+        "home",
+        "work",
+        "note",
+        "notes",
+        "please",
+        "dear",
+        "hi",
+        "hello",
+        "order",
+        "invoice",
+        "total",
+        "date",
+        "ref",
+        "reference",
+    ]
+)
+_POSTCODE = re.compile(r"\d{3,6}(?:-\d{3,4})?|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}")
+_MILITARY = re.compile(
+    r"\b(?:(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+[A-Z][a-z]+)"
+    r"\s*\n?\s*[FAD]PO\s+A[AEP]\s+\d{5}\b",
+    re.IGNORECASE,
+)
+_PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?|Post\s+Office)\s*Box\s+\d{1,6}\b", re.IGNORECASE)
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _street_word(word: str) -> bool:
+    low = word.lower()
+    return low in STREET_WORDS or low.rstrip(".") in STREET_WORDS or (len(low) > 5 and low.endswith(STREET_SUFFIXES))
+
+
+class StreetAddressRecognizer(LocalRecognizer):
+    """Street addresses: `24 Clarke Avenue`, `Wingertweg 126`, `Via dei Fiorentini 1`, `PO Box 242`, with
+    their `Apt. 5` / `Suite 300` and the city, region, postcode and country lines that follow.
+
+    A house number next to a street type word (any of ~200, in a dozen languages, or a compound such as
+    `...strasse`, `...katu`, `...vej`) scores 0.9; a number, capitalised words and a number with no street
+    type (`333 Golfskálinn 78`) scores 0.55, or 0.85 with an apartment or suite after it.
+    """
+
+    ENTITY = "LOCATION"
+    STRONG = 0.9
+    WEAK = 0.55
+    WEAK_WITH_UNIT = 0.85
+    UNIT_ONLY = 0.6
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="StreetAddressRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(
+        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if (entities and self.ENTITY not in entities) or not _DIGIT.search(text):
+            return []
+        toks = [(m.start(), m.end(), m.group(0)) for m in _ADDR_TOKEN.finditer(text)]
+        found: list[tuple[int, int, float]] = []
+        for pattern in (_MILITARY, _PO_BOX):
+            for m in pattern.finditer(text):
+                end = self._extend(text, toks, self._index_after(toks, m.end()))
+                found.append((m.start(), max(m.end(), end), self.STRONG))
+        i = 0
+        while i < len(toks):
+            span = self._street_at(text, toks, i)
+            if span is None:
+                i += 1
+                continue
+            first, last, strong = span
+            after = last + 1
+            unit_end, after = self._unit(text, toks, after)
+            start, end = toks[first][0], max(toks[last][1], unit_end)
+            score = self.STRONG if strong else (self.WEAK_WITH_UNIT if unit_end else self.WEAK)
+            if strong or unit_end:
+                end = max(end, self._extend(text, toks, after))
+            found.append((start, end, score))
+            i = max(after, i + 1)
+        for k, (s, _, word) in enumerate(toks):  # a lone "Apt. 117" / "Suite 464"
+            if word.lower() in ("apt", "apt.", "apartment", "suite", "ste.") and k + 1 < len(toks):
+                nxt = toks[k + 1]
+                if nxt[2][0].isdigit() and _gap_ok(text, toks[k][1], nxt[0]):
+                    found.append((s, nxt[1], self.UNIT_ONLY))
+        return [result(self, self.ENTITY, s, e, sc, "street address") for s, e, sc in found]
+
+    @staticmethod
+    def _index_after(toks: list[tuple[int, int, str]], pos: int) -> int:
+        return next((k for k, t in enumerate(toks) if t[0] >= pos), len(toks))
+
+    def _street_at(self, text: str, toks: list[tuple[int, int, str]], i: int) -> tuple[int, int, bool] | None:
+        """(first token, last token, has a street type) of a street line starting at token i, or None."""
+        word = toks[i][2]
+        if word[0].isdigit():  # number first: "24 Clarke Avenue", "50345 Wingertweg 126", "8116 56 rue La Boétie"
+            if len(word.rstrip(".")) > 6:
+                return None
+            j = i + 1
+            if j < len(toks) and toks[j][2][0].isdigit() and _gap_ok(text, toks[i][1], toks[j][0]):
+                j += 1
+            words = self._street_words(text, toks, j)
+            if not words:
+                return None
+            typed = any(_street_word(toks[k][2]) for k in words)
+            last = words[-1]
+            trailing = (
+                last + 1 < len(toks)
+                and _house_number(toks[last + 1][2])
+                and _gap_ok(text, toks[last][1], toks[last + 1][0])
+            )
+            if trailing:
+                last += 1
+            if typed:
+                return i, self._second_street(text, toks, last), True
+            if trailing and _is_cap(toks[words[0]][2]) and len(words) <= 3:
+                return i, last, False
+            return None
+        if not word[0].isalpha():
+            return None
+        low = word.lower()
+        # street first: "Via dei Fiorentini 1", "ul. Cicha 86"; a compound street name: "Wingertweg 126"
+        compound = len(low) > 5 and low.endswith(STREET_SUFFIXES) and low not in STREET_WORDS
+        if low in STREET_FIRST or compound:
+            j = i + 1
+            while j < len(toks) and j - i <= (1 if compound else 5) and _gap_ok(text, toks[j - 1][1], toks[j][0]):
+                w = toks[j][2]
+                if _house_number(w):
+                    more = self._street_words(text, toks, j + 1)  # "Tungata 11 Rott Crossroad"
+                    if more and any(_street_word(toks[k][2]) for k in more):
+                        j = more[-1]
+                    return i, self._second_street(text, toks, j), True
+                if not w[0].isalpha() or not (_is_cap(w) or w.lower() in NAME_PARTICLES or _street_word(w)):
+                    break
+                j += 1
+        return None
+
+    @staticmethod
+    def _street_words(text: str, toks: list[tuple[int, int, str]], j: int) -> list[int]:
+        """Indices of up to six street-name words from token j on: capitalised words, street types, and
+        particles (`de`, `van`, `do`) between capitalised words."""
+        words: list[int] = []
+        while j < len(toks) and len(words) < 6 and _gap_ok(text, toks[j - 1][1], toks[j][0]):
+            w = toks[j][2]
+            low = w.lower()
+            if w[0].isdigit() or not w[0].isalpha():
+                break
+            if not (_is_cap(w) or _street_word(w) or (low in NAME_PARTICLES and words)):
+                break
+            if not words and low in STOP_WORDS and not _street_word(w):
+                break  # "Chapter 5 The Way Forward"
+            words.append(j)
+            j += 1
+        while words and toks[words[-1]][2].lower() in NAME_PARTICLES:
+            words.pop()
+        return words
+
+    def _second_street(self, text: str, toks: list[tuple[int, int, str]], last: int) -> int:
+        """`... and Leokadia Trail` after a street: the corner of two streets is one address."""
+        k = last + 1
+        if k < len(toks) and toks[k][2].lower() == "and" and _gap_ok(text, toks[last][1], toks[k][0]):
+            more = self._street_words(text, toks, k + 1)
+            if more and _street_word(toks[more[-1]][2]):
+                return more[-1]
+        return last
+
+    def _unit(self, text: str, toks: list[tuple[int, int, str]], k: int) -> tuple[int, int]:
+        """End of an `Apt. 5` / `Suite 300` part starting at token k (0 when none), and the next token."""
+        end = 0
+        for _ in range(2):
+            j = k
+            if j < len(toks) and toks[j][2] == ",":
+                j += 1
+            if (
+                j + 1 < len(toks)
+                and toks[j][2].lower() in UNIT_WORDS
+                and toks[j + 1][2][0].isdigit()
+                and _gap_ok(text, toks[j - 1][1], toks[j][0], lines=True)
+            ):
+                end, k = toks[j + 1][1], j + 2
+                continue
+            break
+        return end, k
+
+    def _extend(self, text: str, toks: list[tuple[int, int, str]], k: int) -> int:
+        """End of the city / region / postcode / country parts that follow an address (0 when none)."""
+        end = 0
+        for _ in range(4):
+            if k >= len(toks) or toks[k][2] not in (",", "\n"):
+                if k < len(toks) and end and _POSTCODE.fullmatch(toks[k][2]) and _gap_ok(text, end, toks[k][0]):
+                    end, k = toks[k][1], k + 1  # "Norway 95441"
+                break
+            while k < len(toks) and toks[k][2] in (",", "\n"):
+                k += 1
+            j, words = k, 0
+            while j < len(toks) and toks[j][2] not in (",", "\n") and j - k < 6:
+                w = toks[j][2]
+                low = w.lower().rstrip(".")
+                if w[0].isdigit():
+                    if not _POSTCODE.fullmatch(w.rstrip(".")):
+                        break
+                elif _is_cap(w):
+                    if low in _NOT_PLACE or low in STOP_WORDS:
+                        break
+                elif not (low in CONNECTORS and words):
+                    break
+                words += 1
+                j += 1
+            if j == k:
+                break
+            if j < len(toks) and toks[j][2] not in (",", "\n"):
+                # the line goes on with something that is not a place: keep it only up to a postcode or country
+                last = toks[j - 1][2].rstrip(".")
+                if _POSTCODE.fullmatch(last) or _COUNTRY.fullmatch(text, toks[k][0], toks[j - 1][1]):
+                    end = toks[j - 1][1]
+                break
+            if text[toks[j - 1][1] : toks[j - 1][1] + 2].lstrip(" ").startswith(":"):
+                break
+            end, k = toks[j - 1][1], j
+        return end
+
+
+def _gap_ok(text: str, a: int, b: int, lines: bool = False) -> bool:
+    gap = text[a:b]
+    return len(gap) <= (6 if lines else 3) and (gap.strip(" \t") == "" or (lines and gap.strip(" \t\n>?*|-") == ""))
+
+
+def _house_number(word: str) -> bool:
+    """`12`, `12a`, `12-14`, `13.` (Hungarian), not a year-like long number."""
+    w = word.rstrip(".")
+    if w.isdigit():
+        return len(w) <= 5
+    return len(w) <= 7 and _HOUSE.fullmatch(w) is not None
+
+
+_HOUSE = re.compile(r"\d{1,5}[A-Za-z]?|\d{1,4}[-/]\d{1,4}[A-Za-z]?")
+
+
+COUNTRIES = (
+    "Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|Azerbaijan|Bahamas|Bahrain|"
+    "Bangladesh|Barbados|Belarus|Belgium|Belize|Benin|Bhutan|Bolivia|Bosnia and Herzegovina|Botswana|Brazil|Brunei|"
+    "Bulgaria|Burkina Faso|Burundi|Cambodia|Cameroon|Canada|Cape Verde|Central African Republic|Chad|Chile|China|"
+    "Colombia|Comoros|Congo|Costa Rica|Croatia|Cuba|Cyprus|Czech Republic|Czechia|Denmark|Djibouti|Dominica|"
+    "Dominican Republic|Ecuador|Egypt|El Salvador|Equatorial Guinea|Eritrea|Estonia|Eswatini|Ethiopia|Fiji|Finland|"
+    "France|Gabon|Gambia|Georgia|Germany|Ghana|Greece|Greenland|Grenada|Guatemala|Guinea|Guyana|Haiti|Honduras|"
+    "Hong Kong|Hungary|Iceland|India|Indonesia|Iran|Iraq|Ireland|Israel|Italy|Ivory Coast|Jamaica|Japan|Jordan|"
+    "Kazakhstan|Kenya|Kiribati|Kosovo|Kuwait|Kyrgyzstan|Laos|Latvia|Lebanon|Lesotho|Liberia|Libya|Liechtenstein|"
+    "Lithuania|Luxembourg|Madagascar|Malawi|Malaysia|Maldives|Mali|Malta|Mauritania|Mauritius|Mexico|Moldova|Monaco|"
+    "Mongolia|Montenegro|Morocco|Mozambique|Myanmar|Namibia|Nepal|Netherlands|New Zealand|Nicaragua|Niger|Nigeria|"
+    "North Korea|North Macedonia|Norway|Oman|Pakistan|Palestine|Panama|Papua New Guinea|Paraguay|Peru|Philippines|"
+    "Poland|Portugal|Puerto Rico|Qatar|Romania|Russia|Rwanda|Samoa|San Marino|Saudi Arabia|Senegal|Serbia|"
+    "Seychelles|Sierra Leone|Singapore|Slovakia|Slovenia|Somalia|South Africa|South Korea|South Sudan|Spain|"
+    "Sri Lanka|Sudan|Suriname|Sweden|Switzerland|Syria|Taiwan|Tajikistan|Tanzania|Thailand|Togo|Tonga|"
+    "Trinidad and Tobago|Tunisia|Turkey|Türkiye|Turkmenistan|Uganda|Ukraine|United Arab Emirates|United Kingdom|"
+    "United States|United States of America|Uruguay|Uzbekistan|Vanuatu|Venezuela|Vietnam|Yemen|Zambia|Zimbabwe"
+)
+# Case-sensitive (capitalised or in capitals) and without a leading lookbehind: `re` then skips quickly
+# to the capital letters; the left boundary is checked in Python.
+_COUNTRY = re.compile(r"(?:" + COUNTRIES + "|" + COUNTRIES.upper() + r")(?![\w-])")
+
+
+class CountryRecognizer(LocalRecognizer):
+    """Country names (English), capitalised or in capitals: NER misses many at the end of an address."""
+
+    ENTITY = "LOCATION"
+    SCORE = 0.85
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="CountryRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(
+        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if entities and self.ENTITY not in entities:
+            return []
+        return [
+            result(self, self.ENTITY, m.start(), m.end(), self.SCORE, "country")
+            for m in _COUNTRY.finditer(text)
+            if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-")
+        ]

@@ -1,0 +1,49 @@
+"""Payment card numbers by length and Luhn check: Presidio's CreditCardRecognizer only knows 13-16 digit
+cards of a few issuers. Needs no NLP artifacts."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+from ._results import result
+from .checksums import luhn_valid
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+_CARD = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){11,18}(?![\w\-]|\.\d)")
+_CARD_CONTEXT = re.compile(
+    r"(?i)card|visa|master|maestro|amex|american express|discover|jcb|diners|credit|debit|\bcc\b"
+)
+
+
+class CardNumberRecognizer(LocalRecognizer):
+    """Payment card numbers Presidio's regex misses: 12-19 digits (19-digit Visa, 2-series Mastercard,
+    12-digit Maestro), in one run or in groups, passing the Luhn check with a known issuer first digit.
+    0.85; a 12-digit number needs a card word before it (random 12-digit ids pass Luhn one time in ten)."""
+
+    ENTITY = "CREDIT_CARD"
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="CardNumberRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(
+        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if entities and self.ENTITY not in entities:
+            return []
+        results = []
+        for m in _CARD.finditer(text):
+            digits = re.sub(r"\D", "", m.group(0))
+            if digits[0] not in "23456" or not luhn_valid(digits):
+                continue
+            if len(digits) == 12 and not _CARD_CONTEXT.search(text, max(0, m.start() - 60), m.start()):
+                continue
+            results.append(result(self, self.ENTITY, m.start(), m.end(), 0.85, "card number (Luhn)"))
+        return results
