@@ -48,6 +48,10 @@ class MaskingSettings(_Strict):
         default_factory=lambda: {"SECRET": "redact"}
     )
     """Operator per entity type, for every role (roles may override). Secrets are redacted by default."""
+    allow_list: list[str] = Field(default_factory=list)
+    """Values never masked in free text (exact, case-insensitive), e.g. your company's name."""
+    deny_list: list[str] = Field(default_factory=list)
+    """Terms always masked in free text (whole words, case-insensitive), reported as entity CUSTOM."""
     token_vault: bool = True
     """Keep the values behind issued tokens, encrypted, in state_dir/vault.sqlite, so tokens work as literals
     across restarts. Off: tokens resolve only within the process that issued them."""

@@ -10,6 +10,7 @@ from mcp_server.ledger.store import Ledger
 from mcp_server.masking.detector import shared_detector
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
+from mcp_server.masking.term_lists import TermLists
 from mcp_server.masking.vault import TokenVault
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.service import ToolService
@@ -38,6 +39,7 @@ class Runtime:
             Pseudonymizer(key, vault=vault),
             operator=masking.default_operator,
             max_cell_chars=masking.max_cell_chars,
+            term_lists=TermLists(masking.allow_list, masking.deny_list),
         )
         counter = TokenCounter(config.tokens.encoding)
         ledger = Ledger(config.ledger_url)

@@ -21,6 +21,7 @@ from mcp_server.masking import operators
 from mcp_server.masking.detector import Detector, Finding
 from mcp_server.masking.operators import Operator
 from mcp_server.masking.pseudonyms import Pseudonymizer
+from mcp_server.masking.term_lists import TermLists
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Masker:
         operators: Mapping[str, Operator] | None = None,
         max_cell_chars: int = 20_000,
         cache: FindingsCache | None = None,
+        term_lists: TermLists | None = None,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
@@ -82,6 +84,7 @@ class Masker:
         self.operators = dict(operators or {})
         self.max_cell_chars = max_cell_chars
         self._cache = cache if cache is not None else FindingsCache()
+        self.term_lists = term_lists or TermLists()
 
     def with_operators(self, operators: Mapping[str, Operator]) -> Masker:
         """The same masker (detector, key) under other per-entity operators: one per role."""
@@ -93,6 +96,7 @@ class Masker:
             operators=merged,
             max_cell_chars=self.max_cell_chars,
             cache=self._cache,
+            term_lists=self.term_lists,
         )
 
     # -- single values -------------------------------------------------------------------------
@@ -171,6 +175,8 @@ class Masker:
             if findings is None:  # fail closed: a value we could not scan is not returned
                 masked, counts.by_entity = WITHHELD, Counter({"WITHHELD": 1})
             else:
+                if self.term_lists:
+                    findings = self.term_lists.apply(text, findings)
                 masked = self.apply(text, findings, counts)
             for i in todo[text]:
                 out[i] = (masked, Counter(counts.by_entity))
