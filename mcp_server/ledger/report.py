@@ -158,25 +158,47 @@ def _html(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     )
 
 
+def _summary_rows(data: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            d["agent"],
+            d["calls"],
+            d["ok"],
+            d["denied"],
+            d["error"],
+            d["tokens_in"],
+            d["tokens_out"],
+            d["p50_ms"],
+            d["p95_ms"],
+            _entities_text(d["entities_masked"]),
+        )
+        for d in data
+    ]
+
+
+def _call_rows(entries: Sequence[LedgerEntry], full_time: bool) -> list[tuple[Any, ...]]:
+    return [
+        (
+            e.id,
+            e.ts if full_time else e.ts[:19].replace("T", " "),
+            e.agent,
+            e.tool,
+            e.source or "-",
+            e.status,
+            e.rows,
+            e.tokens_in,
+            e.tokens_out,
+            round(e.duration_ms),
+            _entities_text(e.entities),
+        )
+        for e in entries
+    ]
+
+
 def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
     data = [u.as_dict() for u in usages]
     if fmt == "html":
-        rows = [
-            (
-                d["agent"],
-                d["calls"],
-                d["ok"],
-                d["denied"],
-                d["error"],
-                d["tokens_in"],
-                d["tokens_out"],
-                d["p50_ms"],
-                d["p95_ms"],
-                _entities_text(d["entities_masked"]),
-            )
-            for d in data
-        ]
-        return _html("Maskwire usage by agent", SUMMARY_HEADERS, rows)
+        return _html("Maskwire usage by agent", SUMMARY_HEADERS, _summary_rows(data))
     if fmt == "json":
         return json.dumps(data, indent=2)
     if fmt == "csv":
@@ -216,43 +238,12 @@ def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
         return out.getvalue()
     if not data:
         return "No calls recorded."
-    rows = [
-        (
-            d["agent"],
-            d["calls"],
-            d["ok"],
-            d["denied"],
-            d["error"],
-            d["tokens_in"],
-            d["tokens_out"],
-            d["p50_ms"],
-            d["p95_ms"],
-            _entities_text(d["entities_masked"]),
-        )
-        for d in data
-    ]
-    return _table(SUMMARY_HEADERS, rows)
+    return _table(SUMMARY_HEADERS, _summary_rows(data))
 
 
 def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
     if fmt == "html":
-        rows = [
-            (
-                e.id,
-                e.ts,
-                e.agent,
-                e.tool,
-                e.source or "-",
-                e.status,
-                e.rows,
-                e.tokens_in,
-                e.tokens_out,
-                round(e.duration_ms),
-                _entities_text(e.entities),
-            )
-            for e in entries
-        ]
-        return _html("Maskwire calls", CALL_HEADERS, rows)
+        return _html("Maskwire calls", CALL_HEADERS, _call_rows(entries, full_time=True))
     if fmt == "json":
         return json.dumps(
             [{**e.record(), "id": e.id, "arguments": e.arguments, "entities": e.entities} for e in entries],
@@ -270,20 +261,4 @@ def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
         return out.getvalue()
     if not entries:
         return "No calls recorded."
-    rows = [
-        (
-            e.id,
-            e.ts[:19].replace("T", " "),
-            e.agent,
-            e.tool,
-            e.source or "-",
-            e.status,
-            e.rows,
-            e.tokens_in,
-            e.tokens_out,
-            round(e.duration_ms),
-            _entities_text(e.entities),
-        )
-        for e in entries
-    ]
-    return _table(CALL_HEADERS, rows)
+    return _table(CALL_HEADERS, _call_rows(entries, full_time=False))
