@@ -8,14 +8,14 @@ so the value after it is masked whole, whatever NER thinks of it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.classify import classify_by_name
-from mcp_server.masking.recognizers._results import result
+from mcp_server.masking.recognizers._results import TextRecognizer, result
 
 FIELD = re.compile(
     r"""(?:^|(?<=[;,{\n\t]))[ \t]*["']?(?P<key>[A-Za-z][A-Za-z0-9 _.-]{0,40}?)["']?[ \t]*[:=][ \t]*"""
@@ -40,7 +40,7 @@ def field_entity(key: str) -> str | None:
     return cls.entity
 
 
-class FieldValueRecognizer(LocalRecognizer):
+class FieldValueRecognizer(TextRecognizer):
     ENTITIES = (
         "PERSON",
         "EMAIL_ADDRESS",
@@ -57,15 +57,7 @@ class FieldValueRecognizer(LocalRecognizer):
         "IP_ADDRESS",
     )
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=list(self.ENTITIES), name="FieldValueRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        """Pure regex: nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
         for match in FIELD.finditer(text):
             entity = field_entity(match.group("key"))
@@ -153,22 +145,14 @@ NAME_SCORE = 0.75
 ZIP_SCORE = 0.8
 
 
-class CueRecognizer(LocalRecognizer):
+class CueRecognizer(TextRecognizer):
     """Values announced by the words before them: a name after "my name is" / "Ms." / "I'm", a postcode
     after "zip code". The name is one to four words (initials allowed), never a stop word; after the
     weak cues ("I'm", "hi", "dear") every word must be capitalised. The honorific is not part of the name."""
 
     ENTITIES = ("PERSON", "LOCATION")
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=list(self.ENTITIES), name="CueRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        """Pure regex: nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
         if not entities or "PERSON" in entities:
             for cue, capitalised in ((_STRONG_CUE, False), (_WEAK_CUE, True)):

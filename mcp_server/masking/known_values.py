@@ -12,12 +12,11 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import RecognizerResult
 
-from mcp_server.masking.recognizers._results import result
+from mcp_server.masking.recognizers._results import TextRecognizer, result
 
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 MAX_WORDS = 6
@@ -36,19 +35,16 @@ def _distinctive(words: list[str]) -> bool:
     return 2 <= len(words) <= MAX_WORDS
 
 
-class KnownValuesRecognizer(LocalRecognizer):
+class KnownValuesRecognizer(TextRecognizer):
     """Finds multi-word values (full names, street addresses) that appear in personal columns."""
 
     ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION", "USERNAME", "DATE_OF_BIRTH")
 
     def __init__(self, max_values: int = 1_000_000) -> None:
-        super().__init__(supported_entities=list(self.ENTITIES), name="KnownValuesRecognizer", supported_language="en")
+        super().__init__()
         self._values: dict[str, str] = {}
         self._max = max_values
         self._lock = threading.Lock()
-
-    def load(self) -> None:
-        """Values arrive later, from the SQL sources (see `add`)."""
 
     def add(self, entity: str, values: Iterable[str]) -> int:
         """Remember values of one entity type; returns how many are known now. One-word values are ignored."""
@@ -62,9 +58,7 @@ class KnownValuesRecognizer(LocalRecognizer):
     def __len__(self) -> int:
         return len(self._values)
 
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         if not self._values:
             return []
         words = list(WORD.finditer(text))

@@ -4,15 +4,16 @@ street name as a PERSON). Neither recognizer needs NLP artifacts."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from ._results import result
+from ._results import TextRecognizer, result
 
 if TYPE_CHECKING:
-    from presidio_analyzer.nlp_engine import NlpArtifacts
+    pass
 
 _DIGIT = re.compile(r"\d")
 
@@ -198,7 +199,7 @@ def _street_word(word: str) -> bool:
     return low in STREET_WORDS or low.rstrip(".") in STREET_WORDS or (len(low) > 5 and low.endswith(STREET_SUFFIXES))
 
 
-class StreetAddressRecognizer(LocalRecognizer):
+class StreetAddressRecognizer(TextRecognizer):
     """Street addresses: `24 Clarke Avenue`, `Wingertweg 126`, `Via dei Fiorentini 1`, `PO Box 242`, with
     their `Apt. 5` / `Suite 300` and the city, region, postcode and country lines that follow.
 
@@ -208,21 +209,14 @@ class StreetAddressRecognizer(LocalRecognizer):
     """
 
     ENTITY = "LOCATION"
+    ENTITIES = (ENTITY,)
     STRONG = 0.9
     WEAK = 0.55
     WEAK_WITH_UNIT = 0.85
     UNIT_ONLY = 0.6
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="StreetAddressRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        if (entities and self.ENTITY not in entities) or not _DIGIT.search(text):
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        if not _DIGIT.search(text):
             return []
         toks = [(m.start(), m.end(), m.group(0)) for m in _ADDR_TOKEN.finditer(text)]
         found: list[tuple[int, int, float]] = []
@@ -425,23 +419,14 @@ COUNTRIES = (
 _COUNTRY = re.compile(r"(?:" + COUNTRIES + "|" + COUNTRIES.upper() + r")(?![\w-])")
 
 
-class CountryRecognizer(LocalRecognizer):
+class CountryRecognizer(TextRecognizer):
     """Country names (English), capitalised or in capitals: NER misses many at the end of an address."""
 
     ENTITY = "LOCATION"
+    ENTITIES = (ENTITY,)
     SCORE = 0.85
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="CountryRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        if entities and self.ENTITY not in entities:
-            return []
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         return [
             result(self, self.ENTITY, m.start(), m.end(), self.SCORE, "country")
             for m in _COUNTRY.finditer(text)

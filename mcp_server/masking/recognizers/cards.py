@@ -4,15 +4,16 @@ cards of a few issuers. Needs no NLP artifacts."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
-from ._results import result
+from ._results import TextRecognizer, result
 from .checksums import luhn_valid
 
 if TYPE_CHECKING:
-    from presidio_analyzer.nlp_engine import NlpArtifacts
+    pass
 
 _CARD = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){11,18}(?![\w\-]|\.\d)")
 _CARD_CONTEXT = re.compile(
@@ -20,24 +21,15 @@ _CARD_CONTEXT = re.compile(
 )
 
 
-class CardNumberRecognizer(LocalRecognizer):
+class CardNumberRecognizer(TextRecognizer):
     """Payment card numbers Presidio's regex misses: 12-19 digits (19-digit Visa, 2-series Mastercard,
     12-digit Maestro), in one run or in groups, passing the Luhn check with a known issuer first digit.
     0.85; a 12-digit number needs a card word before it (random 12-digit ids pass Luhn one time in ten)."""
 
     ENTITY = "CREDIT_CARD"
+    ENTITIES = (ENTITY,)
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="CardNumberRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        if entities and self.ENTITY not in entities:
-            return []
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
         for m in _CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))

@@ -8,14 +8,15 @@ network. Rejected look-alikes: ``logo@2x.png`` (file extensions are not TLDs), U
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
-from ._results import result
+from ._results import TextRecognizer, result
 
 if TYPE_CHECKING:
-    from presidio_analyzer.nlp_engine import NlpArtifacts
+    pass
 
 EMAIL_ENTITY = "EMAIL_ADDRESS"
 
@@ -61,26 +62,15 @@ _NOT_TLDS = frozenset(
 )
 
 
-class StrictEmailRecognizer(LocalRecognizer):
+class StrictEmailRecognizer(TextRecognizer):
     """E-mail addresses, offline, score 0.9."""
 
     SCORE = 0.9
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[EMAIL_ENTITY], name="StrictEmailRecognizer", supported_language="en")
+    ENTITIES = (EMAIL_ENTITY,)
 
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self,
-        text: str,
-        entities: list[str] | None,
-        nlp_artifacts: NlpArtifacts | None = None,
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         """Find e-mail addresses in text."""
-        if entities and EMAIL_ENTITY not in entities:
-            return []
         results = []
         for match in _EMAIL.finditer(text):
             if ".." in match.group("local") or match.group("tld").lower() in _NOT_TLDS:

@@ -14,14 +14,15 @@ boosted twice by the LemmaContextAwareEnhancer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
-from ._results import result
+from ._results import TextRecognizer, result
 
 if TYPE_CHECKING:
-    from presidio_analyzer.nlp_engine import NlpArtifacts
+    pass
 
 PHONE_ENTITY = "PHONE_NUMBER"
 
@@ -59,28 +60,17 @@ def _area_code(match: re.Match[str]) -> str:
     return groups.get("area") or groups.get("area2") or ""
 
 
-class UsPhoneRecognizer(LocalRecognizer):
+class UsPhoneRecognizer(TextRecognizer):
     """US phone numbers, formatted (0.7 / 0.85 with context) or bare 10 digits with context (0.65)."""
 
     FORMATTED_SCORE = 0.7
     CONTEXT_SCORE = 0.85
     BARE_SCORE = 0.65
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[PHONE_ENTITY], name="UsPhoneRecognizer", supported_language="en")
+    ENTITIES = (PHONE_ENTITY,)
 
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self,
-        text: str,
-        entities: list[str] | None,
-        nlp_artifacts: NlpArtifacts | None = None,
-    ) -> list[RecognizerResult]:
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         """Find US phone numbers in text."""
-        if entities and PHONE_ENTITY not in entities:
-            return []
         results: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
         for pattern in (_FORMATTED, _PLUS_ONE_BARE):
@@ -114,7 +104,7 @@ _PHONE_CONTEXT = re.compile(
 _PHONE_AFTER = re.compile(r"(?i)\s?[-(]?\s?(?:office|fax|mobile|home|work|cell|tel|phone)\b")
 
 
-class InternationalPhoneRecognizer(LocalRecognizer):
+class InternationalPhoneRecognizer(TextRecognizer):
     """Phone numbers in any national format (`0490 39 07 81`, `+44 7700 900 123`, `(99) 645-791`).
 
     Replaces Presidio's PhoneRecognizer (0.4, below the threshold, and the slowest recognizer). Seven to
@@ -125,18 +115,9 @@ class InternationalPhoneRecognizer(LocalRecognizer):
     """
 
     ENTITY = "PHONE_NUMBER"
+    ENTITIES = (ENTITY,)
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="InternationalPhoneRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def analyze(
-        self, text: str, entities: list[str] | None, nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        if entities and self.ENTITY not in entities:
-            return []
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
         for m in _PHONE.finditer(text):
             value = text[m.start() : m.end("ext") if m.group("ext") else m.end()]
