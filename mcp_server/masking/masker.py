@@ -210,6 +210,15 @@ class Masker:
         counts.by_entity.update(found)
         return str(masked)
 
+    def scan_message(self, text: str, identifiers: frozenset[str]) -> str:
+        """A database error message: scanned like free text, except words that are names of the source's
+        tables and columns (the guard checked them; a model needs them to fix its query)."""
+        [findings] = self._detect([text], ())
+        if findings is None:
+            return WITHHELD
+        kept = [f for f in findings if text[f.start : f.end].casefold() not in identifiers]
+        return self.apply(text, kept, MaskCounts())
+
     def literal(self, value: str) -> str:
         """A literal from an agent's arguments, as stored in the ledger: always a keyed token."""
         if self.pseudonyms.is_token(value):

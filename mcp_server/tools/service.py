@@ -241,7 +241,8 @@ class ToolService:
         except QueryTimeout as exc:
             raise ToolProblem(str(exc), status="error", error_class="QueryTimeout") from None
         except DatabaseRejected as exc:
-            message = policy.masker.scan_text(str(exc), MaskCounts())
+            names = {n.casefold() for t in catalog.tables().values() for n in (t.name, *t.column_names())}
+            message = policy.masker.scan_message(str(exc), frozenset(names))
             raise ToolProblem(message, status="error", error_class=exc.error_class) from None
         except ConnectorError as exc:
             raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None

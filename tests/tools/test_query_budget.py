@@ -10,6 +10,7 @@ from mcp_server.config import parse_config
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.runtime import Runtime
 from mcp_server.tokens import TokenCounter
+from mcp_server.tools.problems import ToolProblem
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +50,10 @@ def test_an_oversized_row_is_cut_and_paging_moves_on(runtime: Runtime) -> None:
     assert TokenCounter().count(first.text) <= 400
     second = runtime.service.query("crm", "SELECT id, body FROM essays ORDER BY id", cursor=data.cursor)  # type: ignore[attr-defined]
     assert second.structured.rows == [[2, "short"]]  # type: ignore[attr-defined]
+
+
+def test_database_errors_keep_identifiers_readable(runtime: Runtime) -> None:
+    sql = "SELECT id FROM customers c JOIN support_tickets t ON t.customer_id = c.id"
+    with pytest.raises(ToolProblem, match="ambiguous column name: id") as problem:
+        runtime.service.query("crm", sql)
+    assert problem.value.status == "error"
