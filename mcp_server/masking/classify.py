@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.config import ColumnOverride, PredicateMode
+from mcp_server.masking.entities import PATTERN_ENTITIES
 
 if TYPE_CHECKING:
     from mcp_server.masking.detector import Finding
@@ -283,23 +284,6 @@ _ANY_DATE = re.compile(
     r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _VALUE_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-# Entities whose whole-cell findings come from patterns (not from NER guessing at capitalised words).
-_PATTERN_ENTITIES = {
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "US_SSN",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "SECRET",
-    "US_PASSPORT",
-    "US_DRIVER_LICENSE",
-    "US_BANK_NUMBER",
-    "US_ITIN",
-    "MEDICAL_LICENSE",
-    "UK_NHS",
-    "CRYPTO",
-}
 _NAME_PARTICLES = {
     "de",
     "del",
@@ -435,13 +419,13 @@ def classify_by_values(
         entity, hits = whole.most_common(1)[0]
         share = hits / len(texts)
         # NER's guesses on titles (`Wireless Mouse - Navy`, `Restless and Wild`) do not make a personal column
-        if share >= 0.5 and (entity in _PATTERN_ENTITIES or shaped >= 0.7 or not titles):
+        if share >= 0.5 and (entity in PATTERN_ENTITIES or shaped >= 0.7 or not titles):
             return ColumnClass("pii", entity, f"values ({share:.0%} {entity})", "equality")
     if lexicon and shaped >= 0.7 and known <= 0.45:
         ner = whole + partial
         entity = "LOCATION" if ner["LOCATION"] > 2 * ner["PERSON"] else "PERSON"
         return ColumnClass("pii", entity, f"values ({shaped:.0%} name-shaped, {known:.0%} English words)", "equality")
-    patterns = sum(n for e, n in partial.items() if e in _PATTERN_ENTITIES)
+    patterns = sum(n for e, n in partial.items() if e in PATTERN_ENTITIES)
     if titles and not patterns:
         return ColumnClass("clear", None, f"values read as titles or labels ({known:.0%} English words)")
     if partial:

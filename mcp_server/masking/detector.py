@@ -33,6 +33,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from spacy.tokens import Doc, Span
 
+from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, TEXT_ENTITIES
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy
@@ -44,30 +45,6 @@ from mcp_server.masking.recognizers.cards import CardNumberRecognizer
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
 
 log = logging.getLogger(__name__)
-
-# Entities looked for in free text. DATE_TIME is left out: every order date and timestamp would be
-# flagged (the anchor flags 100% of ISO dates); birth dates are caught by column classification.
-TEXT_ENTITIES: tuple[str, ...] = (
-    "PERSON",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "US_SSN",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "LOCATION",
-    "US_PASSPORT",
-    "US_DRIVER_LICENSE",
-    "US_BANK_NUMBER",
-    "US_ITIN",
-    "MEDICAL_LICENSE",
-    "UK_NHS",
-    "CRYPTO",
-    "SECRET",
-    "DATE_OF_BIRTH",
-    "USERNAME",
-)
-
 
 # spaCy labels that are not personal data; without this Presidio logs a warning for each one it sees.
 IGNORED_NER_LABELS = (
@@ -87,25 +64,6 @@ IGNORED_NER_LABELS = (
 )
 
 
-# Entities whose recognizers only ever match text with a digit in it.
-DIGIT_ENTITIES = frozenset(
-    {
-        "PHONE_NUMBER",
-        "US_SSN",
-        "CREDIT_CARD",
-        "IBAN_CODE",
-        "IP_ADDRESS",
-        "US_PASSPORT",
-        "US_DRIVER_LICENSE",
-        "US_BANK_NUMBER",
-        "US_ITIN",
-        "MEDICAL_LICENSE",
-        "UK_NHS",
-        "CRYPTO",
-    }
-)
-# ...of which these only match five or more digits close together (cards, SSNs, phones, IBANs...).
-FIVE_DIGIT_ENTITIES = DIGIT_ENTITIES - {"IP_ADDRESS", "CRYPTO", "US_DRIVER_LICENSE"}
 # Every regex secret rule matches at least 12 characters without a blank (tests/masking/test_detector.py
 # checks this), so texts without such a run skip them.
 SECRET_MIN_RUN = 12
@@ -335,11 +293,9 @@ class Detector:
                 recognizers=recognizers,
                 context=context,
             )
-        results = [r for r in results if r.score >= self.threshold and r.entity_type in TEXT_ENTITIES_SET]
+        results = [r for r in results if r.score >= self.threshold and r.entity_type in TEXT_ENTITIES]
         return _select(EntityRecognizer.remove_duplicates(results), self.threshold)
 
-
-TEXT_ENTITIES_SET = frozenset(TEXT_ENTITIES)
 
 # Checksums that one random number in ten passes: only with a word that announces them.
 NEEDS_CONTEXT = {"UK_NHS": re.compile(r"(?i)\bnhs\b|health|patient|national health")}
