@@ -158,6 +158,21 @@ def _html(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     )
 
 
+SUMMARY_CSV_COLUMNS = (
+    "agent",
+    "calls",
+    "ok",
+    "denied",
+    "error",
+    "tokens_in",
+    "tokens_out",
+    "rows",
+    "p50_ms",
+    "p95_ms",
+    "entities_masked",
+)
+
+
 def _summary_rows(data: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [
         (
@@ -204,37 +219,10 @@ def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(
-            [
-                "agent",
-                "calls",
-                "ok",
-                "denied",
-                "error",
-                "tokens_in",
-                "tokens_out",
-                "rows",
-                "p50_ms",
-                "p95_ms",
-                "entities_masked",
-            ]
-        )
+        writer.writerow(SUMMARY_CSV_COLUMNS)
         for d in data:
-            writer.writerow(
-                [
-                    d["agent"],
-                    d["calls"],
-                    d["ok"],
-                    d["denied"],
-                    d["error"],
-                    d["tokens_in"],
-                    d["tokens_out"],
-                    d["rows"],
-                    d["p50_ms"],
-                    d["p95_ms"],
-                    json.dumps(d["entities_masked"], sort_keys=True),
-                ]
-            )
+            cells = {**d, "entities_masked": json.dumps(d["entities_masked"], sort_keys=True)}
+            writer.writerow([cells[key] for key in SUMMARY_CSV_COLUMNS])
         return out.getvalue()
     if not data:
         return "No calls recorded."

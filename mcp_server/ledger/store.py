@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,14 @@ def chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _entry(row: Mapping[str, Any]) -> LedgerEntry:
+    """A stored row back as a LedgerEntry (JSON columns parsed, chain hashes left out)."""
+    data = {k: v for k, v in row.items() if k not in ("prev_hash", "hash")}
+    data["arguments"] = json.loads(data["arguments"])
+    data["entities"] = json.loads(data["entities"])
+    return LedgerEntry(**data)
+
+
 class LedgerError(Exception):
     """The ledger cannot be opened or written."""
 
@@ -119,24 +127,7 @@ class Ledger:
             stmt = stmt.where(calls.c.ts >= since.astimezone(dt.UTC).isoformat(timespec="milliseconds"))
         with self.engine.connect() as conn:
             for row in conn.execute(stmt).mappings():
-                yield LedgerEntry(
-                    id=row["id"],
-                    ts=row["ts"],
-                    agent=row["agent"],
-                    client_name=row["client_name"],
-                    client_version=row["client_version"],
-                    tool=row["tool"],
-                    source=row["source"],
-                    arguments=json.loads(row["arguments"]),
-                    status=row["status"],
-                    error_class=row["error_class"],
-                    error_message=row["error_message"],
-                    rows=row["rows"],
-                    tokens_in=row["tokens_in"],
-                    tokens_out=row["tokens_out"],
-                    entities=json.loads(row["entities"]),
-                    duration_ms=row["duration_ms"],
-                )
+                yield _entry(row)
 
     def verify(self) -> tuple[int, list[str]]:
         """Walk the chain; return (rows checked, problems)."""
