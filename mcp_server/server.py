@@ -21,6 +21,8 @@ from mcp_server.tools.problems import ToolOutput, ToolProblem
 
 log = logging.getLogger(__name__)
 
+TOOL_NAMES = frozenset({"list_sources", "describe", "query", "search", "read"})
+ARGUMENT_NAMES = frozenset({"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref"})
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 INSTRUCTIONS = (
@@ -32,13 +34,27 @@ INSTRUCTIONS = (
 
 
 async def _run(
-    runtime: Runtime, tool: str, work: Callable[[], ToolOutput], arguments: dict[str, Any]
+    runtime: Runtime,
+    tool: str,
+    work: Callable[[], ToolOutput],
+    arguments: Callable[[], dict[str, Any]],
+    source: str | None = None,
 ) -> CallToolResult:
-    """Run one tool body off the event loop and record its outcome on the current call."""
+    """Run one tool body off the event loop and record its outcome on the current call.
+
+    `arguments` builds the masked arguments for the ledger; it runs in the worker too (it parses SQL and may
+    read the schema). If it fails, the ledger masks every argument generically instead.
+    """
     record = current_call.get() or CallRecord(tool=tool)
-    record.arguments = arguments
+    service = runtime.service
 
     def work_and_flush() -> ToolOutput:
+        try:
+            if source is not None:  # named on the row even when the call fails; a token when not a source
+                record.source = service.known_source_or_token(source)
+            record.arguments = arguments()
+        except Exception:
+            record.arguments = None
         try:
             return work()
         finally:
@@ -70,7 +86,7 @@ async def _run(
             is_error=True,
         )
     record.status = "ok"
-    record.source = output.source
+    record.source = output.source or record.source
     record.rows = output.rows
     record.entities = output.counts.as_dict()
     return CallToolResult(
@@ -81,7 +97,14 @@ async def _run(
 
 def build_server(runtime: Runtime) -> MCPServer:
     service = runtime.service
-    middleware = LedgerMiddleware(runtime.ledger, runtime.counter, runtime.masker.literal, runtime.agent_override)
+    middleware = LedgerMiddleware(
+        runtime.ledger,
+        runtime.counter,
+        runtime.masker.literal,
+        runtime.agent_override,
+        tools=TOOL_NAMES,
+        argument_names=ARGUMENT_NAMES,
+    )
     mcp = MCPServer(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
@@ -94,17 +117,11 @@ def build_server(runtime: Runtime) -> MCPServer:
         record = current_call.get()
         return service.policy_for(record.agent if record else runtime.agent_override)
 
-    def record_source(source: str) -> None:
-        """Name the source on the ledger row even when the call fails (a token when it is not a source)."""
-        record = current_call.get()
-        if record is not None:
-            record.source = service.known_source_or_token(source)
-
     @mcp.tool(annotations=READ_ONLY)
     async def list_sources() -> Annotated[CallToolResult, ListSourcesResult]:
         """List the databases and document stores this server can read, with their kinds and sizes."""
         policy = _policy()
-        return await _run(runtime, "list_sources", lambda: service.list_sources(policy), {})
+        return await _run(runtime, "list_sources", lambda: service.list_sources(policy), dict)
 
     @mcp.tool(annotations=READ_ONLY)
     async def describe(
@@ -112,12 +129,17 @@ def build_server(runtime: Runtime) -> MCPServer:
         table: Annotated[str | None, Field(description="One table; omit for all tables", max_length=200)] = None,
     ) -> Annotated[CallToolResult, DescribeResult]:
         """Tables and columns of a source, with how each column is masked and which filters it allows."""
-        record_source(source)
-        arguments = {
-            "source": service.known_source_or_token(source),
-            "table": service.known_table_or_token(source, table),
-        }
-        return await _run(runtime, "describe", lambda: service.describe(source, table, _policy()), arguments)
+        policy = _policy()
+        return await _run(
+            runtime,
+            "describe",
+            lambda: service.describe(source, table, policy),
+            lambda: {
+                "source": service.known_source_or_token(source),
+                "table": service.known_table_or_token(source, table),
+            },
+            source,
+        )
 
     @mcp.tool(annotations=READ_ONLY)
     async def query(
@@ -130,15 +152,19 @@ def build_server(runtime: Runtime) -> MCPServer:
     ) -> Annotated[CallToolResult, QueryResult]:
         """Run one read-only SELECT. Personal data comes back as tokens; filters on masked columns allow equality
         with values or tokens only. Results are paged: pass the returned cursor to continue."""
-        record_source(source)
-        arguments: dict[str, Any] = {
-            "source": service.known_source_or_token(source),
-            "sql": service.masked_sql(sql, source),
-            "max_rows": max_rows,
-        }
-        if cursor:
-            arguments["cursor"] = cursor
-        return await _run(runtime, "query", lambda: service.query(source, sql, max_rows, cursor, _policy()), arguments)
+        policy = _policy()
+        return await _run(
+            runtime,
+            "query",
+            lambda: service.query(source, sql, max_rows, cursor, policy),
+            lambda: {
+                "source": service.known_source_or_token(source),
+                "sql": service.masked_sql(sql, source),
+                "max_rows": max_rows,
+                "cursor": runtime.masker.literal(cursor) if cursor else None,  # agent input, like any string
+            },
+            source,
+        )
 
     @mcp.tool(annotations=READ_ONLY)
     async def search(
@@ -151,14 +177,18 @@ def build_server(runtime: Runtime) -> MCPServer:
         limit: Annotated[int | None, Field(description="Maximum hits (default 10)", ge=1, le=50)] = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Full-text search over document sources. Returns masked snippets and refs to pass to read()."""
-        arguments = {
-            "query": runtime.masker.literal(query) if isinstance(query, str) else None,
-            "query_words": len(query.split()) if isinstance(query, str) else 0,
-            "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
-            "limit": limit,
-        }
         docs, policy = service.documents, _policy()
-        return await _run(runtime, "search", lambda: docs.search(query, sources, limit, policy), arguments)
+        return await _run(
+            runtime,
+            "search",
+            lambda: docs.search(query, sources, limit, policy),
+            lambda: {
+                "query": runtime.masker.literal(query),
+                "query_words": len(query.split()),
+                "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
+                "limit": limit,
+            },
+        )
 
     @mcp.tool(annotations=READ_ONLY)
     async def read(
@@ -167,14 +197,18 @@ def build_server(runtime: Runtime) -> MCPServer:
         cursor: Annotated[str | None, Field(description="Cursor from the previous page", max_length=500)] = None,
     ) -> Annotated[CallToolResult, ReadResult]:
         """Read a whole document, masked, in pages bounded by output tokens."""
-        record_source(source)
-        arguments = {
-            "source": service.known_source_or_token(source),
-            "ref": ref if isinstance(ref, str) and DOC_REF.fullmatch(ref) else runtime.masker.literal(str(ref)),
-            "cursor": cursor,
-        }
         docs, policy = service.documents, _policy()
-        return await _run(runtime, "read", lambda: docs.read(source, ref, cursor, policy), arguments)
+        return await _run(
+            runtime,
+            "read",
+            lambda: docs.read(source, ref, cursor, policy),
+            lambda: {
+                "source": service.known_source_or_token(source),
+                "ref": ref if DOC_REF.fullmatch(ref) else runtime.masker.literal(ref),
+                "cursor": runtime.masker.literal(cursor) if cursor else None,
+            },
+            source,
+        )
 
     return mcp
 

@@ -12,7 +12,7 @@ from mcp_types import TextContent
 from mcp_server.config import load_config
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.runtime import Runtime
-from mcp_server.server import build_server
+from mcp_server.server import ARGUMENT_NAMES, TOOL_NAMES, build_server
 
 
 @pytest.fixture
@@ -30,7 +30,9 @@ def _text(result) -> str:  # type: ignore[no-untyped-def]
 async def test_tools_are_read_only_with_output_schemas(runtime: Runtime) -> None:
     async with Client(build_server(runtime)) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == {"list_sources", "describe", "query", "search", "read"}
+    assert set(tools) == {"list_sources", "describe", "query", "search", "read"} == TOOL_NAMES
+    names = {name for tool in tools.values() for name in tool.input_schema["properties"]}
+    assert names == ARGUMENT_NAMES  # the ledger keeps exactly these argument names readable
     for tool in tools.values():
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
         assert tool.annotations.destructive_hint is False
@@ -81,3 +83,13 @@ async def test_unexpected_exception_is_a_clean_error(
     assert entry.status == "error" and entry.error_class == "RuntimeError"
     assert "123-45-6789" not in str(entry.record())
     assert "RuntimeError" in caplog.text and "123-45-6789" not in caplog.text
+
+
+async def test_agent_input_outside_the_schema_never_reaches_the_ledger(runtime: Runtime) -> None:
+    async with Client(build_server(runtime)) as client:
+        await client.call_tool("ann@example.com", {"ssn": "123-45-6789", "john.smith@example.org": 987654321})
+        await client.call_tool("query", {"source": "crm", "sql": "SELECT 1", "cursor": "maria.gonzalez@example.com"})
+        await client.call_tool("read", {"source": "docs", "ref": "hr/ann-smith.md", "cursor": "ann@example.com"})
+    dump = str([e.record() for e in runtime.ledger.entries()])
+    for raw in ("ann@example.com", "123-45-6789", "john.smith@example.org", "987654321", "maria.gonzalez", "ann-smith"):
+        assert raw not in dump, raw

@@ -66,17 +66,22 @@ class LedgerMiddleware:
         counter: TokenCounter,
         mask_literal: Callable[[str], str],
         agent_override: str | None,
+        tools: frozenset[str] = frozenset(),
+        argument_names: frozenset[str] = frozenset(),
     ) -> None:
         self.ledger = ledger
         self.counter = counter
         self.mask_literal = mask_literal
         self.agent_override = agent_override
+        self.tools = tools
+        self.argument_names = argument_names
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call" or ctx.request_id is None:
             return await call_next(ctx)
         params = ctx.params or {}
-        tool = str(params.get("name") or "")[:100]
+        name = str(params.get("name") or "")
+        tool = name if name in self.tools else self.mask_literal(name)  # an unknown name is agent input
         raw_arguments = params.get("arguments") or {}
         client_name, _ = client_identity(ctx)
         record = CallRecord(tool=tool, agent=self.agent_override or client_name or "unknown")
@@ -144,14 +149,16 @@ class LedgerMiddleware:
         self.ledger.append(entry)
 
     def _mask_generic(self, value: Any) -> Any:
-        """Arguments of a call no tool looked at: every string becomes a keyed token."""
+        """Arguments of a call no tool looked at: every string, unknown argument name and number that could be
+        an identifier (six digits or more, any float) becomes a keyed token."""
         if isinstance(value, Mapping):
-            return {str(k)[:100]: self._mask_generic(v) for k, v in list(value.items())[:50]}
+            return {
+                (str(k) if k in self.argument_names else self.mask_literal(str(k))): self._mask_generic(v)
+                for k, v in list(value.items())[:50]
+            }
         if isinstance(value, list):
             return [self._mask_generic(v) for v in value[:50]]
-        if isinstance(value, str):
-            return self.mask_literal(value)
-        if value is None or isinstance(value, bool | int | float):
+        if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < 100_000):
             return value
         return self.mask_literal(str(value))
 
