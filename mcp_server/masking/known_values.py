@@ -23,8 +23,12 @@ MAX_WORDS = 6
 SCORE = 0.9
 
 
+def _fold(word: str) -> str:
+    return word.casefold().replace("’", "'")
+
+
 def _key(words: Iterable[str]) -> str:
-    return " ".join(w.casefold().replace("’", "'") for w in words)
+    return " ".join(_fold(w) for w in words)
 
 
 def _distinctive(words: list[str]) -> bool:
@@ -43,6 +47,9 @@ class KnownValuesRecognizer(TextRecognizer):
     def __init__(self, max_values: int = 1_000_000) -> None:
         super().__init__()
         self._values: dict[str, str] = {}
+        # First word of each known value -> the most words a known value starting with it has: most words
+        # of a text start no known value, and are passed over without building any candidate key.
+        self._starts: dict[str, int] = {}
         self._max = max_values
         self._lock = threading.Lock()
 
@@ -53,6 +60,8 @@ class KnownValuesRecognizer(TextRecognizer):
                 words = WORD.findall(str(value))
                 if _distinctive(words) and len(self._values) < self._max:
                     self._values.setdefault(_key(words), entity)
+                    first = _fold(words[0])
+                    self._starts[first] = max(self._starts.get(first, 0), len(words))
             return len(self._values)
 
     def __len__(self) -> int:
@@ -62,14 +71,17 @@ class KnownValuesRecognizer(TextRecognizer):
         if not self._values:
             return []
         words = list(WORD.finditer(text))
+        folded = [_fold(w.group(0)) for w in words]
+        starts = self._starts
         results: list[RecognizerResult] = []
         i = 0
         while i < len(words):
-            for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
+            longest = starts.get(folded[i], 0)
+            for n in range(min(longest, len(words) - i), 0, -1):
                 span = words[i : i + n]
                 gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
                 adjacent = all(g.strip(" \t") == "" and len(g) <= 3 for g in gaps)
-                entity = self._values.get(_key(w.group(0) for w in span)) if adjacent else None
+                entity = self._values.get(" ".join(folded[i : i + n])) if adjacent else None
                 if entity is not None and (not entities or entity in entities):
                     results.append(result(self, entity, span[0].start(), span[-1].end(), SCORE, "known value"))
                     i += n - 1

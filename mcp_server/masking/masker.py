@@ -125,6 +125,25 @@ class Masker:
         counts.add(entity)
         return self.replace(entity, str(text), chosen)
 
+    def mask_column(
+        self, entity: str, values: Sequence[Any], operator: Operator | None = None
+    ) -> list[tuple[Any, str | None]]:
+        """`mask_whole` over a column's cells, each distinct value masked once (names, cities and
+        statuses repeat); per cell, the masked value and the entity counted for it (None: nothing masked)."""
+        out: list[tuple[Any, str | None]] = []
+        seen: dict[Any, tuple[Any, str | None]] = {}
+        for value in values:
+            key = (type(value), value) if isinstance(value, str | int | float) else None
+            done = seen.get(key) if key is not None else None
+            if done is None:
+                counts = MaskCounts()
+                masked = self.mask_whole(entity, value, counts, operator)
+                done = (masked, next(iter(counts.by_entity), None))
+                if key is not None:
+                    seen[key] = done
+            out.append(done)
+        return out
+
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw."""
         if isinstance(value, bytes | bytearray | memoryview):

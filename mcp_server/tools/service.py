@@ -329,10 +329,10 @@ class ToolService:
         for i, plan in enumerate(plans):
             column = [row[i] for row in table]
             if plan.masking == "pii":
-                for r, value in enumerate(column):
-                    cell = MaskCounts()
-                    table[r][i] = masker.mask_whole(plan.entity or "PII", value, cell, plan.operator)
-                    found[r].update(cell.by_entity)
+                for r, (value, entity) in enumerate(masker.mask_column(plan.entity or "PII", column, plan.operator)):
+                    table[r][i] = value
+                    if entity is not None:
+                        found[r][entity] += 1
             elif plan.masking == "text":
                 for r, (value, cell_found) in enumerate(masker.scan_texts(column, context=[names[i]])):
                     table[r][i] = value

@@ -40,6 +40,21 @@ def test_binary_and_whole_values() -> None:
     assert masker.mask_whole("PERSON", None, counts) is None
 
 
+def test_a_column_is_masked_like_its_cells_one_by_one() -> None:
+    masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
+    column = ["Maria Lopez", 1, "Maria Lopez", None, b"\x00raw", True, "1", 1, "<PERSON:0123456789ab>", 2.5]
+    one_by_one = []
+    for value in column:
+        counts = MaskCounts()
+        masked = masker.mask_whole("PERSON", value, counts)
+        one_by_one.append((masked, next(iter(counts.by_entity), None)))
+    assert masker.mask_column("PERSON", column) == one_by_one
+    assert one_by_one[0][0] == one_by_one[2][0] and "Maria" not in str(one_by_one[0][0])
+    assert one_by_one[1][0] != one_by_one[5][0]  # 1 and True are different values
+    kept = masker.with_operators({"PERSON": "keep"}).mask_column("PERSON", ["Maria Lopez"])
+    assert kept == [("Maria Lopez", None)]
+
+
 def test_long_cells_are_cut_and_say_so() -> None:
     masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32), max_cell_chars=100)  # type: ignore[arg-type]
     [(value, _)] = masker.scan_texts(["a" * 250])
