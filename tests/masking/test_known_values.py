@@ -14,7 +14,11 @@ def test_multi_word_values_are_found_case_insensitively() -> None:
     known.add("PERSON", ["Maria Lopez", "Seán O’Brien"])
     known.add("LOCATION", ["12 Harbour Road"])
     text = "Ticket from MARIA LOPEZ, cc sean o'brien? no: Seán O'Brien, shipped to 12 harbour road."
-    assert spans(known, text) == [("MARIA LOPEZ", "PERSON"), ("Seán O'Brien", "PERSON"), ("12 harbour road", "LOCATION")]
+    assert spans(known, text) == [
+        ("MARIA LOPEZ", "PERSON"),
+        ("Seán O'Brien", "PERSON"),
+        ("12 harbour road", "LOCATION"),
+    ]
 
 
 def test_the_longest_known_value_wins_when_several_start_alike() -> None:
