@@ -61,28 +61,35 @@ def anchor_engine() -> Any:
 
 # -- the synth dataset ---------------------------------------------------------------------------
 
-# Dataset label -> the entity type a detector reports for it (presidio-research's
-# PresidioAnalyzerWrapper.presidio_entities_map, with addresses and zip codes as LOCATION, which is
-# what both Presidio and Maskwire call them).
-LABEL_TO_ENTITY = {
-    "PERSON": "PERSON",
-    "STREET_ADDRESS": "LOCATION",
-    "GPE": "LOCATION",
-    "ZIP_CODE": "LOCATION",
-    "ORGANIZATION": "ORGANIZATION",
-    "CREDIT_CARD": "CREDIT_CARD",
-    "DATE_TIME": "DATE_TIME",
-    "TITLE": "TITLE",
-    "PHONE_NUMBER": "PHONE_NUMBER",
-    "AGE": "AGE",
-    "NRP": "NRP",
-    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
-    "DOMAIN_NAME": "URL",
-    "IBAN_CODE": "IBAN_CODE",
-    "US_SSN": "US_SSN",
-    "IP_ADDRESS": "IP_ADDRESS",
-    "US_DRIVER_LICENSE": "US_DRIVER_LICENSE",
+# Dataset label -> the entity types a detector may report for it (presidio-research's
+# PresidioAnalyzerWrapper.presidio_entities_map). Plain Presidio calls addresses and postcodes LOCATION;
+# Maskwire reports the street line as STREET_ADDRESS and the postcode as POSTAL_CODE: either counts.
+LABEL_TO_ENTITY: dict[str, tuple[str, ...]] = {
+    "PERSON": ("PERSON",),
+    "STREET_ADDRESS": ("STREET_ADDRESS", "LOCATION"),
+    "GPE": ("LOCATION",),
+    "ZIP_CODE": ("POSTAL_CODE", "LOCATION"),
+    "ORGANIZATION": ("ORGANIZATION",),
+    "CREDIT_CARD": ("CREDIT_CARD",),
+    "DATE_TIME": ("DATE_TIME",),
+    "TITLE": ("TITLE",),
+    "PHONE_NUMBER": ("PHONE_NUMBER",),
+    "AGE": ("AGE",),
+    "NRP": ("NRP",),
+    "EMAIL_ADDRESS": ("EMAIL_ADDRESS",),
+    "DOMAIN_NAME": ("URL",),
+    "IBAN_CODE": ("IBAN_CODE",),
+    "US_SSN": ("US_SSN",),
+    "IP_ADDRESS": ("IP_ADDRESS",),
+    "US_DRIVER_LICENSE": ("US_DRIVER_LICENSE",),
 }
+
+
+def typed_match(label: str, reported: str | None) -> bool:
+    """Whether a reported entity type is the dataset label's own type."""
+    return reported is not None and reported in LABEL_TO_ENTITY.get(label, (label,))
+
+
 # Reported types that stand for a dataset entity under another name.
 PREDICTION_ALIASES = {"DATE_OF_BIRTH": "DATE_TIME"}
 
@@ -290,19 +297,23 @@ def evaluate(
             if g is not None:
                 scores.gold_tokens[g] += 1
                 scores.covered_any[g] += p is not None
-                scores.covered_typed[g] += p == LABEL_TO_ENTITY.get(g, g)
+                scores.covered_typed[g] += typed_match(g, p)
         gold = _spans(tokens, gold_tags)
         pred = _spans(tokens, pred_tags)
         used_any: set[int] = set()
         used_typed: set[int] = set()
         for g in gold:
             scores.annotated[g.label] += 1
-            want = LABEL_TO_ENTITY.get(g.label, g.label)
             for used, typed in ((used_any, False), (used_typed, True)):
                 chosen: list[int] = []
                 best = 0.0
                 for k, p in sorted(enumerate(pred), key=lambda kp: kp[1].start):
-                    if k in used or p.end <= g.start or g.end <= p.start or (typed and p.label != want):
+                    if (
+                        k in used
+                        or p.end <= g.start
+                        or g.end <= p.start
+                        or (typed and not typed_match(g.label, p.label))
+                    ):
                         continue
                     iou = _iou(g, [pred[c] for c in chosen] + [p])
                     if iou > best:

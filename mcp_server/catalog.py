@@ -27,7 +27,9 @@ SENSITIVITY = (
     "PHONE_NUMBER",
     "PERSON",
     "USERNAME",
+    "STREET_ADDRESS",
     "LOCATION",
+    "POSTAL_CODE",
     "IP_ADDRESS",
     "ORGANIZATION",
 )

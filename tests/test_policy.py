@@ -111,8 +111,12 @@ def test_operators() -> None:
     assert partial("EMAIL_ADDRESS", "ann@example.com") == "<EMAIL_ADDRESS:…@example.com>"
     assert partial("US_SSN", "1234") == "<US_SSN>"  # too short to show a part of
     assert generalize("DATE_OF_BIRTH", "1985-03-02") == "1985"
-    assert generalize("LOCATION", "94107") == "941…"
-    assert generalize("LOCATION", "1234 Oak Street") == "Oak Street"
+    assert generalize("POSTAL_CODE", "94107") == "941…"
+    assert generalize("POSTAL_CODE", "9100") == "91…"
+    assert generalize("POSTAL_CODE", "SW1A 2AA") == "SW1…"
+    assert generalize("STREET_ADDRESS", "1234 Oak Street Apt. 5, Springfield") == "Oak Street"
+    assert generalize("STREET_ADDRESS", "Wingertweg 126") == "<STREET_ADDRESS>"
+    assert generalize("LOCATION", "Springfield") == "<LOCATION>"
     assert generalize("AGE", "37") == "30-39"
     assert generalize("PERSON", "Maria") == "<PERSON>"
     hashed = apply("hash", "US_SSN", "123-45-6789", p)

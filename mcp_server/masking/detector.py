@@ -283,7 +283,8 @@ class Detector:
             results.extend(found)
         if not results:
             return []
-        results = [t for r in results for t in (_tidy(text, r) if r.entity_type in _NER_TYPES else [r])]
+        english = self.english_words()
+        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in _NER_TYPES else [r])]
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]
         if any(_has_context(r, self._by_id) for r in results):
             results = self.analyzer.context_aware_enhancer.enhance_using_context(

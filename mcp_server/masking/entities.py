@@ -14,6 +14,8 @@ TEXT_ENTITIES: tuple[str, ...] = (
     "IBAN_CODE",
     "IP_ADDRESS",
     "LOCATION",
+    "STREET_ADDRESS",
+    "POSTAL_CODE",
     "US_PASSPORT",
     "US_DRIVER_LICENSE",
     "US_BANK_NUMBER",

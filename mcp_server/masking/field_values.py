@@ -49,6 +49,8 @@ class FieldValueRecognizer(TextRecognizer):
         "CREDIT_CARD",
         "IBAN_CODE",
         "LOCATION",
+        "STREET_ADDRESS",
+        "POSTAL_CODE",
         "DATE_OF_BIRTH",
         "USERNAME",
         "US_PASSPORT",
@@ -143,14 +145,61 @@ _ZIP_CUE = re.compile(
 )
 NAME_SCORE = 0.75
 ZIP_SCORE = 0.8
+NUMBER_SCORE = 0.75
+# "number is", "no.:", "#" between a cue and its value.
+_NUMBER_LABEL = r"(?:\s*(?:number|num|no\.?|#))?\s*(?:is|was|:|=)?\s*"
+# Identifiers announced by the words before them (`phone:\n0393 1144137`, `driver's license number is
+# 5130634`), which have no shape of their own or fail a checksum the writer did not care about.
+_NUMBER_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "PHONE_NUMBER",
+        re.compile(
+            r"(?i)(?<![\w])(?:phone|telephone|tel\.?|mobile|cell(?:phone)?|fax|whatsapp)"
+            + _NUMBER_LABEL
+            + r"(?P<value>\+?\(?\d[\d ().\-]{4,18}\d)(?![\w])"
+        ),
+    ),
+    (
+        "US_DRIVER_LICENSE",
+        re.compile(
+            r"(?i)(?<![\w])(?:driver'?s?|driving)\s+licen[cs]e"
+            + _NUMBER_LABEL
+            + r"(?P<value>[A-Z0-9][A-Z0-9\-]{4,19})(?![\w-])"
+        ),
+    ),
+    ("US_PASSPORT", re.compile(r"(?i)(?<![\w])passport" + _NUMBER_LABEL + r"(?P<value>[A-Z0-9]{6,12})(?![\w-])")),
+    (
+        "CREDIT_CARD",
+        re.compile(
+            r"(?i)(?<![\w])(?:credit|debit)\s+card" + _NUMBER_LABEL + r"(?P<value>\d(?:[ -]?\d){11,18})(?![\w-])"
+        ),
+    ),
+    (
+        "US_BANK_NUMBER",
+        re.compile(
+            r"(?i)(?<![\w])(?:bank\s+)?account\s*(?:number|num|no\.?|#)\s*(?:is|was|:|=)?\s*"
+            r"(?P<value>\d[\d -]{4,22}\d)(?![\w-])"
+        ),
+    ),
+)
+_DIGITS = re.compile(r"\d")
 
 
 class CueRecognizer(TextRecognizer):
     """Values announced by the words before them: a name after "my name is" / "Ms." / "I'm", a postcode
-    after "zip code". The name is one to four words (initials allowed), never a stop word; after the
-    weak cues ("I'm", "hi", "dear") every word must be capitalised. The honorific is not part of the name."""
+    after "zip code", a phone, licence, passport, card or account number after its name. The name is one
+    to four words (initials allowed), never a stop word; after the weak cues ("I'm", "hi", "dear") every
+    word must be capitalised. The honorific is not part of the name."""
 
-    ENTITIES = ("PERSON", "LOCATION")
+    ENTITIES = (
+        "PERSON",
+        "POSTAL_CODE",
+        "PHONE_NUMBER",
+        "US_DRIVER_LICENSE",
+        "US_PASSPORT",
+        "CREDIT_CARD",
+        "US_BANK_NUMBER",
+    )
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
@@ -160,9 +209,21 @@ class CueRecognizer(TextRecognizer):
                     span = _name_after(text, match.end(), capitalised)
                     if span is not None:
                         results.append(self._result("PERSON", *span, NAME_SCORE, match.group(0)))
-        if not entities or "LOCATION" in entities:
+        if not entities or "POSTAL_CODE" in entities:
             for match in _ZIP_CUE.finditer(text):
-                results.append(self._result("LOCATION", match.start("zip"), match.end("zip"), ZIP_SCORE, "postcode"))
+                start, end = match.start("zip"), match.end("zip")
+                results.append(self._result("POSTAL_CODE", start, end, ZIP_SCORE, "postcode"))
+        for entity, cue in _NUMBER_CUES:
+            if entities and entity not in entities:
+                continue
+            for match in cue.finditer(text):
+                value = match.group("value")
+                digits = len(_DIGITS.findall(value))
+                if digits >= 5 and not (entity == "PHONE_NUMBER" and digits > 15):
+                    cue_words = text[match.start() : match.start("value")]
+                    results.append(
+                        self._result(entity, match.start("value"), match.end("value"), NUMBER_SCORE, cue_words)
+                    )
         return results
 
     def _result(self, entity: str, start: int, end: int, score: float, cue: str) -> RecognizerResult:

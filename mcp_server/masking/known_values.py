@@ -42,7 +42,7 @@ def _distinctive(words: list[str]) -> bool:
 class KnownValuesRecognizer(TextRecognizer):
     """Finds multi-word values (full names, street addresses) that appear in personal columns."""
 
-    ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION", "USERNAME", "DATE_OF_BIRTH")
+    ENTITIES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTAL_CODE", "ORGANIZATION", "USERNAME", "DATE_OF_BIRTH")
 
     def __init__(self, max_values: int = 1_000_000) -> None:
         super().__init__()

@@ -100,16 +100,17 @@ _NOT_FIRST_NAMES = frozenset(
 )
 
 
-_POSTCODE_AFTER = re.compile(r",? (?:\d{4,5}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3})(?![\w-])")
-_POSTCODE_BEFORE = re.compile(r"(?<![\w-])(\d{4,5}) $")
+_POSTCODE_AFTER = re.compile(r",? (?P<code>\d{4,5}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3})(?![\w-])")
+_POSTCODE_BEFORE = re.compile(r"(?<![\w-])(?P<code>\d{4,5}) $")
 _LINE = re.compile(r"[^\n]*[^\s][^\n]*")
 _ALPHA_WORD = re.compile(r"(?<![\w-])[^\W\d_]{2,}(?![\w-])")
 _PREV_WORD = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*\.?) $")
 
 
-def _first_names(text: str, start: int) -> int:
+def _first_names(text: str, start: int, english: frozenset[str] = frozenset()) -> int:
     """Move a name's start over an initial (`A` of `Juliusz A Kwiatkowski`) and the capitalised word before
-    it, or over the given name before a particle (`Maika` of `Maika van de Noort`)."""
+    it, over the given name before a particle (`Maika` of `Maika van de Noort`), or over a capitalised word
+    that is not an English word (`Cormac` of `Cormac Allan`, when NER found only `Allan`)."""
     pulled = text[start : start + 4].split(" ")[0].lower() in NAME_PARTICLES
     for _ in range(3):
         m = _PREV_WORD.search(text, max(0, start - 40), start)
@@ -121,13 +122,53 @@ def _first_names(text: str, start: int) -> int:
             start, pulled = m.start(), True
             continue
         low = word.rstrip(".").lower()
-        if not pulled or not word[0].isupper() or low in STOP_WORDS or low in _NOT_FIRST_NAMES:
+        if not word[0].isupper() or low in STOP_WORDS or low in _NOT_FIRST_NAMES:
+            break
+        if not pulled and not (english and _unknown_name_word(word, english)):
             break
         start, pulled = m.start(), False
     return start
 
 
-def _tidy(text: str, result: RecognizerResult) -> list[RecognizerResult]:
+_NEXT_WORD = re.compile(r" ([^\W\d_]+(?:['’-][^\W\d_]+)*\.?)(?![\w'’-])")
+
+
+def _last_names(text: str, end: int, english: frozenset[str]) -> int:
+    """Move a name's end over initials and capitalised words that are not English words after it
+    (`P Costa` of `Ryan P Costa`, when NER found only `Ryan`); an initial only with such a word after it."""
+    if not english:
+        return end
+    for _ in range(3):
+        m = _NEXT_WORD.match(text, end)
+        if not m:
+            break
+        word = m.group(1)
+        if len(word.rstrip(".")) == 1 and word[0].isupper():  # an initial: `Ryan P Costa`, whatever `Costa` is
+            after = _NEXT_WORD.match(text, m.end())
+            if after is None or not _name_word(after.group(1)):
+                break
+            end = after.start(1) + len(after.group(1).rstrip("."))
+            continue
+        if not _unknown_name_word(word, english):
+            break
+        end = m.start(1) + len(word.rstrip("."))
+    return end
+
+
+def _name_word(word: str) -> bool:
+    """A capitalised word of two or more letters that is not a stop word or a title."""
+    bare = word.rstrip(".")
+    low = bare.lower()
+    return len(bare) > 1 and bare[0].isupper() and low not in STOP_WORDS and low not in _NOT_FIRST_NAMES
+
+
+def _unknown_name_word(word: str, english: frozenset[str]) -> bool:
+    """A name word (`_name_word`) that is not an English word either."""
+    low = word.rstrip(".").lower()
+    return _name_word(word) and low not in english and not _inflected(low, english)
+
+
+def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozenset()) -> list[RecognizerResult]:
     """NER spans made to fit: a name does not run over a line break, does not start with a lower-case word
     when a capitalised one follows (`ex-Zombie Ahtisaari`), and leaves out a possessive `'s`. A PERSON
     span takes in capitalised words just before it on the same line (`Maika` of `Maika van de Noort`)."""
@@ -142,7 +183,7 @@ def _tidy(text: str, result: RecognizerResult) -> list[RecognizerResult]:
             part = RecognizerResult(
                 result.entity_type, a, b, result.score, result.analysis_explanation, dict(result.recognition_metadata)
             )
-            out.extend(_tidy(text, part))
+            out.extend(_tidy(text, part, english))
         return out
     start, end = result.start, result.end
     words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, start, end)]
@@ -153,15 +194,36 @@ def _tidy(text: str, result: RecognizerResult) -> list[RecognizerResult]:
     for suffix in ("'s", "’s"):
         if text[start:end].endswith(suffix):
             end -= len(suffix)
+    postcodes: list[RecognizerResult] = []
     if result.entity_type == "PERSON":
-        start = _first_names(text, start)
+        end = _without_trailing_numbers(text, start, end)  # NER's `Costamezzana 43015`: a name has no number
+        start = _first_names(text, start, english)
+        end = _last_names(text, end, english)
     else:  # a place with its postcode: "Costamezzana 43015", "75001 Paris"
         after = _POSTCODE_AFTER.match(text, end)
         before = _POSTCODE_BEFORE.search(text, max(0, start - 12), start)
-        end = after.end() if after else end
-        start = before.start(1) if before else start
+        for match in (m for m in (after, before) if m):
+            code = match.group("code")
+            postcodes.append(_part(result, "POSTAL_CODE", match.start("code"), match.start("code") + len(code)))
     if end - start < 2 or not _ALPHA_WORD.search(text, start, end):
         return []  # no word of letters: `ORD-2024000019` is not a place
     if (start, end) != (result.start, result.end):
         result.start, result.end = start, end
-    return [result]
+    return [result, *postcodes]
+
+
+def _without_trailing_numbers(text: str, start: int, end: int) -> int:
+    """The end of a span without the words with a digit at its end."""
+    while True:
+        cut = max(text.rfind(" ", start, end), text.rfind(",", start, end), text.rfind("\t", start, end))
+        if cut <= start or not any(ch.isdigit() for ch in text[cut + 1 : end]):
+            return end
+        end = cut
+        while end > start and text[end - 1] in " ,\t":
+            end -= 1
+
+
+def _part(result: RecognizerResult, entity: str, start: int, end: int) -> RecognizerResult:
+    """Another finding from the same recognizer and score (a place's postcode)."""
+    metadata = dict(result.recognition_metadata or {})
+    return RecognizerResult(entity, start, end, result.score, result.analysis_explanation, metadata)

@@ -25,6 +25,7 @@ OPERATORS: tuple[Operator, ...] = ("pseudonym", "redact", "partial", "hash", "ge
 MASK_MARK = re.compile(r"<([A-Z][A-Z0-9_]*)(?::[^<>\s]{1,80})?>")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _HOUSE_NUMBER = re.compile(r"^\s*\d+[A-Za-z]?\s+")
+_UNIT = re.compile(r"(?i)\s*\b(?:apt|apartment|suite|ste|unit|flat|floor|room)\b\.?\s*\S+.*$|\s*#\s*\S+.*$")
 
 
 def apply(operator: Operator, entity: str, value: str, pseudonyms: Pseudonymizer) -> str:
@@ -59,12 +60,12 @@ def generalize(entity: str, value: str) -> str:
     if entity == "AGE" and value.strip().isdigit():
         low = int(value) // 10 * 10
         return f"{low}-{low + 9}"
-    if entity == "LOCATION":
-        compact = value.strip()
-        if re.fullmatch(r"\d{5}(-\d{4})?|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Za-z0-9 ]{5,8}", compact) and any(
-            ch.isdigit() for ch in compact
-        ):
-            return compact[:3] + "…"  # postal code prefix
-        if _HOUSE_NUMBER.match(compact):
-            return _HOUSE_NUMBER.sub("", compact)  # the street, without the house
+    compact = value.strip()
+    if entity == "POSTAL_CODE" and len(compact) >= 4 and any(ch.isdigit() for ch in compact):
+        keep = 3 if len(compact.replace(" ", "")) >= 5 else 2
+        return compact[:keep] + "…"  # the postal district: `941…` of 94103, `91…` of 9100
+    if entity == "STREET_ADDRESS" and _HOUSE_NUMBER.match(compact):
+        street = _HOUSE_NUMBER.sub("", compact).split(",")[0].split("\n")[0]
+        street = _UNIT.sub("", street).strip()
+        return street or f"<{entity}>"  # the street, without the house, the unit and the lines after it
     return f"<{entity}>"

@@ -24,23 +24,42 @@ def _spans(recognizer, text: str, threshold: float = 0.5) -> list[str]:  # type:
 
 
 @pytest.mark.parametrize(
-    ("text", "address"),
+    ("text", "parts"),
     [
-        ("Ship it to 24 Clarke Avenue, please", "24 Clarke Avenue"),
-        ("lives at 50345 Wingertweg 126\n Suite 408", "50345 Wingertweg 126\n Suite 408"),
-        ("Via dei Fiorentini 1 is closed", "Via dei Fiorentini 1"),
+        ("Ship it to 24 Clarke Avenue, please", [("24 Clarke Avenue", "STREET_ADDRESS")]),
+        ("lives at 50345 Wingertweg 126\n Suite 408", [("50345 Wingertweg 126\n Suite 408", "STREET_ADDRESS")]),
+        ("Via dei Fiorentini 1 is closed", [("Via dei Fiorentini 1", "STREET_ADDRESS")]),
         (
             "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677",
-            "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677",
+            [
+                ("6750 Koskikatu 25 Apt. 864", "STREET_ADDRESS"),
+                ("Artilleros", "LOCATION"),
+                ("CO", "LOCATION"),
+                ("Uruguay", "LOCATION"),
+                ("64677", "POSTAL_CODE"),
+            ],
         ),
-        ("the corner of ul. Cicha 86 and Leokadia Trail?", "ul. Cicha 86 and Leokadia Trail"),
-        ("PSC 0725, Box 6031\nAPO AP 99241", "PSC 0725, Box 6031\nAPO AP 99241"),
-        ("Send to P.O. Box 242", "P.O. Box 242"),
-        ("It's at 1317 Kimberly Way\n Grand Rapids\nMobile: 737 219 628", "1317 Kimberly Way\n Grand Rapids"),
+        ("the corner of ul. Cicha 86 and Leokadia Trail?", [("ul. Cicha 86 and Leokadia Trail", "STREET_ADDRESS")]),
+        ("PSC 0725, Box 6031\nAPO AP 99241", [("PSC 0725, Box 6031\nAPO AP 99241", "STREET_ADDRESS")]),
+        ("Send to P.O. Box 242", [("P.O. Box 242", "STREET_ADDRESS")]),
+        (
+            "It's at 1317 Kimberly Way\n Grand Rapids\nMobile: 737 219 628",
+            [("1317 Kimberly Way", "STREET_ADDRESS"), ("Grand Rapids", "LOCATION")],
+        ),
+        (
+            "Flat 3, 10 Downing Street, London SW1A 2AA, United Kingdom",
+            [("10 Downing Street", "STREET_ADDRESS"), ("London", "LOCATION"), ("SW1A 2AA", "POSTAL_CODE")],
+        ),
+        (
+            "Mrs. Barbara Yudina, 62314 Mellemvej 32\nAalborg NO 9100",
+            [("62314 Mellemvej 32", "STREET_ADDRESS"), ("Aalborg NO", "LOCATION"), ("9100", "POSTAL_CODE")],
+        ),
     ],
 )
-def test_street_addresses(text: str, address: str) -> None:
-    assert address in _spans(StreetAddressRecognizer(), text)
+def test_street_addresses_and_their_parts(text: str, parts: list[tuple[str, str]]) -> None:
+    found = [(text[r.start : r.end], r.entity_type) for r in StreetAddressRecognizer().analyze(text, None)]
+    for part in parts:
+        assert part in found
 
 
 @pytest.mark.parametrize(
@@ -118,6 +137,66 @@ def test_cue_names_near_misses(text: str) -> None:
 def test_zip_code_cue() -> None:
     assert _spans(CueRecognizer(), "zip code 43015 please") == ["43015"]
     assert _spans(CueRecognizer(), "postal code: B0J 2H0") == ["B0J 2H0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity"),
+    [
+        ("phone:\n0393 1144137\n\ne-mail:", "0393 1144137", "PHONE_NUMBER"),
+        ("Phone: +44 (0)20 7946 0958", "+44 (0)20 7946 0958", "PHONE_NUMBER"),
+        ("My driver's license number is 5130634", "5130634", "US_DRIVER_LICENSE"),
+        ("passport no. X12345678 expires in May", "X12345678", "US_PASSPORT"),
+        ("points won on credit card 060426070011 transactions", "060426070011", "CREDIT_CARD"),
+        ("bank account number: 12345678", "12345678", "US_BANK_NUMBER"),
+    ],
+)
+def test_numbers_announced_by_their_name(text: str, value: str, entity: str) -> None:
+    found = [(text[r.start : r.end], r.entity_type) for r in CueRecognizer().analyze(text, None)]
+    assert (value, entity) in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my passport is valid until May",
+        "tel 12",
+        "call extension 4411",
+        "the account is 12345678 days old",  # no "number" after "account"
+        "driver's license renewed in 2024",
+        "credit card limits for 2024",
+    ],
+)
+def test_number_cues_near_misses(text: str) -> None:
+    entities = ["PHONE_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT", "CREDIT_CARD", "US_BANK_NUMBER"]
+    assert CueRecognizer().analyze(text, entities) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("In case of my child's account, we need to add Ryan P Costa as guardian", "Ryan P Costa"),
+        ("Cormac Allan\nEchocardiographer", "Cormac Allan"),
+    ],
+)
+def test_names_grow_over_initials_and_words_that_are_not_english(detector, text: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert name in [text[f.start : f.end] for f in detector.analyze(text) if f.entity == "PERSON"]
+
+
+def test_names_do_not_grow_over_english_words(detector) -> None:  # type: ignore[no-untyped-def]
+    text = "Yesterday Maria Lopez Called Support about Billing."
+    names = [text[f.start : f.end] for f in detector.analyze(text) if f.entity == "PERSON"]
+    assert names and all("Yesterday" not in n and "Called" not in n for n in names)
+
+
+@pytest.mark.parametrize("text", ["We live in Paris 75001 now.", "The parcel went to 75001 Paris yesterday."])
+def test_a_place_and_its_postcode_are_two_findings(detector, text: str) -> None:  # type: ignore[no-untyped-def]
+    found = {(text[f.start : f.end], f.entity) for f in detector.analyze(text)}
+    assert found == {("Paris", "LOCATION"), ("75001", "POSTAL_CODE")}
+
+
+def test_a_name_never_ends_in_a_number(detector) -> None:  # type: ignore[no-untyped-def]
+    text = "She moved to Costamezzana 43015 last spring."
+    assert all(not any(ch.isdigit() for ch in text[f.start : f.end]) for f in detector.analyze(text))
 
 
 def test_ner_text_keeps_offsets() -> None:

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 _DIGIT = re.compile(r"\d")
 
-_ADDR_TOKEN = re.compile(r"\d+(?:[-/]\d+)*[A-Za-z]?\.?|[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?|\n|[,#]")
+# British and Canadian postcodes (`SW1A 2AA`, `K1A 0B1`) are one token each.
+_UK_CA_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]\d[A-Z] ?\d[A-Z]\d"
+_ADDR_TOKEN = re.compile(
+    rf"(?<![\w-])(?:{_UK_CA_POSTCODE})(?![\w-])"
+    r"|\d+(?:[-/]\d+)*[A-Za-z]?\.?|[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?|\n|[,#]"
+)
 # Street types, any language: a word that is one, or ends with one of the compound suffixes, makes a
 # number next to it a house number.
 STREET_WORDS = frozenset(
@@ -41,7 +46,7 @@ STREET_WORDS = frozenset(
         "leoforos", "straße", "strasse", "gasse", "weg", "platz", "allee", "ring", "damm", "ufer", "chaussee", "laan",
         "straat", "gracht", "plein", "kade", "steeg", "singel", "vej", "vei", "veien", "gade", "gata", "gatan", "gränd",
         "vägen", "väg", "stig", "tie", "katu", "kuja", "polku", "ranta", "tori", "bulevar", "bulevardul", "strada",
-        "trg", "náměstí", "namesti", "nábřeží",
+        "trg", "náměstí", "namesti", "nábřeží", "route", "rte", "chemin", "rúa", "tee", "põik", "útja",
     ]
 )  # fmt: skip
 STREET_SUFFIXES = (
@@ -53,6 +58,8 @@ STREET_SUFFIXES = (
 STREET_FIRST = frozenset(
     [
         "rue",
+        "rúa",
+        "chemin",
         "via",
         "viale",
         "vicolo",
@@ -113,6 +120,8 @@ NAME_PARTICLES = frozenset(
         "de",
         "del",
         "della",
+        "delle",
+        "dello",
         "dei",
         "degli",
         "di",
@@ -181,7 +190,9 @@ _NOT_PLACE = frozenset(
         "reference",
     ]
 )
-_POSTCODE = re.compile(r"\d{3,6}(?:-\d{3,4})?|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}")
+_POSTCODE = re.compile(
+    r"\d{3,6}(?:-\d{3,4})?|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}|" + _UK_CA_POSTCODE
+)
 _MILITARY = re.compile(
     r"\b(?:(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+[A-Z][a-z]+)"
     r"\s*\n?\s*[FAD]PO\s+A[AEP]\s+\d{5}\b",
@@ -195,21 +206,24 @@ def _is_cap(word: str) -> bool:
 
 
 def _street_word(word: str) -> bool:
-    low = word.lower()
-    return low in STREET_WORDS or low.rstrip(".") in STREET_WORDS or (len(low) > 5 and low.endswith(STREET_SUFFIXES))
+    low = word.lower().rstrip(".")
+    if low in STREET_WORDS or word.lower() in STREET_WORDS or (len(low) > 5 and low.endswith(STREET_SUFFIXES)):
+        return True
+    return len(low) > 4 and low.endswith("s") and low[:-1] in STREET_WORDS  # `Greens`, `Points`
 
 
 class StreetAddressRecognizer(TextRecognizer):
     """Street addresses: `24 Clarke Avenue`, `Wingertweg 126`, `Via dei Fiorentini 1`, `PO Box 242`, with
-    their `Apt. 5` / `Suite 300` and the city, region, postcode and country lines that follow.
+    their `Apt. 5` / `Suite 300` (STREET_ADDRESS) and the city, region and country (LOCATION) and postcode
+    (POSTAL_CODE) parts that follow, each reported on its own so that a role may see some of them.
 
     A house number next to a street type word (any of ~200, in a dozen languages, or a compound such as
     `...strasse`, `...katu`, `...vej`) scores 0.9; a number, capitalised words and a number with no street
     type (`333 Golfskálinn 78`) scores 0.55, or 0.85 with an apartment or suite after it.
     """
 
-    ENTITY = "LOCATION"
-    ENTITIES = (ENTITY,)
+    ENTITY = "STREET_ADDRESS"
+    ENTITIES = (ENTITY, "LOCATION", "POSTAL_CODE")
     STRONG = 0.9
     WEAK = 0.55
     WEAK_WITH_UNIT = 0.85
@@ -219,11 +233,12 @@ class StreetAddressRecognizer(TextRecognizer):
         if not _DIGIT.search(text):
             return []
         toks = [(m.start(), m.end(), m.group(0)) for m in _ADDR_TOKEN.finditer(text)]
-        found: list[tuple[int, int, float]] = []
+        found: list[tuple[int, int, str, float]] = []
         for pattern in (_MILITARY, _PO_BOX):
             for m in pattern.finditer(text):
-                end = self._extend(text, toks, self._index_after(toks, m.end()))
-                found.append((m.start(), max(m.end(), end), self.STRONG))
+                found.append((m.start(), m.end(), self.ENTITY, self.STRONG))
+                parts = self._extend(text, toks, self._index_after(toks, m.end()))
+                found.extend((a, b, entity, self.STRONG) for a, b, entity in parts if a >= m.end())
         i = 0
         while i < len(toks):
             span = self._street_at(text, toks, i)
@@ -235,16 +250,20 @@ class StreetAddressRecognizer(TextRecognizer):
             unit_end, after = self._unit(text, toks, after)
             start, end = toks[first][0], max(toks[last][1], unit_end)
             score = self.STRONG if strong else (self.WEAK_WITH_UNIT if unit_end else self.WEAK)
+            found.append((start, end, self.ENTITY, score))
             if strong or unit_end:
-                end = max(end, self._extend(text, toks, after))
-            found.append((start, end, score))
+                found.extend((a, b, entity, score) for a, b, entity in self._extend(text, toks, after))
             i = max(after, i + 1)
         for k, (s, _, word) in enumerate(toks):  # a lone "Apt. 117" / "Suite 464"
             if word.lower() in ("apt", "apt.", "apartment", "suite", "ste.") and k + 1 < len(toks):
                 nxt = toks[k + 1]
                 if nxt[2][0].isdigit() and _gap_ok(text, toks[k][1], nxt[0]):
-                    found.append((s, nxt[1], self.UNIT_ONLY))
-        return [result(self, self.ENTITY, s, e, sc, "street address") for s, e, sc in found]
+                    found.append((s, nxt[1], self.ENTITY, self.UNIT_ONLY))
+        return [
+            result(self, entity, s, e, sc, "street address" if entity == self.ENTITY else "part of an address")
+            for s, e, entity, sc in found
+            if not entities or entity in entities
+        ]
 
     @staticmethod
     def _index_after(toks: list[tuple[int, int, str]], pos: int) -> int:
@@ -262,6 +281,8 @@ class StreetAddressRecognizer(TextRecognizer):
             words = self._street_words(text, toks, j)
             if not words:
                 return None
+            if toks[words[-1]][2].lower() in STREET_FIRST:  # "8116 56 rue de pologne": the name follows the type
+                words += _name_after_type(text, toks, words[-1] + 1)
             typed = any(_street_word(toks[k][2]) for k in words)
             last = words[-1]
             trailing = (
@@ -273,7 +294,8 @@ class StreetAddressRecognizer(TextRecognizer):
                 last += 1
             if typed:
                 return i, self._second_street(text, toks, last), True
-            if trailing and _is_cap(toks[words[0]][2]) and len(words) <= 3:
+            plain = not any(toks[k][2].lower() in STOP_WORDS for k in words)  # not "5 Musicians Of The 70s"
+            if trailing and _is_cap(toks[words[0]][2]) and len(words) <= 3 and plain:
                 return i, last, False
             return None
         if not word[0].isalpha():
@@ -329,7 +351,7 @@ class StreetAddressRecognizer(TextRecognizer):
         end = 0
         for _ in range(2):
             j = k
-            if j < len(toks) and toks[j][2] == ",":
+            while j < len(toks) and j - k < 2 and toks[j][2] in (",", "\n"):
                 j += 1
             if (
                 j + 1 < len(toks)
@@ -342,13 +364,15 @@ class StreetAddressRecognizer(TextRecognizer):
             break
         return end, k
 
-    def _extend(self, text: str, toks: list[tuple[int, int, str]], k: int) -> int:
-        """End of the city / region / postcode / country parts that follow an address (0 when none)."""
+    def _extend(self, text: str, toks: list[tuple[int, int, str]], k: int) -> list[tuple[int, int, str]]:
+        """The city / region / postcode / country parts that follow an address, from token k on:
+        (start, end, LOCATION or POSTAL_CODE) each."""
+        parts: list[tuple[int, int, str]] = []
         end = 0
         for _ in range(4):
             if k >= len(toks) or toks[k][2] not in (",", "\n"):
                 if k < len(toks) and end and _POSTCODE.fullmatch(toks[k][2]) and _gap_ok(text, end, toks[k][0]):
-                    end, k = toks[k][1], k + 1  # "Norway 95441"
+                    parts += _place_parts(toks, k, k + 1)  # "Norway 95441"
                 break
             while k < len(toks) and toks[k][2] in (",", "\n"):
                 k += 1
@@ -360,7 +384,7 @@ class StreetAddressRecognizer(TextRecognizer):
                     if not _POSTCODE.fullmatch(w.rstrip(".")):
                         break
                 elif _is_cap(w):
-                    if low in _NOT_PLACE or low in STOP_WORDS:
+                    if low in _NOT_PLACE or ((low in UNIT_WORDS or low in STOP_WORDS) and not _region_code(w)):
                         break
                 elif not (low in CONNECTORS and words):
                     break
@@ -372,12 +396,47 @@ class StreetAddressRecognizer(TextRecognizer):
                 # the line goes on with something that is not a place: keep it only up to a postcode or country
                 last = toks[j - 1][2].rstrip(".")
                 if _POSTCODE.fullmatch(last) or _COUNTRY.fullmatch(text, toks[k][0], toks[j - 1][1]):
-                    end = toks[j - 1][1]
+                    parts += _place_parts(toks, k, j)
                 break
             if text[toks[j - 1][1] : toks[j - 1][1] + 2].lstrip(" ").startswith(":"):
                 break
+            parts += _place_parts(toks, k, j)
             end, k = toks[j - 1][1], j
-        return end
+        return parts
+
+
+def _place_parts(toks: list[tuple[int, int, str]], k: int, j: int) -> list[tuple[int, int, str]]:
+    """Tokens k..j-1 of one part of an address, as runs of place words (LOCATION) and postcodes
+    (POSTAL_CODE): `Aalborg NO 9100` -> `Aalborg NO`, `9100`; `London SW1A 1AA` -> `London`, `SW1A 1AA`."""
+    runs: list[tuple[int, int, str]] = []
+    for start, end, word in toks[k:j]:
+        entity = "POSTAL_CODE" if _DIGIT.search(word) and _POSTCODE.fullmatch(word.rstrip(".")) else "LOCATION"
+        if runs and runs[-1][2] == entity:
+            runs[-1] = (runs[-1][0], end, entity)
+        else:
+            runs.append((start, end, entity))
+    return runs
+
+
+def _name_after_type(text: str, toks: list[tuple[int, int, str]], j: int) -> list[int]:
+    """Up to four words of a street's name after its type word, in any case (`rue de pologne`,
+    `rue des lieutemants Thomazo`): particles and words that are not stop words, on the same line."""
+    words: list[int] = []
+    while j < len(toks) and len(words) < 4 and _gap_ok(text, toks[j - 1][1], toks[j][0]):
+        w = toks[j][2]
+        low = w.lower()
+        if not w[0].isalpha() or (low in STOP_WORDS and low not in NAME_PARTICLES) or low.rstrip(".") in UNIT_WORDS:
+            break
+        words.append(j)
+        j += 1
+    while words and toks[words[-1]][2].lower() in NAME_PARTICLES:
+        words.pop()
+    return words
+
+
+def _region_code(word: str) -> bool:
+    """`CO`, `NO`, `IN`: two capitals after a city are a region or country code, not a stop word."""
+    return len(word) == 2 and word.isupper()
 
 
 def _gap_ok(text: str, a: int, b: int, lines: bool = False) -> bool:
