@@ -7,7 +7,14 @@ from collections.abc import Iterator, Sequence
 
 from connectors.sql import SqlDatabase, TableInfo
 from mcp_server.config import ColumnOverride, SqlSource
-from mcp_server.masking.classify import ColumnClass, classify_by_name, classify_by_values, from_override
+from mcp_server.masking.classify import (
+    ADDRESS_ENTITIES,
+    ColumnClass,
+    classify_by_name,
+    classify_by_values,
+    from_override,
+    postcode_like,
+)
 from mcp_server.masking.detector import Detector
 from mcp_server.masking.known_values import KnownValuesRecognizer
 
@@ -105,9 +112,16 @@ class SqlCatalog:
                 undecided.append(column.name)
         if undecided:
             samples = self.database.sample(info.name, undecided, self.sample_rows)
+            texts = {c: [v for v in samples[c] if isinstance(v, str)] for c in undecided}
             for column_name in undecided:
                 values = [str(v) for v in samples[column_name] if not isinstance(v, bytes | bytearray)]
                 decided[column_name] = classify_by_values(column_name, values, self.detector.analyze_batch)
+            if any(c.kind == "pii" and c.entity in ADDRESS_ENTITIES for c in decided.values()):
+                for column_name in undecided:  # `3910`, `5000-047` next to a street or a city: postcodes
+                    if decided[column_name].kind != "pii" and postcode_like(texts[column_name]):
+                        decided[column_name] = ColumnClass(
+                            "pii", "POSTAL_CODE", "values shaped like postcodes, next to address columns", "equality"
+                        )
         with self._lock:
             for column_name, cls in decided.items():
                 self._classes[(info.name, column_name)] = cls

@@ -8,6 +8,7 @@ value by value; a clear column is returned as it is and never sent to NER.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -389,6 +390,44 @@ def _title_like(texts: Sequence[str]) -> bool:
     return bool(content) and sum(1 for w in content if w[0].isupper()) >= 0.6 * len(content)
 
 
+# Columns whose presence makes a column of postcode-shaped text a postcode column.
+ADDRESS_ENTITIES = frozenset({"STREET_ADDRESS", "LOCATION"})
+_GENERATED_PASSWORD = re.compile(r"^[A-Za-z0-9!@#$%^&*()_+=.?-]{8,64}$")
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{2,30}$")
+_TRAILING_DIGITS = re.compile(r"[._-]?\d{1,4}$")
+_POSTCODE_VALUE = re.compile(r"^\d{3,6}(?:[- ]\d{2,4})?$|^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$|^[A-Z]\d[A-Z] ?\d[A-Z]\d$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def _password_like(text: str) -> bool:
+    """A generated password (`eiZookooB7`, `Aekie7ohs`): one run of 8+ characters with lower case, upper case
+    and digits, where the capital is not only the first letter or the digits not only a trailing number (a
+    username such as `Wasco1982` is neither). Hex digests and codes in capitals are not passwords."""
+    if not _GENERATED_PASSWORD.match(text) or _HEX.match(text) or text.endswith("="):
+        return False
+    if not (any(c.islower() for c in text) and any(c.isupper() for c in text) and any(c.isdigit() for c in text)):
+        return False
+    inner_capital = any(c.isupper() for c in text[1:])
+    inner_digit = any(c.isdigit() for c in _TRAILING_DIGITS.sub("", text))
+    return inner_capital or inner_digit
+
+
+def _username_like(text: str) -> bool:
+    """One token of letters (lower case among them), maybe ending in a number: `Wasco1982`, `Fultses`."""
+    return bool(_USERNAME.match(text)) and any(c.islower() for c in text) and " " not in text
+
+
+def postcode_like(values: Sequence[str]) -> bool:
+    """Nine in ten values shaped like postcodes (`3910`, `5000-047`, `SW1A 2AA`), several distinct, kept as
+    text, and not a counter: numbers that grow row after row (`10000`, `10001`...) are keys."""
+    texts = [v.strip() for v in values if v.strip()]
+    if len(set(texts)) < 3 or sum(1 for t in texts if _POSTCODE_VALUE.match(t)) < 0.9 * len(texts):
+        return False
+    numbers = [int(t) for t in texts if t.isdigit()]
+    rising = sum(1 for a, b in itertools.pairwise(numbers) if b > a)
+    return not (len(numbers) >= 0.9 * len(texts) and rising >= 0.9 * (len(numbers) - 1))
+
+
 def classify_by_values(
     column: str, values: Sequence[str], analyze: Callable[[Sequence[str], Sequence[str]], list[list[Finding]]]
 ) -> ColumnClass:
@@ -411,6 +450,8 @@ def classify_by_values(
         return ColumnClass("clear", None, "values are UUIDs")
     if all(_NUMBER.match(t) and len(re.sub(r"\D", "", t)) < 7 for t in texts):
         return ColumnClass("clear", None, "values are short numbers")
+    if len(set(texts)) >= 3 and sum(1 for t in texts if _password_like(t)) >= 0.8 * len(texts):
+        return ColumnClass("pii", "SECRET", "values (generated passwords: mixed case and digits)", "none")
     avg_words = sum(len(t.split()) for t in texts) / len(texts)
     findings = analyze(texts, _words(column))
     whole: Counter[str] = Counter()
@@ -434,6 +475,12 @@ def classify_by_values(
         # NER's guesses on titles (`Wireless Mouse - Navy`, `Restless and Wild`) do not make a personal column
         if share >= 0.5 and (entity in PATTERN_ENTITIES or shaped >= 0.7 or not titles):
             return ColumnClass("pii", entity, f"values ({share:.0%} {entity})", "equality")
+    usernames = sum(1 for t in texts if _username_like(t)) / len(texts)
+    numbered = sum(1 for t in texts if _username_like(t) and _TRAILING_DIGITS.search(t)) / len(texts)
+    if lexicon and usernames >= 0.8 and numbered >= 0.2 and known <= 0.45 and len(set(texts)) >= 0.9 * len(texts):
+        return ColumnClass(
+            "pii", "USERNAME", f"values ({usernames:.0%} one-word handles, {numbered:.0%} numbered)", "equality"
+        )
     if lexicon and shaped >= 0.7 and known <= 0.45:
         ner = whole + partial
         entity = "LOCATION" if ner["LOCATION"] > 2 * ner["PERSON"] else "PERSON"

@@ -47,5 +47,6 @@ DIGIT_ENTITIES = frozenset(
 )
 # ...of which these only match five or more digits close together (cards, SSNs, phones, IBANs...).
 FIVE_DIGIT_ENTITIES = DIGIT_ENTITIES - {"IP_ADDRESS", "CRYPTO", "US_DRIVER_LICENSE"}
-# Entities found by patterns rather than by NER guessing at capitalised words.
-PATTERN_ENTITIES = DIGIT_ENTITIES | {"EMAIL_ADDRESS", "SECRET"}
+# Entities found by patterns rather than by NER guessing at capitalised words (a street address is a house
+# number next to a street type word).
+PATTERN_ENTITIES = DIGIT_ENTITIES | {"EMAIL_ADDRESS", "SECRET", "STREET_ADDRESS", "POSTAL_CODE"}

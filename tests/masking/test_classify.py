@@ -142,3 +142,33 @@ def test_values_birth_dates(detector) -> None:  # type: ignore[no-untyped-def]
     assert cls.kind == "pii" and cls.entity == "DATE_OF_BIRTH"
     orders = ["2024-01-03", "2024-05-11", "2023-12-30", "2024-02-14", "2024-03-01", "2023-11-20"]
     assert classify_by_values("d", orders, detector.analyze_batch).kind == "clear"
+
+
+def test_values_generated_passwords_are_secrets(detector) -> None:  # type: ignore[no-untyped-def]
+    passwords = ["eiZookooB7", "eb6soCha4ae", "sha3Sohzee", "Aekie7ohs", "jeiziejohH3ai", "lohhee8Zah"]
+    cls = classify_by_values("c16", passwords, detector.analyze_batch)
+    assert (cls.kind, cls.entity) == ("pii", "SECRET")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Wasco1982", "Trely1962", "Deace1999", "Wilthe84", "Fiect1941", "Lovol1990"],  # usernames
+        ["SKU-1234", "SKU-2231", "SKU-9981", "SKU-1002"],
+        ["d41d8cd98f00b204e9800998ecf8427e", "9e107d9d372bb6826bd81d3542a419d6", "e4d909c290d0fb1ca068ffaddf22cbd0"],
+        ["XR500", "ZX80", "T1000", "RX7800"],
+        ["Widget2000", "Gadget3000", "Sprocket12"],
+    ],
+)
+def test_values_that_are_not_generated_passwords(detector, values: list[str]) -> None:  # type: ignore[no-untyped-def]
+    assert classify_by_values("c", values, detector.analyze_batch).entity != "SECRET"
+
+
+def test_values_numbered_handles_are_usernames(detector) -> None:  # type: ignore[no-untyped-def]
+    handles = ["Wasco1982", "Fultses", "Cognoy", "Restlys", "Trely1962", "Hatelt", "Thattere", "Deace1999", "Wilthe84"]
+    cls = classify_by_values("c15", handles, detector.analyze_batch)
+    assert (cls.kind, cls.entity) == ("pii", "USERNAME")
+    catalogue = ["Widget2000", "Gadget3000", "Sprocket12", "Hammer", "Wrench", "Spanner", "Drill", "Saw", "Lathe"]
+    assert classify_by_values("c", catalogue, detector.analyze_batch).entity != "USERNAME"
+    models = ["XR500", "ZX80", "T1000", "RX7800", "GT40", "MK2"]
+    assert classify_by_values("c", models, detector.analyze_batch).entity != "USERNAME"

@@ -1,0 +1,52 @@
+"""Table-level classification: a column is judged with its neighbours when its own values cannot say."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from connectors.sql import SqlDatabase
+from mcp_server.catalog import SqlCatalog
+from mcp_server.config import parse_config
+
+ADDRESSES = [
+    ("24 Clarke Avenue", "Springfield", "3910", "4"),
+    ("50345 Wingertweg 126", "Harstad", "5000-047", "2"),
+    ("8 Rue de Tanger", "Marseille", "13001", "9"),
+    ("1317 Kimberly Way", "Grand Rapids", "49503", "1"),
+    ("77 Via Roma", "Montafia", "14014", "3"),
+    ("12 Harbour Road", "Sisimiut", "3911", "6"),
+]
+
+
+def _catalog(tmp_path: Path, rows: list[tuple[str, ...]], detector) -> SqlCatalog:  # type: ignore[no-untyped-def]
+    path = tmp_path / "anon.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (c01 TEXT, c02 TEXT, c03 TEXT, c04 TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    config = parse_config(f'[[sources]]\nname = "anon"\nkind = "sql"\nurl = "sqlite:///{path}"\n')
+    source = config.source("anon")
+    return SqlCatalog(source, SqlDatabase("anon", config.sql_url(source)), detector, 50)  # type: ignore[arg-type]
+
+
+def test_postcodes_are_known_by_the_address_next_to_them(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    catalog = _catalog(tmp_path, ADDRESSES, detector)
+    classes = catalog.classify_table("t")
+    assert classes["c01"].entity == "STREET_ADDRESS"
+    assert (classes["c03"].kind, classes["c03"].entity) == ("pii", "POSTAL_CODE")
+    assert classes["c04"].kind == "clear"  # one-digit quantities are not postcodes
+    catalog.database.dispose()
+
+
+def test_postcode_shaped_codes_without_an_address_stay_clear(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    rows = [("Wireless Mouse", "Rock", code, "4") for _, _, code, _ in ADDRESSES]
+    catalog = _catalog(tmp_path, rows, detector)
+    assert catalog.classify_table("t")["c03"].kind == "clear"
+    catalog.database.dispose()
+
+
+def test_counters_next_to_an_address_are_keys_not_postcodes(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    rows = [(street, city, str(10000 + i), "4") for i, (street, city, _, _) in enumerate(ADDRESSES)]
+    catalog = _catalog(tmp_path, rows, detector)
+    assert catalog.classify_table("t")["c03"].kind == "clear"
+    catalog.database.dispose()
