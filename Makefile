@@ -23,5 +23,21 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The LangChain example (examples/agents/langchain_agent.py) runs in its own env, because langchain-mcp-adapters
+# needs mcp<2 and Maskwire mcp 2.x; it starts `maskwire serve` from .venv as a subprocess. The env is rebuilt only
+# when its requirements change; the stamp holds their SHA-256 (tests/e2e/test_langchain_example.py reads it too).
+LC_VENV := .venv-langchain
+LC_REQUIREMENTS := examples/agents/requirements-langchain.txt
+LC_STAMP := $(LC_VENV)/.requirements.sha256
+
+$(LC_STAMP): $(LC_REQUIREMENTS)
+	$(PYTHON) -m venv --clear $(LC_VENV)
+	$(LC_VENV)/bin/python -m pip install --quiet -r $(LC_REQUIREMENTS)
+	$(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' $< > $@
+
+.PHONY: langchain-example
+langchain-example: $(STAMP) $(LC_STAMP)
+	$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
