@@ -24,7 +24,22 @@ FIELD = re.compile(
 )
 # In free text a bare `name`/`customer`/`contact` field is a person (a catalogue column would be
 # classified by its values instead, but a document has no column statistics).
-PERSON_FIELDS = {"name", "customer", "contact", "employee", "owner", "recipient", "sender", "patient", "to", "from"}
+PERSON_FIELDS = {
+    "name",
+    "customer",
+    "contact",
+    "employee",
+    "owner",
+    "recipient",
+    "sender",
+    "patient",
+    "to",
+    "from",
+    "cc",
+    "bcc",
+    "attn",
+    "signed",
+}
 SCORE = 0.85
 SKIP = {"SECRET", "BINARY"}  # secrets have their own recognizers with exact spans
 
@@ -84,7 +99,7 @@ _STRONG_CUE = re.compile(
 # After these only capitalised words count ("I'm Misty", not "I'm sorry").
 _WEAK_CUE = re.compile(
     r"(?i)(?<![\w])(?:i'm|i’m|i\s+am|this\s+is|dear|hi|hello|hey|thanks|thank\s+you|regards,|sincerely,|cheers,"
-    r"|attn:?|attention:|c/o|ask\s+for|speak\s+(?:to|with)|talk\s+to|spoke\s+(?:to|with)|talked\s+to|add|adding"
+    r"|attn:?|attention:|c/o|ask(?:\s+for)?|speak\s+(?:to|with)|talk\s+to|spoke\s+(?:to|with)|talked\s+to|add|adding"
     r"|beneficiary|signed,?)(?=\s)"
 )
 _NOT_NAMES = frozenset(
@@ -142,6 +157,11 @@ _NOT_NAMES = frozenset(
 _ZIP_CUE = re.compile(
     r"(?i)(?<![\w])(?:zip|zip\s*code|zipcode|postal\s*code|postcode|post\s*code|plz|cap|cp)\s*(?:is|:|#|no\.?)?\s*"
     r"(?P<zip>\d{3,6}(?:[- ]\d{2,4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})(?![\w])"
+)
+# A capitalised name right before a verb of contact: "Luca called twice", "Priya Nair emailed the invoice".
+_NAME_BEFORE_VERB = re.compile(
+    r"(?<![\w'’-])(?P<name>[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)?(?: [A-Z][^\W\d_]+(?:['’-][^\W\d_]+)?)?)"
+    r" (?:called|phoned|rang|emailed|e-mailed|texted|wrote|replied|complained|confirmed|requested|visited)\b"
 )
 NAME_SCORE = 0.75
 ZIP_SCORE = 0.8
@@ -209,6 +229,11 @@ class CueRecognizer(TextRecognizer):
                     span = _name_after(text, match.end(), capitalised)
                     if span is not None:
                         results.append(self._result("PERSON", *span, NAME_SCORE, match.group(0)))
+            for match in _NAME_BEFORE_VERB.finditer(text):
+                words = [w.lower() for w in match.group("name").split()]
+                if not any(w in STOP_WORDS or w in _NOT_NAMES for w in words):
+                    verb = text[match.end("name") : match.end()]
+                    results.append(self._result("PERSON", match.start("name"), match.end("name"), NAME_SCORE, verb))
         if not entities or "POSTAL_CODE" in entities:
             for match in _ZIP_CUE.finditer(text):
                 start, end = match.start("zip"), match.end("zip")

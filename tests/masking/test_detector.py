@@ -182,6 +182,25 @@ def test_names_grow_over_initials_and_words_that_are_not_english(detector, text:
     assert name in [text[f.start : f.end] for f in detector.analyze(text) if f.entity == "PERSON"]
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Dear Luca,\nthanks for the order.", "Luca"),
+        ("Luca called twice.", "Luca"),
+        ("Priya Nair emailed the invoice.", "Priya Nair"),
+        ("Ask Priya about the invoice.", "Priya"),
+        ("cc: Olamide", "Olamide"),
+    ],
+)
+def test_first_names_alone(detector, text: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert name in [text[f.start : f.end] for f in detector.analyze(text) if f.entity == "PERSON"]
+
+
+@pytest.mark.parametrize("text", ["Customer called twice.", "Support called back.", "Someone called.", "Nobody Called"])
+def test_no_name_before_a_verb_of_contact(detector, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert [f for f in detector.analyze(text) if f.entity == "PERSON"] == []
+
+
 def test_names_do_not_grow_over_english_words(detector) -> None:  # type: ignore[no-untyped-def]
     text = "Yesterday Maria Lopez Called Support about Billing."
     names = [text[f.start : f.end] for f in detector.analyze(text) if f.entity == "PERSON"]
