@@ -270,9 +270,7 @@ def _csv(text: str, title: str) -> ExtractedText:
         for row in rows:
             cells = zip_longest(header, row, fillvalue="")
             pairs = [
-                f"{name or f'column {i}'}: {value.strip()}"
-                for i, (name, value) in enumerate(cells, 1)
-                if value.strip()
+                f"{name or f'column {i}'}: {value.strip()}" for i, (name, value) in enumerate(cells, 1) if value.strip()
             ]
             if pairs:
                 lines.append("; ".join(pairs))

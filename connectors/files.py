@@ -355,9 +355,7 @@ class FileStore:
             with self._tx() as db:
                 for ref in removed:
                     db.execute("DELETE FROM files WHERE ref = ?", (ref,))
-                    db.execute(
-                        "DELETE FROM chunks WHERE rowid >= ? AND rowid < ?", _rowids(known[ref].file_id)
-                    )
+                    db.execute("DELETE FROM chunks WHERE rowid >= ? AND rowid < ?", _rowids(known[ref].file_id))
                 db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('last_refresh', ?)",
                     (datetime.now(UTC).isoformat(timespec="seconds"),),
@@ -376,9 +374,7 @@ class FileStore:
     def _update(self, ref: str, st: os.stat_result, old: _Known | None) -> tuple[str, int]:
         """Re-read one changed file: ("indexed" | "skipped" | "unchanged" | "gone", chunks written)."""
         if st.st_size > self.max_file_bytes:
-            return self._store(
-                ref, old, st, None, SkippedFile(ref, too_large_reason(st.st_size, self.max_file_bytes))
-            )
+            return self._store(ref, old, st, None, SkippedFile(ref, too_large_reason(st.st_size, self.max_file_bytes)))
         try:
             with open(self.root / ref, "rb") as handle:
                 fst = os.fstat(handle.fileno())
@@ -386,9 +382,7 @@ class FileStore:
         except FileNotFoundError:
             return "gone", 0
         except OSError as exc:
-            return self._store(
-                ref, old, st, None, SkippedFile(ref, f"unreadable file ({type(exc).__name__})")
-            )
+            return self._store(ref, old, st, None, SkippedFile(ref, f"unreadable file ({type(exc).__name__})"))
         sha = hashlib.sha256(data).hexdigest()
         if old is not None and old.sha256 == sha:
             with self._tx() as db:
@@ -399,9 +393,7 @@ class FileStore:
             return "unchanged", 0
         if len(data) > self.max_file_bytes:
             size = max(fst.st_size, len(data))
-            return self._store(
-                ref, old, fst, sha, SkippedFile(ref, too_large_reason(size, self.max_file_bytes))
-            )
+            return self._store(ref, old, fst, sha, SkippedFile(ref, too_large_reason(size, self.max_file_bytes)))
         result = extract_bytes(data, PurePosixPath(ref).name, ref, self.max_file_bytes)
         return self._store(ref, old, fst, sha, result)
 

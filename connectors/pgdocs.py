@@ -93,16 +93,13 @@ class PgDocStore:
         except sa.exc.DBAPIError as exc:
             if isinstance(exc.orig, psycopg.errors.QueryCanceled):
                 raise QueryTimeout(
-                    f'source "{self.name}": the query ran longer than {self.statement_timeout_ms} ms '
-                    "and was cancelled"
+                    f'source "{self.name}": the query ran longer than {self.statement_timeout_ms} ms and was cancelled'
                 ) from None
             if isinstance(exc, sa.exc.OperationalError):
                 raise SourceUnavailable(
                     f'source "{self.name}": database unavailable ({type(exc.orig).__name__})'
                 ) from None
-            raise ConnectorError(
-                f'source "{self.name}": database error ({type(exc.orig).__name__})'
-            ) from None
+            raise ConnectorError(f'source "{self.name}": database error ({type(exc.orig).__name__})') from None
 
     def _introspect(self, schema: str | None, table: str) -> tuple[str, dict[str, str]]:
         """(schema, {column: data_type}) of the table; ValueError when it does not exist."""
@@ -117,9 +114,7 @@ class PgDocStore:
             raise ValueError(f'source "{self.name}": table {where!r} not found')
         return rows[0][0], {column: data_type for _, column, data_type in rows}
 
-    def _check_columns(
-        self, types: dict[str, str], id_col: str, title_col: str | None, body_col: str
-    ) -> None:
+    def _check_columns(self, types: dict[str, str], id_col: str, title_col: str | None, body_col: str) -> None:
         wanted = {"id_column": id_col, "title_column": title_col, "body_column": body_col}
         unknown = [f"{key}={col!r}" for key, col in wanted.items() if col is not None and col not in types]
         if unknown:
@@ -127,9 +122,7 @@ class PgDocStore:
                 f'source "{self.name}": unknown column(s) in {self.schema}.{self.table}: {", ".join(unknown)}'
             )
         if types[body_col] not in TEXT_TYPES | JSON_TYPES:
-            raise ValueError(
-                f'source "{self.name}": body column {body_col!r} is {types[body_col]}, not text or json'
-            )
+            raise ValueError(f'source "{self.name}": body column {body_col!r} is {types[body_col]}, not text or json')
 
     def _text(self, body: Any) -> str:
         if body is None:
@@ -158,9 +151,7 @@ class PgDocStore:
         hits = []
         for ref, title, body, score in rows:
             index, chunk = match_window(self._text(body), lexemes, self.chunk_words)
-            hits.append(
-                DocumentHit(ref, str(title) if title is not None else ref, chunk, index, float(score))
-            )
+            hits.append(DocumentHit(ref, str(title) if title is not None else ref, chunk, index, float(score)))
         return hits
 
     def read(self, ref: str) -> Document:
@@ -171,9 +162,7 @@ class PgDocStore:
             raise missing
         typed = self.id_type in INTEGER_TYPES | TEXT_TYPES or self.id_type == "uuid"
         where = f"{self._id} = :ref" if typed else f"{self._id}::text = :ref"
-        sql = sa.text(
-            f"SELECT {self._id}::text, {self._title}, {self._body} FROM {self._from} WHERE {where} LIMIT 1"
-        )
+        sql = sa.text(f"SELECT {self._id}::text, {self._title}, {self._body} FROM {self._from} WHERE {where} LIMIT 1")
         with self._read_only() as conn:
             row = conn.execute(sql, {"ref": value}).first()
         if row is None:
@@ -219,9 +208,7 @@ def match_window(text: str, lexemes: list[str], words: int) -> tuple[int, str]:
     spans = [m.span() for m in re.finditer(r"\S{1,200}", text)]
     if not spans:
         return 0, ""
-    prefixes = tuple(
-        {lex.lower() for lex in lexemes} | {lex.lower()[:-1] for lex in lexemes if len(lex) >= 4}
-    )
+    prefixes = tuple({lex.lower() for lex in lexemes} | {lex.lower()[:-1] for lex in lexemes if len(lex) >= 4})
     first = 0
     if prefixes:
         for i, (start, end) in enumerate(spans):

@@ -19,9 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # shared test data mod
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-POSTGRES_URL = os.environ.get(
-    "MASKWIRE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("MASKWIRE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("MASKWIRE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 
 
@@ -48,9 +46,7 @@ def postgres_url() -> str:
     """URL of the real PostgreSQL test database (skips locally, fails in CI when unreachable)."""
     problem = _reachable(POSTGRES_URL)
     if problem:
-        _unavailable(
-            f"PostgreSQL at {sa.engine.make_url(POSTGRES_URL).render_as_string()} unreachable: {problem}"
-        )
+        _unavailable(f"PostgreSQL at {sa.engine.make_url(POSTGRES_URL).render_as_string()} unreachable: {problem}")
     return POSTGRES_URL
 
 

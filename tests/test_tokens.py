@@ -36,10 +36,7 @@ def test_offline_encoding_equals_reference_ranks() -> None:
     enc = get_encoding("o200k_base")
     assert isinstance(enc, tiktoken.Encoding)
     assert enc.n_vocab == 200019
-    assert (
-        enc.decode(enc.encode("Maskwire <EMAIL_ADDRESS:7f3a9c2e1b0d>"))
-        == "Maskwire <EMAIL_ADDRESS:7f3a9c2e1b0d>"
-    )
+    assert enc.decode(enc.encode("Maskwire <EMAIL_ADDRESS:7f3a9c2e1b0d>")) == "Maskwire <EMAIL_ADDRESS:7f3a9c2e1b0d>"
 
 
 def test_truncate_respects_budget() -> None:

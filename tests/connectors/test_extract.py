@@ -143,9 +143,7 @@ def test_pdf_text(tmp_path: Path) -> None:
 
 
 def test_encrypted_pdf_is_skipped(tmp_path: Path) -> None:
-    result = skipped(
-        extract(write(tmp_path, "locked.pdf", make_encrypted_pdf()), 100_000, ref="x/locked.pdf")
-    )
+    result = skipped(extract(write(tmp_path, "locked.pdf", make_encrypted_pdf()), 100_000, ref="x/locked.pdf"))
     assert result.ref == "x/locked.pdf"
     assert result.reason.startswith("encrypted PDF")
 
@@ -173,9 +171,7 @@ def test_broken_docx_files_are_skipped(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", SECRET)
-    assert skipped(extract(write(tmp_path, "z.docx", buffer.getvalue()), 100_000)).reason.startswith(
-        "corrupt DOCX"
-    )
+    assert skipped(extract(write(tmp_path, "z.docx", buffer.getvalue()), 100_000)).reason.startswith("corrupt DOCX")
     junk = skipped(extract(write(tmp_path, "j.docx", SECRET.encode() * 3), 100_000))
     assert junk.reason == "corrupt DOCX: bad zip"
 

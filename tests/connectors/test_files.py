@@ -25,9 +25,7 @@ def root(tmp_path: Path) -> Path:
     (base / "policies" / "refunds.md").write_text(
         "# Refund policy\n\nRefunds are paid within 14 days. A refund needs the receipt.\n"
     )
-    (base / "policies" / "shipping.md").write_text(
-        "# Shipping\n\nParcels ship on Mondays; a refund is rare.\n"
-    )
+    (base / "policies" / "shipping.md").write_text("# Shipping\n\nParcels ship on Mondays; a refund is rare.\n")
     (base / "notes.txt").write_text("Meeting notes: the quarterly budget was approved.\n")
     (base / "people.csv").write_text("name,city\nAlice,Paris\nBob,Berlin\n")
     return base
@@ -124,9 +122,7 @@ def test_search_ranking_and_titles(store: FileStore) -> None:
     assert len(store.search("refund", limit=1)) == 1
 
 
-@pytest.mark.parametrize(
-    "query", ['"', "AND OR", "NEAR(", "*", "foo:bar", "-x", "title:refund", "a OR", "(", "^x"]
-)
+@pytest.mark.parametrize("query", ['"', "AND OR", "NEAR(", "*", "foo:bar", "-x", "title:refund", "a OR", "(", "^x"])
 def test_hostile_queries_do_not_raise(store: FileStore, query: str) -> None:
     store.refresh()
     assert isinstance(store.search(query), list)
@@ -174,9 +170,7 @@ def test_incremental_refresh(store: FileStore, root: Path, monkeypatch: pytest.M
     assert store.stats()["files"] == 3
 
 
-def test_broken_files_are_skipped_and_remembered(
-    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_broken_files_are_skipped_and_remembered(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (root / "broken.pdf").write_bytes(PDF_HEADER)
     (root / "fake.docx").write_bytes(b"PK\x03\x04 not really a zip")
     (root / "junk.txt").write_bytes(bytes(range(256)) * 8)

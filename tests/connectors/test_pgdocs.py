@@ -59,9 +59,7 @@ def tables(postgres_url: str) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def text_store(postgres_url: str, tables: tuple[str, str]) -> Iterator[PgDocStore]:
-    store = PgDocStore(
-        "kb", postgres_url, table=tables[0], id_column="id", title_column="title", body_column="body"
-    )
+    store = PgDocStore("kb", postgres_url, table=tables[0], id_column="id", title_column="title", body_column="body")
     yield store
     store.close()
 
@@ -112,9 +110,7 @@ def test_hostile_queries(text_store: PgDocStore) -> None:
         text_store.search(" ")
 
 
-def test_unknown_and_injection_refs(
-    text_store: PgDocStore, postgres_url: str, tables: tuple[str, str]
-) -> None:
+def test_unknown_and_injection_refs(text_store: PgDocStore, postgres_url: str, tables: tuple[str, str]) -> None:
     for ref in (
         "99",
         "1; DROP TABLE x",
@@ -147,13 +143,9 @@ def test_jsonb_body(json_store: PgDocStore) -> None:
 
 def test_identifiers_are_validated(postgres_url: str, tables: tuple[str, str]) -> None:
     with pytest.raises(ValueError, match="not found"):
-        PgDocStore(
-            "kb", postgres_url, table="no_such_table", id_column="id", title_column=None, body_column="b"
-        )
+        PgDocStore("kb", postgres_url, table="no_such_table", id_column="id", title_column=None, body_column="b")
     with pytest.raises(ValueError, match=r"title_column='nope'.*body_column='body; DROP'"):
-        PgDocStore(
-            "kb", postgres_url, table=tables[0], id_column="id", title_column="nope", body_column="body; DROP"
-        )
+        PgDocStore("kb", postgres_url, table=tables[0], id_column="id", title_column="nope", body_column="body; DROP")
     with pytest.raises(ValueError, match="not text or json"):
         PgDocStore("kb", postgres_url, table=tables[0], id_column="id", title_column=None, body_column="id")
 
