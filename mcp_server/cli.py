@@ -7,12 +7,15 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcp_server.config import Config, ConfigError, default_config_path, load_config
 
 if TYPE_CHECKING:
+    from mcp_server.ledger.agents import AgentStore
     from mcp_server.runtime import Runtime
 
 
@@ -29,8 +32,23 @@ def _load(path: str | None) -> Config:
     return load_config(default)
 
 
+DEFAULT_HTTP_HOST = "127.0.0.1"
+DEFAULT_HTTP_PORT = 8765
+NO_TOKENS = (
+    "maskwire: refusing to serve over HTTP: no agent has a token, so every request would be refused.\n"
+    "Add one with `maskwire agents add NAME --role ROLE` (it prints the token once), or give an "
+    "[[agents]] entry a token_sha256 in the config file."
+)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
+    if args.transport == "http":
+        port = DEFAULT_HTTP_PORT if args.port is None else args.port
+        return _serve_http(config, args.host or DEFAULT_HTTP_HOST, port, args.agent)
+    if args.host or args.port is not None:
+        print("maskwire: --host and --port are for --transport http", file=sys.stderr)
+        return 2
     from mcp_server.runtime import Runtime
     from mcp_server.server import build_server
 
@@ -41,6 +59,168 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     return 0
+
+
+def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
+    """Streamable HTTP: every request needs a bearer token, which names the agent (no --agent, no client name)."""
+    import anyio
+
+    from mcp_server.identity import Identities
+    from mcp_server.runtime import Runtime
+    from mcp_server.server import base_url, build_server, serve_http
+
+    if agent:
+        print("maskwire: --agent is for stdio; over HTTP each request's bearer token names the agent", file=sys.stderr)
+        return 2
+    with _agent_store(config) as store:
+        if not Identities(config, store).have_tokens():  # fail closed, before loading anything heavy
+            print(NO_TOKENS, file=sys.stderr)
+            return 2
+    runtime = Runtime.start(config)
+    try:
+        mcp = build_server(runtime, http_url=base_url(host, port))
+
+        def ready(url: str) -> None:
+            print(f"maskwire: serving MCP over streamable HTTP at {url} (bearer token required)", file=sys.stderr)
+            if not _is_loopback(host):
+                print(
+                    "maskwire: this is plain HTTP on a non-loopback address: tokens and results cross the network "
+                    "unencrypted unless a TLS-terminating reverse proxy is in front",
+                    file=sys.stderr,
+                )
+
+        anyio.run(lambda: serve_http(mcp, host, port, on_ready=ready))
+    finally:
+        runtime.close()
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: assume it may be reachable from elsewhere
+        return False
+
+
+@contextmanager
+def _agent_store(config: Config) -> Iterator[AgentStore]:
+    """The agents table in the ledger database."""
+    from mcp_server.ledger.agents import AgentStore
+    from mcp_server.ledger.store import Ledger
+
+    ledger = Ledger(config.ledger_url)
+    try:
+        yield AgentStore(ledger.engine)
+    finally:
+        ledger.dispose()
+
+
+def cmd_agents_add(args: argparse.Namespace) -> int:
+    from mcp_server.identity import new_token, token_sha256
+
+    config = _load(args.config)
+    name = args.name
+    if not name or len(name) > 200 or name != name.strip() or not name.isprintable():
+        print("maskwire: an agent name is 1 to 200 printable characters, without spaces around it", file=sys.stderr)
+        return 2
+    if args.role not in config.role_names:
+        roles = ", ".join(sorted(config.role_names))
+        print(f'maskwire: role "{args.role}" is not defined in the config file (roles: {roles})', file=sys.stderr)
+        return 2
+    if config.agent(name) is not None:
+        print(f'maskwire: agent "{name}" is declared in the config file; give it a token_sha256 there', file=sys.stderr)
+        return 2
+    token = new_token()
+    with _agent_store(config) as store:
+        store.add(
+            name,
+            args.role,
+            token_sha256(token),
+            calls_per_hour=args.calls_per_hour,
+            tokens_out_per_day=args.tokens_out_per_day,
+        )
+    print(
+        f'Agent "{name}" added with role "{args.role}". Its bearer token follows; it is shown this once '
+        "(only its SHA-256 is kept). Send it as `Authorization: Bearer <token>`.",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def cmd_agents_list(args: argparse.Namespace) -> int:
+    from mcp_server.ledger.report import text_table
+
+    config = _load(args.config)
+    with _agent_store(config) as store:
+        stored = store.all()
+    rows: list[dict[str, object]] = []
+    for entry in config.agents:
+        quotas = entry.quotas
+        rows.append(
+            {
+                "name": entry.name,
+                "role": entry.role,
+                "declared_in": "config",
+                "created": None,
+                "revoked": None,
+                "http": entry.token_sha256 is not None,
+                "calls_per_hour": quotas.calls_per_hour,
+                "tokens_out_per_day": quotas.tokens_out_per_day,
+            }
+        )
+    for agent in stored:
+        rows.append(
+            {
+                "name": agent.name,
+                "role": agent.role,
+                "declared_in": "agents table",
+                "created": agent.created,
+                "revoked": agent.revoked,
+                "http": agent.active and config.agent(agent.name) is None,
+                "calls_per_hour": agent.calls_per_hour,
+                "tokens_out_per_day": agent.tokens_out_per_day,
+            }
+        )
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No agents. Add one with `maskwire agents add NAME --role ROLE`.")
+        return 0
+    headers = ("agent", "role", "declared in", "created", "revoked", "http", "calls/hour", "tokens out/day")
+    print(text_table(headers, [[_cell(value) for value in row.values()] for row in rows]))
+    return 0
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def cmd_agents_revoke(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    with _agent_store(config) as store:
+        revoked = store.revoke(args.name)
+    if revoked:
+        print(f'Agent "{args.name}" revoked: its token is refused from its next request on.')
+        return 0
+    if config.agent(args.name) is not None:
+        print(
+            f'maskwire: agent "{args.name}" is declared in the config file: remove its token_sha256 there and '
+            "restart the server",
+            file=sys.stderr,
+        )
+    else:
+        print(f'maskwire: no active agent named "{args.name}" in the agents table', file=sys.stderr)
+    return 1
 
 
 def cmd_usage(args: argparse.Namespace) -> int:
@@ -210,11 +390,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workspace", help="where to build it (default: $MASKWIRE_HOME/demo)")
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="run the MCP server (stdio)")
+    serve = sub.add_parser("serve", help="run the MCP server (stdio, or streamable HTTP with bearer tokens)")
     serve.add_argument("--config", help="maskwire.toml (default: the demo workspace)")
-    serve.add_argument("--transport", choices=["stdio"], default="stdio")
-    serve.add_argument("--agent", help="agent name for the ledger (default: $MASKWIRE_AGENT, else the client's name)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", help=f"HTTP: address to bind (default {DEFAULT_HTTP_HOST})")
+    serve.add_argument("--port", type=_port, help=f"HTTP: port (default {DEFAULT_HTTP_PORT}; 0 picks a free one)")
+    serve.add_argument(
+        "--agent", help="stdio: agent name for the ledger (default: $MASKWIRE_AGENT, else the client's name)"
+    )
     serve.set_defaults(func=cmd_serve)
+
+    agents = sub.add_parser("agents", help="agents and their bearer tokens for serve --transport http")
+    agents_sub = agents.add_subparsers(dest="agents_command", required=True)
+    add = agents_sub.add_parser("add", help="add an agent and print its new token (once)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help="a role defined in the config file, or default")
+    add.add_argument("--calls-per-hour", type=_positive, help="quota: tool calls per clock hour (UTC)")
+    add.add_argument("--tokens-out-per-day", type=_positive, help="quota: output tokens per day (UTC)")
+    add.add_argument("--config")
+    add.set_defaults(func=cmd_agents_add)
+    listing = agents_sub.add_parser("list", help="agents, roles and quotas (never tokens)")
+    listing.add_argument("--format", choices=["table", "json"], default="table")
+    listing.add_argument("--config")
+    listing.set_defaults(func=cmd_agents_list)
+    revoke = agents_sub.add_parser("revoke", help="revoke an agent's token")
+    revoke.add_argument("name")
+    revoke.add_argument("--config")
+    revoke.set_defaults(func=cmd_agents_revoke)
 
     usage = sub.add_parser("usage", help="per-agent usage from the ledger")
     usage.add_argument("--config")
@@ -247,6 +449,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config")
     check.set_defaults(func=cmd_check)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 0 and 65535")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ PredicateMode = Literal["none", "equality", "any"]
 Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
 ENTITY_KEY = r"^[A-Z][A-Z0-9_]*$"
 DEFAULT_ROLE = "default"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class ConfigError(Exception):
@@ -152,10 +153,27 @@ class RoleSettings(_Strict):
     operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(default_factory=dict)
 
 
+class AgentQuotas(_Strict):
+    """Per-agent limits, counted from the ledger in fixed UTC windows (the clock hour, the UTC day)."""
+
+    calls_per_hour: Annotated[int, Field(ge=1)] | None = None
+    tokens_out_per_day: Annotated[int, Field(ge=1)] | None = None
+
+
 class AgentSettings(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     role: str
     description: str = ""
+    token_sha256: str | None = None
+    """SHA-256 (64 lowercase hex digits) of the agent's bearer token for `serve --transport http`."""
+    quotas: AgentQuotas = AgentQuotas()
+
+    @field_validator("token_sha256")
+    @classmethod
+    def _sha256_hex(cls, value: str | None) -> str | None:
+        if value is not None and not SHA256_HEX.fullmatch(value):
+            raise ValueError("must be the SHA-256 of the token as 64 lowercase hex digits")  # the value is not echoed
+        return value
 
 
 class Config(_Strict):
@@ -185,9 +203,18 @@ class Config(_Strict):
         known = set(self.roles) | {DEFAULT_ROLE}
         if self.server.default_role not in known:
             raise ValueError(f'server.default_role "{self.server.default_role}" is not a defined role')
+        agent_names: set[str] = set()
+        token_hashes: set[str] = set()
         for agent in self.agents:
             if agent.role not in known:
                 raise ValueError(f'agent "{agent.name}" has role "{agent.role}", which is not defined under [roles]')
+            if agent.name in agent_names:
+                raise ValueError(f'two agents are named "{agent.name}"')
+            agent_names.add(agent.name)
+            if agent.token_sha256 is not None:
+                if agent.token_sha256 in token_hashes:
+                    raise ValueError(f'agent "{agent.name}" has the same token_sha256 as another agent')
+                token_hashes.add(agent.token_sha256)
         names = {s.name for s in self.sources}
         for role_name, role in self.roles.items():
             unknown = [s for s in role.sources if s != "*" and s not in names]
@@ -195,9 +222,19 @@ class Config(_Strict):
                 raise ValueError(f"roles.{role_name}.sources names unknown sources: {', '.join(unknown)}")
         return self
 
+    @property
+    def role_names(self) -> set[str]:
+        """Every role an agent may be given: the [roles] sections and the built-in default."""
+        return set(self.roles) | {DEFAULT_ROLE, self.server.default_role}
+
+    def agent(self, name: str | None) -> AgentSettings | None:
+        return next((a for a in self.agents if a.name == name), None)
+
     def role_of(self, agent: str | None) -> tuple[str, RoleSettings]:
-        """The role an agent acts in: its [[agents]] entry, else server.default_role."""
-        entry = next((a for a in self.agents if a.name == agent), None)
+        """The role an agent acts in: its [[agents]] entry, else server.default_role.
+
+        The server asks `mcp_server.identity.Identities` instead, which also knows the agents table."""
+        entry = self.agent(agent)
         name = entry.role if entry else self.server.default_role
         return name, self.roles.get(name, RoleSettings())
 

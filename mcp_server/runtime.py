@@ -1,4 +1,4 @@
-"""Everything one server process holds: config, masker, tool service, ledger, token counter."""
+"""Everything one server process holds: config, masker, tool service, ledger, agents, token counter."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from mcp_server.config import Config
+from mcp_server.identity import Identities
+from mcp_server.ledger.agents import AgentStore
 from mcp_server.ledger.store import Ledger
 from mcp_server.masking.detector import shared_detector
 from mcp_server.masking.masker import Masker
@@ -25,7 +27,9 @@ class Runtime:
     service: ToolService
     ledger: Ledger
     counter: TokenCounter
+    identities: Identities
     agent_override: str | None = None
+    """The agent named by `serve --agent` / $MASKWIRE_AGENT (stdio only)."""
 
     @classmethod
     def start(cls, config: Config, agent: str | None = None) -> Runtime:
@@ -43,6 +47,7 @@ class Runtime:
         )
         counter = TokenCounter(config.tokens.encoding)
         ledger = Ledger(config.ledger_url)
+        identities = Identities(config, AgentStore(ledger.engine))
         service = ToolService(config, masker, counter)
         for catalog in service.catalogs.values():
             try:
@@ -50,7 +55,7 @@ class Runtime:
                     detector.known_values.add(entity, values)
             except Exception as exc:  # the source stays usable; NER alone then finds names in its text
                 log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
-        return cls(config, masker, service, ledger, counter, agent)
+        return cls(config, masker, service, ledger, counter, identities, agent)
 
     def close(self) -> None:
         self.service.close()

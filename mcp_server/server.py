@@ -8,12 +8,15 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio.to_thread
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import AnyHttpUrl, Field
 
+from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
 from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
 from mcp_server.policy import Policy
+from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
 from mcp_server.tools.documents import DOC_REF
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 
 TOOL_NAMES = frozenset({"list_sources", "describe", "query", "search", "read"})
 ARGUMENT_NAMES = frozenset({"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref"})
+MCP_PATH = "/mcp"
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 INSTRUCTIONS = (
@@ -95,27 +99,42 @@ async def _run(
     )
 
 
-def build_server(runtime: Runtime) -> MCPServer:
+def _recorded_agent(_ctx: object) -> str:
+    agent = current_agent.get()
+    return agent.name if agent else "unknown"
+
+
+def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
+    """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
     service = runtime.service
-    middleware = LedgerMiddleware(
-        runtime.ledger,
-        runtime.counter,
-        runtime.masker.literal,
-        runtime.agent_override,
-        tools=TOOL_NAMES,
-        argument_names=ARGUMENT_NAMES,
-    )
+    middleware = [  # outermost first: who is calling, record the call, then refuse it if over quota
+        IdentityMiddleware(runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)),
+        LedgerMiddleware(
+            runtime.ledger,
+            runtime.counter,
+            runtime.masker.literal,
+            _recorded_agent,
+            tools=TOOL_NAMES,
+            argument_names=ARGUMENT_NAMES,
+        ),
+        QuotaMiddleware(runtime.ledger),
+    ]
     mcp = MCPServer(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
         version=_version(),
-        middleware=[middleware],
+        middleware=middleware,
+        # Maskwire issues the tokens itself (`maskwire agents add`); there is no OAuth flow to advertise.
+        token_verifier=AgentTokenVerifier(runtime.identities) if http_url else None,
+        auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
     )
 
     def _policy() -> Policy:
-        """The calling agent's role (read on the event loop, where the current call is known)."""
-        record = current_call.get()
-        return service.policy_for(record.agent if record else runtime.agent_override)
+        """The calling agent's role (read on the event loop, where the identity middleware set the agent)."""
+        agent = current_agent.get()
+        if agent is None:  # a tool reached without the identity middleware: refuse rather than guess a role
+            raise RuntimeError("no identified caller")
+        return service.policies[agent.role]
 
     @mcp.tool(annotations=READ_ONLY)
     async def list_sources() -> Annotated[CallToolResult, ListSourcesResult]:
@@ -211,6 +230,33 @@ def build_server(runtime: Runtime) -> MCPServer:
         )
 
     return mcp
+
+
+async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable[[str], None]) -> None:
+    """Serve streamable HTTP at http://host:port/mcp with uvicorn until interrupted.
+
+    Stateless: every request stands alone, so replicas behind a load balancer need no shared sessions.
+    `on_ready` gets the URL once the socket listens (with the real port when `port` is 0).
+    """
+    import uvicorn
+
+    app = mcp.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True, host=host)
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and self.servers:
+                bound = self.servers[0].sockets[0].getsockname()[1]
+                on_ready(base_url(host, bound) + MCP_PATH)
+
+    # log_config=None: uvicorn's loggers go through Maskwire's logging setup. No access log: request lines are
+    # not needed next to the ledger, and a misbehaving client could put a credential in a query string.
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    await _Server(config).serve()
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _version() -> str:

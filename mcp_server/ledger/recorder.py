@@ -65,14 +65,15 @@ class LedgerMiddleware:
         ledger: Ledger,
         counter: TokenCounter,
         mask_literal: Callable[[str], str],
-        agent_override: str | None,
+        agent_name: Callable[[ServerRequestContext[Any, Any]], str],
         tools: frozenset[str] = frozenset(),
         argument_names: frozenset[str] = frozenset(),
     ) -> None:
+        """`agent_name` gives the agent a call is recorded under (decided by the identity layer, not here)."""
         self.ledger = ledger
         self.counter = counter
         self.mask_literal = mask_literal
-        self.agent_override = agent_override
+        self.agent_name = agent_name
         self.tools = tools
         self.argument_names = argument_names
 
@@ -83,8 +84,7 @@ class LedgerMiddleware:
         name = str(params.get("name") or "")
         tool = name if name in self.tools else self.mask_literal(name)  # an unknown name is agent input
         raw_arguments = params.get("arguments") or {}
-        client_name, _ = client_identity(ctx)
-        record = CallRecord(tool=tool, agent=self.agent_override or client_name or "unknown")
+        record = CallRecord(tool=tool, agent=self.agent_name(ctx))
         token = current_call.set(record)
         started = time.perf_counter()
         try:

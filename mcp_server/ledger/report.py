@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_server.ledger.store import LedgerEntry
+from mcp_server.ledger.store import QUOTA_EXCEEDED, LedgerEntry
 
 
 @dataclass
@@ -22,6 +22,8 @@ class AgentUsage:
     calls: int = 0
     ok: int = 0
     denied: int = 0
+    over_quota: int = 0
+    """Denied calls refused because the agent was over a quota (counted in `denied` too)."""
     error: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
@@ -36,6 +38,8 @@ class AgentUsage:
             self.ok += 1
         elif entry.status == "denied":
             self.denied += 1
+            if entry.error_class == QUOTA_EXCEEDED:
+                self.over_quota += 1
         else:
             self.error += 1
         self.tokens_in += entry.tokens_in
@@ -51,6 +55,7 @@ class AgentUsage:
             "calls": self.calls,
             "ok": self.ok,
             "denied": self.denied,
+            "over_quota": self.over_quota,
             "error": self.error,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
@@ -100,7 +105,7 @@ def _entities_text(entities: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(entities.items(), key=lambda kv: (-kv[1], kv[0]))) or "-"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
@@ -121,6 +126,7 @@ SUMMARY_HEADERS = (
     "calls",
     "ok",
     "denied",
+    "over quota",
     "error",
     "tokens in",
     "tokens out",
@@ -163,6 +169,7 @@ SUMMARY_CSV_COLUMNS = (
     "calls",
     "ok",
     "denied",
+    "over_quota",
     "error",
     "tokens_in",
     "tokens_out",
@@ -180,6 +187,7 @@ def _summary_rows(data: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
             d["calls"],
             d["ok"],
             d["denied"],
+            d["over_quota"],
             d["error"],
             d["tokens_in"],
             d["tokens_out"],
@@ -199,7 +207,7 @@ def _call_rows(entries: Sequence[LedgerEntry], full_time: bool) -> list[tuple[An
             e.agent,
             e.tool,
             e.source or "-",
-            e.status,
+            "over quota" if e.error_class == QUOTA_EXCEEDED else e.status,
             e.rows,
             e.tokens_in,
             e.tokens_out,
@@ -226,7 +234,7 @@ def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
         return out.getvalue()
     if not data:
         return "No calls recorded."
-    return _table(SUMMARY_HEADERS, _summary_rows(data))
+    return text_table(SUMMARY_HEADERS, _summary_rows(data))
 
 
 def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
@@ -249,4 +257,4 @@ def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
         return out.getvalue()
     if not entries:
         return "No calls recorded."
-    return _table(CALL_HEADERS, _call_rows(entries, full_time=False))
+    return text_table(CALL_HEADERS, _call_rows(entries, full_time=False))

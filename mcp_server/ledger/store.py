@@ -44,6 +44,10 @@ calls = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+agent_time = sa.Index("ix_maskwire_calls_agent_ts", calls.c.agent, calls.c.ts)
+"""Serves the per-agent quota counts (created on ledgers made before it existed, too)."""
+
+QUOTA_EXCEEDED = "QuotaExceeded"
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Ledger:
         self._lock = threading.Lock()
         try:
             metadata.create_all(self.engine)
+            agent_time.create(self.engine, checkfirst=True)
         except sa.exc.SQLAlchemyError as exc:
             raise LedgerError(f"cannot open the ledger ({type(exc).__name__})") from None
 
@@ -128,6 +133,31 @@ class Ledger:
         with self.engine.connect() as conn:
             for row in conn.execute(stmt).mappings():
                 yield _entry(row)
+
+    def usage(self, agent: str, *, calls_since: dt.datetime, tokens_since: dt.datetime) -> tuple[int, int]:
+        """(calls since `calls_since`, output tokens since `tokens_since`) of one agent, for quotas.
+
+        Calls refused for being over quota do not count, so an agent that keeps asking is not locked out for longer.
+        """
+        since = min(calls_since, tokens_since)
+
+        def iso(moment: dt.datetime) -> str:
+            return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+        stmt = sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((calls.c.ts >= iso(calls_since), 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((calls.c.ts >= iso(tokens_since), calls.c.tokens_out), else_=0)), 0),
+        ).where(
+            calls.c.agent == agent,
+            calls.c.ts >= iso(since),
+            sa.func.coalesce(calls.c.error_class, "") != QUOTA_EXCEEDED,
+        )
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(stmt).one()
+        except sa.exc.SQLAlchemyError as exc:
+            raise LedgerError(f"cannot read the ledger ({type(exc).__name__})") from None
+        return int(row[0]), int(row[1])
 
     def verify(self) -> tuple[int, list[str]]:
         """Walk the chain; return (rows checked, problems)."""
