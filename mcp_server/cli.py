@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mcp_server.server import build_server
 
     agent = args.agent or os.environ.get("MASKWIRE_AGENT") or None
-    runtime = Runtime.start(config, agent=agent)
+    runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
     try:
         build_server(runtime).run("stdio")
     finally:
@@ -76,7 +76,7 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
         if not Identities(config, store).have_tokens():  # fail closed, before loading anything heavy
             print(NO_TOKENS, file=sys.stderr)
             return 2
-    runtime = Runtime.start(config)
+    runtime = Runtime.start(config, warm_up_in_background=True)
     try:
         mcp = build_server(runtime, http_url=base_url(host, port))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 from mcp_server.config import Config
 from mcp_server.identity import Identities
@@ -30,32 +32,62 @@ class Runtime:
     identities: Identities
     agent_override: str | None = None
     """The agent named by `serve --agent` / $MASKWIRE_AGENT (stdio only)."""
+    warm: threading.Event = field(default_factory=threading.Event)
+    """Set once every column is classified and the known personal values are loaded."""
 
     @classmethod
-    def start(cls, config: Config, agent: str | None = None) -> Runtime:
-        """Load the NLP pipeline, the key, the sources and the ledger. Fails loudly, before serving."""
+    def start(cls, config: Config, agent: str | None = None, *, warm_up_in_background: bool = False) -> Runtime:
+        """Load the NLP pipeline, the key, the sources and the ledger. Fails loudly, before serving.
+
+        With `warm_up_in_background`, column classification and known values load in a thread (see
+        `_warm_up`); scanning free text waits for them."""
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
         detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
         vault = TokenVault(config.state_dir / "vault.sqlite", key) if masking.token_vault else None
+        warm = threading.Event()
         masker = Masker(
             detector,
             Pseudonymizer(key, vault=vault),
             operator=masking.default_operator,
             max_cell_chars=masking.max_cell_chars,
             term_lists=TermLists(masking.allow_list, masking.deny_list),
+            known_values_loaded=warm,
         )
         counter = TokenCounter(config.tokens.encoding)
         ledger = Ledger(config.ledger_url)
         identities = Identities(config, AgentStore(ledger.engine))
         service = ToolService(config, masker, counter)
-        for catalog in service.catalogs.values():
-            try:
-                for entity, values in catalog.known_values():
-                    detector.known_values.add(entity, values)
-            except Exception as exc:  # the source stays usable; NER alone then finds names in its text
-                log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
-        return cls(config, masker, service, ledger, counter, identities, agent)
+        runtime = cls(config, masker, service, ledger, counter, identities, agent, warm)
+        if warm_up_in_background:
+            threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True).start()
+        else:
+            runtime._warm_up()
+        return runtime
+
+    def _warm_up(self) -> None:
+        """Classify every column and learn the known personal values of every SQL source.
+
+        Free text is masked with these values (a name from `customers` found again in a ticket), so scanning
+        free text waits for this (`Masker.known_values_loaded`); in the background it lets a client's handshake
+        and queries of structured columns be answered at once on schemas that take long to read.
+        """
+        started = time.perf_counter()
+        try:
+            for catalog in self.service.catalogs.values():
+                try:
+                    for entity, values in catalog.known_values():
+                        self.masker.detector.known_values.add(entity, values)
+                except Exception as exc:  # the source stays usable; NER alone then finds names in its text
+                    log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
+        finally:
+            self.warm.set()
+        log.info(
+            "classified %d source(s) and learned %d known values in %.1f s",
+            len(self.service.catalogs),
+            len(self.masker.detector.known_values),
+            time.perf_counter() - started,
+        )
 
     def close(self) -> None:
         self.service.close()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 import sqlalchemy as sa
 from mcp import Client
 from mcp_types import TextContent
 
+from mcp_server.catalog import SqlCatalog
 from mcp_server.config import load_config
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.runtime import Runtime
@@ -93,3 +98,42 @@ async def test_agent_input_outside_the_schema_never_reaches_the_ledger(runtime: 
     dump = str([e.record() for e in runtime.ledger.entries()])
     for raw in ("ann@example.com", "123-45-6789", "john.smith@example.org", "987654321", "maria.gonzalez", "ann-smith"):
         assert raw not in dump, raw
+
+
+async def test_free_text_waits_for_the_warm_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` answers the handshake and queries of personal columns while the known values load in the
+    background; scanning free text (here a search) waits for them."""
+    workspace = prepare_demo(tmp_path)
+    gate = threading.Event()
+    learn = SqlCatalog.known_values
+
+    def slow_known_values(self: SqlCatalog, *args: Any, **kwargs: Any) -> Iterator[tuple[str, list[str]]]:
+        gate.wait(60)
+        yield from learn(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqlCatalog, "known_values", slow_known_values)
+    runtime = Runtime.start(load_config(tmp_path / "maskwire.toml"), agent="unit-agent", warm_up_in_background=True)
+    try:
+        assert not runtime.warm.is_set()
+        results: dict[str, Any] = {}
+        async with Client(build_server(runtime)) as client:
+            sql = "SELECT first_name, last_name, email FROM customers"
+            query = await client.call_tool("query", {"source": "crm", "sql": sql})
+            assert not query.is_error and "<PERSON:" in _text(query)  # personal columns: masked whole, no wait
+
+            async def search() -> None:
+                results["search"] = await client.call_tool("search", {"query": "refund"})
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(search)
+                await anyio.sleep(0.3)
+                assert "search" not in results  # still waiting for the known values
+                gate.set()
+        assert runtime.warm.is_set()
+        for result in (query, results["search"]):
+            text = _text(result).casefold()
+            assert not result.is_error
+            assert not [v for v in workspace.seeded.must_not_leak() if v.casefold() in text]
+    finally:
+        gate.set()
+        runtime.close()

@@ -77,6 +77,7 @@ class Masker:
         max_cell_chars: int = 20_000,
         cache: FindingsCache | None = None,
         term_lists: TermLists | None = None,
+        known_values_loaded: threading.Event | None = None,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
@@ -85,6 +86,9 @@ class Masker:
         self.max_cell_chars = max_cell_chars
         self._cache = cache if cache is not None else FindingsCache()
         self.term_lists = term_lists or TermLists()
+        # Free text is scanned with the known personal values of the SQL sources: scanning waits until they
+        # are loaded (the server loads them in the background at start-up). Whole-column masking does not.
+        self.known_values_loaded = known_values_loaded
 
     def with_operators(self, operators: Mapping[str, Operator]) -> Masker:
         """The same masker (detector, key) under other per-entity operators: one per role."""
@@ -97,6 +101,7 @@ class Masker:
             max_cell_chars=self.max_cell_chars,
             cache=self._cache,
             term_lists=self.term_lists,
+            known_values_loaded=self.known_values_loaded,
         )
 
     # -- single values -------------------------------------------------------------------------
@@ -203,6 +208,8 @@ class Masker:
 
     def _detect(self, texts: list[str], context: tuple[str, ...]) -> list[list[Finding] | None]:
         """Findings per text (None: detection failed), from the cache where the same text was seen."""
+        if self.known_values_loaded is not None:
+            self.known_values_loaded.wait()
         found: list[list[Finding] | None] = [self._cache.get((t, context)) for t in texts]
         missing = [t for t, f in zip(texts, found, strict=True) if f is None]
         if not missing:
