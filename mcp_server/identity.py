@@ -60,6 +60,8 @@ class Agent:
     name: str
     role: str
     quotas: Quotas = field(default_factory=Quotas)
+    refused: str | None = None
+    """Why this caller may not run tools (a role that is gone); its calls are recorded and denied."""
 
 
 class IdentityError(Exception):
@@ -185,5 +187,5 @@ class IdentityMiddleware:
         name = self.agent_override or client_identity(ctx)[0] or "unknown"
         try:
             return await anyio.to_thread.run_sync(self.identities.named, name)
-        except IdentityError as exc:
-            raise MCPError(code=INVALID_REQUEST, message=str(exc)) from None
+        except IdentityError as exc:  # recorded under its name and denied by the quota middleware
+            return Agent(name, "", refused=str(exc))

@@ -67,7 +67,8 @@ def check_quotas(ledger: Ledger, agent: Agent, now: dt.datetime) -> QuotaExceede
 
 
 class QuotaMiddleware:
-    """Refuses a tool call of an agent over quota; the ledger middleware (outside it) records the refusal."""
+    """Refuses a tool call of an agent that is refused (see `Agent.refused`) or over quota; the ledger
+    middleware (outside it) records the refusal."""
 
     def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.ledger = ledger
@@ -75,9 +76,15 @@ class QuotaMiddleware:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         agent = current_agent.get()
-        if ctx.method != "tools/call" or agent is None or not agent.quotas.any:
+        if ctx.method != "tools/call" or agent is None:
             return await call_next(ctx)
         record = current_call.get()
+        if agent.refused is not None:
+            if record is not None:
+                record.status, record.error_class, record.error_message = "denied", "AgentRefused", agent.refused
+            return CallToolResult(content=[TextContent(text=agent.refused)], is_error=True)
+        if not agent.quotas.any:
+            return await call_next(ctx)
         try:
             exceeded = await anyio.to_thread.run_sync(check_quotas, self.ledger, agent, (self.clock or utc_now)())
         except LedgerError as exc:  # fail closed: a quota that cannot be counted is not granted

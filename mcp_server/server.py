@@ -132,7 +132,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     def _policy() -> Policy:
         """The calling agent's role (read on the event loop, where the identity middleware set the agent)."""
         agent = current_agent.get()
-        if agent is None:  # a tool reached without the identity middleware: refuse rather than guess a role
+        if agent is None or agent.refused is not None:  # never reached through the middleware: refuse
             raise RuntimeError("no identified caller")
         return service.policies[agent.role]
 

@@ -156,3 +156,26 @@ async def test_quota_over_stdio_style_transport_is_a_recorded_tool_error(
     entries = list(quota_runtime.ledger.entries())
     assert [e.agent for e in entries] == ["capped"] * 3
     assert [(e.status, e.error_class) for e in entries] == [("ok", None), ("ok", None), ("denied", "QuotaExceeded")]
+
+
+async def test_a_stdio_agent_whose_role_is_gone_is_recorded_and_denied(tmp_path: Path) -> None:
+    prepare_demo(tmp_path)
+    config = load_config(tmp_path / "maskwire.toml")
+    ledger = Ledger(config.ledger_url)
+    AgentStore(ledger.engine).add("orphan", "retired-role", token_sha256(new_token()))
+    ledger.dispose()
+    runtime = Runtime.start(config, agent="orphan")
+    try:
+        async with Client(build_server(runtime)) as client:
+            result = await client.call_tool("query", {"source": "crm", "sql": "SELECT email FROM customers"})
+        assert result.is_error and result.structured_content is None
+        assert "retired-role" in "\n".join(b.text for b in result.content if isinstance(b, TextContent))
+        [entry] = list(runtime.ledger.entries())
+        assert (entry.agent, entry.tool, entry.status, entry.error_class) == (
+            "orphan",
+            "query",
+            "denied",
+            "AgentRefused",
+        )
+    finally:
+        runtime.close()
