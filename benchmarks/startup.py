@@ -40,9 +40,7 @@ def wide_schema(path: Path, tables: int, rows: int, seed: int = 5) -> None:
             for i in range(rows):
                 p = people[rng.randrange(len(people))]
                 name = f"{p['GivenName']} {p['Surname']}"
-                data.append(
-                    (i, name, p["EmailAddress"], p["City"], f"{rng.uniform(5, 500):.2f}", f"Call {name} back.")
-                )
+                data.append((i, name, p["EmailAddress"], p["City"], f"{rng.uniform(5, 500):.2f}", f"Call {name} back."))
             conn.executemany(f"INSERT INTO t{t:03d} VALUES (?, ?, ?, ?, ?, ?)", data)
 
 

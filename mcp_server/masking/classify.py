@@ -392,6 +392,12 @@ def _title_like(texts: Sequence[str]) -> bool:
 
 # Columns whose presence makes a column of postcode-shaped text a postcode column.
 ADDRESS_ENTITIES = frozenset({"STREET_ADDRESS", "LOCATION"})
+# Password hashes in the modular crypt format and its relatives: bcrypt `$2b$12$...`, `$argon2id$...`,
+# `$scrypt$`, `$pbkdf2-sha256$`, sha512-crypt `$6$`, md5-crypt `$1$`, Django `pbkdf2_sha256$...`.
+_PASSWORD_HASH = re.compile(
+    r"^(?:\$(?:2[abxy]?|argon2(?:id|i|d)|scrypt|pbkdf2(?:-sha\d+)?|[156]|sha(?:256|512)?|y|gy|7)\$"
+    r"|(?:pbkdf2_sha\d+|bcrypt(?:_sha256)?|argon2|scrypt)\$)\S{16,}$"
+)
 _GENERATED_PASSWORD = re.compile(r"^[A-Za-z0-9!@#$%^&*()_+=.?-]{8,64}$")
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{2,30}$")
 _TRAILING_DIGITS = re.compile(r"[._-]?\d{1,4}$")
@@ -450,6 +456,8 @@ def classify_by_values(
         return ColumnClass("clear", None, "values are UUIDs")
     if all(_NUMBER.match(t) and len(re.sub(r"\D", "", t)) < 7 for t in texts):
         return ColumnClass("clear", None, "values are short numbers")
+    if sum(1 for t in texts if _PASSWORD_HASH.match(t)) >= 0.8 * len(texts):
+        return ColumnClass("pii", "SECRET", "values (password hashes)", "none")
     if len(set(texts)) >= 3 and sum(1 for t in texts if _password_like(t)) >= 0.8 * len(texts):
         return ColumnClass("pii", "SECRET", "values (generated passwords: mixed case and digits)", "none")
     avg_words = sum(len(t.split()) for t in texts) / len(texts)

@@ -172,3 +172,29 @@ def test_values_numbered_handles_are_usernames(detector) -> None:  # type: ignor
     assert classify_by_values("c", catalogue, detector.analyze_batch).entity != "USERNAME"
     models = ["XR500", "ZX80", "T1000", "RX7800", "GT40", "MK2"]
     assert classify_by_values("c", models, detector.analyze_batch).entity != "USERNAME"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [
+            "$2b$12$KIXQJ1qkzJ0s5b9Tq3xY9eW8Zr3Q1a2b3c4d5e6f7g8h9i0j1k2l3m",
+            "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGx",
+        ],
+        ["$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"],
+        ["pbkdf2_sha256$600000$Fk0yQ2V2$Kq6Vb2pQ8c0mYx1QH9tq0Z0Y3q1J5n3cD5c0w1x2y3z="],
+        ["$6$rounds=5000$saltsalt$Fq6gk9G1kH0mH9Yw5Hh6Xo0Q1aJ2.Q3bN4cM5dL6eK7fJ8gI9hH0"],
+    ],
+)
+def test_values_password_hashes_are_secrets(detector, values: list[str]) -> None:  # type: ignore[no-untyped-def]
+    cls = classify_by_values("c07", values, detector.analyze_batch)
+    assert (cls.kind, cls.entity, cls.reason) == ("pii", "SECRET", "values (password hashes)")
+
+
+def test_values_content_hashes_are_not_secrets(detector) -> None:  # type: ignore[no-untyped-def]
+    digests = [
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "9e107d9d372bb6826bd81d3542a419d6",
+        "e4d909c290d0fb1ca068ffaddf22cbd0",
+    ]
+    assert classify_by_values("c08", digests, detector.analyze_batch).kind == "clear"

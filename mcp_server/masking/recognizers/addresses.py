@@ -272,6 +272,8 @@ class StreetAddressRecognizer(TextRecognizer):
     def _street_at(self, text: str, toks: list[tuple[int, int, str]], i: int) -> tuple[int, int, bool] | None:
         """(first token, last token, has a street type) of a street line starting at token i, or None."""
         word = toks[i][2]
+        if toks[i][0] > 0 and text[toks[i][0] - 1].isalnum():
+            return None  # inside a word: `ffaddf22cbd0`, `ab12`
         if word[0].isdigit():  # number first: "24 Clarke Avenue", "50345 Wingertweg 126", "8116 56 rue La Boétie"
             if len(word.rstrip(".")) > 6:
                 return None
@@ -440,7 +442,10 @@ def _region_code(word: str) -> bool:
 
 
 def _gap_ok(text: str, a: int, b: int, lines: bool = False) -> bool:
+    """Two tokens of one address: apart by a few blanks (or line marks), never glued into one word (`ffaddf22cbd0`)."""
     gap = text[a:b]
+    if not gap and text[a - 1 : a].isalnum() and text[b : b + 1].isalnum():
+        return False
     return len(gap) <= (6 if lines else 3) and (gap.strip(" \t") == "" or (lines and gap.strip(" \t\n>?*|-") == ""))
 
 
