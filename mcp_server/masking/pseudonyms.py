@@ -99,7 +99,12 @@ class Pseudonymizer:
             return
         with self._lock:
             pending, self._pending = self._pending, {}
-        self._vault.put_many(pending)
+        try:
+            self._vault.put_many(pending)
+        except BaseException:  # a shared vault may be briefly unreachable: keep the tokens for the next flush
+            with self._lock:
+                self._pending = pending | self._pending
+            raise
 
     def close(self) -> None:
         self.flush()

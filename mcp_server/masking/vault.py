@@ -1,9 +1,12 @@
-"""The token vault: which value each issued pseudonym stands for, encrypted, across restarts.
+"""The token vault: which value each issued pseudonym stands for, encrypted, across restarts and replicas.
 
-Over stdio every client session is a new server process. So that a token an agent received yesterday
-still works as a literal today, the values behind issued tokens are kept in `state_dir/vault.sqlite`
-(mode 0600), each encrypted with AES-256-GCM under a key derived from the masking key. The file is
-useless without the key; anyone with both could read the values, like the databases themselves.
+Over stdio every client session is a new server process, and over HTTP several replicas may serve one team. So
+that a token an agent received yesterday, or from another replica, still works as a literal, the values behind
+issued tokens are kept in a database: by default `state_dir/vault.sqlite` (mode 0600), else any SQLAlchemy URL
+(`[masking] token_vault_url`, PostgreSQL or MySQL/MariaDB for replicas). Each value is encrypted with
+AES-256-GCM under a key derived from the masking key, with the digest as associated data (a row moved to
+another digest does not decrypt). The database is useless without the key; anyone with both could read the
+values, like the databases themselves.
 """
 
 from __future__ import annotations
@@ -11,55 +14,125 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import sqlite3
-import threading
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+TABLE = "maskwire_tokens"
+SQLITE_TABLE = "tokens"
+"""SQLite vault files keep the table name they always had, so files written by earlier versions still read."""
+MAX_DIGEST = 64
+
+
+class VaultError(Exception):
+    """The token vault cannot be opened, read or written. The message never carries a value or a URL."""
 
 
 def _vault_key(masking_key: bytes) -> bytes:
     return hmac.new(masking_key, b"maskwire token vault v1", hashlib.sha256).digest()
 
 
+def _table(name: str) -> sa.Table:
+    blob = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")  # BLOB would cut values at 64 KiB
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("digest", sa.String(MAX_DIGEST), primary_key=True),
+        sa.Column("nonce", sa.LargeBinary(), nullable=False),
+        sa.Column("value", blob, nullable=False),
+    )
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the file 0600 before SQLite writes a byte to it (its -wal and -shm files inherit the mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 class TokenVault:
-    def __init__(self, path: Path, masking_key: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        os.chmod(path, 0o600)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS tokens (digest TEXT PRIMARY KEY, nonce BLOB, value BLOB)")
+    def __init__(self, location: Path | str, masking_key: bytes) -> None:
+        """`location`: the SQLite file (a Path) or a SQLAlchemy URL."""
+        if isinstance(location, Path):
+            location = sa.URL.create("sqlite", database=str(location))
+        try:
+            url = sa.make_url(location)
+        except (sa.exc.ArgumentError, ValueError, TypeError):
+            raise VaultError("the token vault URL is not a valid SQLAlchemy URL") from None
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+        self._dialect = url.get_backend_name()
+        if self._dialect == "sqlite":
+            memory = url.database in (None, "", ":memory:")
+            if not memory:
+                _private_sqlite_file(Path(str(url.database)))
+                options.update(pool_size=2, max_overflow=2)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(pool_size=2, max_overflow=4)
+        try:
+            self._engine = sa.create_engine(url, **options)
+        except Exception as exc:  # no such dialect or driver; the URL itself is not repeated
+            raise VaultError(f"cannot open the token vault ({type(exc).__name__})") from None
+        if self._dialect == "sqlite":
+            sa.event.listen(self._engine, "connect", _sqlite_wal)
+        self._table = _table(SQLITE_TABLE if self._dialect == "sqlite" else TABLE)
+        self._insert = self._insert_if_absent()
+        try:
+            self._table.metadata.create_all(self._engine)
+        except sa.exc.SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise VaultError(f"cannot open the token vault ({type(exc).__name__})") from None
         self._aead = AESGCM(_vault_key(masking_key))
-        self._lock = threading.Lock()
+
+    def _insert_if_absent(self) -> sa.Insert:
+        if self._dialect == "sqlite":
+            return sqlite.insert(self._table).on_conflict_do_nothing(index_elements=["digest"])
+        if self._dialect == "postgresql":
+            return postgresql.insert(self._table).on_conflict_do_nothing(index_elements=["digest"])
+        if self._dialect in ("mysql", "mariadb"):
+            return self._table.insert().prefix_with("IGNORE")
+        self._engine.dispose()
+        raise VaultError(f"the token vault does not support {self._dialect} (use SQLite, PostgreSQL or MySQL/MariaDB)")
 
     def put_many(self, items: dict[str, str]) -> None:
-        """Remember digest -> value pairs (already known digests are left as they are)."""
+        """Remember digest -> value pairs (already known digests are left as they are), in one transaction."""
         if not items:
             return
         rows = []
-        for digest, value in items.items():
+        for digest in sorted(items):  # one lock order for every replica: concurrent inserts cannot deadlock
+            if len(digest) > MAX_DIGEST:
+                raise ValueError(f"token vault digests have at most {MAX_DIGEST} characters")
             nonce = os.urandom(12)
-            rows.append((digest, nonce, self._aead.encrypt(nonce, value.encode("utf-8"), digest.encode())))
-        with self._lock:  # one transaction, not one commit (and one fsync) per token
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany("INSERT OR IGNORE INTO tokens VALUES (?, ?, ?)", rows)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            value = self._aead.encrypt(nonce, items[digest].encode("utf-8"), digest.encode())
+            rows.append({"digest": digest, "nonce": nonce, "value": value})
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._insert, rows)
+        except sa.exc.SQLAlchemyError as exc:  # the driver's message lists the parameters: not repeated
+            raise VaultError(f"cannot write to the token vault ({type(exc).__name__})") from None
 
     def get(self, digest: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT nonce, value FROM tokens WHERE digest = ?", (digest,)).fetchone()
+        stmt = sa.select(self._table.c.nonce, self._table.c.value).where(self._table.c.digest == digest)
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(stmt).first()
+        except sa.exc.SQLAlchemyError as exc:
+            raise VaultError(f"cannot read the token vault ({type(exc).__name__})") from None
         if row is None:
             return None
         try:
-            return self._aead.decrypt(row[0], row[1], digest.encode()).decode("utf-8")
+            return self._aead.decrypt(bytes(row[0]), bytes(row[1]), digest.encode()).decode("utf-8")
         except Exception:  # another key, or a tampered row: not a value we can vouch for
             return None
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._engine.dispose()
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
