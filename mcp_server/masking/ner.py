@@ -196,7 +196,10 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
             end -= len(suffix)
     postcodes: list[RecognizerResult] = []
     if result.entity_type == "PERSON":
-        end = _without_trailing_numbers(text, start, end)  # NER's `Costamezzana 43015`: a name has no number
+        code = _POSTCODE_AFTER.search(text, start, end)  # NER's `Costamezzana 43015`: a name has no postcode
+        if code is not None and code.end() == end and code.start() > start:
+            postcodes.append(_part(result, "POSTAL_CODE", code.start("code"), end))
+            end = code.start()
         start = _first_names(text, start, english)
         end = _last_names(text, end, english)
     else:  # a place with its postcode: "Costamezzana 43015", "75001 Paris"
@@ -210,17 +213,6 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     if (start, end) != (result.start, result.end):
         result.start, result.end = start, end
     return [result, *postcodes]
-
-
-def _without_trailing_numbers(text: str, start: int, end: int) -> int:
-    """The end of a span without the words with a digit at its end."""
-    while True:
-        cut = max(text.rfind(" ", start, end), text.rfind(",", start, end), text.rfind("\t", start, end))
-        if cut <= start or not any(ch.isdigit() for ch in text[cut + 1 : end]):
-            return end
-        end = cut
-        while end > start and text[end - 1] in " ,\t":
-            end -= 1
 
 
 def _part(result: RecognizerResult, entity: str, start: int, end: int) -> RecognizerResult:
