@@ -127,13 +127,18 @@ class SqlCatalog:
                 self._classes[(info.name, column_name)] = cls
         return decided
 
-    def known_values(self, max_rows: int = 200_000) -> Iterator[tuple[str, list[str]]]:
+    def known_values(
+        self, max_rows: int = 200_000, stop: threading.Event | None = None
+    ) -> Iterator[tuple[str, list[str]]]:
         """Multi-word personal values per entity type, for finding them again in free text.
 
         First and last name columns are combined per row (both orders: "Gonzalez, Maria" is as common
-        as "Maria Gonzalez"); other personal text columns give their values as they are.
+        as "Maria Gonzalez"); other personal text columns give their values as they are. `stop` ends the
+        walk before the next table (the server is shutting down).
         """
         for info in self.tables().values():
+            if stop is not None and stop.is_set():
+                return
             classes = self.classify_table(info.name)
             personal = [
                 c.name

@@ -34,6 +34,8 @@ class Runtime:
     """The agent named by `serve --agent` / $MASKWIRE_AGENT (stdio only)."""
     warm: threading.Event = field(default_factory=threading.Event)
     """Set once every column is classified and the known personal values are loaded."""
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _warm_up_thread: threading.Thread | None = None
 
     @classmethod
     def start(cls, config: Config, agent: str | None = None, *, warm_up_in_background: bool = False) -> Runtime:
@@ -60,7 +62,8 @@ class Runtime:
         service = ToolService(config, masker, counter)
         runtime = cls(config, masker, service, ledger, counter, identities, agent, warm)
         if warm_up_in_background:
-            threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True).start()
+            runtime._warm_up_thread = threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True)
+            runtime._warm_up_thread.start()
         else:
             runtime._warm_up()
         return runtime
@@ -76,7 +79,7 @@ class Runtime:
         try:
             for catalog in self.service.catalogs.values():
                 try:
-                    for entity, values in catalog.known_values():
+                    for entity, values in catalog.known_values(stop=self._stop):
                         self.masker.detector.known_values.add(entity, values)
                 except Exception as exc:  # the source stays usable; NER alone then finds names in its text
                     log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
@@ -90,6 +93,11 @@ class Runtime:
         )
 
     def close(self) -> None:
+        # Let a background warm-up end at its next table: a thread still inside the NLP pipeline's native
+        # code when the interpreter exits makes the process abort.
+        self._stop.set()
+        if self._warm_up_thread is not None:
+            self._warm_up_thread.join(timeout=60)
         self.service.close()
         self.ledger.dispose()
         self.masker.pseudonyms.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -55,6 +55,10 @@ class DescribeResult(BaseModel):
     documents: DocumentStats | None = None
 
 
+# A cell as a client receives it: masked values and tokens are strings; clear numbers and flags keep their type.
+Cell = str | int | float | bool | None
+
+
 class QueryColumn(BaseModel):
     name: str
     masking: Literal["pii", "text", "clear"]
@@ -64,7 +68,7 @@ class QueryColumn(BaseModel):
 class QueryResult(BaseModel):
     source: str
     columns: list[QueryColumn]
-    rows: list[list[Any]]
+    rows: list[list[Cell]] = Field(description="One list of cells per row, in the order of `columns`")
     row_count: int
     truncated: bool = Field(description="True when the page was cut by the row or token budget")
     more: bool = Field(description="True when more rows exist after this page")
