@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import string
 import time
 from collections import Counter
@@ -374,7 +375,12 @@ def start_runtime(sources: dict[str, Path], workdir: Path) -> Any:
     ]
     for name, path in sources.items():
         lines += ["[[sources]]", f'name = "{name}"', 'kind = "sql"', f'url = "sqlite:///{path}"', "max_rows = 100000"]
-    return Runtime.start(parse_config("\n".join(lines)))
+    config = parse_config("\n".join(lines))
+    runtime = Runtime.start(config)
+    if (os.cpu_count() or 1) > 1 and config.masking.ner_workers:  # as `serve` does once it is warm
+        runtime.masker.detector.start_ner_workers(config.masking.ner_workers)
+        runtime.masker.detector.wait_for_ner_workers()
+    return runtime
 
 
 def query_all(runtime: Any, source: str, sql: str) -> tuple[list[str], list[list[Any]]]:

@@ -4,11 +4,13 @@
 
 1. Tables: every table of chinook, and a generated 10,000 x 10 table (100,000 cells), read through the
    product path (Runtime.start -> ToolService.query: column classification, whole-column masking with the
-   keyed pseudonymizer, NER only for free-text columns, each distinct text analysed once). Next to it:
+   keyed pseudonymizer, NER only for free-text columns, each distinct text analysed once, large batches
+   shared with one NER worker process as `serve` does on a machine with two cores or more). Next to it:
    plain Presidio's AnalyzerEngine.analyze on every cell one by one, measured on a random sample of cells
    (the whole table would take minutes) and reported as cells/s.
 2. Free text: Detector.analyze_batch vs Presidio BatchAnalyzerEngine(batch_size=256) on the 1,500 sentences
-   of presidio_synth_dataset_v2.json, alternating, several rounds.
+   of presidio_synth_dataset_v2.json, alternating, several rounds: one process each, then two processes
+   each (Presidio's n_process=2, Maskwire with one NER worker).
 
 The machine is shared and noisy: compare the ratios, not the absolute numbers.
 """
@@ -164,6 +166,19 @@ def main() -> int:
         _, t = c.timed(lambda: detector.analyze_batch(texts))
         ours.append(len(texts) / t)
     ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
+    # Two processes on each side: Presidio's own n_process (spaCy forks per call), Maskwire's NER worker.
+    detector.start_ner_workers(1)
+    detector.wait_for_ner_workers()
+    ours2, theirs2 = [], []
+    for _ in range(args.rounds):
+        _, t = c.timed(
+            lambda: batch.analyze_iterator(texts, language="en", batch_size=256, n_process=2, score_threshold=0.5)
+        )
+        theirs2.append(len(texts) / t)
+        _, t = c.timed(lambda: detector.analyze_batch(texts))
+        ours2.append(len(texts) / t)
+    detector.stop_ner_workers()
+    ratios2 = [o / t for o, t in zip(ours2, theirs2, strict=True)]
     lines += [
         f"### Free text: {len(texts)} sentences of the synth dataset, {args.rounds} alternating rounds",
         "",
@@ -181,6 +196,21 @@ def main() -> int:
                     f"{statistics.median(ours):.0f}",
                 ],
                 ["ratio", ", ".join(f"{x:.2f}" for x in ratios), f"{statistics.median(ratios):.2f}"],
+                [
+                    "Presidio BatchAnalyzerEngine(batch_size=256), n_process=2",
+                    ", ".join(f"{x:.0f}" for x in theirs2),
+                    f"{statistics.median(theirs2):.0f}",
+                ],
+                [
+                    "Maskwire Detector.analyze_batch, one NER worker process",
+                    ", ".join(f"{x:.0f}" for x in ours2),
+                    f"{statistics.median(ours2):.0f}",
+                ],
+                [
+                    "ratio, two processes each",
+                    ", ".join(f"{x:.2f}" for x in ratios2),
+                    f"{statistics.median(ratios2):.2f}",
+                ],
             ],
         ),
         "",

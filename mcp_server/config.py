@@ -68,6 +68,10 @@ class MaskingSettings(_Strict):
     sample_rows: Annotated[int, Field(ge=0, le=10_000)] = 50
     """Rows sampled per table when a column must be classified by its values."""
     max_cell_chars: Annotated[int, Field(ge=100)] = 20_000
+    ner_workers: Annotated[int, Field(ge=0, le=16)] = 1
+    """Extra processes that share NER on large batches (free-text columns, long documents) with the server
+    process; each holds its own copy of the spaCy pipeline. Used only on machines with more than one core;
+    0 turns them off."""
     """Longer text cells are truncated before scanning (the cut is reported, never the hidden part)."""
 
     @field_validator("token_vault_url")

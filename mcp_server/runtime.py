@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -85,6 +86,14 @@ class Runtime:
                     log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
         finally:
             self.warm.set()
+        if self._stop.is_set():
+            return
+        workers = self.config.masking.ner_workers if (os.cpu_count() or 1) > 1 else 0
+        if workers and self._warm_up_thread is not None:  # a server: large batches share NER from now on
+            try:
+                self.masker.detector.start_ner_workers(workers)
+            except Exception as exc:  # NER stays in this process
+                log.warning("could not start NER workers (%s)", type(exc).__name__)
         log.info(
             "classified %d source(s) and learned %d known values in %.1f s",
             len(self.service.catalogs),
@@ -98,6 +107,7 @@ class Runtime:
         self._stop.set()
         if self._warm_up_thread is not None:
             self._warm_up_thread.join(timeout=60)
+            self.masker.detector.stop_ner_workers()
         self.service.close()
         self.ledger.dispose()
         self.masker.pseudonyms.close()

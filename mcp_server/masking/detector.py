@@ -37,6 +37,7 @@ from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, TEX
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy
+from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
 from mcp_server.masking.recognizers._base import RegexSecretRecognizer
@@ -73,6 +74,8 @@ _DIGITS5 = re.compile(r"\d(?:\D{0,3}\d){4}")
 REPLACED_RECOGNIZERS = ("PhoneRecognizer", "EmailRecognizer")
 _DIGIT = re.compile(r"\d")
 NER_BATCH = 256
+# Batches at least this large share NER with the worker processes (smaller ones are not worth a round trip).
+WORKER_MIN_TEXTS = 200
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -177,6 +180,29 @@ class Detector:
         self._nlp = nlp
         self._skip_pipes = _pipes_not_needed_for_ner(nlp)
         self._english: frozenset[str] | None = None
+        self._workers: NerWorkers | None = None
+
+    def start_ner_workers(self, workers: int) -> None:
+        """Let large batches share NER with `workers` other processes (see `ner_workers.py`); they load in
+        the background and are used once ready."""
+        if workers < 1:
+            return
+        with self._lock:
+            if self._workers is None:
+                self._workers = NerWorkers(self.model_name, self._skip_pipes, workers)
+            workers_ = self._workers
+        workers_.start()
+
+    def stop_ner_workers(self) -> None:
+        with self._lock:
+            workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.close()
+
+    def wait_for_ner_workers(self, timeout: float = 120.0) -> bool:
+        """Block until the NER workers have loaded the pipeline; False when there are none or they failed."""
+        workers = self._workers
+        return workers is not None and workers.wait_until_ready(timeout)
 
     def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
         return self.analyze_batch([text], context)[0]
@@ -220,9 +246,13 @@ class Detector:
         prepared = [_for_ner(t, english) for t in texts]
         wanted = sorted((i for i, t in enumerate(texts) if _LETTER.search(t)), key=lambda i: len(texts[i]))
         docs: list[Doc | None] = [None] * len(texts)
-        piped = nlp.pipe((prepared[i] for i in wanted), batch_size=NER_BATCH, disable=self._skip_pipes)
-        for i, doc in zip(wanted, piped, strict=True):
+        local, remote = self._share_out(wanted, prepared)
+        piped = nlp.pipe((prepared[i] for i in local), batch_size=NER_BATCH, disable=self._skip_pipes)
+        for i, doc in zip(local, piped, strict=True):
             docs[i] = doc
+        for share, worker in remote:
+            for i, doc in zip(share, self._remote_docs(share, prepared, worker), strict=True):
+                docs[i] = doc
         default = engine.ner_model_configuration.default_score  # type: ignore[attr-defined]
         artifacts = []
         for i, doc in enumerate(docs):
@@ -244,6 +274,34 @@ class Detector:
                 )
             )
         return artifacts
+
+    def _share_out(
+        self, wanted: list[int], prepared: list[str]
+    ) -> tuple[list[int], list[tuple[list[int], Worker | None]]]:
+        """The texts (by index) NER runs on here, and the shares given to worker processes. Only large
+        batches are shared; texts sorted by length are dealt out in turn, so the shares weigh the same."""
+        workers = self._workers
+        if workers is None or len(wanted) < WORKER_MIN_TEXTS or not workers.ready:
+            return wanted, []
+        parts = workers.workers + 1
+        shares = [wanted[k::parts] for k in range(parts)]
+        sent = workers.send([[prepared[i] for i in share] for share in shares[1:]], NER_BATCH)
+        return shares[0], list(zip(shares[1:], sent, strict=False))
+
+    def _remote_docs(self, share: list[int], prepared: list[str], worker: Worker | None) -> list[Doc]:
+        """Docs for a share a worker ran NER on: this process's tokens, the worker's entities. If the
+        worker failed, NER runs here."""
+        texts = [prepared[i] for i in share]
+        found = self._workers.receive(worker) if self._workers is not None else None
+        if found is None or len(found) != len(texts):
+            return list(self._nlp.pipe(texts, batch_size=NER_BATCH, disable=self._skip_pipes))
+        docs = []
+        for text, entities in zip(texts, found, strict=True):
+            doc = self._nlp.make_doc(text)
+            spans = [doc.char_span(a, b, label=label, alignment_mode="expand") for a, b, label in entities]
+            doc.ents = [span for span in spans if span is not None]
+            docs.append(doc)
+        return docs
 
     def _with_context(self, artifacts: NlpArtifacts) -> NlpArtifacts:
         """Fill in what context enhancement reads; no lemmatizer ran, so lemmas are lower-case forms."""
