@@ -16,6 +16,7 @@ from mcp_server.masking.classify import (
     postcode_like,
 )
 from mcp_server.masking.detector import Detector
+from mcp_server.masking.entities import NATIONAL_ID_TYPES
 from mcp_server.masking.known_values import KnownValuesRecognizer
 
 # When one output column derives from several personal columns, it is labelled with the most
@@ -24,6 +25,7 @@ SENSITIVITY = (
     "SECRET",
     "BINARY",
     "US_SSN",
+    *NATIONAL_ID_TYPES,
     "CREDIT_CARD",
     "IBAN_CODE",
     "US_PASSPORT",

@@ -43,6 +43,7 @@ from mcp_server.masking.recognizers._base import LB as SECRET_LB
 from mcp_server.masking.recognizers._base import RegexSecretRecognizer
 from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAddressRecognizer
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
+from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ class Detector:
             InternationalPhoneRecognizer(),
             CardNumberRecognizer(),
             CountryRecognizer(),
+            *national_id_recognizers(),
             self.known_values,
         ]
         for recognizer in extra:
@@ -357,7 +359,10 @@ class Detector:
 
 
 # Checksums that one random number in ten passes: only with a word that announces them.
-NEEDS_CONTEXT = {"UK_NHS": re.compile(r"(?i)\bnhs\b|health|patient|national health")}
+NEEDS_CONTEXT = {
+    "UK_NHS": re.compile(r"(?i)\bnhs\b|health|patient|national health"),
+    **{entity: re.compile(f"(?i){words}") for entity, words in ANNOUNCING_WORDS.items()},
+}
 
 
 def _announced(text: str, result: RecognizerResult) -> bool:

@@ -3,6 +3,18 @@ detector (which recognizers to run on a text) and the value classifier (which fi
 
 from __future__ import annotations
 
+# National identity numbers besides the US SSN (recognizers/national_ids.py).
+NATIONAL_ID_TYPES: tuple[str, ...] = (
+    "FI_PERSONAL_IDENTITY_CODE",
+    "PL_PESEL",
+    "SE_PERSONNUMMER",
+    "UK_NINO",
+    "CA_SIN",
+    "DK_CPR",
+    "FR_INSEE",
+    "BR_CPF",
+)
+
 # Entities looked for in free text. DATE_TIME is left out: every order date and timestamp would be
 # flagged (the anchor flags 100% of ISO dates); birth dates are caught by column classification.
 TEXT_ENTITIES: tuple[str, ...] = (
@@ -10,6 +22,7 @@ TEXT_ENTITIES: tuple[str, ...] = (
     "EMAIL_ADDRESS",
     "PHONE_NUMBER",
     "US_SSN",
+    *NATIONAL_ID_TYPES,
     "CREDIT_CARD",
     "IBAN_CODE",
     "IP_ADDRESS",
@@ -43,6 +56,7 @@ DIGIT_ENTITIES = frozenset(
         "MEDICAL_LICENSE",
         "UK_NHS",
         "CRYPTO",
+        *NATIONAL_ID_TYPES,
     }
 )
 # ...of which these only match five or more digits close together (cards, SSNs, phones, IBANs...).

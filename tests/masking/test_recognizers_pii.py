@@ -7,6 +7,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
 from mcp_server.masking import recognizers as package
+from mcp_server.masking.classify import classify_by_values
 from mcp_server.masking.recognizers import (
     EMAIL_ENTITY,
     PHONE_ENTITY,
@@ -17,6 +18,7 @@ from mcp_server.masking.recognizers import (
     luhn_valid,
     maskwire_recognizers,
 )
+from mcp_server.masking.recognizers.national_ids import national_id
 
 # --- checksums ---------------------------------------------------------------------------------
 
@@ -200,3 +202,50 @@ def test_analyzer_engine_with_only_maskwire_recognizers_and_no_spacy() -> None:
         (SECRET_ENTITY, "AKIAIOSFODNN7EXAMPLE"),
         (SECRET_ENTITY, "Sup3rS3cret!"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "entity"),
+    [
+        ("190641-4941", "DK_CPR"),
+        ("2791269679323 49", "FR_INSEE"),
+        ("308.271.618-08", "BR_CPF"),
+        ("54030268860", "PL_PESEL"),
+        ("760211-4105", "SE_PERSONNUMMER"),
+        ("280689-867U", "FI_PERSONAL_IDENTITY_CODE"),
+    ],
+)
+def test_national_identity_numbers(value: str, entity: str) -> None:
+    assert national_id(value) == entity
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "320641-4941",  # no 32nd day
+        "2791269679323 48",  # wrong INSEE key
+        "308.271.618-09",  # wrong CPF check digit
+        "111.111.111-11",  # passes the CPF checksum, but is a placeholder
+        "54030268861",  # wrong PESEL check digit
+        "ORD-2024000019",
+        "12345",
+    ],
+)
+def test_national_identity_near_misses(value: str) -> None:
+    assert national_id(value) is None
+
+
+def test_national_numbers_in_free_text_need_a_word_that_announces_them(detector) -> None:  # type: ignore[no-untyped-def]
+    said = "Her PESEL is 54030268860 and her CPR number 190641-4941."
+    found = {(said[f.start : f.end], f.entity) for f in detector.analyze(said)}
+    assert {("54030268860", "PL_PESEL"), ("190641-4941", "DK_CPR")} <= found
+    bare = "Shipment 54030268860 left on 190641-4941."
+    assert not [f for f in detector.analyze(bare) if f.entity in ("PL_PESEL", "DK_CPR")]
+
+
+def test_a_column_of_national_numbers_from_many_countries(detector) -> None:  # type: ignore[no-untyped-def]
+    values = ["190641-4941", "591-28-5104", "54030268860", "760211-4105", "2791269679323 49", "308.271.618-08"]
+    cls = classify_by_values("c27", values, detector.analyze_batch)
+    assert cls.kind == "pii" and "national identity numbers" in cls.reason
+    references = [str(10_000_000_000 + 7919 * i) for i in range(40)]  # some pass a checksum by chance
+    assert classify_by_values("c28", references, detector.analyze_batch).kind != "pii"
