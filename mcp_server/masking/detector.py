@@ -320,6 +320,8 @@ class Detector:
             recognizers += gated.get("digit", ())
             if _DIGITS5.search(text):
                 recognizers += gated.get("digits5", ())
+                if _ANNOUNCED_ID.search(text):
+                    recognizers += gated.get("national", ())
         if "@" in text:
             recognizers += gated.get("at", ())
         if ":" in text or "=" in text:
@@ -359,6 +361,7 @@ class Detector:
 
 
 # Checksums that one random number in ten passes: only with a word that announces them.
+_ANNOUNCED_ID = re.compile("(?i)" + "|".join(f"(?:{words})" for words in ANNOUNCING_WORDS.values()))
 NEEDS_CONTEXT = {
     "UK_NHS": re.compile(r"(?i)\bnhs\b|health|patient|national health"),
     **{entity: re.compile(f"(?i){words}") for entity, words in ANNOUNCING_WORDS.items()},
@@ -377,7 +380,8 @@ def _has_context(result: RecognizerResult, by_id: dict[str, EntityRecognizer]) -
 def _gate(recognizer: EntityRecognizer) -> str:
     """Which texts a recognizer can match, by what its matches always contain:
     "digit" (a digit), "digits5" (five digits close together), "at" (an @), "field" (a `:` or `=`),
-    "secret" (a match of the combined secret regexes) or "always"."""
+    "secret" (a match of the combined secret regexes), "national" (five digits and a word that announces a
+    national identity number: without one their findings are dropped) or "always"."""
     if recognizer.name in ("StrictEmailRecognizer", "EmailRecognizer"):
         return "at"
     if isinstance(recognizer, FieldValueRecognizer):
@@ -387,6 +391,8 @@ def _gate(recognizer: EntityRecognizer) -> str:
     if isinstance(recognizer, StreetAddressRecognizer):
         return "digit"
     entities = set(recognizer.supported_entities)
+    if entities and entities <= set(ANNOUNCING_WORDS):
+        return "national"
     if entities and entities <= FIVE_DIGIT_ENTITIES:
         return "digits5"
     return "digit" if entities and entities <= DIGIT_ENTITIES else "always"
