@@ -61,7 +61,10 @@ class Worker:
         line = self.process.stdout.readline()
         if not line:
             raise EOFError("the NER worker exited")
-        return [[(int(a), int(b), str(label)) for a, b, label in found] for found in json.loads(line)]
+        answer = json.loads(line)
+        if isinstance(answer, dict):  # {"error": "TypeName"}
+            raise ValueError(f"the NER worker failed ({answer.get('error')})")
+        return [[(int(a), int(b), str(label)) for a, b, label in found] for found in answer]
 
     def close(self) -> None:
         if not self.ready.is_set():  # still loading the pipeline: nothing to finish
@@ -152,9 +155,12 @@ def _serve(model: str, exclude: list[str], requests: IO[bytes], answers: IO[byte
     answers.write(READY.encode("ascii") + b"\n")
     answers.flush()
     for line in requests:
-        texts, batch_size = json.loads(line)
-        docs = nlp.pipe(texts, batch_size=batch_size)
-        found = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
+        try:
+            texts, batch_size = json.loads(line)
+            docs = nlp.pipe(texts, batch_size=batch_size)
+            found: object = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
+        except Exception as exc:  # the server runs NER itself; an exception's text could quote a value
+            found = {"error": type(exc).__name__}
         answers.write(json.dumps(found).encode("ascii") + b"\n")
         answers.flush()
 
@@ -162,4 +168,8 @@ def _serve(model: str, exclude: list[str], requests: IO[bytes], answers: IO[byte
 if __name__ == "__main__":
     answers = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything else printed goes to the log, never into the answers
-    _serve(sys.argv[1], json.loads(sys.argv[2]), sys.stdin.buffer, answers)
+    try:
+        _serve(sys.argv[1], json.loads(sys.argv[2]), sys.stdin.buffer, answers)
+    except Exception as exc:  # no traceback: it could quote a text
+        print(f"maskwire NER worker stopped ({type(exc).__name__})", file=sys.stderr)
+        sys.exit(1)
