@@ -25,7 +25,8 @@ OPERATORS: tuple[Operator, ...] = ("pseudonym", "redact", "partial", "hash", "ge
 MASK_MARK = re.compile(r"<([A-Z][A-Z0-9_]*)(?::[^<>\s]{1,80})?>")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _HOUSE_NUMBER = re.compile(r"^\s*\d+[A-Za-z]?\s+")
-_UNIT = re.compile(r"(?i)\s*\b(?:apt|apartment|suite|ste|unit|flat|floor|room)\b\.?\s*\S+.*$|\s*#\s*\S+.*$")
+# No leading `\s*`: searched over a long value it would retry at every blank (quadratic); the caller strips.
+_UNIT = re.compile(r"(?i)\b(?:apt|apartment|suite|ste|unit|flat|floor|room)\b\.?\s*\S.*$|#\s*\S.*$")
 
 
 def apply(operator: Operator, entity: str, value: str, pseudonyms: Pseudonymizer) -> str:
