@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,35 @@ def naive_cells_per_second(engine: Any, path: Path, sample: int, seed: int = 3) 
     return len(picked) / (time.perf_counter() - started), len(picked)
 
 
+def free_text_rows(
+    setting: str,
+    theirs: Callable[[], Any],
+    ours: Callable[[], Any],
+    texts: int,
+    rounds: int,
+    suffixes: tuple[str, str] = ("", ""),
+) -> list[list[str]]:
+    """Presidio's batch engine and Maskwire's detector, alternating for `rounds`: texts/s per round and median,
+    and their ratio."""
+    presidio_rate, maskwire_rate = [], []
+    for _ in range(rounds):
+        _, t = c.timed(theirs)
+        presidio_rate.append(texts / t)
+        _, t = c.timed(ours)
+        maskwire_rate.append(texts / t)
+    ratios = [o / t for o, t in zip(maskwire_rate, presidio_rate, strict=True)]
+    theirs_suffix, ours_suffix = suffixes
+
+    def row(label: str, values: list[float], digits: int) -> list[str]:
+        return [label, ", ".join(f"{x:.{digits}f}" for x in values), f"{statistics.median(values):.{digits}f}"]
+
+    return [
+        row(f"Presidio BatchAnalyzerEngine(batch_size=256){theirs_suffix}", presidio_rate, 0),
+        row(f"Maskwire Detector.analyze_batch{ours_suffix}", maskwire_rate, 0),
+        row(f"ratio, {setting}", ratios, 2),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating free-text rounds (default 3)")
@@ -159,60 +189,31 @@ def main() -> int:
     batch = BatchAnalyzerEngine(anchor)
     detector.analyze_batch(texts[:20])
     batch.analyze_iterator(texts[:20], language="en", batch_size=256)
-    ours, theirs = [], []
-    for _ in range(args.rounds):
-        _, t = c.timed(lambda: batch.analyze_iterator(texts, language="en", batch_size=256, score_threshold=0.5))
-        theirs.append(len(texts) / t)
-        _, t = c.timed(lambda: detector.analyze_batch(texts))
-        ours.append(len(texts) / t)
-    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
+
+    def presidio(n_process: int) -> Any:
+        return lambda: batch.analyze_iterator(
+            texts, language="en", batch_size=256, n_process=n_process, score_threshold=0.5
+        )
+
+    rows = free_text_rows(
+        "one process each", presidio(1), lambda: detector.analyze_batch(texts), len(texts), args.rounds
+    )
     # Two processes on each side: Presidio's own n_process (spaCy forks per call), Maskwire's NER worker.
     detector.start_ner_workers(1)
     detector.wait_for_ner_workers()
-    ours2, theirs2 = [], []
-    for _ in range(args.rounds):
-        _, t = c.timed(
-            lambda: batch.analyze_iterator(texts, language="en", batch_size=256, n_process=2, score_threshold=0.5)
-        )
-        theirs2.append(len(texts) / t)
-        _, t = c.timed(lambda: detector.analyze_batch(texts))
-        ours2.append(len(texts) / t)
+    rows += free_text_rows(
+        "two processes each",
+        presidio(2),
+        lambda: detector.analyze_batch(texts),
+        len(texts),
+        args.rounds,
+        (", n_process=2", ", one NER worker process"),
+    )
     detector.stop_ner_workers()
-    ratios2 = [o / t for o, t in zip(ours2, theirs2, strict=True)]
     lines += [
         f"### Free text: {len(texts)} sentences of the synth dataset, {args.rounds} alternating rounds",
         "",
-        c.table(
-            ["", "texts/s per round", "median"],
-            [
-                [
-                    "Presidio BatchAnalyzerEngine(batch_size=256)",
-                    ", ".join(f"{x:.0f}" for x in theirs),
-                    f"{statistics.median(theirs):.0f}",
-                ],
-                [
-                    "Maskwire Detector.analyze_batch",
-                    ", ".join(f"{x:.0f}" for x in ours),
-                    f"{statistics.median(ours):.0f}",
-                ],
-                ["ratio", ", ".join(f"{x:.2f}" for x in ratios), f"{statistics.median(ratios):.2f}"],
-                [
-                    "Presidio BatchAnalyzerEngine(batch_size=256), n_process=2",
-                    ", ".join(f"{x:.0f}" for x in theirs2),
-                    f"{statistics.median(theirs2):.0f}",
-                ],
-                [
-                    "Maskwire Detector.analyze_batch, one NER worker process",
-                    ", ".join(f"{x:.0f}" for x in ours2),
-                    f"{statistics.median(ours2):.0f}",
-                ],
-                [
-                    "ratio, two processes each",
-                    ", ".join(f"{x:.2f}" for x in ratios2),
-                    f"{statistics.median(ratios2):.2f}",
-                ],
-            ],
-        ),
+        c.table(["", "texts/s per round", "median"], rows),
         "",
     ]
     print("\n".join(lines))
