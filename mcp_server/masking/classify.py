@@ -232,6 +232,9 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
     ("ORGANIZATION", (("company",), ("employer",))),
 )
 
+# Every entity type a column name can decide.
+NAME_RULE_ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(entity for entity, _ in _NAME_RULES))
+
 # Only personal when the table also has an address: `state` of an order is a status.
 _ADDRESS_PART = {"state", "province", "region", "county"}
 _TEXT_WORDS = {

@@ -33,7 +33,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from spacy.tokens import Doc, Span
 
-from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, TEXT_ENTITIES
+from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy
@@ -391,7 +391,7 @@ def _gate(recognizer: EntityRecognizer) -> str:
     if isinstance(recognizer, StreetAddressRecognizer):
         return "digit"
     entities = set(recognizer.supported_entities)
-    if entities and entities <= set(ANNOUNCING_WORDS):
+    if entities and entities <= set(NATIONAL_ID_TYPES):
         return "national"
     if entities and entities <= FIVE_DIGIT_ENTITIES:
         return "digits5"

@@ -14,7 +14,7 @@ from functools import lru_cache
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from mcp_server.masking.classify import classify_by_name
+from mcp_server.masking.classify import NAME_RULE_ENTITIES, classify_by_name
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 
 FIELD = re.compile(
@@ -56,23 +56,9 @@ def field_entity(key: str) -> str | None:
 
 
 class FieldValueRecognizer(TextRecognizer):
-    ENTITIES = (
-        "PERSON",
-        "EMAIL_ADDRESS",
-        "PHONE_NUMBER",
-        "US_SSN",
-        "CREDIT_CARD",
-        "IBAN_CODE",
-        "LOCATION",
-        "STREET_ADDRESS",
-        "POSTAL_CODE",
-        "DATE_OF_BIRTH",
-        "USERNAME",
-        "US_PASSPORT",
-        "US_DRIVER_LICENSE",
-        "ORGANIZATION",
-        "IP_ADDRESS",
-    )
+    """The value after a field name that the column classifier would call personal (`field_entity`)."""
+
+    ENTITIES = tuple(e for e in NAME_RULE_ENTITIES if e not in SKIP)
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []

@@ -249,3 +249,12 @@ def test_a_column_of_national_numbers_from_many_countries(detector) -> None:  # 
     assert cls.kind == "pii" and "national identity numbers" in cls.reason
     references = [str(10_000_000_000 + 7919 * i) for i in range(40)]  # some pass a checksum by chance
     assert classify_by_values("c28", references, detector.analyze_batch).kind != "pii"
+
+
+def test_national_identity_types_are_listed_once_for_each_recognizer() -> None:
+    from mcp_server.masking.entities import DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
+    from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
+
+    recognized = {e for r in national_id_recognizers() for e in r.supported_entities}
+    assert recognized == set(NATIONAL_ID_TYPES) == set(ANNOUNCING_WORDS)
+    assert recognized <= set(TEXT_ENTITIES) and recognized <= DIGIT_ENTITIES

@@ -93,10 +93,8 @@ def national_id_recognizers() -> list[EntityRecognizer]:
     return [*presidio, NationalIdRecognizer()]
 
 
-NATIONAL_ID_ENTITIES: frozenset[str] = frozenset(
-    e for recognizer in national_id_recognizers() for e in recognizer.supported_entities
-)
-# Words that announce each number in free text (checked within 60 characters before it).
+# Words that announce each number in free text (checked within 60 characters before it); one entry per
+# entity of `national_id_recognizers` and of `entities.NATIONAL_ID_TYPES` (tests/masking checks both).
 ANNOUNCING_WORDS: dict[str, str] = {
     "FI_PERSONAL_IDENTITY_CODE": r"henkilötunnus|hetu|personal identity code|identity code|id code",
     "PL_PESEL": r"pesel",
