@@ -7,10 +7,11 @@ uncertain is refused (SqlDenied) or, for lineage, reported as kind "unknown".
 from mcp_server.sqlguard.errors import SqlDenied
 from mcp_server.sqlguard.guard import check_query
 from mcp_server.sqlguard.literals import mask_literals
-from mcp_server.sqlguard.model import CheckedQuery, OutputColumn, PredicateMode, Schema, SourceColumn
+from mcp_server.sqlguard.model import CheckedQuery, ColumnPolicy, OutputColumn, PredicateMode, Schema, SourceColumn
 
 __all__ = [
     "CheckedQuery",
+    "ColumnPolicy",
     "OutputColumn",
     "PredicateMode",
     "Schema",

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from mcp_server.sqlguard.errors import SqlDenied, shown
-from mcp_server.sqlguard.flows import CONSTANT, combine
-from mcp_server.sqlguard.model import PredicateMode, SourceColumn
+from mcp_server.sqlguard.flows import CONSTANT
+from mcp_server.sqlguard.model import ColumnPolicy, SourceColumn
 from mcp_server.sqlguard.predicates import PredicateChecker
 from mcp_server.sqlguard.resolver import Resolver, lineage_error
 from mcp_server.sqlguard.schema import SchemaIndex
-from mcp_server.sqlguard.scopes import Out, Scope, Source, is_query
+from mcp_server.sqlguard.scopes import Out, Scope, Source, is_constant, is_query
 
 MAX_NAME_BYTES = 63  # PostgreSQL truncates longer identifiers
 
@@ -38,6 +38,11 @@ def _root_branches(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.SetOperation):
         return _root_branches(node.this) + _root_branches(node.expression)
     return [node]
+
+
+def _set_operation_name(node: exp.SetOperation) -> str:
+    name = type(node).__name__.upper()
+    return f"{name} ALL" if isinstance(node, exp.Union) and not node.args.get("distinct") else name
 
 
 def _truncate(text: str) -> str:
@@ -58,9 +63,15 @@ def _scope_nodes(select: exp.Select) -> list[exp.Expr]:
 
 
 class Analyzer(Resolver):
-    def __init__(self, schema: SchemaIndex, dialect: str, policy: Callable[[SourceColumn], PredicateMode]) -> None:
-        super().__init__(schema, dialect)
-        self.predicates = PredicateChecker(self, policy, dialect)
+    def __init__(
+        self,
+        schema: SchemaIndex,
+        dialect: str,
+        policy: Callable[[SourceColumn], ColumnPolicy],
+        extra_functions: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(schema, dialect, policy, extra_functions)
+        self.predicates = PredicateChecker(self)
         self._memo: dict[int, list[Out]] = {}
         self._roots: set[int] = set()
 
@@ -132,7 +143,7 @@ class Analyzer(Resolver):
             if len(outs) != len(current):
                 raise lineage_error("the branches of a recursive CTE return different numbers of columns")
             merged = [
-                Out(c.name, combine([c.flow, o.flow], direct=True), c.keys, c.ident)
+                Out(c.name, self.merge([c.flow, o.flow], "a recursive CTE"), c.keys, c.ident)
                 for c, o in zip(current, outs, strict=True)
             ]
             if [m.flow for m in merged] == [c.flow for c in current]:
@@ -145,10 +156,14 @@ class Analyzer(Resolver):
         right = self.query(node.expression, scope)
         if len(left) != len(right):
             raise lineage_error("each branch of UNION / INTERSECT / EXCEPT must return the same number of columns")
-        return [
-            Out(a.name, combine([a.flow, b.flow], direct=True), a.keys, a.ident)
-            for a, b in zip(left, right, strict=True)
-        ]
+        operation = _set_operation_name(node)
+        deduplicates = bool(node.args.get("distinct")) or not isinstance(node, exp.Union)
+        outs = []
+        for a, b in zip(left, right, strict=True):
+            if deduplicates:  # the database compares the two sides' values for equality
+                self.predicates.same_values(a.flow, b.flow, operation)
+            outs.append(Out(a.name, self.merge([a.flow, b.flow], operation), a.keys, a.ident))
+        return outs
 
     def _trailing_clauses(self, node: exp.Expr, outs: list[Out], scope: Scope | None) -> None:
         """ORDER BY / LIMIT written after a set operation or a parenthesised query."""
@@ -161,8 +176,7 @@ class Analyzer(Resolver):
         for key in ("limit", "offset"):
             clause = node.args.get(key)
             if clause is not None:
-                for child in clause.iter_expressions():
-                    self.flow(child, pseudo, False)
+                self._row_count(clause, pseudo)
 
     def _values(self, node: exp.Values, scope: Scope | None) -> list[Out]:
         self._visited[id(node)] = node
@@ -172,7 +186,7 @@ class Analyzer(Resolver):
         inner = scope if scope is not None else Scope(None)
         outs = []
         for i in range(len(rows[0])):
-            flow = combine([self.flow(row[i], inner, False) for row in rows], direct=True)
+            flow = self.merge([self.flow(row[i], inner, False) for row in rows], "VALUES")
             name = f"column_{i}" if self.dialect == "mysql" else f"column{i + 1}"
             outs.append(Out.make(name, flow))
         return self._rename(outs, node.args.get("alias"))
@@ -206,6 +220,10 @@ class Analyzer(Resolver):
         select.set("expressions", nodes)
         scope.projections = projections
         self._check_clauses(select, scope)
+        distinct = select.args.get("distinct")
+        if isinstance(distinct, exp.Distinct) and distinct.args.get("on") is None:
+            for projection in projections:  # SELECT DISTINCT groups by every output column
+                self.predicates.direct_use(projection.flow, "SELECT DISTINCT")
         return projections
 
     def _projection_name(self, node: exp.Expr) -> tuple[str, tuple[str, ...]]:
@@ -283,8 +301,14 @@ class Analyzer(Resolver):
             elif isinstance(node, exp.Distinct) and isinstance(node.args.get("on"), exp.Expr):
                 check.grouping(node.args["on"], scope, "DISTINCT ON", None)
             elif isinstance(node, (exp.Limit, exp.Offset, exp.Fetch)):
-                for amount in node.iter_expressions():
-                    self.flow(amount, scope, False)
+                self._row_count(node, scope)
+
+    def _row_count(self, node: exp.Expr, scope: Scope) -> None:
+        """LIMIT / OFFSET / FETCH amounts: constants, so that no value can decide how many rows come back."""
+        for amount in node.iter_expressions():
+            self.flow(amount, scope, False)
+            if not is_constant(amount):
+                raise SqlDenied("unsupported", "LIMIT, OFFSET and FETCH take constant numbers")
 
     @staticmethod
     def _check_star(star: exp.Star) -> None:

@@ -9,15 +9,15 @@ from sqlglot.errors import SqlglotError
 
 from mcp_server.sqlguard.analyzer import Analyzer
 from mcp_server.sqlguard.errors import SqlDenied
-from mcp_server.sqlguard.model import CheckedQuery, OutputColumn, PredicateMode, Schema, SourceColumn
+from mcp_server.sqlguard.model import CLEAR, CheckedQuery, ColumnPolicy, OutputColumn, Schema, SourceColumn
 from mcp_server.sqlguard.parsing import parse_statement, quiet_sqlglot
 from mcp_server.sqlguard.schema import SchemaIndex
 from mcp_server.sqlguard.statements import check_read_only
 from mcp_server.sqlguard.tokens import replace_tokens
 
 
-def _any(_: SourceColumn) -> PredicateMode:
-    return "any"
+def _clear(_: SourceColumn) -> ColumnPolicy:
+    return CLEAR
 
 
 def check_query(
@@ -25,18 +25,20 @@ def check_query(
     *,
     dialect: str,
     schema: Schema,
-    predicate_mode: Callable[[SourceColumn], PredicateMode] = _any,
+    column_policy: Callable[[SourceColumn], ColumnPolicy] = _clear,
     resolve_token: Callable[[str], str | None] | None = None,
     max_length: int = 100_000,
+    allow_functions: frozenset[str] = frozenset(),
 ) -> CheckedQuery:
     """Accept one read-only statement and describe its output columns, or raise SqlDenied.
 
-    Raises ValueError for an unsupported dialect. Exceptions raised by the callbacks propagate; callers
-    must treat any exception as a refusal.
+    `column_policy` tells how each base column is protected; `allow_functions` are extra function names an
+    operator allowed (lower case). Raises ValueError for an unsupported dialect. Exceptions raised by the
+    callbacks propagate; callers must treat any exception as a refusal.
     """
     with quiet_sqlglot():
         try:
-            return _check(sql, dialect, schema, predicate_mode, resolve_token, max_length)
+            return _check(sql, dialect, schema, column_policy, resolve_token, max_length, allow_functions)
         except RecursionError:
             raise SqlDenied("unsupported", "the query is nested too deeply") from None
         except SqlglotError:
@@ -47,16 +49,17 @@ def _check(
     sql: str,
     dialect: str,
     schema: Schema,
-    predicate_mode: Callable[[SourceColumn], PredicateMode],
+    column_policy: Callable[[SourceColumn], ColumnPolicy],
     resolve_token: Callable[[str], str | None] | None,
     max_length: int,
+    allow_functions: frozenset[str],
 ) -> CheckedQuery:
     parsed = parse_statement(sql, dialect, max_length)
     root = parsed.statement
     check_read_only(root)
-    analyzer = Analyzer(SchemaIndex(schema), dialect, predicate_mode)
+    analyzer = Analyzer(SchemaIndex(schema), dialect, column_policy, frozenset(f.lower() for f in allow_functions))
     outs = analyzer.analyse(root)
-    params = replace_tokens(root, resolve_token)
+    params = replace_tokens(root, resolve_token, analyzer.predicates.accepted_tokens)
     if params and parsed.explain is not None:
         raise SqlDenied(
             "token_use", "pseudonym tokens cannot be used in EXPLAIN: the plan would show the values they stand for"
@@ -66,7 +69,7 @@ def _check(
     if parsed.explain is not None:
         columns = [OutputColumn(name, frozenset(), "unknown") for name in parsed.explain.columns]
     else:
-        columns = [OutputColumn(o.name, o.flow.sources, o.flow.kind) for o in outs]
+        columns = [OutputColumn(o.name, o.flow.sources, o.flow.kind, o.flow.direct) for o in outs]
     return CheckedQuery(
         expression=root,
         params=params,
@@ -74,7 +77,17 @@ def _check(
         tables=frozenset(analyzer.tables),
         dialect=dialect,
         explain_prefix=parsed.explain.prefix if parsed.explain is not None else None,
+        ordered=parsed.explain is None and _ordered(root),
+        membership_tests=analyzer.predicates.membership_tests,
     )
+
+
+def _ordered(root: exp.Expr) -> bool:
+    """A top-level ORDER BY decides the order of the rows."""
+    node = root
+    while isinstance(node, exp.Subquery) and node.args.get("order") is None:
+        node = node.this
+    return node.args.get("order") is not None
 
 
 def _escape_backslash_strings(root: exp.Expr) -> None:

@@ -12,6 +12,7 @@ from sqlglot import exp
 from mcp_server.sqlguard.parsing import quiet_sqlglot
 
 PredicateMode = Literal["none", "equality", "any"]
+Protection = Literal["pii", "text", "clear"]
 Paramstyle = Literal["named", "pyformat"]
 Kind = Literal["value", "count", "unknown"]
 Schema = Mapping[str, Sequence[str]]
@@ -27,6 +28,29 @@ class SourceColumn:
 
 
 @dataclass(frozen=True)
+class ColumnPolicy:
+    """What the guard needs to know of a base column: how it is masked and which comparisons it allows."""
+
+    protection: Protection = "clear"
+    """pii: masked whole; text: free text, scanned; clear: returned as it is."""
+    entity: str | None = None
+    """Entity type of a pii column (tokens of this type may be compared with it)."""
+    predicates: PredicateMode = "any"
+
+    @property
+    def restricted(self) -> bool:
+        """Its values may decide nothing visible except through the comparisons its policy allows."""
+        return self.predicates != "any"
+
+    @property
+    def entity_type(self) -> str:
+        return self.entity or "PII"
+
+
+CLEAR = ColumnPolicy()
+
+
+@dataclass(frozen=True)
 class OutputColumn:
     name: str
     """Output column name as the database reports it (alias, or column name)."""
@@ -35,6 +59,9 @@ class OutputColumn:
     kind: Kind
     """value: carries (transformed) values of `sources`; count: carries none of their values;
     unknown: lineage could not be determined, scan the values as free text."""
+    direct: bool = True
+    """The values are untransformed values of `sources` (a stable token may stand for them); False for
+    anything computed from them (a substring, a hash, an aggregate), which is masked without one."""
 
 
 @dataclass
@@ -50,6 +77,10 @@ class CheckedQuery:
     dialect: str
     explain_prefix: str | None = None
     """Normalised `EXPLAIN ...` prefix built from validated options, or None."""
+    ordered: bool = False
+    """The statement orders its result (a top-level ORDER BY): the rows keep the database's order."""
+    membership_tests: int = 0
+    """Comparisons of protected columns with literal values or tokens (the oracle that remains by design)."""
 
     def render(self, paramstyle: Paramstyle) -> str:
         """The SQL to run, regenerated from the checked tree (comments dropped).

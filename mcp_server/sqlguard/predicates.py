@@ -1,33 +1,39 @@
-"""Inference control: how protected columns may be used in WHERE, JOIN, HAVING, GROUP BY, ORDER BY...
+"""Inference control: where a restricted column's values may decide what the agent sees.
 
-Masking output values is not enough when a predicate can test them: `WHERE ssn LIKE '1%'` reveals the
-first digit through the row count. Each reference in a predicate context is traced (through aliases,
-CTEs and subqueries) to its base columns and checked against `predicate_mode(column)`:
+The rule: a value of a protected column flows only into masked output cells, or into the comparisons its
+column's policy allows. Masking output values is not enough when something else can depend on them:
+`WHERE ssn LIKE '1%'` reveals the first digit through the row count, `ORDER BY email` through the order.
+Every decision a query makes - which rows (WHERE, JOIN ... ON, HAVING, FILTER), which branch (CASE WHEN,
+IF, NULLIF), which groups (GROUP BY, PARTITION BY, DISTINCT, UNION), which order (ORDER BY, window and
+aggregate orders) - is traced to its base columns and checked against `predicates` of each restricted one:
 
 - "any": no restriction.
-- "none": no use at all in a predicate, join, grouping or ordering.
-- "equality": only membership tests on the untransformed column: `col = literal`, `col <> literal`,
-  `col IN (literals)`, `col IS [NOT] NULL`, `col = other_col` (joins), GROUP BY / PARTITION BY col,
-  and counts (COUNT(DISTINCT col)). Anything else (LIKE, ranges, functions, casts, arithmetic,
-  ORDER BY) is refused. On MySQL the other side must be a string literal or another protected column:
-  MySQL compares a string with a number numerically, which matches on prefixes ('123-45' = 123).
+- "none": no use at all in a decision.
+- "equality": membership tests on the untransformed column only: `col = literal`, `col <> literal`,
+  `col IN (literals)`, `col IS [NOT] NULL`, `col = other_col` where the other is a protected column of the
+  same entity type (joins), a token of the same entity type, GROUP BY / PARTITION BY / DISTINCT col, and counts
+  (COUNT(DISTINCT col)). Anything else (LIKE, ranges, functions, casts, arithmetic, ORDER BY, comparing with a
+  clear column or a generated domain such as a date series) is refused. On MySQL the other side must be a
+  string literal or another protected column: MySQL compares a string with a number numerically, which
+  matches on prefixes ('123-45' = 123).
+
+A pseudonym token is accepted only as the partner of a direct comparison with a personal column of the token's
+own entity type; `accepted_tokens` lists the literal nodes that passed, and any other token is refused later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from sqlglot import exp
 
 from mcp_server.sqlguard.errors import SqlDenied
 from mcp_server.sqlguard.flows import Flow
-from mcp_server.sqlguard.model import PredicateMode, SourceColumn
-from mcp_server.sqlguard.scopes import Out, Scope, is_query, unwrap
+from mcp_server.sqlguard.model import ColumnPolicy, SourceColumn
+from mcp_server.sqlguard.scopes import Out, Scope, is_constant, is_query, unwrap
+from mcp_server.sqlguard.tokens import token_entity, token_text
 
 EQUALITY_TYPES = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
-_PREDICATES = (exp.And, exp.Or, exp.Xor, exp.Not, exp.In, exp.Is, exp.Exists, *EQUALITY_TYPES)
-_NOT_CONSTANT = (exp.Column, exp.Star, exp.Anonymous, exp.AggFunc, exp.Window, exp.Exists)
 _DATE_TYPES = {"DATE", "TIME", "DATETIME", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ"}
 _OPS: dict[type[exp.Expr], str] = {
     exp.Like: "LIKE",
@@ -56,7 +62,11 @@ EQUALITY_HINT = "the policy for this column allows equality only (=, <>, IN, IS 
 
 
 class FlowResolver(Protocol):
+    dialect: str
+
     def flow(self, node: exp.Expr, scope: Scope, aliases: bool) -> Flow: ...
+
+    def column(self, source: SourceColumn) -> ColumnPolicy: ...
 
 
 def describe(node: exp.Expr) -> str | None:
@@ -71,10 +81,6 @@ def describe(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Func):
         return f"function {type(node).sql_name()}()"
     return "an expression"
-
-
-def is_constant(node: exp.Expr) -> bool:
-    return not any(isinstance(n, _NOT_CONSTANT) or is_query(n) for n in node.walk())
 
 
 def _mysql_string_constant(node: exp.Expr) -> bool:
@@ -97,17 +103,14 @@ def _int_literal(node: exp.Expr) -> int | None:
 
 
 class PredicateChecker:
-    def __init__(self, resolver: FlowResolver, policy: Callable[[SourceColumn], PredicateMode], dialect: str) -> None:
+    def __init__(self, resolver: FlowResolver) -> None:
         self.resolver = resolver
-        self.policy = policy
-        self.dialect = dialect
-        self._modes: dict[SourceColumn, PredicateMode] = {}
+        self.dialect = resolver.dialect
+        self.accepted_tokens: set[int] = set()
+        self.membership_tests = 0
 
-    def mode(self, source: SourceColumn) -> PredicateMode:
-        if source not in self._modes:
-            mode = self.policy(source)
-            self._modes[source] = mode if mode in ("none", "equality", "any") else "none"
-        return self._modes[source]
+    def mode(self, source: SourceColumn) -> str:
+        return self.resolver.column(source).predicates
 
     # ------------------------------------------------------------ entry points
 
@@ -118,25 +121,33 @@ class PredicateChecker:
             for child in node.iter_expressions():
                 self.condition(child, scope, clause)
         elif isinstance(node, EQUALITY_TYPES):
-            self._comparison(node.this, node.expression, scope, clause)
-        elif isinstance(node, exp.Is):
-            if isinstance(node.expression, exp.Null):
-                self._operand(node.this, None, scope, clause)
-            else:
-                self._children(node, scope, clause, "IS")
+            self.comparison(node.this, node.expression, scope, clause)
+        elif isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+            self._operand(node.this, None, scope, clause)
         elif isinstance(node, exp.In):
             self._in(node, scope, clause)
         elif isinstance(node, exp.Exists):
             self.resolver.flow(node, scope, True)
-        elif not isinstance(node, (exp.Boolean, exp.Null, exp.Literal)):
-            self._value(node, scope, clause, describe(node) or "an expression")
+        elif isinstance(node, (exp.Boolean, exp.Null, exp.Literal)):
+            return
+        elif isinstance(node, exp.Predicate):
+            op = describe(node) or "an expression"
+            for child in node.iter_expressions():
+                self.any_use(self.resolver.flow(child, scope, True), clause, op)
+        else:
+            self.any_use(self.resolver.flow(node, scope, True), clause, describe(node) or "an expression")
+
+    def comparison(self, a: exp.Expr, b: exp.Expr, scope: Scope, clause: str) -> None:
+        """An equality test between two operands (either may be the column)."""
+        self._operand(a, b, scope, clause)
+        self._operand(b, a, scope, clause)
 
     def ordering(self, node: exp.Expr, scope: Scope, clause: str, ordinals: list[Out] | None) -> None:
         position = _int_literal(unwrap(node)) if ordinals else None
         if ordinals and position is not None and 1 <= position <= len(ordinals):
-            self._any_use(ordinals[position - 1].flow, clause, "ordering")
+            self.any_use(ordinals[position - 1].flow, clause, "ordering")
             return
-        self._value(node, scope, clause, "ordering")
+        self.any_use(self.resolver.flow(node, scope, True), clause, "ordering")
 
     def grouping(self, node: exp.Expr, scope: Scope, clause: str, ordinals: list[Out] | None) -> None:
         node = unwrap(node)
@@ -149,8 +160,10 @@ class PredicateChecker:
             self.direct_use(ordinals[position - 1].flow, clause)
         elif isinstance(node, exp.Column) or is_query(node):
             self.direct_use(self.resolver.flow(node, scope, True), clause)
-        elif not is_constant(node):
-            self._value(node, scope, clause, describe(node) or "an expression")
+        else:
+            flow = self.resolver.flow(node, scope, True)
+            if not is_constant(node):
+                self.any_use(flow, clause, describe(node) or "an expression")
 
     def direct_use(self, flow: Flow, clause: str) -> None:
         """`flow` is an operand of an equality test or a grouping key."""
@@ -163,37 +176,50 @@ class PredicateChecker:
                     source, clause, "a value computed from the column (function, cast, arithmetic or aggregate)"
                 )
 
-    # ------------------------------------------------------------ internals
+    def same_values(self, left: Flow, right: Flow, clause: str) -> None:
+        """Two columns compared for equality by the database (UNION, INTERSECT, EXCEPT)."""
+        self.direct_use(left, clause)
+        self.direct_use(right, clause)
+        if self._restricted(left) or self._restricted(right):
+            self._same_entity(left, right, clause)
 
-    def _any_use(self, flow: Flow, clause: str, op: str) -> None:
+    def any_use(self, flow: Flow, clause: str, op: str) -> None:
         for source in sorted(flow.sources):
             mode = self.mode(source)
-            if mode == "none":
+            if mode == "none":  # even a count of a none column decides something (HAVING count(ssn) > 1)
                 raise self._none(source, clause)
             if mode == "equality" and flow.kind != "count":
                 raise self._equality(source, clause, op)
 
-    def _comparison(self, a: exp.Expr, b: exp.Expr, scope: Scope, clause: str) -> None:
-        self._operand(a, b, scope, clause)
-        self._operand(b, a, scope, clause)
+    # ------------------------------------------------------------ internals
+
+    def _restricted(self, flow: Flow) -> bool:
+        return flow.kind != "count" and any(self.resolver.column(s).restricted for s in flow.sources)
 
     def _in(self, node: exp.In, scope: Scope, clause: str) -> None:
         if node.args.get("unnest") is not None or node.args.get("field") is not None:
-            self._children(node, scope, clause, "IN")
+            for child in node.iter_expressions():
+                self.any_use(self.resolver.flow(child, scope, True), clause, "IN")
             return
         for value in node.expressions:
-            self._comparison(node.this, value, scope, clause)
+            self.comparison(node.this, value, scope, clause)
         query = node.args.get("query")
         if query is not None:
-            self._comparison(node.this, query, scope, clause)
+            self.comparison(node.this, query, scope, clause)
 
     def _operand(self, node: exp.Expr, partner: exp.Expr | None, scope: Scope, clause: str) -> None:
         node = unwrap(node)
+        if isinstance(node, (exp.Any, exp.All)) and is_query(node.this):
+            node = node.this
         if isinstance(node, exp.Column) or is_query(node):
             flow = self.resolver.flow(node, scope, True)
             self.direct_use(flow, clause)
-            restricted = flow.kind != "count" and any(self.mode(s) == "equality" for s in flow.sources)
-            if partner is not None and restricted:
+            if partner is None:
+                return
+            literal = unwrap(partner)
+            if token_text(literal) is not None:
+                self._token_partner(flow, literal, clause)
+            elif self._restricted(flow):
                 self._check_partner(flow, partner, scope, clause)
         elif isinstance(node, exp.Tuple):
             other = unwrap(partner) if partner is not None else None
@@ -203,18 +229,39 @@ class PredicateChecker:
             else:
                 for mine in node.expressions:
                     self._operand(mine, partner if partner is not None and is_query(partner) else None, scope, clause)
-        elif not is_constant(node):
-            self._value(node, scope, clause, describe(node) or "an expression")
+        elif token_text(node) is None:
+            flow = self.resolver.flow(node, scope, True)
+            if not is_constant(node):
+                self.any_use(flow, clause, describe(node) or "an expression")
+
+    def _token_partner(self, flow: Flow, literal: exp.Expr, clause: str) -> None:
+        """`col = '<ENTITY:…>'`: the column must be a direct personal column of the token's entity type."""
+        entity = token_entity(literal)
+        policies = [self.resolver.column(s) for s in sorted(flow.sources)]
+        matches = (
+            flow.direct
+            and flow.kind == "value"
+            and bool(policies)
+            and all(p.protection == "pii" and p.entity_type == entity for p in policies)
+        )
+        if not matches:
+            raise SqlDenied(
+                "token_use",
+                f"a {entity} token can only be compared with a column masked as {entity}"
+                " (col = token, col <> token, col IN (token, ...)); it never stands for another column's values",
+            )
+        self.accepted_tokens.add(id(literal))
+        self.membership_tests += 1
 
     def _check_partner(self, flow: Flow, partner: exp.Expr, scope: Scope, clause: str) -> None:
-        """What an equality-only column may be compared with: literals or other columns."""
+        """What a restricted column may be compared with: literals, or a protected column of its own type."""
         other = unwrap(partner)
-        source = next(s for s in sorted(flow.sources) if self.mode(s) == "equality")
+        if isinstance(other, (exp.Any, exp.All)) and is_query(other.this):
+            other = other.this
+        source = next(s for s in sorted(flow.sources) if self.resolver.column(s).restricted)
         if isinstance(other, exp.Column) or is_query(other):
-            if self.dialect == "mysql":
-                theirs = self.resolver.flow(other, scope, True)
-                if not any(self.mode(s) == "equality" for s in theirs.sources):
-                    raise self._mysql_numeric(source, clause)
+            theirs = self.resolver.flow(other, scope, True)
+            self._same_entity(flow, theirs, clause)
             return
         if not is_constant(other):
             raise SqlDenied(
@@ -224,6 +271,28 @@ class PredicateChecker:
             )
         if self.dialect == "mysql" and not _mysql_string_constant(other):
             raise self._mysql_numeric(source, clause)
+        self.membership_tests += 1
+
+    def _same_entity(self, mine: Flow, theirs: Flow, clause: str) -> None:
+        """Both sides direct values of personal columns of one entity type (a join on equal keys)."""
+        policies = [self.resolver.column(s) for s in sorted(mine.sources | theirs.sources)]
+        source = next(s for s in sorted(mine.sources | theirs.sources) if self.resolver.column(s).restricted)
+        entity = self.resolver.column(source).entity_type
+        same = (
+            bool(theirs.sources)
+            and bool(mine.sources)
+            and mine.direct
+            and theirs.direct
+            and mine.kind == theirs.kind == "value"
+            and all(p.protection == "pii" and p.entity_type == entity for p in policies)
+        )
+        if not same:
+            raise SqlDenied(
+                "predicate_policy",
+                f"{source.table}.{source.column} in {clause} can only be compared with literal values, tokens or"
+                f" another column masked as {entity}: comparing it with other values (a clear column, a list or"
+                " series the query builds) would enumerate its values",
+            )
 
     @staticmethod
     def _mysql_numeric(source: SourceColumn, clause: str) -> SqlDenied:
@@ -232,39 +301,6 @@ class PredicateChecker:
             f"comparison on {source.table}.{source.column} in {clause} must be with a string literal or another"
             " protected column: MySQL compares a string with a number numerically, which matches on prefixes",
         )
-
-    def _value(self, node: exp.Expr | None, scope: Scope, clause: str, op: str) -> None:
-        """A value computed inside a predicate: every protected column under it must allow `op`."""
-        if node is None:
-            return
-        if isinstance(node, exp.Column) or is_query(node):
-            self._any_use(self.resolver.flow(node, scope, True), clause, op)
-        elif isinstance(node, _PREDICATES):
-            self.condition(node, scope, clause)
-        elif isinstance(node, exp.Count) and self.resolver.flow(node, scope, True).kind == "count":
-            self._any_use(self.resolver.flow(node, scope, True), clause, op)
-        elif isinstance(node, exp.Case):
-            subject = node.args.get("this")
-            for branch in node.args.get("ifs") or []:
-                if subject is not None:
-                    self._comparison(subject, branch.this, scope, clause)
-                else:
-                    self.condition(branch.this, scope, clause)
-                self._value(branch.args.get("true"), scope, clause, op)
-            self._value(node.args.get("default"), scope, clause, op)
-        elif isinstance(node, exp.If):
-            self.condition(node.this, scope, clause)
-            self._value(node.args.get("true"), scope, clause, op)
-            self._value(node.args.get("false"), scope, clause, op)
-        elif isinstance(node, (exp.Window, exp.Filter, exp.Order)):
-            # their PARTITION BY / ORDER BY / FILTER are checked as clauses of their own
-            self._value(node.this, scope, clause, op)
-        else:
-            self._children(node, scope, clause, describe(node) or op)
-
-    def _children(self, node: exp.Expr, scope: Scope, clause: str, op: str) -> None:
-        for child in node.iter_expressions():
-            self._value(child, scope, clause, op)
 
     @staticmethod
     def _none(source: SourceColumn, clause: str) -> SqlDenied:

@@ -1,25 +1,81 @@
 """Name resolution and lineage: FROM items become Sources, expressions become Flows.
 
+Functions are checked against the allow-list (functions.py), and values that come out as one column are
+merged only when their protection agrees (see `merge`).
+
 Matching is case-insensitive and fail-closed: an unqualified name that could mean several columns means
 all of them (and, where the caller allows, select-list aliases too); a name found nowhere is refused.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from sqlglot import exp
 
 from mcp_server.sqlguard.errors import SqlDenied, shown
-from mcp_server.sqlguard.flows import (
-    BUILTIN_TABLE_FUNCTIONS,
-    BUILTIN_VALUE_FUNCTIONS,
-    CONSTANT,
-    TABLE_FUNCTION_COLUMNS,
-    Flow,
-    combine,
-)
-from mcp_server.sqlguard.model import Kind, SourceColumn
+from mcp_server.sqlguard.flows import CONSTANT, NULL, Flow, combine, transformed
+from mcp_server.sqlguard.functions import TABLE_FUNCTION_COLUMNS, is_server_fact, rule_for, shown_name
+from mcp_server.sqlguard.model import ColumnPolicy, SourceColumn
 from mcp_server.sqlguard.schema import SchemaIndex
-from mcp_server.sqlguard.scopes import Out, Scope, Source, is_query
+from mcp_server.sqlguard.scopes import Out, Scope, Source, is_constant, is_query
+
+if TYPE_CHECKING:
+    from mcp_server.sqlguard.predicates import PredicateChecker
+
+CONDITION = "a condition (CASE WHEN, IF, a comparison in the select list)"
+CONDITIONS = (exp.Predicate, exp.Connector, exp.Not)
+CONSTANT_NODES = (
+    exp.Literal,
+    exp.Boolean,
+    exp.Placeholder,
+    exp.Var,
+    exp.DataType,
+    exp.Identifier,
+    exp.Introducer,
+    exp.National,
+    exp.HexString,
+    exp.ByteString,
+    exp.BitString,
+    exp.RawString,
+    exp.UnicodeString,
+    exp.IntervalSpan,
+    exp.JSONPath,
+    exp.JSONPathPart,
+)
+_TEXT_TYPES = {"TEXT", "VARCHAR", "CHAR", "NCHAR", "NVARCHAR", "NAME", "BPCHAR", "STRING", "CITEXT"}
+_MERGE_PARTNER = {"text": "free text", "clear": "a clear column", "constant": "a literal or computed constant"}
+
+
+def _textual(target: exp.Expr | None) -> bool:
+    return isinstance(target, exp.DataType) and target.this.name in _TEXT_TYPES
+
+
+def _type_name(node: exp.Expr) -> str:
+    target = node.args.get("to")
+    return target.this.name if isinstance(target, exp.DataType) else "another type"
+
+
+def _operation_name(node: exp.Expr) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+def _arguments(node: exp.Func) -> list[tuple[str, exp.Expr]]:
+    """(argument name, expression) pairs: positions for functions sqlglot does not model, arg names otherwise
+    (items of a list argument get `name#i`)."""
+    if isinstance(node, exp.Anonymous):
+        return [(str(i), e) for i, e in enumerate(node.expressions)]
+    found: list[tuple[str, exp.Expr]] = []
+    for name, value in node.args.items():
+        if name == "alias":
+            continue
+        if isinstance(value, exp.Expr):
+            found.append((name, value))
+        elif isinstance(value, list):
+            found.extend((f"{name}#{i}", v) for i, v in enumerate(value) if isinstance(v, exp.Expr))
+    return found
 
 
 def lineage_error(what: str) -> SqlDenied:
@@ -29,9 +85,20 @@ def lineage_error(what: str) -> SqlDenied:
 class Resolver:
     """Sources and flows; `query` (analysing a nested query) is provided by the Analyzer."""
 
-    def __init__(self, schema: SchemaIndex, dialect: str) -> None:
+    predicates: PredicateChecker
+
+    def __init__(
+        self,
+        schema: SchemaIndex,
+        dialect: str,
+        policy: Callable[[SourceColumn], ColumnPolicy],
+        extra_functions: frozenset[str] = frozenset(),
+    ) -> None:
         self.schema = schema
         self.dialect = dialect
+        self.policy = policy
+        self.extra_functions = extra_functions
+        self._policies: dict[SourceColumn, ColumnPolicy] = {}
         self.tables: set[str] = set()
         self._visited: dict[int, exp.Expr] = {}
         self._resolved: dict[int, exp.Expr] = {}
@@ -122,10 +189,16 @@ class Resolver:
             self._add_source(join.this, scope)
 
     def _function_source(self, func: exp.Expr, alias: exp.Expr | None, scope: Scope) -> Source:
+        """A table function in FROM (generate_series, json_each, unnest...): its rows are generated, so its
+        columns carry no value of the data unless an argument does (and no restricted one may: it would decide
+        how many rows there are)."""
         name = func.name.lower() if isinstance(func, exp.Anonymous) else func.key.lower()
-        inputs = combine(self.flow(arg, scope, False) for arg in func.iter_expressions())
-        kind: Kind = "value" if name in BUILTIN_TABLE_FUNCTIONS and inputs.kind != "unknown" else "unknown"
-        flow = Flow(inputs.sources, kind, False)
+        if isinstance(func, exp.Func):
+            produced = self._function(func, scope, False)
+        else:
+            produced = transformed(combine(self.flow(arg, scope, False) for arg in func.iter_expressions()))
+        self._refuse_restricted(produced, f"{name}()", "it decides how many rows there are")
+        flow = produced if produced.sources else CONSTANT
         alias_ident = alias.this if isinstance(alias, exp.TableAlias) else None
         ref = alias_ident if isinstance(alias_ident, exp.Identifier) else exp.to_identifier(name)
         listed = alias.args.get("columns") if isinstance(alias, exp.TableAlias) else None
@@ -142,32 +215,227 @@ class Resolver:
     # ------------------------------------------------------------ expressions
 
     def flow(self, node: exp.Expr, scope: Scope, aliases: bool) -> Flow:
-        """Lineage of an expression evaluated in `scope` (aliases: select-list names are candidates)."""
+        """Lineage of an expression evaluated in `scope` (aliases: select-list names are candidates).
+
+        Every function is checked against the allow-list here, and every condition inside a value (CASE WHEN,
+        IF, a boolean in the select list) against the predicate policy, wherever the expression sits.
+        """
         if isinstance(node, exp.Column):
             return self.column_flow(node, scope, aliases)
         if is_query(node):
             return combine([o.flow for o in self.query(node, scope)], direct=True)
+        if isinstance(node, exp.Null):
+            return NULL
         if isinstance(node, exp.Exists):
             if is_query(node.this):
                 self.query(node.this, scope)
             return Flow(kind="count", direct=False)
         if isinstance(node, exp.Order) and node.this is None:
             # WITHIN GROUP (ORDER BY x): the ordered values are the aggregate's input (mode(), percentile)
-            return combine(self.flow(o, scope, aliases) for o in node.expressions)
-        if isinstance(node, (exp.Paren, exp.Alias, exp.Collate, exp.Window, exp.Filter, exp.Order)):
+            return combine((self.flow(o, scope, aliases) for o in node.expressions), direct=True)
+        if isinstance(node, (exp.Paren, exp.Alias, exp.Collate, exp.Filter, exp.Order, exp.Ordered, exp.Distinct)):
             # window / aggregate ORDER BY keys and FILTER conditions are checked as clauses
+            if isinstance(node, exp.Distinct):
+                return combine((self.flow(e, scope, aliases) for e in node.expressions), direct=True)
             return self.flow(node.this, scope, aliases)
+        if isinstance(node, exp.Window):
+            return self._window(node, scope, aliases)
+        if isinstance(node, exp.WithinGroup):
+            return self._within_group(node, scope, aliases)
         if isinstance(node, exp.Count):
             return self._count(node, scope, aliases)
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
             inner = self.flow(node.this, scope, aliases)
+            self.predicates.condition(node, scope, CONDITION)
             if inner.direct or inner.kind == "count":
                 return Flow(inner.sources, "count", False)
-            return combine([inner])
-        children = combine(self.flow(child, scope, aliases) for child in node.iter_expressions())
-        if isinstance(node, exp.Anonymous) and node.name.lower() not in BUILTIN_VALUE_FUNCTIONS:
-            return Flow(children.sources, "unknown", False)
-        return children
+            return transformed(inner)
+        if isinstance(node, CONDITIONS):
+            self.predicates.condition(node, scope, CONDITION)
+            inputs = combine(self.flow(child, scope, aliases) for child in node.iter_expressions())
+            return Flow(inputs.sources, "count" if inputs.kind != "unknown" else "unknown", False)
+        if isinstance(node, (exp.Case, exp.If, exp.Coalesce, exp.Nullif, exp.Greatest, exp.Least)):
+            return self._choice(node, scope, aliases)
+        if isinstance(node, (exp.Any, exp.All)):
+            return self.flow(node.this, scope, aliases)
+        if isinstance(node, (exp.Cast, exp.TryCast)):
+            total = isinstance(node, exp.TryCast) or _textual(node.args.get("to"))
+            inner = self.flow(node.this, scope, aliases)
+            if not total:
+                self._refuse_restricted(inner, f"CAST to {_type_name(node)}", "the conversion fails on some values")
+            return transformed(inner)
+        if isinstance(node, exp.DPipe):
+            return transformed(combine(self.flow(child, scope, aliases) for child in node.iter_expressions()))
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Star):
+            raise lineage_error("this use of * is not supported (composite expansion); name the columns instead")
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            return self.flow(node.expression, scope, aliases)  # schema.function(...)
+        if isinstance(node, exp.Func):
+            return self._function(node, scope, aliases)
+        if isinstance(node, CONSTANT_NODES):
+            return CONSTANT
+        # anything else: arithmetic, array subscripts, row fields... computed, and not known to be total
+        inputs = combine(self.flow(child, scope, aliases) for child in node.iter_expressions())
+        self._refuse_restricted(inputs, _operation_name(node), "it can fail or overflow depending on the value")
+        return transformed(inputs)
+
+    def _window(self, node: exp.Window, scope: Scope, aliases: bool) -> Flow:
+        spec = node.args.get("spec")
+        if isinstance(spec, exp.WindowSpec):
+            for bound in ("start", "end"):
+                value = spec.args.get(bound)
+                if isinstance(value, exp.Expr) and not is_constant(value):
+                    raise SqlDenied("unsupported", "window frame offsets must be constant numbers")
+        return self.flow(node.this, scope, aliases)
+
+    def _within_group(self, node: exp.WithinGroup, scope: Scope, aliases: bool) -> Flow:
+        function = node.this
+        ordered = self.flow(node.expression, scope, aliases) if node.expression is not None else CONSTANT
+        own = self.flow(function, scope, aliases)
+        rule = rule_for(function, self.extra_functions) if isinstance(function, exp.Func) else None
+        values = combine([own, ordered], direct=True)
+        if rule is not None and rule.role == "order_pick" and not self._restricted(values):
+            return values
+        return transformed(values)
+
+    def _choice(self, node: exp.Expr, scope: Scope, aliases: bool) -> Flow:
+        """CASE, IF, COALESCE, NULLIF, GREATEST, LEAST: conditions checked, the chosen values merged."""
+        check = self.predicates
+        if isinstance(node, exp.Case):
+            subject = node.args.get("this")
+            values = []
+            for branch in node.args.get("ifs") or []:
+                if subject is not None:
+                    check.comparison(subject, branch.this, scope, CONDITION)
+                else:
+                    check.condition(branch.this, scope, CONDITION)
+                values.append(self.flow(branch.args["true"], scope, aliases))
+            default = node.args.get("default")
+            values.append(self.flow(default, scope, aliases) if default is not None else NULL)
+            return self.merge(values, "CASE")
+        if isinstance(node, exp.If):
+            check.condition(node.this, scope, CONDITION)
+            other = node.args.get("false")
+            values = [self.flow(node.args["true"], scope, aliases)]
+            values.append(self.flow(other, scope, aliases) if other is not None else NULL)
+            return self.merge(values, "IF")
+        if isinstance(node, exp.Nullif):
+            check.comparison(node.this, node.expression, scope, CONDITION)
+            return self.flow(node.this, scope, aliases)
+        values = [self.flow(child, scope, aliases) for child in node.iter_expressions()]
+        if isinstance(node, (exp.Greatest, exp.Least)):
+            for flow in values:
+                check.any_use(flow, type(node).sql_name(), "ordering")
+        return self.merge(values, type(node).sql_name())
+
+    def _function(self, node: exp.Func, scope: Scope, aliases: bool) -> Flow:
+        rule = rule_for(node, self.extra_functions)
+        name = shown_name(node)
+        if rule is None:
+            if is_server_fact(node):
+                raise SqlDenied(
+                    "function_not_allowed",
+                    f"function {name}() is not allowed: queries read the data, not facts about the server,"
+                    " the session or the transaction",
+                )
+            raise SqlDenied(
+                "function_not_allowed",
+                f"function {name}() is not allowed: it is not on Maskwire's list of pure built-in functions"
+                " (an operator can add it for this source with allow_functions)",
+            )
+        args = _arguments(node)
+        flows = {arg: self.flow(child, scope, aliases) for arg, child in args}
+        everything = combine(flows.values())
+        if rule.role == "opaque":
+            protected = [s for s in sorted(everything.sources) if self.column(s).protection != "clear"]
+            if protected:
+                raise SqlDenied(
+                    "function_not_allowed",
+                    f"function {name}() cannot take {protected[0].table}.{protected[0].column}: what it does with"
+                    " a value is not modelled",
+                )
+            return Flow(everything.sources, "unknown", False)
+        for arg, flow in flows.items():
+            if not rule.is_total(arg.split("#")[0]):
+                self._refuse_restricted(flow, f"{name}()", "that argument can make it fail or set its size")
+        if rule.role == "rows":
+            self._refuse_restricted(everything, f"{name}()", "it decides how many rows there are")
+            return transformed(everything)
+        if rule.role in ("constant", "rank"):
+            return CONSTANT
+        if rule.role == "measure" and not self._personal(everything):
+            return Flow(everything.sources, "count", False)
+        if rule.role in ("pick", "order_pick"):
+            picked = [f for arg, f in flows.items() if arg.split("#")[0] in rule.picks]
+            others = [f for arg, f in flows.items() if arg.split("#")[0] not in rule.picks]
+            value = self.merge(picked, f"{name}()") if len(picked) > 1 else combine(picked, direct=True)
+            ordered_choice = rule.role == "order_pick" and self._restricted(value)
+            if ordered_choice or any(f.sources for f in others):
+                return transformed(combine([value, *others]))
+            return value
+        return transformed(everything)
+
+    # ------------------------------------------------------------ policies
+
+    def column(self, source: SourceColumn) -> ColumnPolicy:
+        if source not in self._policies:
+            policy = self.policy(source)
+            if policy.predicates not in ("none", "equality", "any"):
+                policy = ColumnPolicy(policy.protection, policy.entity, "none")
+            self._policies[source] = policy
+        return self._policies[source]
+
+    def _restricted(self, flow: Flow) -> list[SourceColumn]:
+        """The restricted columns among a flow's sources (empty for counts)."""
+        if flow.kind == "count":
+            return []
+        return [s for s in sorted(flow.sources) if self.column(s).restricted]
+
+    def _personal(self, flow: Flow) -> bool:
+        return any(self.column(s).protection == "pii" for s in flow.sources)
+
+    def _refuse_restricted(self, flow: Flow, what: str, why: str) -> None:
+        restricted = self._restricted(flow)
+        if restricted:
+            source = restricted[0]
+            raise SqlDenied(
+                "predicate_policy",
+                f"{source.table}.{source.column} cannot be passed to {what}: {why}, which would tell something"
+                f" about its values ({self.column(source).predicates} policy)",
+            )
+
+    def merge(self, flows: list[Flow], what: str) -> Flow:
+        """Values that come out as one column (UNION branches, CASE branches, COALESCE arguments...).
+
+        A masked column may only merge masked values of personal columns, and free text only free text: a
+        literal or a clear value merged into it would come back masked like a real value, and so give the
+        agent the token of a value it chose. Values of different entity types lose their stable token.
+        """
+        live = [f for f in flows if not f.null]
+        if not live:
+            return NULL
+        classes = {self._class_of(f) for f in live}
+        for protected in ("pii", "text"):
+            if protected in classes and len(classes) > 1:
+                source = next(s for f in live if self._class_of(f) == protected for s in sorted(f.sources))
+                other = next(c for c in ("text", "clear", "constant") if c in classes and c != protected)
+                raise SqlDenied(
+                    "merge_policy",
+                    f"{what} merges {source.table}.{source.column} with {_MERGE_PARTNER[other]}; a masked column"
+                    " may only merge masked values (a chosen value would come back masked like a real one):"
+                    " select them as separate columns",
+                )
+        merged = combine(live, direct=True)
+        entities = {self.column(s).entity_type for s in merged.sources if self.column(s).protection == "pii"}
+        return merged if len(entities) <= 1 else transformed(merged)
+
+    def _class_of(self, flow: Flow) -> str:
+        if flow.kind == "count":
+            return "clear"
+        if not flow.sources:
+            return "constant"
+        protections = {self.column(s).protection for s in flow.sources}
+        return "pii" if "pii" in protections else "text" if "text" in protections else "clear"
 
     def _count(self, node: exp.Count, scope: Scope, aliases: bool) -> Flow:
         args: list[exp.Expr] = []

@@ -104,6 +104,14 @@ def is_query(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Subquery) and is_query(node.this)
 
 
+_NOT_CONSTANT = (exp.Column, exp.Star, exp.Anonymous, exp.AggFunc, exp.Window, exp.Exists)
+
+
+def is_constant(node: exp.Expr) -> bool:
+    """No column, subquery, aggregate or unmodelled function anywhere under the node."""
+    return not any(isinstance(n, _NOT_CONSTANT) or is_query(n) for n in node.walk())
+
+
 def unwrap(node: exp.Expr) -> exp.Expr:
     """Strip parentheses and collations, which change neither values nor equality."""
     while isinstance(node, (exp.Paren, exp.Collate)):

@@ -6,18 +6,20 @@ from collections.abc import Callable
 
 import pytest
 
-from mcp_server.sqlguard import CheckedQuery, PredicateMode, SourceColumn, check_query
+from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, SourceColumn, check_query
 
 SCHEMA: dict[str, list[str]] = {
     "customers": ["id", "first_name", "last_name", "email", "phone", "ssn", "birth_date", "notes"],
     "orders": ["id", "customer_id", "amount", "ordered_at"],
     "tickets": ["id", "customer_id", "body"],
 }
-POLICY: dict[str, PredicateMode] = {
-    "customers.ssn": "none",
-    "customers.email": "equality",
-    "customers.phone": "equality",
-    "customers.birth_date": "equality",
+POLICY: dict[str, ColumnPolicy] = {
+    "customers.ssn": ColumnPolicy("pii", "US_SSN", "none"),
+    "customers.email": ColumnPolicy("pii", "EMAIL", "equality"),
+    "customers.phone": ColumnPolicy("pii", "PHONE", "equality"),
+    "customers.birth_date": ColumnPolicy("pii", "DATE_OF_BIRTH", "equality"),
+    "customers.notes": ColumnPolicy("text"),
+    "tickets.body": ColumnPolicy("text"),
 }
 TOKENS = {
     "<EMAIL:0123abcd4567>": "ann@example.com",
@@ -25,8 +27,8 @@ TOKENS = {
 }
 
 
-def policy(column: SourceColumn) -> PredicateMode:
-    return POLICY.get(f"{column.table}.{column.column}", "any")
+def policy(column: SourceColumn) -> ColumnPolicy:
+    return POLICY.get(f"{column.table}.{column.column}", ColumnPolicy())
 
 
 Check = Callable[..., CheckedQuery]
@@ -40,7 +42,7 @@ def check() -> Check:
         options: dict[str, object] = {
             "dialect": dialect,
             "schema": SCHEMA,
-            "predicate_mode": policy,
+            "column_policy": policy,
             "resolve_token": TOKENS.get,
         }
         options.update(overrides)

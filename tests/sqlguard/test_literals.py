@@ -22,14 +22,15 @@ PHONE_TOKEN = "<PHONE:89ab01234567>"
 @pytest.mark.parametrize("dialect", ALL)
 def test_token_becomes_a_bound_parameter(check: Check, dialect: str) -> None:
     query = check(
-        f"SELECT id FROM customers WHERE email = '{EMAIL_TOKEN}' OR phone IN ('{PHONE_TOKEN}', '{EMAIL_TOKEN}')",
+        f"SELECT id FROM customers WHERE email = '{EMAIL_TOKEN}' OR phone IN ('{PHONE_TOKEN}', 'x')"
+        f" OR email <> '{EMAIL_TOKEN}'",
         dialect,
     )
     assert query.params == {"mw0": "ann@example.com", "mw1": "+1 555 0100"}
     named = query.render("named")
-    assert named.endswith("WHERE email = :mw0 OR phone IN (:mw1, :mw0)")
+    assert named.endswith("WHERE email = :mw0 OR phone IN (:mw1, 'x') OR email <> :mw0")
     assert "ann@example.com" not in named and EMAIL_TOKEN not in named
-    assert query.render("pyformat").endswith("WHERE email = %(mw0)s OR phone IN (%(mw1)s, %(mw0)s)")
+    assert query.render("pyformat").endswith("WHERE email = %(mw0)s OR phone IN (%(mw1)s, 'x') OR email <> %(mw0)s")
 
 
 def test_pyformat_doubles_every_other_percent(check: Check) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mcp_server.sqlguard import CheckedQuery, PredicateMode, SourceColumn, SqlDenied
+from mcp_server.sqlguard import ColumnPolicy, CheckedQuery, PredicateMode, SourceColumn, SqlDenied
 
 Check = Callable[..., CheckedQuery]
 ALL = ("sqlite", "postgres", "mysql")
@@ -37,7 +37,6 @@ ALLOWED = [
     "SELECT id FROM customers ORDER BY last_name, id",
     "SELECT id, count(*) OVER (PARTITION BY email) FROM customers",
     # output only: masked by lineage, not a predicate
-    "SELECT CASE WHEN email LIKE '%@example.com' THEN 'x' END FROM customers",
     "SELECT substr(ssn, 1, 3), upper(email), length(phone) FROM customers",
     "SELECT ssn FROM customers WHERE id = 1",
     "SELECT ssn FROM customers ORDER BY id",
@@ -77,6 +76,11 @@ DENIED = [
     ("SELECT id FROM customers WHERE phone + 0 > 5", "phone"),
     ("SELECT id FROM customers WHERE lower(email) = 'a'", "LOWER"),
     ("SELECT id FROM customers WHERE coalesce(email, '') = 'a'", "COALESCE"),
+    ("SELECT id FROM customers WHERE coalesce(email, phone) = 'a'", "COALESCE"),
+    # conditions inside values decide too
+    ("SELECT CASE WHEN email LIKE '%@example.com' THEN 'x' END FROM customers", "LIKE"),
+    ("SELECT email LIKE 'a%' FROM customers", "LIKE"),
+    ("SELECT phone IS NULL, id FROM customers WHERE substr(email, 1, 1) = 'a'", "SUBSTRING"),
     ("SELECT id FROM customers WHERE email", "email"),
     ("SELECT id FROM customers WHERE CASE WHEN email LIKE 'a%' THEN 1 ELSE 0 END = 1", "LIKE"),
     ("SELECT id FROM customers WHERE CASE WHEN id = 1 THEN email END = 'a'", "email"),
@@ -121,7 +125,7 @@ def test_allowed(check: Check, dialect: str, sql: str) -> None:
 def test_denied(check: Check, dialect: str, sql: str, mentions: str) -> None:
     with pytest.raises(SqlDenied) as denied:
         check(sql, dialect)
-    assert denied.value.reason == "predicate_policy", denied.value
+    assert denied.value.reason in ("predicate_policy", "merge_policy"), denied.value
     assert mentions in str(denied.value)
 
 
@@ -154,41 +158,52 @@ def test_messages_name_column_and_policy(check: Check) -> None:
 def test_mysql_numeric_comparison_is_a_prefix_oracle(check: Check, sql: str) -> None:
     with pytest.raises(SqlDenied) as denied:
         check(sql, "mysql")
-    assert "string literal" in str(denied.value)
-    assert check(sql, "postgres", predicate_mode=lambda _c: "any").columns
+    assert "string literal" in str(denied.value) or "can only be compared with literal values" in str(denied.value)
+    assert check(sql, "postgres", column_policy=lambda _c: ColumnPolicy()).columns
 
 
 @pytest.mark.parametrize("dialect", ALL)
-def test_join_with_an_unprotected_column(check: Check, dialect: str) -> None:
-    """Fine where types are strict; on MySQL the other column may be numeric, so it must be protected too."""
-    sql = "SELECT c.id FROM customers c JOIN tickets t ON t.body = c.email WHERE c.email IN (SELECT body FROM tickets)"
-    if dialect == "mysql":
-        with pytest.raises(SqlDenied):
-            check(sql, dialect)
-    else:
-        assert check(sql, dialect).columns
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT c.id FROM customers c JOIN tickets t ON t.body = c.email",
+        "SELECT c.id FROM customers c WHERE c.email IN (SELECT body FROM tickets)",
+        "SELECT c.id FROM customers c JOIN orders o ON o.id = c.phone",
+        "SELECT c.id FROM customers c JOIN customers d ON c.email = d.phone",
+        "SELECT c.id FROM customers c JOIN (VALUES ('a'), ('b')) v(x) ON v.x = c.email",
+        "SELECT c.id FROM customers c WHERE c.email IN (SELECT 'a' UNION SELECT 'b')",
+    ],
+)
+def test_join_with_a_column_of_another_kind_is_refused(check: Check, dialect: str, sql: str) -> None:
+    """Only another column masked as the same entity type: anything else enumerates the protected values."""
+    with pytest.raises(SqlDenied) as denied:
+        check(sql, dialect)
+    assert denied.value.reason == "predicate_policy"
     assert check("SELECT a.id FROM customers a JOIN customers b ON a.email = b.email", dialect).columns
 
 
 def test_any_policy_allows_everything(check: Check) -> None:
     query = check(
         "SELECT id FROM customers WHERE ssn LIKE '1%' AND email > 'a' ORDER BY phone, length(ssn)",
-        predicate_mode=lambda _c: "any",
+        column_policy=lambda _c: ColumnPolicy(),
     )
     assert query.columns
 
 
 def test_unknown_policy_value_is_treated_as_none(check: Check) -> None:
     with pytest.raises(SqlDenied):
-        check("SELECT id FROM customers WHERE notes = 'x'", predicate_mode=lambda _c: "sometimes")
+        check(
+            "SELECT id FROM customers WHERE notes = 'x'",
+            column_policy=lambda _c: ColumnPolicy("text", None, "sometimes"),  # type: ignore[arg-type]
+        )
 
 
 def test_policy_sees_canonical_columns(check: Check) -> None:
     seen: list[SourceColumn] = []
 
-    def record(column: SourceColumn) -> PredicateMode:
+    def record(column: SourceColumn) -> ColumnPolicy:
         seen.append(column)
-        return "any"
+        return ColumnPolicy()
 
-    check("WITH x AS (SELECT EMAIL AS e FROM CUSTOMERS) SELECT e FROM x WHERE e = 'a'", predicate_mode=record)
+    check("WITH x AS (SELECT EMAIL AS e FROM CUSTOMERS) SELECT e FROM x WHERE e = 'a'", column_policy=record)
     assert [(c.table, c.column) for c in seen] == [("customers", "email")]

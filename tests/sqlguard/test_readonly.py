@@ -136,15 +136,35 @@ def test_unsupported_dialect_is_a_programming_error() -> None:
         "SELECT id FROM customers ORDER BY id LIMIT 10 OFFSET 5",
         "SELECT DISTINCT last_name FROM customers",
         "SELECT CASE WHEN amount > 5 THEN 'big' ELSE 'small' END AS size FROM orders",
-        "SELECT current_setting('server_version')",
     ],
 )
 def test_ordinary_queries_pass(check: Check, dialect: str, sql: str) -> None:
-    if dialect != "postgres" and "current_setting" in sql:
-        pytest.skip("PostgreSQL function")
     if dialect == "mysql" and ("INTERSECT" in sql or "EXCEPT" in sql):
         pytest.skip("not in older MySQL; sqlglot still parses it")
     assert check(sql, dialect).columns
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT current_setting('data_directory')",
+        "SELECT version()",
+        "SELECT txid_current()",
+        "SELECT current_user",
+        "SELECT user()",
+        "SELECT id FROM customers WHERE current_database() = 'x'",
+        "SELECT connection_id()",
+        "SELECT last_insert_rowid()",
+        "SELECT sqlite_version()",
+        "SELECT inet_server_addr()",
+        "SELECT id, lastval() FROM customers",
+    ],
+)
+def test_server_facts_are_refused(check: Check, dialect: str, sql: str) -> None:
+    with pytest.raises(SqlDenied) as denied:
+        check(sql, dialect)
+    assert denied.value.reason in ("function_not_allowed", "dangerous_function", "unknown_column")
 
 
 @pytest.mark.parametrize(
