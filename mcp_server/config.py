@@ -68,11 +68,15 @@ class MaskingSettings(_Strict):
     sample_rows: Annotated[int, Field(ge=0, le=10_000)] = 50
     """Rows sampled per table when a column must be classified by its values."""
     max_cell_chars: Annotated[int, Field(ge=100)] = 20_000
+    """Longer text cells are truncated before scanning (the cut is reported, never the hidden part)."""
+    scan_budget_chars: Annotated[int, Field(ge=1_000)] = 500_000
+    """Free text one tool call may scan, in characters; cells past it come back `<WITHHELD:masking budget>`."""
+    scan_budget_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
+    """Seconds of scanning one tool call may spend before the rest of its cells are withheld."""
     ner_workers: Annotated[int, Field(ge=0, le=16)] = 1
     """Extra processes that share NER on large batches (free-text columns, long documents) with the server
     process; each holds its own copy of the spaCy pipeline. Used only on machines with more than one core;
     0 turns them off."""
-    """Longer text cells are truncated before scanning (the cut is reported, never the hidden part)."""
 
     @field_validator("token_vault_url")
     @classmethod
@@ -124,6 +128,11 @@ class SqlSource(_Strict):
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
     columns: dict[str, ColumnOverride] = Field(default_factory=dict)
     """Overrides keyed "table.column"."""
+    allow_functions: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]{0,127}$")]] = Field(
+        default_factory=list
+    )
+    """Functions beyond the built-in allow-list that queries may call (e.g. your own pure UDFs). They are treated
+    as opaque: no protected column may be passed to them, and their output is scanned as free text."""
 
     @field_validator("columns")
     @classmethod

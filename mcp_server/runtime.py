@@ -54,6 +54,8 @@ class Runtime:
             Pseudonymizer(key, vault=vault),
             operator=masking.default_operator,
             max_cell_chars=masking.max_cell_chars,
+            scan_budget_chars=masking.scan_budget_chars,
+            scan_budget_seconds=masking.scan_budget_seconds,
             term_lists=TermLists(masking.allow_list, masking.deny_list),
             known_values_loaded=warm,
         )

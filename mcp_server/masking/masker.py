@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import logging
 import threading
+import time
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,35 @@ from mcp_server.masking.term_lists import TermLists
 log = logging.getLogger(__name__)
 
 WITHHELD = "<WITHHELD>"
+WITHHELD_BUDGET = "<WITHHELD:masking budget>"
+"""A cell left unscanned because the call reached its masking budget."""
+WITHHELD_TRANSFORMED = "<WITHHELD:transformed text>"
+"""Free text computed by the query (a substring, an encoding...): it cannot be scanned reliably."""
+SCAN_CHUNK_CHARS = 50_000
+
+
+@dataclass
+class ScanBudget:
+    """How much free text one tool call may scan: characters, and seconds from the first scan.
+
+    Past either limit, cells are withheld rather than scanned: a query that builds a huge text from a free-text
+    column answers in seconds, and the server keeps answering other calls.
+    """
+
+    max_chars: int = 500_000
+    max_seconds: float = 10.0
+    used_chars: int = 0
+    started: float | None = None
+
+    def take(self, chars: int) -> bool:
+        """Reserve `chars` for scanning; False when the call is over its budget."""
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        if now - self.started > self.max_seconds or self.used_chars + chars > self.max_chars:
+            return False
+        self.used_chars += chars
+        return True
 
 
 @dataclass
@@ -75,6 +105,8 @@ class Masker:
         operator: Operator = "pseudonym",
         operators: Mapping[str, Operator] | None = None,
         max_cell_chars: int = 20_000,
+        scan_budget_chars: int = 500_000,
+        scan_budget_seconds: float = 10.0,
         cache: FindingsCache | None = None,
         term_lists: TermLists | None = None,
         known_values_loaded: threading.Event | None = None,
@@ -84,6 +116,8 @@ class Masker:
         self.operator = operator
         self.operators = dict(operators or {})
         self.max_cell_chars = max_cell_chars
+        self.scan_budget_chars = scan_budget_chars
+        self.scan_budget_seconds = scan_budget_seconds
         self._cache = cache if cache is not None else FindingsCache()
         self.term_lists = term_lists or TermLists()
         # Free text is scanned with the known personal values of the SQL sources: scanning waits until they
@@ -99,6 +133,8 @@ class Masker:
             operator=self.operator,
             operators=merged,
             max_cell_chars=self.max_cell_chars,
+            scan_budget_chars=self.scan_budget_chars,
+            scan_budget_seconds=self.scan_budget_seconds,
             cache=self._cache,
             term_lists=self.term_lists,
             known_values_loaded=self.known_values_loaded,
@@ -149,6 +185,18 @@ class Masker:
             out.append(done)
         return out
 
+    def budget(self) -> ScanBudget:
+        """A fresh masking budget for one tool call."""
+        return ScanBudget(self.scan_budget_chars, self.scan_budget_seconds)
+
+    def redact_column(self, entity: str, values: Sequence[Any]) -> list[tuple[Any, str | None]]:
+        """Values computed from personal columns (a substring, a hash, an aggregate): every cell, NULL included,
+        becomes `<ENTITY>`, with no stable token, so fragments cannot be matched across rows or calls and a NULL
+        cannot answer a question about the value. In clear only for a role that keeps the entity type."""
+        if self.operator_for(entity) == "keep":
+            return [(self.clear(v), None) for v in values]
+        return [(f"<{entity}>", entity) for _ in values]
+
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw."""
         if isinstance(value, bytes | bytearray | memoryview):
@@ -171,11 +219,15 @@ class Masker:
         pieces.append(text[cursor:])
         return "".join(pieces)
 
-    def scan_texts(self, values: Sequence[Any], context: Sequence[str] = ()) -> list[tuple[Any, Counter[str]]]:
+    def scan_texts(
+        self, values: Sequence[Any], context: Sequence[str] = (), budget: ScanBudget | None = None
+    ) -> list[tuple[Any, Counter[str]]]:
         """Scan many cells of free text at once; each distinct text is analysed once.
 
-        Returns, per input, the masked value and the entities masked in it.
+        Returns, per input, the masked value and the entities masked in it. Texts past the call's `budget`
+        (a fresh one when None) are withheld, not scanned.
         """
+        budget = budget if budget is not None else self.budget()
         out: list[tuple[Any, Counter[str]]] = [(v, Counter()) for v in values]
         todo: dict[str, list[int]] = {}
         for i, value in enumerate(values):
@@ -193,8 +245,19 @@ class Masker:
             todo.setdefault(rendered, []).append(i)
         if not todo:
             return out
-        texts = list(todo)
-        for text, findings in zip(texts, self._detect(texts, tuple(context)), strict=True):
+        for texts in _chunks(list(todo), SCAN_CHUNK_CHARS):
+            if not budget.take(sum(len(t) for t in texts)):
+                for text in texts:
+                    for i in todo[text]:
+                        out[i] = (WITHHELD_BUDGET, Counter({"WITHHELD": 1}))
+                continue
+            self._scan_chunk(texts, todo, tuple(context), out)
+        return out
+
+    def _scan_chunk(
+        self, texts: list[str], todo: dict[str, list[int]], context: tuple[str, ...], out: list[Any]
+    ) -> None:
+        for text, findings in zip(texts, self._detect(texts, context), strict=True):
             counts = MaskCounts()
             if findings is None:  # fail closed: a value we could not scan is not returned
                 masked, counts.by_entity = WITHHELD, Counter({"WITHHELD": 1})
@@ -204,7 +267,6 @@ class Masker:
                 masked = self.apply(text, findings, counts)
             for i in todo[text]:
                 out[i] = (masked, Counter(counts.by_entity))
-        return out
 
     def _detect(self, texts: list[str], context: tuple[str, ...]) -> list[list[Finding] | None]:
         """Findings per text (None: detection failed), from the cache where the same text was seen."""
@@ -250,6 +312,19 @@ class Masker:
         if self.pseudonyms.is_token(value):
             return value
         return self.pseudonyms.token("LITERAL", value)
+
+
+def _chunks(texts: list[str], max_chars: int) -> list[list[str]]:
+    """Consecutive groups of texts of about `max_chars` characters (a longer text is a group of its own)."""
+    groups: list[list[str]] = []
+    size = 0
+    for text in texts:
+        if not groups or size + len(text) > max_chars:
+            groups.append([])
+            size = 0
+        groups[-1].append(text)
+        size += len(text)
+    return groups
 
 
 def plain(value: Any) -> Any:

@@ -61,7 +61,10 @@ Cell = str | int | float | bool | None
 
 class QueryColumn(BaseModel):
     name: str
-    masking: Literal["pii", "text", "clear"]
+    masking: Literal["pii", "redacted", "text", "withheld", "clear"] = Field(
+        description="pii: personal values as tokens; redacted: values computed from personal data, shown as <ENTITY>;"
+        " text: personal data inside values masked; withheld: free text the query transformed; clear: as is"
+    )
     entity: str | None = None
 
 

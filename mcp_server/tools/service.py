@@ -21,10 +21,11 @@ from connectors.sql import DatabaseRejected, SqlDatabase
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config, SqlSource
 from mcp_server.masking.classify import ColumnClass
-from mcp_server.masking.masker import MaskCounts, Masker
+from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget
 from mcp_server.masking.operators import Operator
 from mcp_server.policy import Policy, build_policies
-from mcp_server.sqlguard import CheckedQuery, OutputColumn, SqlDenied, check_query, mask_literals
+from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query, mask_literals
+from mcp_server.sqlguard.model import SourceColumn
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.documents import DocumentTools
 from mcp_server.tools.models import (
@@ -42,9 +43,14 @@ from mcp_server.tools.render import fit_rows, render_describe, render_query, ren
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """How one output column is masked."""
+    """How one output column is masked.
 
-    masking: Literal["pii", "text", "clear"]
+    pii: untransformed personal values, each masked by its entity's operator (a stable token by default).
+    redacted: values computed from personal columns, every cell `<ENTITY>` (no token for a fragment).
+    text: free text, scanned. withheld: free text the query transformed, never returned.
+    """
+
+    masking: Literal["pii", "redacted", "text", "withheld", "clear"]
     entity: str | None = None
     operator: Operator | None = None
     """A column's own operator (declared in config), over the entity's."""
@@ -249,7 +255,9 @@ class ToolService:
 
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text") for _ in page.columns]
-        rows, row_counts = self._mask_rows(policy.masker, page.rows, page.columns, plans)
+        rows, row_counts = self._mask_rows(policy.masker, page.rows, page.columns, plans, policy.masker.budget())
+        if not checked.ordered:  # no ORDER BY: an order the database chose (an index, a sort for GROUP BY) could
+            rows, row_counts = _canonical_order(rows, row_counts)  # follow protected values; use one that cannot
         columns = [
             QueryColumn(name=name, masking=p.masking, entity=p.entity)
             for name, p in zip(page.columns, plans, strict=True)
@@ -282,14 +290,19 @@ class ToolService:
             kept -= 1
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
+        def column_policy(column: SourceColumn) -> ColumnPolicy:
+            cls = catalog.classify(column.table, column.column)
+            return ColumnPolicy(cls.kind, cls.entity, cls.predicates)
+
         def attempt() -> CheckedQuery:
             return check_query(
                 sql,
                 dialect=catalog.database.dialect,
                 schema=catalog.database.column_map(),
-                predicate_mode=lambda col: catalog.classify(col.table, col.column).predicates,
+                column_policy=column_policy,
                 resolve_token=self.masker.pseudonyms.resolve,
                 max_length=MAX_SQL_CHARS,
+                allow_functions=frozenset(catalog.config.allow_functions),
             )
 
         try:
@@ -313,34 +326,66 @@ class ToolService:
         classes = [(s, catalog.classify(s.table, s.column)) for s in column.sources]
         personal = [(s, c.entity or "PII") for s, c in classes if c.kind == "pii"]
         if personal:
+            entities = {e for _, e in personal}
+            entity = most_sensitive(sorted(entities))
+            if not column.direct or len(entities) > 1:
+                return ColumnPlan("redacted", entity)
             override = catalog.override(personal[0][0].table, personal[0][0].column) if len(personal) == 1 else None
             operator = override.operator if override else None
-            return ColumnPlan("pii", most_sensitive([e for _, e in personal]), operator)
+            return ColumnPlan("pii", entity, operator)
         if any(c.kind == "text" for _, c in classes):
-            return ColumnPlan("text")
+            return ColumnPlan("text" if column.direct else "withheld")
         return ColumnPlan("clear")
 
     def _mask_rows(
-        self, masker: Masker, rows: Sequence[tuple[Any, ...]], names: Sequence[str], plans: Sequence[ColumnPlan]
+        self,
+        masker: Masker,
+        rows: Sequence[tuple[Any, ...]],
+        names: Sequence[str],
+        plans: Sequence[ColumnPlan],
+        budget: ScanBudget,
     ) -> tuple[list[list[Any]], list[Counter[str]]]:
         """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
         table = [list(row) for row in rows]
         found: list[Counter[str]] = [Counter() for _ in rows]
         for i, plan in enumerate(plans):
             column = [row[i] for row in table]
-            if plan.masking == "pii":
-                for r, (value, entity) in enumerate(masker.mask_column(plan.entity or "PII", column, plan.operator)):
+            if plan.masking in ("pii", "redacted"):
+                entity = plan.entity or "PII"
+                if plan.masking == "pii":
+                    masked = masker.mask_column(entity, column, plan.operator)
+                else:
+                    masked = masker.redact_column(entity, column)
+                for r, (value, counted) in enumerate(masked):
                     table[r][i] = value
-                    if entity is not None:
-                        found[r][entity] += 1
+                    if counted is not None:
+                        found[r][counted] += 1
+            elif plan.masking == "withheld":
+                for r in range(len(table)):
+                    table[r][i] = WITHHELD_TRANSFORMED
+                    found[r]["WITHHELD"] += 1
             elif plan.masking == "text":
-                for r, (value, cell_found) in enumerate(masker.scan_texts(column, context=[names[i]])):
+                for r, (value, cell_found) in enumerate(masker.scan_texts(column, context=[names[i]], budget=budget)):
                     table[r][i] = value
                     found[r].update(cell_found)
             else:
                 for r, value in enumerate(column):
                     table[r][i] = masker.clear(value)
         return table, found
+
+
+def _canonical_order(rows: list[list[Any]], counts: list[Counter[str]]) -> tuple[list[list[Any]], list[Counter[str]]]:
+    """The page sorted by what the agent sees (clear values, tokens): an order that no hidden value decides."""
+    order = sorted(range(len(rows)), key=lambda r: [_sort_key(v) for v in rows[r]])
+    return [rows[r] for r in order], [counts[r] for r in order]
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool | int | float):
+        return (1, value)
+    return (2, str(value))
 
 
 def _shorten_cells(row: list[Any], budget: int, columns: int) -> list[Any]:
