@@ -19,6 +19,7 @@ TEXT_P = ["name", "email", "ssn", "birth_date", "phone"]
 CLEAR_P_TEXT = ["city", "status"]
 NUM_P = ["id", "score"]
 NUM_O = ["id", "person_id", "amount"]
+ORDER_COLUMNS = {None: ["contact_email", "placed", *NUM_O], True: NUM_O, False: ["contact_email"]}
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,7 @@ class Grammar:
 
     def column(self, draw: st.DrawFn, alias: str = "p", numeric: bool | None = None) -> str:
         if alias.startswith("o"):  # orders
-            if numeric is None:
-                names = ["contact_email", "placed", *NUM_O]
-            else:
-                names = NUM_O if numeric else ["contact_email"]
-            return f"{alias}.{draw(st.sampled_from(names))}"
+            return f"{alias}.{draw(st.sampled_from(ORDER_COLUMNS[numeric]))}"
         if numeric:
             return f"{alias}.{draw(st.sampled_from(NUM_P))}"
         pool = TEXT_P + CLEAR_P_TEXT + ([] if numeric is False else NUM_P)
