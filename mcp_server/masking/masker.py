@@ -205,7 +205,9 @@ class Masker:
 
     # -- free text -----------------------------------------------------------------------------
 
-    def apply(self, text: str, findings: Sequence[Finding], counts: MaskCounts) -> str:
+    def apply(self, text: str, findings: Sequence[Finding], counts: MaskCounts, *, stable: bool = True) -> str:
+        """Replace the findings in `text`; with stable=False every finding is redacted (`<ENTITY>`), for text the
+        agent can put values into (a query plan, an error message), so that no token stands for a chosen value."""
         pieces: list[str] = []
         cursor = 0
         for f in findings:
@@ -213,19 +215,24 @@ class Masker:
             if self.pseudonyms.is_token(value) or self.operator_for(f.entity) == "keep":
                 continue
             pieces.append(text[cursor : f.start])
-            pieces.append(self.replace(f.entity, value))
+            pieces.append(self.replace(f.entity, value) if stable else f"<{f.entity}>")
             counts.add(f.entity)
             cursor = f.end
         pieces.append(text[cursor:])
         return "".join(pieces)
 
     def scan_texts(
-        self, values: Sequence[Any], context: Sequence[str] = (), budget: ScanBudget | None = None
+        self,
+        values: Sequence[Any],
+        context: Sequence[str] = (),
+        budget: ScanBudget | None = None,
+        *,
+        stable: bool = True,
     ) -> list[tuple[Any, Counter[str]]]:
         """Scan many cells of free text at once; each distinct text is analysed once.
 
         Returns, per input, the masked value and the entities masked in it. Texts past the call's `budget`
-        (a fresh one when None) are withheld, not scanned.
+        (a fresh one when None) are withheld, not scanned. stable=False: see `apply`.
         """
         budget = budget if budget is not None else self.budget()
         out: list[tuple[Any, Counter[str]]] = [(v, Counter()) for v in values]
@@ -251,11 +258,11 @@ class Masker:
                     for i in todo[text]:
                         out[i] = (WITHHELD_BUDGET, Counter({"WITHHELD": 1}))
                 continue
-            self._scan_chunk(texts, todo, tuple(context), out)
+            self._scan_chunk(texts, todo, tuple(context), out, stable)
         return out
 
     def _scan_chunk(
-        self, texts: list[str], todo: dict[str, list[int]], context: tuple[str, ...], out: list[Any]
+        self, texts: list[str], todo: dict[str, list[int]], context: tuple[str, ...], out: list[Any], stable: bool
     ) -> None:
         for text, findings in zip(texts, self._detect(texts, context), strict=True):
             counts = MaskCounts()
@@ -264,7 +271,7 @@ class Masker:
             else:
                 if self.term_lists:
                     findings = self.term_lists.apply(text, findings)
-                masked = self.apply(text, findings, counts)
+                masked = self.apply(text, findings, counts, stable=stable)
             for i in todo[text]:
                 out[i] = (masked, Counter(counts.by_entity))
 
@@ -305,7 +312,7 @@ class Masker:
         if findings is None:
             return WITHHELD
         kept = [f for f in findings if text[f.start : f.end].casefold() not in identifiers]
-        return self.apply(text, kept, MaskCounts())
+        return self.apply(text, kept, MaskCounts(), stable=False)
 
     def literal(self, value: str) -> str:
         """A literal from an agent's arguments, as stored in the ledger: always a keyed token."""

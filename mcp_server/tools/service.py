@@ -52,6 +52,9 @@ class ColumnPlan:
 
     masking: Literal["pii", "redacted", "text", "withheld", "clear"]
     entity: str | None = None
+    stable: bool = True
+    """For text: False when the agent can write values into it (query plans, opaque functions): findings are
+    redacted rather than given tokens."""
     operator: Operator | None = None
     """A column's own operator (declared in config), over the entity's."""
 
@@ -254,7 +257,7 @@ class ToolService:
             raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
 
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
-            plans = [ColumnPlan("text") for _ in page.columns]
+            plans = [ColumnPlan("text", stable=False) for _ in page.columns]
         rows, row_counts = self._mask_rows(policy.masker, page.rows, page.columns, plans, policy.masker.budget())
         if not checked.ordered:  # no ORDER BY: an order the database chose (an index, a sort for GROUP BY) could
             rows, row_counts = _canonical_order(rows, row_counts)  # follow protected values; use one that cannot
@@ -322,7 +325,7 @@ class ToolService:
         if column.kind == "count":
             return ColumnPlan("clear")
         if column.kind == "unknown":
-            return ColumnPlan("text")
+            return ColumnPlan("text", stable=False)
         classes = [(s, catalog.classify(s.table, s.column)) for s in column.sources]
         personal = [(s, c.entity or "PII") for s, c in classes if c.kind == "pii"]
         if personal:
@@ -365,7 +368,8 @@ class ToolService:
                     table[r][i] = WITHHELD_TRANSFORMED
                     found[r]["WITHHELD"] += 1
             elif plan.masking == "text":
-                for r, (value, cell_found) in enumerate(masker.scan_texts(column, context=[names[i]], budget=budget)):
+                scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable)
+                for r, (value, cell_found) in enumerate(scanned):
                     table[r][i] = value
                     found[r].update(cell_found)
             else:

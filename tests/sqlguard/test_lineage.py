@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mcp_server.sqlguard import ColumnPolicy, CheckedQuery, SourceColumn, SqlDenied, check_query
+from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, SourceColumn, SqlDenied, check_query
 
 Check = Callable[..., CheckedQuery]
 C_ALL = {f"customers.{c}" for c in ("id", "first_name", "last_name", "email", "phone", "ssn", "birth_date", "notes")}

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from mcp_server.sqlguard import ColumnPolicy, CheckedQuery, PredicateMode, SourceColumn, SqlDenied
+from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, SourceColumn, SqlDenied
 
 Check = Callable[..., CheckedQuery]
 ALL = ("sqlite", "postgres", "mysql")
