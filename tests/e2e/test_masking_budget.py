@@ -24,6 +24,7 @@ from e2e.test_http_session import READY, _add_agent, _client, _everything
 pytestmark = pytest.mark.e2e
 
 ROWS = 240
+HTTP_ARGS = ("--transport", "http", "--port", "0")
 WORDS = ["the", "invoice", "customer", "called", "about", "delivery", "refund", "order", "account", "update"]
 
 
