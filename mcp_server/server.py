@@ -90,6 +90,8 @@ async def _run(
             is_error=True,
         )
     record.status = "ok"
+    if output.facts and record.arguments is not None:
+        record.arguments = {**record.arguments, **output.facts}
     record.source = output.source or record.source
     record.rows = output.rows
     record.entities = output.counts.as_dict()

@@ -28,3 +28,5 @@ class ToolOutput:
     source: str | None = None
     rows: int = 0
     counts: MaskCounts = field(default_factory=MaskCounts)
+    facts: dict[str, int] = field(default_factory=dict)
+    """Numbers the ledger keeps with the call's arguments (e.g. membership_tests: the oracle that remains)."""

@@ -289,7 +289,8 @@ class ToolService:
             text = render_query(result)
             # fit_rows estimates line by line; the budget is a promise, so check the real count
             if kept <= 1 or self.counter.count(text) <= budget:
-                return ToolOutput(result, text, source=source, rows=kept, counts=counts)
+                facts = {"membership_tests": checked.membership_tests} if checked.membership_tests else {}
+                return ToolOutput(result, text, source=source, rows=kept, counts=counts, facts=facts)
             kept -= 1
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:

@@ -78,6 +78,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("describe", {"source": "crm", "table": "no_such_table"}),
     ("query", {"source": "crm"}),  # missing required argument: rejected before the tool
     ("no_such_tool", {}),
+    ("query", {"source": "crm", "sql": "SELECT id FROM customers WHERE email IN ('a@example.com', 'b@example.com')"}),
 ]
 
 
@@ -241,6 +242,13 @@ def test_every_call_has_a_matching_ledger_row(session: Session) -> None:
         if call.tool == "query" and not call.result.is_error:
             assert entry.entities == data["entities_masked"]
             assert entry.rows == data["row_count"]
+
+
+def test_membership_tests_are_counted_in_the_ledger(session: Session) -> None:
+    """Comparisons of protected columns with literals (the oracle that remains by design) are recorded."""
+    index = next(i for i, c in enumerate(session.calls) if "email IN ('a@example.com'" in c.arguments.get("sql", ""))
+    assert session.ledger[index].arguments["membership_tests"] == 2
+    assert all("membership_tests" not in e.arguments for e in session.ledger[:3])
 
 
 def test_write_is_denied_and_database_unchanged(session: Session) -> None:
