@@ -22,6 +22,9 @@ class Flow:
     """True when the value is an untransformed pass-through of `sources` (or a constant)."""
     null: bool = False
     """The SQL NULL literal: merging it into a column adds no value."""
+    arbitrary: bool = False
+    """Assembled or picked in an order the database chose (string_agg or first_value without ORDER BY): the
+    order, and so the value, may follow any protected column the query reads (see guard.py)."""
 
     @property
     def constant(self) -> bool:
@@ -49,9 +52,10 @@ def combine(flows: Iterable[Flow], *, direct: bool = False, kind: Kind | None = 
         else:
             kind = "value"
     null = bool(items) and all(f.null for f in items)
-    return Flow(sources, kind, direct and all(f.direct for f in items), null)
+    arbitrary = any(f.arbitrary for f in items)
+    return Flow(sources, kind, direct and all(f.direct for f in items), null, arbitrary)
 
 
 def transformed(flow: Flow) -> Flow:
     """The same sources, seen through a computation: no longer a pass-through."""
-    return Flow(flow.sources, flow.kind, False)
+    return Flow(flow.sources, flow.kind, False, arbitrary=flow.arbitrary)

@@ -40,13 +40,16 @@ class FunctionRule:
     that may carry a restricted value; "*" for every argument."""
     picks: tuple[str, ...] = ("this",)
     """For pick roles: the arguments whose values come out (lag's default is one)."""
+    order_sensitive: bool = False
+    """The result depends on the order of the rows (string_agg, array_agg, first_value, lag...): without an
+    ORDER BY of its own, that order is the database's choice."""
 
     def is_total(self, arg: str) -> bool:
         return "*" in self.total or arg in self.total
 
 
-def _rule(role: Role, *total: str, picks: tuple[str, ...] = ("this",)) -> FunctionRule:
-    return FunctionRule(role, frozenset(total), picks)
+def _rule(role: Role, *total: str, picks: tuple[str, ...] = ("this",), ordered: bool = False) -> FunctionRule:
+    return FunctionRule(role, frozenset(total), picks, ordered)
 
 
 TOTAL_THIS = ("this",)
@@ -186,21 +189,21 @@ TYPED: dict[str, FunctionRule] = {
     "VariancePop": _rule("aggregate", "this"),
     "LogicalAnd": _rule("aggregate", "this"),
     "LogicalOr": _rule("aggregate", "this"),
-    "GroupConcat": _rule("aggregate", "this"),
-    "ArrayAgg": _rule("aggregate", "this"),
-    "JSONArrayAgg": _rule("aggregate", "this"),
+    "GroupConcat": _rule("aggregate", "this", ordered=True),
+    "ArrayAgg": _rule("aggregate", "this", ordered=True),
+    "JSONArrayAgg": _rule("aggregate", "this", ordered=True),
     "PercentileCont": _rule("aggregate"),
     "Min": _rule("order_pick", "this"),
     "Max": _rule("order_pick", "this"),
     "Mode": _rule("order_pick", "this"),
     "PercentileDisc": _rule("order_pick"),
-    "AnyValue": _rule("pick", "this"),
+    "AnyValue": _rule("pick", "this", ordered=True),
     # windows
-    "FirstValue": _rule("pick", "this"),
-    "LastValue": _rule("pick", "this"),
-    "NthValue": _rule("pick", "this"),
-    "Lag": _rule("pick", "this", "default", picks=("this", "default")),
-    "Lead": _rule("pick", "this", "default", picks=("this", "default")),
+    "FirstValue": _rule("pick", "this", ordered=True),
+    "LastValue": _rule("pick", "this", ordered=True),
+    "NthValue": _rule("pick", "this", ordered=True),
+    "Lag": _rule("pick", "this", "default", picks=("this", "default"), ordered=True),
+    "Lead": _rule("pick", "this", "default", picks=("this", "default"), ordered=True),
     **{name: _rule("rank") for name in ("RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist", "Ntile")},
     # no input
     **{
@@ -270,8 +273,12 @@ ANONYMOUS: dict[str, FunctionRule] = {
             "iff",
         )
     },
-    **{name: _rule("aggregate", "0") for name in ("json_agg", "jsonb_agg", "json_group_array", "total")},
-    **{name: _rule("aggregate") for name in ("json_object_agg", "jsonb_object_agg", "json_group_object")},
+    **{name: _rule("aggregate", "0", ordered=True) for name in ("json_agg", "jsonb_agg", "json_group_array")},
+    "total": _rule("aggregate", "0"),
+    **{
+        name: _rule("aggregate", ordered=True)
+        for name in ("json_object_agg", "jsonb_object_agg", "json_group_object", "listagg")
+    },
     "now": _rule("constant"),
     **{
         name: _rule("rows")

@@ -9,9 +9,11 @@ from sqlglot.errors import SqlglotError
 
 from mcp_server.sqlguard.analyzer import Analyzer
 from mcp_server.sqlguard.errors import SqlDenied
+from mcp_server.sqlguard.flows import Flow
 from mcp_server.sqlguard.model import CLEAR, CheckedQuery, ColumnPolicy, OutputColumn, Schema, SourceColumn
 from mcp_server.sqlguard.parsing import parse_statement, quiet_sqlglot
 from mcp_server.sqlguard.schema import SchemaIndex
+from mcp_server.sqlguard.scopes import Out
 from mcp_server.sqlguard.statements import check_read_only
 from mcp_server.sqlguard.tokens import replace_tokens
 
@@ -59,6 +61,7 @@ def _check(
     check_read_only(root)
     analyzer = Analyzer(SchemaIndex(schema), dialect, column_policy, frozenset(f.lower() for f in allow_functions))
     outs = analyzer.analyse(root)
+    outs = _order_taint(analyzer, outs)
     params = replace_tokens(root, resolve_token, analyzer.predicates.accepted_tokens)
     if params and parsed.explain is not None:
         raise SqlDenied(
@@ -80,6 +83,27 @@ def _check(
         ordered=parsed.explain is None and _ordered(root),
         membership_tests=analyzer.predicates.membership_tests,
     )
+
+
+def _order_taint(analyzer: Analyzer, outs: list[Out]) -> list[Out]:
+    """Values assembled or picked in an order the database chose (string_agg, group_concat, first_value, lag
+    without ORDER BY of their own) may follow any restricted column the query reads: grouping by one sorts the
+    rows, an index on one orders a scan. Such a value is masked as derived from those columns, and may decide
+    nothing."""
+    seen = frozenset(analyzer.restricted_seen)
+    if not seen:
+        return outs
+    if analyzer.predicates.arbitrary_decisions:
+        clause = analyzer.predicates.arbitrary_decisions[0]
+        raise SqlDenied(
+            "predicate_policy",
+            f"a value assembled in the database's order (an aggregate or window function without ORDER BY) is used"
+            f" in {clause} while the query reads restricted columns; add ORDER BY inside the function",
+        )
+    return [
+        Out(o.name, Flow(o.flow.sources | seen, "value", False), o.keys, o.ident) if o.flow.arbitrary else o
+        for o in outs
+    ]
 
 
 def _ordered(root: exp.Expr) -> bool:

@@ -108,6 +108,8 @@ class PredicateChecker:
         self.dialect = resolver.dialect
         self.accepted_tokens: set[int] = set()
         self.membership_tests = 0
+        self.arbitrary_decisions: list[str] = []
+        """Clauses where a value assembled in the database's order decides something (checked at the end)."""
 
     def mode(self, source: SourceColumn) -> str:
         return self.resolver.column(source).predicates
@@ -167,6 +169,8 @@ class PredicateChecker:
 
     def direct_use(self, flow: Flow, clause: str) -> None:
         """`flow` is an operand of an equality test or a grouping key."""
+        if flow.arbitrary:
+            self.arbitrary_decisions.append(clause)
         for source in sorted(flow.sources):
             mode = self.mode(source)
             if mode == "none":
@@ -184,6 +188,8 @@ class PredicateChecker:
             self._same_entity(left, right, clause)
 
     def any_use(self, flow: Flow, clause: str, op: str) -> None:
+        if flow.arbitrary:
+            self.arbitrary_decisions.append(clause)
         for source in sorted(flow.sources):
             mode = self.mode(source)
             if mode == "none":  # even a count of a none column decides something (HAVING count(ssn) > 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -62,6 +63,15 @@ def _operation_name(node: exp.Expr) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
 
 
+def _has_own_order(node: exp.Func) -> bool:
+    """An aggregate with ORDER BY inside (string_agg(x, ',' ORDER BY y)), or a window function whose window
+    is ordered."""
+    if isinstance(node.args.get("this"), exp.Order):
+        return True
+    window = node.parent
+    return isinstance(window, exp.Window) and window.args.get("order") is not None
+
+
 def _arguments(node: exp.Func) -> list[tuple[str, exp.Expr]]:
     """(argument name, expression) pairs: positions for functions sqlglot does not model, arg names otherwise
     (items of a list argument get `name#i`)."""
@@ -99,6 +109,8 @@ class Resolver:
         self.policy = policy
         self.extra_functions = extra_functions
         self._policies: dict[SourceColumn, ColumnPolicy] = {}
+        self.restricted_seen: set[SourceColumn] = set()
+        """Restricted columns the query reads anywhere (what an order the database chose may follow)."""
         self.tables: set[str] = set()
         self._visited: dict[int, exp.Expr] = {}
         self._resolved: dict[int, exp.Expr] = {}
@@ -365,15 +377,17 @@ class Resolver:
             return CONSTANT
         if rule.role == "measure" and not self._personal(everything):
             return Flow(everything.sources, "count", False)
+        arbitrary = rule.order_sensitive and not _has_own_order(node)
         if rule.role in ("pick", "order_pick"):
             picked = [f for arg, f in flows.items() if arg.split("#")[0] in rule.picks]
             others = [f for arg, f in flows.items() if arg.split("#")[0] not in rule.picks]
             value = self.merge(picked, f"{name}()") if len(picked) > 1 else combine(picked, direct=True)
             ordered_choice = rule.role == "order_pick" and self._restricted(value)
             if ordered_choice or any(f.sources for f in others):
-                return transformed(combine([value, *others]))
-            return value
-        return transformed(everything)
+                value = transformed(combine([value, *others]))
+            return replace(value, arbitrary=True) if arbitrary else value
+        result = transformed(everything)
+        return replace(result, arbitrary=True) if arbitrary else result
 
     # ------------------------------------------------------------ policies
 
@@ -450,6 +464,11 @@ class Resolver:
         return combine(flows)
 
     def column_flow(self, column: exp.Column, scope: Scope, aliases: bool) -> Flow:
+        flow = self._column_flow(column, scope, aliases)
+        self.restricted_seen.update(s for s in flow.sources if self.column(s).restricted)
+        return flow
+
+    def _column_flow(self, column: exp.Column, scope: Scope, aliases: bool) -> Flow:
         self._resolved[id(column)] = column
         if isinstance(column.this, exp.Star):
             source = scope.find_source(column.table.lower())

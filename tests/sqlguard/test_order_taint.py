@@ -1,0 +1,51 @@
+"""Values assembled in an order the database chose follow the restricted columns the query reads.
+
+`string_agg(city)` grouped by a protected column concatenates in the order the grouping sort left the rows: the
+order of clear values then depends on protected ones. Such output is masked as derived from those columns (no
+stable token), and may decide nothing; an ORDER BY inside the function removes the dependence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from mcp_server.sqlguard import CheckedQuery, SourceColumn, SqlDenied
+
+Check = Callable[..., CheckedQuery]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT email, string_agg(last_name, ',') AS names FROM customers GROUP BY email",
+        "SELECT c.email, array_agg(o.amount) AS amounts FROM customers c JOIN orders o ON o.customer_id = c.id"
+        " GROUP BY c.email",
+        "SELECT first_value(last_name) OVER (PARTITION BY email) AS f FROM customers",
+        "WITH g AS (SELECT email, string_agg(first_name, ',') AS s FROM customers GROUP BY email) SELECT s FROM g",
+    ],
+)
+def test_unordered_assembly_is_masked_as_the_restricted_columns(check: Check, sql: str) -> None:
+    column = check(sql).columns[-1]
+    assert SourceColumn("customers", "email") in column.sources
+    assert not column.direct
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT last_name, string_agg(first_name, ',') AS s FROM customers GROUP BY last_name",
+        "SELECT email, string_agg(last_name, ',' ORDER BY last_name, id) AS s FROM customers GROUP BY email",
+        "SELECT first_value(last_name) OVER (PARTITION BY email ORDER BY id) AS f FROM customers",
+    ],
+)
+def test_ordered_or_unrestricted_assembly_stays_clear(check: Check, sql: str) -> None:
+    column = check(sql).columns[-1]
+    assert SourceColumn("customers", "email") not in column.sources
+
+
+def test_unordered_assembly_decides_nothing(check: Check) -> None:
+    with pytest.raises(SqlDenied) as denied:
+        check("SELECT email FROM customers GROUP BY email HAVING string_agg(last_name, ',') = 'a,b'")
+    assert "ORDER BY inside" in str(denied.value)
