@@ -198,10 +198,15 @@ class Masker:
         return [(f"<{entity}>", entity) for _ in values]
 
     def clear(self, value: Any) -> Any:
-        """A value from a clear column, made JSON-safe. Binary is never returned raw."""
+        """A value from a clear column, made JSON-safe. Binary is never returned raw; text longer than
+        `max_cell_chars` is cut here, before anything counts or copies it (`repeat('a', 100000000)`)."""
         if isinstance(value, bytes | bytearray | memoryview):
             return f"<BINARY:{len(bytes(value))} bytes>"
-        return plain(value)
+        rendered = plain(value)
+        if isinstance(rendered, str) and len(rendered) > self.max_cell_chars:
+            hidden = len(rendered) - self.max_cell_chars
+            return rendered[: self.max_cell_chars] + f" …[{hidden} more characters not shown]"
+        return rendered
 
     # -- free text -----------------------------------------------------------------------------
 

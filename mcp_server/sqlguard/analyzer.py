@@ -74,6 +74,8 @@ class Analyzer(Resolver):
         self.predicates = PredicateChecker(self)
         self._memo: dict[int, list[Out]] = {}
         self._roots: set[int] = set()
+        self.unordered_limits = 0
+        """LIMIT / OFFSET / FETCH without an ORDER BY at their level."""
 
     def analyse(self, root: exp.Expr) -> list[Out]:
         self._roots = {id(n) for n in _root_branches(root)}
@@ -305,6 +307,9 @@ class Analyzer(Resolver):
 
     def _row_count(self, node: exp.Expr, scope: Scope) -> None:
         """LIMIT / OFFSET / FETCH amounts: constants, so that no value can decide how many rows come back."""
+        owner = node.parent
+        if owner is not None and owner.args.get("order") is None:
+            self.unordered_limits += 1
         for amount in node.iter_expressions():
             self.flow(amount, scope, False)
             if not is_constant(amount):
@@ -331,12 +336,20 @@ class Analyzer(Resolver):
         names = [ident.name for ident in join.args.get("using") or []]
         if str(join.args.get("method") or "").upper() == "NATURAL":
             names.extend(self._natural_columns(join, scope))
-        for name in names:
-            flows = [o.flow for source in scope.sources for o in source.lookup(name.lower())]
-            if not flows:
+        if not names:
+            return
+        right = self._source_of.get(id(join.this))
+        if right is None or right not in scope.sources:
+            raise lineage_error("unsupported JOIN ... USING")
+        left = scope.sources[: scope.sources.index(right)]
+        for name in names:  # USING (col) is left.col = right.col: the same rules as JOIN ... ON
+            mine = [o.flow for o in right.lookup(name.lower())]
+            theirs = [o.flow for source in left for o in source.lookup(name.lower())]
+            if not mine or not theirs:
                 raise SqlDenied("unknown_column", f"unknown column {shown(name)} in JOIN ... USING")
-            for flow in flows:
-                self.predicates.direct_use(flow, "JOIN ... USING")
+            for a in theirs:
+                for b in mine:
+                    self.predicates.same_values(a, b, "JOIN ... USING")
 
     def _natural_columns(self, join: exp.Join, scope: Scope) -> list[str]:
         right = self._source_of.get(id(join.this))

@@ -62,6 +62,13 @@ def _check(
     analyzer = Analyzer(SchemaIndex(schema), dialect, column_policy, frozenset(f.lower() for f in allow_functions))
     outs = analyzer.analyse(root)
     outs = _order_taint(analyzer, outs)
+    if analyzer.predicates.grouped_restricted and analyzer.unordered_limits:
+        raise SqlDenied(
+            "predicate_policy",
+            "LIMIT, OFFSET or FETCH without ORDER BY in a query that groups by a restricted column: the database"
+            " returns groups sorted by its values, so the rows a limit keeps would tell their order; add ORDER BY"
+            " on clear columns or counts",
+        )
     params = replace_tokens(root, resolve_token, analyzer.predicates.accepted_tokens)
     if params and parsed.explain is not None:
         raise SqlDenied(
@@ -81,6 +88,7 @@ def _check(
         dialect=dialect,
         explain_prefix=parsed.explain.prefix if parsed.explain is not None else None,
         ordered=parsed.explain is None and _ordered(root),
+        value_ordered=analyzer.predicates.grouped_restricted,
         membership_tests=analyzer.predicates.membership_tests,
     )
 

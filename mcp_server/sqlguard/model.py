@@ -79,6 +79,9 @@ class CheckedQuery:
     """Normalised `EXPLAIN ...` prefix built from validated options, or None."""
     ordered: bool = False
     """The statement orders its result (a top-level ORDER BY): the rows keep the database's order."""
+    value_ordered: bool = False
+    """The database may return the rows in the order of restricted values (it groups by one): without a
+    top-level ORDER BY, the caller must page through a canonical order of its own, not the database's."""
     membership_tests: int = 0
     """Comparisons of protected columns with literal values or tokens (the oracle that remains by design)."""
 

@@ -34,6 +34,9 @@ from mcp_server.sqlguard.scopes import Out, Scope, is_constant, is_query, unwrap
 from mcp_server.sqlguard.tokens import token_entity, token_text
 
 EQUALITY_TYPES = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
+GROUPING_CLAUSES = frozenset(
+    {"GROUP BY", "PARTITION BY", "DISTINCT ON", "SELECT DISTINCT", "UNION", "INTERSECT", "EXCEPT", "JOIN ... USING"}
+)
 _DATE_TYPES = {"DATE", "TIME", "DATETIME", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ"}
 _OPS: dict[type[exp.Expr], str] = {
     exp.Like: "LIKE",
@@ -108,6 +111,8 @@ class PredicateChecker:
         self.dialect = resolver.dialect
         self.accepted_tokens: set[int] = set()
         self.membership_tests = 0
+        self.grouped_restricted = False
+        """A restricted column is a grouping key (GROUP BY, DISTINCT, UNION...): the database sorts by it."""
         self.arbitrary_decisions: list[str] = []
         """Clauses where a value assembled in the database's order decides something (checked at the end)."""
 
@@ -130,7 +135,9 @@ class PredicateChecker:
             self._in(node, scope, clause)
         elif isinstance(node, exp.Exists):
             self.resolver.flow(node, scope, True)
-        elif isinstance(node, (exp.Boolean, exp.Null, exp.Literal)):
+        elif isinstance(node, (exp.Boolean, exp.Null, exp.Literal)) or (
+            isinstance(node, (exp.Like, exp.ILike)) and self._text_search(node, scope, clause)
+        ):
             return
         elif isinstance(node, exp.Predicate):
             op = describe(node) or "an expression"
@@ -171,6 +178,8 @@ class PredicateChecker:
         """`flow` is an operand of an equality test or a grouping key."""
         if flow.arbitrary:
             self.arbitrary_decisions.append(clause)
+        if clause in GROUPING_CLAUSES and self._restricted(flow):
+            self.grouped_restricted = True
         for source in sorted(flow.sources):
             mode = self.mode(source)
             if mode == "none":
@@ -198,6 +207,20 @@ class PredicateChecker:
                 raise self._equality(source, clause, op)
 
     # ------------------------------------------------------------ internals
+
+    def _text_search(self, node: exp.Like | exp.ILike, scope: Scope, clause: str) -> bool:
+        """`body LIKE '%refund%'` on a free-text column itself, with a literal pattern: a search, the oracle
+        for a known term that remains by design. Functions of free text in a decision are not allowed."""
+        column, pattern = unwrap(node.this), unwrap(node.expression)
+        if not isinstance(column, exp.Column) or not is_constant(pattern) or token_text(pattern) is not None:
+            return False
+        flow = self.resolver.flow(column, scope, True)
+        policies = [self.resolver.column(s) for s in flow.sources]
+        if not flow.direct or not policies or any(p.protection != "text" or p.predicates == "none" for p in policies):
+            return False
+        self.resolver.flow(pattern, scope, True)
+        self.membership_tests += 1
+        return True
 
     def _restricted(self, flow: Flow) -> bool:
         return flow.kind != "count" and any(self.resolver.column(s).restricted for s in flow.sources)

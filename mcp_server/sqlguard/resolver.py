@@ -373,10 +373,12 @@ class Resolver:
         if rule.role == "rows":
             self._refuse_restricted(everything, f"{name}()", "it decides how many rows there are")
             return transformed(everything)
-        if rule.role in ("constant", "rank"):
+        if rule.role == "constant":
             return CONSTANT
-        if rule.role == "measure" and not self._personal(everything):
-            return Flow(everything.sources, "count", False)
+        if rule.role == "rank":  # a position; without an ORDER BY of its own, in an order the database chose
+            return Flow(arbitrary=not _has_own_order(node))
+        if rule.role == "measure" and not self._personal(everything) and everything.direct:
+            return Flow(everything.sources, "count", False)  # the length of a stored text, not of a piece of it
         arbitrary = rule.order_sensitive and not _has_own_order(node)
         if rule.role in ("pick", "order_pick"):
             picked = [f for arg, f in flows.items() if arg.split("#")[0] in rule.picks]
@@ -495,10 +497,12 @@ class Resolver:
             if aliases and level is scope:
                 known += [p.flow for p in level.projections if key in p.keys]
             if known:
-                return combine(pending + known, direct=True)
+                # a name several tables share (JOIN ... USING merges them, FULL JOIN with COALESCE semantics)
+                candidates = pending + known
+                return candidates[0] if len(candidates) == 1 else self.merge(candidates, f"column {shown(key)}")
             pending += [s.fallback for s in level.sources if s.columns is None]
         if pending:
-            return combine(pending, direct=True)
+            return self.merge(pending, f"column {shown(key)}")
         source = scope.find_source(key)
         if source is not None:
             return source.whole_row()  # PostgreSQL whole-row reference, e.g. row_to_json(c)

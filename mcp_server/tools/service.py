@@ -25,7 +25,7 @@ from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, 
 from mcp_server.masking.operators import Operator
 from mcp_server.policy import Policy, build_policies
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query, mask_literals
-from mcp_server.sqlguard.model import SourceColumn
+from mcp_server.sqlguard.model import PredicateMode, SourceColumn
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.documents import DocumentTools
 from mcp_server.tools.models import (
@@ -60,6 +60,8 @@ class ColumnPlan:
 
 
 MAX_SQL_CHARS = 100_000
+MAX_GROUPED_ROWS = 10_000
+"""Rows fetched at once from a query grouped by a restricted column, to page through a canonical order."""
 
 
 class ToolService:
@@ -202,7 +204,9 @@ class ToolService:
                 described.append(
                     TableDescription(
                         name=info.name,
-                        columns=[_describe_column(c.name, c.type, classes[c.name]) for c in info.columns],
+                        columns=[
+                            _describe_column(catalog, info.name, c.name, c.type, classes[c.name]) for c in info.columns
+                        ],
                     )
                 )
         except ConnectorError as exc:
@@ -243,9 +247,15 @@ class ToolService:
         if refused:
             raise ToolProblem(f'role "{policy.role}" may not read table(s) {", ".join(refused)} of source "{source}"')
         plans = [self._plan(catalog, column) for column in checked.columns]
+        # Grouped by a restricted column and not ordered: the database returns the groups sorted by its values,
+        # so which rows make a page would tell their order. Fetch them all and page through a canonical order.
+        whole = checked.value_ordered and not checked.ordered
         try:
             page = catalog.database.execute(
-                checked.render(catalog.database.paramstyle), checked.params, max_rows=limit, skip=offset
+                checked.render(catalog.database.paramstyle),
+                checked.params,
+                max_rows=MAX_GROUPED_ROWS if whole else limit,
+                skip=0 if whole else offset,
             )
         except QueryTimeout as exc:
             raise ToolProblem(str(exc), status="error", error_class="QueryTimeout") from None
@@ -259,8 +269,17 @@ class ToolService:
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text", stable=False) for _ in page.columns]
         rows, row_counts = self._mask_rows(policy.masker, page.rows, page.columns, plans, policy.masker.budget())
+        if whole and page.more:
+            raise ToolProblem(
+                f"the query groups by a restricted column into more than {MAX_GROUPED_ROWS:,} rows without ORDER BY;"
+                " add ORDER BY on clear columns or counts, or filter it"
+            )
         if not checked.ordered:  # no ORDER BY: an order the database chose (an index, a sort for GROUP BY) could
             rows, row_counts = _canonical_order(rows, row_counts)  # follow protected values; use one that cannot
+        more_in_database = page.more
+        if whole:
+            more_in_database = len(rows) > offset + limit
+            rows, row_counts = rows[offset : offset + limit], row_counts[offset : offset + limit]
         columns = [
             QueryColumn(name=name, masking=p.masking, entity=p.entity)
             for name, p in zip(page.columns, plans, strict=True)
@@ -272,7 +291,7 @@ class ToolService:
             rows[0] = _shorten_cells(rows[0], budget, len(columns))
             kept = 1
         while True:
-            more = page.more or kept < len(rows)
+            more = more_in_database or kept < len(rows)
             counts = MaskCounts()
             for found in row_counts[:kept]:
                 counts.by_entity.update(found)
@@ -296,7 +315,7 @@ class ToolService:
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
         def column_policy(column: SourceColumn) -> ColumnPolicy:
             cls = catalog.classify(column.table, column.column)
-            return ColumnPolicy(cls.kind, cls.entity, cls.predicates)
+            return ColumnPolicy(cls.kind, cls.entity, _predicates(catalog, column.table, column.column, cls))
 
         def attempt() -> CheckedQuery:
             return check_query(
@@ -413,13 +432,23 @@ def _denial_message(catalog: SqlCatalog, exc: SqlDenied) -> str:
     return str(exc)
 
 
-def _describe_column(name: str, sql_type: str, cls: ColumnClass) -> ColumnDescription:
+def _predicates(catalog: SqlCatalog, table: str, column: str, cls: ColumnClass) -> PredicateMode:
+    """The comparisons a column allows. Free text defaults to equality (and LIKE searches, see
+    sqlguard/predicates.py): a function of the text in a WHERE clause would read it out a character at a time.
+    A policy declared in config wins."""
+    override = catalog.override(table, column)
+    if cls.kind == "text" and (override is None or override.predicates is None):
+        return "equality"
+    return cls.predicates
+
+
+def _describe_column(catalog: SqlCatalog, table: str, name: str, sql_type: str, cls: ColumnClass) -> ColumnDescription:
     return ColumnDescription(
         name=name,
         type=sql_type,
         masking=cls.kind,
         entity=cls.entity,
-        predicates=cls.predicates,
+        predicates=_predicates(catalog, table, name, cls),
         reason=cls.reason,
     )
 

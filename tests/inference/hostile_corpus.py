@@ -217,6 +217,70 @@ TEMPLATES: list[tuple[str, str, str, tuple[str, ...]]] = [
         "masked",
         ("sqlite",),
     ),
+    # found by a black-box red team: JOIN ... USING and NATURAL JOIN against built domains, FULL JOIN merges
+    (
+        "enumerating join",
+        "WITH z({c}) AS (SELECT '10001' UNION ALL SELECT '2000') SELECT z.{c}, c.id FROM customers c JOIN z USING ({c})",
+        "refused",
+        ALL,
+    ),
+    (
+        "enumerating join",
+        "WITH z({c}) AS (SELECT '10001' UNION ALL SELECT '2000') SELECT c.id FROM customers c NATURAL JOIN z",
+        "refused",
+        ALL,
+    ),
+    (
+        "enumerating join",
+        "WITH z({c}, k) AS (SELECT '5', 1 UNION ALL SELECT '0', 2) SELECT {c}, k, id FROM customers c FULL JOIN z USING ({c}) WHERE k IS NOT NULL",
+        "refused",
+        PG,
+    ),
+    (
+        "enumerating join",
+        "WITH d(x) AS (SELECT 0 UNION ALL SELECT 1 UNION ALL SELECT 2), z({c}) AS (SELECT a.x * 10 + b.x FROM d a CROSS JOIN d b) SELECT c.id, z.{c} FROM customers c JOIN z USING ({c})",
+        "refused",
+        ALL,
+    ),
+    # free text read out a character at a time through functions in decisions
+    ("free text", "SELECT id FROM support_tickets WHERE instr(body, 'SSN 4') > 0", "refused", ("sqlite", "mysql")),
+    (
+        "free text",
+        "SELECT id, (SELECT count(*) FROM customers k WHERE k.id < unicode(substr(t.body, 21, 1))) AS c FROM support_tickets t",
+        "refused",
+        ("sqlite",),
+    ),
+    ("free text", "SELECT count(*) FROM support_tickets WHERE (ascii(substr(body, 3, 1)) & 4) > 0", "refused", ALL),
+    ("free text", "SELECT id FROM support_tickets WHERE length(body) > 200", "masked", ALL),
+    ("free text", "SELECT id FROM support_tickets WHERE length(trim(substr(body, 57, 1))) = 0", "refused", ALL),
+    (
+        "free text",
+        "SELECT id FROM support_tickets WHERE length(replace(body, 'SSN 1', '')) < length(body)",
+        "refused",
+        ALL,
+    ),
+    ("free text", "SELECT id FROM support_tickets WHERE body > 'M'", "refused", ALL),
+    ("free text", "SELECT id FROM support_tickets ORDER BY body", "refused", ALL),
+    ("free text", "SELECT id FROM support_tickets WHERE body LIKE '%refund%'", "masked", ALL),
+    # order leaks: an order the database chose, read through positions and assembled values
+    (
+        "order leak",
+        "SELECT group_concat(mid) AS g FROM (SELECT min(id) AS mid FROM customers GROUP BY {c}) t",
+        "masked",
+        ("sqlite", "mysql"),
+    ),
+    (
+        "order leak",
+        "SELECT string_agg(id::text, ',') AS g FROM (SELECT DISTINCT ON ({c}) id FROM customers) t",
+        "masked",
+        PG,
+    ),
+    (
+        "order leak",
+        "SELECT n, row_number() OVER () AS r FROM (SELECT {c} AS n FROM customers GROUP BY {c}) g",
+        "masked",
+        ALL,
+    ),
     # functions nobody allowed
     ("unknown function", "SELECT my_decrypt({c}) AS x FROM customers", "refused", ALL),
     ("unknown function", "SELECT id FROM customers WHERE levenshtein({c}, 'abc') < 3", "refused", PG),

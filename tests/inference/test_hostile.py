@@ -115,3 +115,19 @@ def test_hostile_queries_leak_nothing(target: Target) -> None:
                 failures.append(f"[{hostile.cls}] a token stands for a value that is not in the data: {sql}")
     assert not failures, "\n".join(failures[:20]) + f"\n({len(failures)} failures of {tried})"
     assert refused >= 0.5 * tried
+
+
+def test_grouped_pages_follow_a_canonical_order(target: Target) -> None:
+    """Paging one group at a time through a result grouped by a protected column: the pages come in the order of
+    the tokens (what the agent sees), never in the order of the hidden values, and together hold every group."""
+    service = target.runtime.service
+    sql = "SELECT email, count(*) AS n FROM customers GROUP BY email"
+    cursor, seen = None, []
+    for _ in range(100):
+        out = service.query("crm", sql, max_rows=7, cursor=cursor)
+        seen += [row[0] for row in out.structured.rows]  # type: ignore[attr-defined]
+        cursor = out.structured.cursor  # type: ignore[attr-defined]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 60
+    assert seen == sorted(seen)
