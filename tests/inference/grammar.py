@@ -178,6 +178,12 @@ class Grammar:
         if choice == 4:
             column = draw(st.sampled_from(["p.birth_date", "p.email", "p.city", "p.name"]))
             return f"people p JOIN {self.domain(draw)} ON g.v = {column}", ["p"]
+        if choice == 5 and draw(st.booleans()):
+            column = draw(st.sampled_from(["email", "city", "name"]))
+            values = " UNION ALL ".join(f"SELECT {self.string_literal(draw, False)} AS {column}" for _ in range(2))
+            kind = draw(st.sampled_from(["JOIN", "LEFT JOIN", "NATURAL JOIN"]))
+            using = "" if kind == "NATURAL JOIN" else f" USING ({column})"
+            return f"people p {kind} ({values}) u{using}", ["p"]
         if choice == 5:
             inner = self.condition(draw, "p0", 1)
             return f"(SELECT * FROM people p0 WHERE {inner}) p", ["p"]
@@ -206,6 +212,8 @@ class Grammar:
             items = [key, draw(st.sampled_from(aggregates)), draw(st.sampled_from(aggregates))]
             having = f" HAVING count(*) > {draw(st.integers(0, 2))}" if draw(st.booleans()) else ""
             order = " ORDER BY 1" if draw(st.booleans()) and key.endswith(("city", "status")) else ""
+            if not order and draw(st.integers(0, 4)) == 0:
+                order = f" LIMIT {draw(st.integers(1, 3))}"
             sql = f"SELECT {', '.join(items)} FROM {source}{where} GROUP BY {key}{having}{order}"
             return Query(sql, False)
         items = [self.value(draw, alias, 2) for _ in range(draw(st.integers(1, 3)))]
@@ -216,7 +224,12 @@ class Grammar:
                 st.sampled_from(["row_number()", "count(*)", f"lag({alias}.email)", f"first_value({alias}.name)"])
             )
             part = draw(st.sampled_from(["", f"PARTITION BY {alias}.city ", f"PARTITION BY {alias}.email "]))
-            items.append(f"{window} OVER ({part}ORDER BY {alias}.id)")
+            # a total window order (ties would be the database's choice: a residual docs/security.md lists)
+            order = f"{alias}.id, o.id" if "o" in aliases else f"{alias}.id"
+            if draw(st.integers(0, 3)) == 0:  # no window order at all: positions in the database's order
+                items.append(f"{window} OVER ({part.strip()})")
+            else:
+                items.append(f"{window} OVER ({part}ORDER BY {order})")
         distinct = "DISTINCT " if draw(st.integers(0, 5)) == 0 else ""
         sql = f"SELECT {distinct}{', '.join(items)} FROM {source}{where}"
         ordered = False
