@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from mcp_server.ledger.agents import AgentStore
 
 
-def _load(path: str | None, *, demo: bool = False) -> Config:
-    """The config named by --config, else $MASKWIRE_CONFIG, else ./maskwire.toml (see `find_config`)."""
+def _find(path: str | None, *, demo: bool = False) -> Path:
+    """The config file named by --config, else $MASKWIRE_CONFIG, else ./maskwire.toml (see `find_config`)."""
     found, how = find_config(path, demo=demo)
     if how == "--demo" and not found.exists():
         from mcp_server.demo.workspace import prepare_demo
@@ -35,7 +35,11 @@ def _load(path: str | None, *, demo: bool = False) -> Config:
         prepare_demo(found.parent)
     elif how.startswith("the demo workspace"):
         print(f"maskwire: no --config, no $MASKWIRE_CONFIG, no ./maskwire.toml: using {how}", file=sys.stderr)
-    return load_config(found)
+    return found
+
+
+def _load(path: str | None, *, demo: bool = False) -> Config:
+    return load_config(_find(path, demo=demo))
 
 
 def _sources_config(args: argparse.Namespace) -> Config:
@@ -367,9 +371,7 @@ def cmd_install(args: argparse.Namespace) -> int:
             ]
             entry = server_entry(client, None, agent, serve_args)
         else:
-            found, _how = find_config(args.config, demo=args.demo)
-            if args.demo and not found.exists():
-                _load(None, demo=True)
+            found = _find(args.config, demo=args.demo)
             require_sources(load_config(found))
             entry = server_entry(client, found, agent)
     if args.print:

@@ -67,7 +67,7 @@ def test_vscode_jsonc_is_read_and_its_comments_kept(tmp_path: Path) -> None:
 def test_broken_client_file_is_not_overwritten(tmp_path: Path, text: str) -> None:
     target = tmp_path / "mcp.json"
     target.write_text(text)
-    with pytest.raises(ValueError, match="mcp.json"):
+    with pytest.raises(ValueError, match=r"mcp\.json"):
         install("cursor", server_entry("cursor", tmp_path / "m.toml", "cursor"), target)
     assert target.read_text() == text and not (tmp_path / "mcp.json.bak").exists()
 
