@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
+from mcp_server.capabilities import ToolsOnlyMiddleware
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
 from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
 from mcp_server.policy import Policy
@@ -107,7 +108,8 @@ def _recorded_agent(_ctx: object) -> str:
 def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
     service = runtime.service
-    middleware = [  # outermost first: who is calling, record the call, then refuse it if over quota
+    middleware = [  # outermost first: tools only, who is calling, record the call, then refuse it if over quota
+        ToolsOnlyMiddleware(),
         IdentityMiddleware(runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)),
         LedgerMiddleware(
             runtime.ledger,
@@ -124,6 +126,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=_version(),
         middleware=middleware,
+        subscriptions=False,  # the tool list never changes while the server runs: nothing to listen for
         # Maskwire issues the tokens itself (`maskwire agents add`); there is no OAuth flow to advertise.
         token_verifier=AgentTokenVerifier(runtime.identities) if http_url else None,
         auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
