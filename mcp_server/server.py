@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from mcp.server.auth.settings import AuthSettings
@@ -22,11 +22,15 @@ from mcp_server.runtime import Runtime
 from mcp_server.tools.documents import DOC_REF
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
 from mcp_server.tools.problems import ToolOutput, ToolProblem
+from mcp_server.tools.schema_search import MAX_PATTERN_CHARS, SchemaSearchResult
+from mcp_server.tools.schema_search import search_schema as search_schema_in
 
 log = logging.getLogger(__name__)
 
-TOOL_NAMES = frozenset({"list_sources", "describe", "query", "search", "read"})
-ARGUMENT_NAMES = frozenset({"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref"})
+TOOL_NAMES = frozenset({"list_sources", "describe", "search_schema", "query", "search", "read"})
+ARGUMENT_NAMES = frozenset(
+    {"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref", "pattern", "masking", "offset"}
+)
 MCP_PATH = "/mcp"
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
@@ -34,7 +38,7 @@ INSTRUCTIONS = (
     "Maskwire gives read-only access to databases and documents. Personal data and secrets in every result "
     "are replaced by tokens such as <EMAIL_ADDRESS:…>: the same value always gets the same token, "
     "so you can join, group and count by tokens and pass a token back as a literal. Start with list_sources, "
-    "then describe a source before querying it."
+    "then describe a source before querying it; in a large schema, find tables and columns with search_schema."
 )
 
 
@@ -161,6 +165,39 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
                 "table": service.known_table_or_token(source, table),
             },
             source,
+        )
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def search_schema(
+        pattern: Annotated[
+            str,
+            Field(
+                description="Part of a table or column name (email), or a glob (cust*, *_id, orders.*, *.created_at)",
+                max_length=MAX_PATTERN_CHARS,
+            ),
+        ],
+        sources: Annotated[
+            list[str] | None, Field(description="SQL sources to search (default: all)", max_length=50)
+        ] = None,
+        masking: Annotated[
+            Literal["pii", "text", "clear"] | None, Field(description="Only columns masked this way")
+        ] = None,
+        limit: Annotated[int | None, Field(description="Matches per page (default 50)", ge=1, le=200)] = None,
+        offset: Annotated[int | None, Field(description="next_offset from the previous page", ge=0)] = None,
+    ) -> Annotated[CallToolResult, SchemaSearchResult]:
+        """Find tables and columns by name in large schemas, with each column's masking decision."""
+        policy = _policy()
+        return await _run(
+            runtime,
+            "search_schema",
+            lambda: search_schema_in(service, pattern, sources, masking, limit, offset, policy),
+            lambda: {
+                "pattern": runtime.masker.literal(pattern),
+                "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
+                "masking": masking,
+                "limit": limit,
+                "offset": offset,
+            },
         )
 
     @mcp.tool(annotations=READ_ONLY)

@@ -44,7 +44,7 @@ MASKWIRE = Path(sys.executable).with_name("maskwire")
 AGENT = "inspector-cli"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}  # as in tests/conftest.py
 
-TOOLS = {"list_sources", "describe", "query", "search", "read"}
+TOOLS = {"list_sources", "describe", "search_schema", "query", "search", "read"}
 TOKEN = re.compile(r"<[A-Z_]+:[0-9a-f]{12}>")
 EMAIL_TOKEN = re.compile(r"<EMAIL_ADDRESS:[0-9a-f]{12}>")
 TOOL_IS_ERROR = 5  # the Inspector CLI's exit code when a tool result has isError: true
