@@ -365,10 +365,15 @@ def cmd_install(args: argparse.Namespace) -> int:
     else:
         agent = args.agent or DEFAULT_AGENT[client]
         if args.dsn or args.docs:
-            _sources_config(args)  # validates the options
-            serve_args = [a for d in args.dsn or [] for a in ("--dsn", d)] + [
-                a for d in args.docs or [] for a in ("--docs", str(Path(d).resolve()))
-            ]
+            serve_args = _dsn_serve_args(_sources_config(args))
+            if serve_args is None:
+                print(
+                    "maskwire: a --dsn URL with a password would be written into the client's file and shown in "
+                    "its command line: write a config instead (`maskwire init --dsn URL`, created 0600) and "
+                    "install that",
+                    file=sys.stderr,
+                )
+                return 2
             entry = server_entry(client, None, agent, serve_args)
         else:
             found = _find(args.config, demo=args.demo)
@@ -386,6 +391,24 @@ def cmd_install(args: argparse.Namespace) -> int:
     if args.http:
         print(token_hint(client, args.token_env))
     return 0
+
+
+def _dsn_serve_args(config: Config) -> list[str] | None:
+    """`serve` options for a --dsn/--docs config, with absolute paths and the sources' names; None when a URL
+    carries a password."""
+    from sqlalchemy.engine import make_url
+
+    from mcp_server.config import FilesSource, SqlSource
+
+    options: list[str] = []
+    for source in config.sources:
+        if isinstance(source, SqlSource):
+            if make_url(source.url).password is not None:
+                return None
+            options += ["--dsn", f"{source.name}={source.url}"]
+        elif isinstance(source, FilesSource):
+            options += ["--docs", str(source.path)]
+    return options
 
 
 def cmd_init(args: argparse.Namespace) -> int:

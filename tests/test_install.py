@@ -110,5 +110,8 @@ def test_cli_install_with_a_dsn_serves_it_without_a_file(tmp_path: Path) -> None
     db.touch()
     assert main(["install", "claude-code", "--dsn", f"sqlite:///{db}", "--path", str(target)]) == 0
     entry = json.loads(target.read_text())["mcpServers"]["maskwire"]
-    assert entry["type"] == "stdio" and entry["args"][3:5] == ["--dsn", f"sqlite:///{db}"]
+    assert entry["type"] == "stdio" and entry["args"][3:5] == ["--dsn", f"shop=sqlite:///{db}"]
     assert "--config" not in entry["args"]
+    with_password = "postgresql://reader:pw-in-url-77@127.0.0.1/crm"
+    assert main(["install", "cursor", "--dsn", with_password, "--path", str(tmp_path / "c.json")]) == 2
+    assert not (tmp_path / "c.json").exists()

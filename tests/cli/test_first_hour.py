@@ -226,6 +226,19 @@ def test_init_keeps_a_file_with_a_password_private(home: Path, postgres_url: str
     assert (home / "maskwire.toml").stat().st_mode & 0o777 == 0o600
 
 
+def test_init_asks_on_a_terminal(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _shop(home / "shop.sqlite")
+    (home / "notes").mkdir()
+    answers = iter(["sqlite:///shop.sqlite", "", "notes", ""])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
+    assert main(["init"]) == 0
+    assert [s["name"] for s in tomllib.loads((home / "maskwire.toml").read_text())["sources"]] == ["shop", "notes"]
+    assert "Wrote" in capsys.readouterr().out
+
+
 def test_init_without_sources_or_terminal(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init"]) == 2  # pytest's stdin is not a terminal
     assert "--dsn URL" in capsys.readouterr().err
