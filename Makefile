@@ -45,8 +45,11 @@ $(LC_STAMP): $(LC_REQUIREMENTS)
 	$(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' $< > $@
 
 .PHONY: langchain-example
+# `check --demo` builds the demo workspace on first use; MASKWIRE_CONFIG points the example's `serve` at it.
 langchain-example: $(STAMP) $(LC_STAMP)
-	$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
+	$(BIN)/maskwire check --demo > /dev/null
+	MASKWIRE_CONFIG="$${MASKWIRE_HOME:-$$HOME/.maskwire}/demo/maskwire.toml" \
+		$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
