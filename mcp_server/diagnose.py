@@ -20,6 +20,9 @@ NOT_ALLOWED = "the user may not connect to this database"
 HOST_REFUSED = "host unreachable: nothing listens on that host and port (is the server running?)"
 HOST_UNKNOWN = "host unreachable: the host name does not resolve"
 HOST_TIMEOUT = f"host unreachable: no answer within {CONNECT_TIMEOUT_SECONDS} s"
+DRIVER_MISSING = (
+    "no driver for this URL is installed: use postgresql+psycopg://... or mysql+pymysql://... (both bundled)"
+)
 
 # (text in the driver's message, reason); PostgreSQL reports connection failures without an SQLSTATE.
 _POSTGRES_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -53,7 +56,9 @@ def sql_problem(url: str) -> str | None:
         engine = sa.create_engine(
             parsed, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, poolclass=sa.NullPool
         )
-    except Exception as exc:  # a missing driver, an unknown dialect
+    except ModuleNotFoundError:
+        return DRIVER_MISSING
+    except Exception as exc:  # an unknown dialect
         return f"cannot use this kind of database URL ({type(exc).__name__})"
     try:
         with engine.connect():

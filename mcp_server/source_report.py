@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mcp_server.config import Config, FilesSource, PgDocsSource, SqlSource
-from mcp_server.diagnose import folder_problem, sql_problem
+from mcp_server.diagnose import DRIVER_MISSING, folder_problem, sql_problem
 from mcp_server.progress import step
 
 if TYPE_CHECKING:
@@ -78,16 +78,20 @@ def _sql(config: Config, source: SqlSource, detector: LazyDetector) -> SourceRep
 
     url = config.sql_url(source)
     report = SourceReport(source.name, "sql", redacted_url(url))
-    report.problem = sql_problem(url)
-    if report.problem is not None:
-        return report
-    from mcp_server.catalog import SqlCatalog  # loads the classifier's word lists: only for a source that answers
-
-    try:
+    try:  # opens no connection yet: refuses unsupported databases
         database = SqlDatabase(source.name, url, timeout_seconds=source.timeout_seconds)
     except ConnectorError as exc:
         report.problem = str(exc)
         return report
+    except ModuleNotFoundError:
+        report.problem = DRIVER_MISSING
+        return report
+    report.problem = sql_problem(url)
+    if report.problem is not None:
+        database.dispose()
+        return report
+    from mcp_server.catalog import SqlCatalog  # loads the classifier's word lists: only for a source that answers
+
     catalog = SqlCatalog(source, database, detector, config.masking.sample_rows)  # type: ignore[arg-type]
     try:
         tables = catalog.tables()

@@ -188,6 +188,16 @@ def test_check_reports_every_source_and_fails_when_one_is_down(
     assert not (home / "gone.sqlite").exists()  # a check never creates a database
 
 
+def test_unsupported_databases_and_missing_drivers_are_named(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (home / "maskwire.toml").write_text(
+        '[[sources]]\nname = "o"\nkind = "sql"\nurl = "oracle://x@127.0.0.1/db"\n'
+        '[[sources]]\nname = "m"\nkind = "sql"\nurl = "mysql://root@127.0.0.1/test"\n'
+    )
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert 'unsupported database "oracle"' in out and "mysql+pymysql://" in out and "0 of 2 sources ok" in out
+
+
 # -- init ----------------------------------------------------------------------------------------
 
 
