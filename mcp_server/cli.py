@@ -20,6 +20,7 @@ from mcp_server.config import (
     load_config,
     require_sources,
 )
+from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.ledger.agents import AgentStore
@@ -73,7 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mcp_server.server import build_server
 
     agent = args.agent or os.environ.get("MASKWIRE_AGENT") or None
-    runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
+    with step("starting: loading the NLP pipeline and opening the sources"):
+        runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
     try:
         build_server(runtime).run("stdio")
     finally:
@@ -96,7 +98,8 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
         if not Identities(config, store).have_tokens():  # fail closed, before loading anything heavy
             print(NO_TOKENS, file=sys.stderr)
             return 2
-    runtime = Runtime.start(config, warm_up_in_background=True)
+    with step("starting: loading the NLP pipeline and opening the sources"):
+        runtime = Runtime.start(config, warm_up_in_background=True)
     try:
         mcp = build_server(runtime, http_url=base_url(host, port))
 
@@ -323,7 +326,11 @@ def cmd_index(args: argparse.Namespace) -> int:
             max_file_bytes=source.max_file_bytes,
         )
         try:
-            report = store.refresh(_progress_bar(source.name))
+            if sys.stderr.isatty():
+                report = store.refresh(_progress_bar(source.name))
+            else:  # a log, not a terminal: one line when it takes long, none of the bar's carriage returns
+                with step(f"[{source.name}] indexing"):
+                    report = store.refresh()
             stats = store.stats()
         finally:
             store.close()

@@ -36,10 +36,12 @@ def step(label: str, *, after: float = SHOW_AFTER_SECONDS) -> Iterator[None]:
 
     timer = threading.Thread(target=announce, name="maskwire-progress", daemon=True)
     timer.start()
+    outcome = "stopped after"
     try:
         yield
+        outcome = "done in"
     finally:
         done.set()
         timer.join()
         if shown.is_set():
-            say(f"{label}: done in {time.perf_counter() - started:.1f} s")
+            say(f"{label}: {outcome} {time.perf_counter() - started:.1f} s")
