@@ -97,6 +97,12 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
     with _agent_store(config) as store:
         if not Identities(config, store).have_tokens():  # fail closed, before loading anything heavy
             print(NO_TOKENS, file=sys.stderr)
+            if config.path is None:
+                print(
+                    "With --dsn there is no config file to name: write one with `maskwire init --dsn URL`, then "
+                    "add the agent in that folder.",
+                    file=sys.stderr,
+                )
             return 2
     with step("starting: loading the NLP pipeline and opening the sources"):
         runtime = Runtime.start(config, warm_up_in_background=True)
