@@ -95,8 +95,8 @@ def _sql(config: Config, source: SqlSource, detector: LazyDetector) -> SourceRep
     catalog = SqlCatalog(source, database, detector, config.masking.sample_rows)  # type: ignore[arg-type]
     try:
         tables = catalog.tables()
-        report.summary = f"{len(tables)} tables" if len(tables) != 1 else "1 table"
-        with step(f"[{source.name}] classifying the columns of {len(tables)} tables"):
+        report.summary = _count(len(tables), "table")
+        with step(f"[{source.name}] classifying the columns of {report.summary}"):
             for table in tables.values():
                 decisions = catalog.classify_table(table.name)
                 report.tables[table.name] = [ColumnReport(c.name, c.type, decisions[c.name]) for c in table.columns]
@@ -132,7 +132,8 @@ def _files(config: Config, source: FilesSource) -> SourceReport:
             store.refresh()
         stats = store.stats()
         types = ", ".join(f"{k} {v}" for k, v in sorted(stats["types"].items()))
-        report.summary = f"{stats['files']} documents" + (f", {stats['chunks']} chunks ({types})" if types else "")
+        chunks = f", {_count(stats['chunks'], 'chunk')} ({types})" if types else ""
+        report.summary = _count(stats["files"], "document") + chunks
         report.notes = [f"skipped {s.ref}: {s.reason}" for s in store.skipped()]
     finally:
         store.close()
@@ -163,9 +164,15 @@ def _pgdocs(source: PgDocsSource) -> SourceReport:
         report.problem = str(exc)
         return report
     try:
-        report.summary = f"{store.stats()['rows']} documents (rows of {source.db_schema or 'public'}.{source.table})"
+        report.summary = (
+            f"{_count(store.stats()['rows'], 'document')} (rows of {source.db_schema or 'public'}.{source.table})"
+        )
     except ConnectorError as exc:
         report.problem = str(exc)
     finally:
         store.close()
     return report
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
