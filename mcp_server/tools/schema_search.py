@@ -97,13 +97,22 @@ def search_schema(
                 hits.extend((catalog.name, table.name, c.name) for c in table.columns if name_matches(c.name))
         if masking is not None:  # a filter on the decision needs the decisions of every candidate
             hits = [h for h in hits if h[2] is not None and service.catalogs[h[0]].classify(h[1], h[2]).kind == masking]
-        page = hits[offset : offset + limit]
-        matches = [_match(service, hit) for hit in page]
+        matches = [_match(service, hit) for hit in hits[offset : offset + limit]]
     except ConnectorError as exc:
         raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
-    next_offset = offset + limit if offset + limit < len(hits) else None
-    result = SchemaSearchResult(matches=matches, total=len(hits), next_offset=next_offset)
+    result = _fit(service, matches, offset, len(hits))
     return ToolOutput(result, render(result))
+
+
+def _fit(service: ToolService, matches: list[SchemaMatch], offset: int, total: int) -> SchemaSearchResult:
+    """The page, cut to the per-call output budget ([tokens] max_output_tokens); the rest is on the next page."""
+    budget = service.config.tokens.max_output_tokens
+    while True:
+        end = offset + len(matches)
+        result = SchemaSearchResult(matches=matches, total=total, next_offset=end if end < total else None)
+        if len(matches) <= 1 or service.counter.count(render(result)) <= budget:
+            return result
+        matches = matches[: max(1, len(matches) * 3 // 4)]
 
 
 def _catalogs(service: ToolService, sources: list[str] | None, policy: Policy) -> list[SqlCatalog]:

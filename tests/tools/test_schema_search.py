@@ -50,9 +50,12 @@ async def _call(runtime: Runtime, **arguments: object) -> CallToolResult:
         return await client.call_tool("search_schema", arguments)
 
 
+def _text(result: CallToolResult) -> str:
+    return "".join(b.text for b in result.content if isinstance(b, TextContent))
+
+
 def _everything(result: CallToolResult) -> str:
-    text = "".join(b.text for b in result.content if isinstance(b, TextContent))
-    return text + json.dumps(result.structured_content)
+    return _text(result) + json.dumps(result.structured_content)
 
 
 def test_patterns() -> None:
@@ -98,6 +101,16 @@ async def test_paging_through_many_matches(runtime: Runtime) -> None:
         seen.extend(m["table"] for m in page["matches"])  # type: ignore[index]
         offset = page["next_offset"]  # type: ignore[index]
     assert len(seen) == len(set(seen)) == TABLES
+
+
+async def test_a_page_fits_the_output_budget(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = runtime.config.tokens.model_copy(update={"max_output_tokens": 300})
+    monkeypatch.setattr(runtime.service, "config", runtime.config.model_copy(update={"tokens": tokens}))
+    result = await _call(runtime, pattern="*.created_at", limit=200)
+    page = result.structured_content
+    shown = len(page["matches"])  # type: ignore[index]
+    assert 1 <= shown < 200 and page["next_offset"] == shown and page["total"] == TABLES  # type: ignore[index]
+    assert runtime.counter.count(_text(result)) <= 300
 
 
 async def test_filter_by_masking(runtime: Runtime) -> None:
