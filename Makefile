@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean conformance wheel
 
 $(STAMP): pyproject.toml
+	@echo "Installing Maskwire and its dependencies into $(VENV) (a few minutes the first time; pip shows each package)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,6 +20,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+# The official MCP conformance suite against `maskwire serve --transport http` (also part of `make test`).
+conformance: $(STAMP)
+	$(BIN)/python -m pytest -q tests/conformance
+
+# The wheel a user installs with pip (build/wheel/maskwire-*.whl).
+wheel: $(STAMP)
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w build/wheel .
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,8 +45,11 @@ $(LC_STAMP): $(LC_REQUIREMENTS)
 	$(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' $< > $@
 
 .PHONY: langchain-example
+# `check --demo` builds the demo workspace on first use; MASKWIRE_CONFIG points the example's `serve` at it.
 langchain-example: $(STAMP) $(LC_STAMP)
-	$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
+	$(BIN)/maskwire check --demo > /dev/null
+	MASKWIRE_CONFIG="$${MASKWIRE_HOME:-$$HOME/.maskwire}/demo/maskwire.toml" \
+		$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

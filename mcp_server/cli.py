@@ -12,24 +12,45 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcp_server.config import Config, ConfigError, default_config_path, load_config
+from mcp_server.config import (
+    Config,
+    ConfigError,
+    config_from_options,
+    find_config,
+    load_config,
+    require_sources,
+)
+from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.ledger.agents import AgentStore
-    from mcp_server.runtime import Runtime
 
 
-def _load(path: str | None) -> Config:
-    """The given config, or the demo workspace's (built on first use)."""
-    if path:
-        return load_config(Path(path))
-    default = default_config_path()
-    if not default.exists():
+def _find(path: str | None, *, demo: bool = False) -> Path:
+    """The config file named by --config, else $MASKWIRE_CONFIG, else ./maskwire.toml (see `find_config`)."""
+    found, how = find_config(path, demo=demo)
+    if how == "--demo" and not found.exists():
         from mcp_server.demo.workspace import prepare_demo
 
-        print(f"No --config given: creating the demo workspace in {default.parent}", file=sys.stderr)
-        prepare_demo(default.parent)
-    return load_config(default)
+        print(f"maskwire: creating the demo workspace in {found.parent}", file=sys.stderr)
+        prepare_demo(found.parent)
+    elif how.startswith("the demo workspace"):
+        print(f"maskwire: no --config, no $MASKWIRE_CONFIG, no ./maskwire.toml: using {how}", file=sys.stderr)
+    return found
+
+
+def _load(path: str | None, *, demo: bool = False) -> Config:
+    return load_config(_find(path, demo=demo))
+
+
+def _sources_config(args: argparse.Namespace) -> Config:
+    """For commands that serve or inspect sources: `--dsn`/`--docs` without a file, else the config file.
+    Either way it must have at least one source."""
+    if args.dsn or args.docs:
+        if args.config or args.demo:
+            raise ConfigError("--dsn/--docs describe the sources without a config file: leave out --config/--demo")
+        return config_from_options(args.dsn or [], args.docs)
+    return require_sources(_load(args.config, demo=args.demo))
 
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
@@ -42,7 +63,7 @@ NO_TOKENS = (
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _sources_config(args)
     if args.transport == "http":
         port = DEFAULT_HTTP_PORT if args.port is None else args.port
         return _serve_http(config, args.host or DEFAULT_HTTP_HOST, port, args.agent)
@@ -53,7 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mcp_server.server import build_server
 
     agent = args.agent or os.environ.get("MASKWIRE_AGENT") or None
-    runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
+    with step("starting: loading the NLP pipeline and opening the sources"):
+        runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
     try:
         build_server(runtime).run("stdio")
     finally:
@@ -75,8 +97,15 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
     with _agent_store(config) as store:
         if not Identities(config, store).have_tokens():  # fail closed, before loading anything heavy
             print(NO_TOKENS, file=sys.stderr)
+            if config.path is None:
+                print(
+                    "With --dsn there is no config file to name: write one with `maskwire init --dsn URL`, then "
+                    "add the agent in that folder.",
+                    file=sys.stderr,
+                )
             return 2
-    runtime = Runtime.start(config, warm_up_in_background=True)
+    with step("starting: loading the NLP pipeline and opening the sources"):
+        runtime = Runtime.start(config, warm_up_in_background=True)
     try:
         mcp = build_server(runtime, http_url=base_url(host, port))
 
@@ -258,57 +287,29 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the config, open every source and print how each column is classified."""
-    from mcp_server.runtime import Runtime
+    from mcp_server.source_report import inspect_sources
 
-    config = _load(args.config)
-    runtime = Runtime.start(config)
-    failed = False
-    try:
-        for source in config.sources:
-            if source.kind != "sql":
-                failed = _check_documents(runtime, source.name) or failed
-                continue
-            catalog = runtime.service.catalogs.get(source.name)
-            if catalog is None:
-                print(f"[{source.name}] UNAVAILABLE: {runtime.service.broken_sources.get(source.name)}")
-                failed = True
-                continue
-            try:
-                tables = catalog.tables()
-            except Exception as exc:
-                print(f"[{source.name}] UNAVAILABLE: {exc}")
-                failed = True
-                continue
-            print(f"[{source.name}] {catalog.database.display_url}: {len(tables)} tables")
-            for table in tables.values():
-                classes = catalog.classify_table(table.name)
-                print(f"  {table.name}")
-                for column in table.columns:
-                    cls = classes[column.name]
-                    print(f"    {column.name:<28} {cls.label:<34} ({cls.reason})")
-    finally:
-        runtime.close()
+    config = _sources_config(args)
+    if config.path is not None:
+        print(f"config: {config.path}")
+    failed = 0
+    for report in inspect_sources(config):
+        if not report.ok:
+            failed += 1
+            print(f"[{report.name}] UNAVAILABLE ({report.where}): {report.problem}", flush=True)
+            continue
+        print(f"[{report.name}] ok: {report.where}: {report.summary}")
+        for table, columns in report.tables.items():
+            print(f"  {table}")
+            for column in columns:
+                decision = column.decision
+                print(f"    {column.name:<28} {decision.label:<34} ({decision.reason})")
+        for note in report.notes:
+            print(f"  {note}")
+        sys.stdout.flush()
+    total = len(config.sources)
+    print(f"{total - failed} of {total} sources ok" + (f"; {failed} unavailable" if failed else ""))
     return 1 if failed else 0
-
-
-def _check_documents(runtime: Runtime, name: str) -> bool:
-    """Print a document source's state; True when it is unavailable."""
-    from connectors.files import FileStore
-    from mcp_server.tools.problems import ToolProblem
-
-    docs = runtime.service.documents
-    try:
-        stats = docs.stats(name, runtime.service.policy_for(None))
-    except ToolProblem as exc:
-        print(f"[{name}] UNAVAILABLE: {exc}")
-        return True
-    types = ", ".join(f"{k} {v}" for k, v in sorted(stats.types.items()))
-    print(f"[{name}] {stats.documents} documents" + (f", {stats.chunks} chunks ({types})" if stats.chunks else ""))
-    store = docs.stores[name]
-    if isinstance(store, FileStore):
-        for skipped in store.skipped():
-            print(f"  skipped {skipped.ref}: {skipped.reason}")
-    return False
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -316,7 +317,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from connectors.files import FileStore
     from mcp_server.config import FilesSource
 
-    config = _load(args.config)
+    config = require_sources(_load(args.config, demo=args.demo))
     sources = [s for s in config.sources if isinstance(s, FilesSource) and (not args.source or s.name == args.source)]
     if not sources:
         print("No files sources to index." + (f' (no files source named "{args.source}")' if args.source else ""))
@@ -331,7 +332,11 @@ def cmd_index(args: argparse.Namespace) -> int:
             max_file_bytes=source.max_file_bytes,
         )
         try:
-            report = store.refresh(_progress_bar(source.name))
+            if sys.stderr.isatty():
+                report = store.refresh(_progress_bar(source.name))
+            else:  # a log, not a terminal: one line when it takes long, none of the bar's carriage returns
+                with step(f"[{source.name}] indexing"):
+                    report = store.refresh()
             stats = store.stats()
         finally:
             store.close()
@@ -358,22 +363,80 @@ def _progress_bar(name: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from mcp_server.install import install, server_entry
+    from mcp_server.install import DEFAULT_AGENT, install, remote_entry, server_entry, servers_key, token_hint
 
-    config_path = Path(args.config) if args.config else default_config_path()
-    _load(str(config_path) if args.config else None)  # validates the config (and builds the demo if needed)
-    agent = args.agent or {"claude": "claude-desktop", "vscode": "vscode", "cursor": "cursor"}[args.client]
+    client = args.client
+    if args.http:
+        if args.config or args.demo or args.dsn or args.docs or args.agent:
+            print(
+                "maskwire: --http registers a remote server: its agent is named by the token, and its sources "
+                "by its own config (leave out --config, --demo, --dsn, --docs and --agent)",
+                file=sys.stderr,
+            )
+            return 2
+        entry = remote_entry(client, args.http, args.token_env)
+    else:
+        agent = args.agent or DEFAULT_AGENT[client]
+        if args.dsn or args.docs:
+            serve_args = _dsn_serve_args(_sources_config(args))
+            if serve_args is None:
+                print(
+                    "maskwire: a --dsn URL with a password would be written into the client's file and shown in "
+                    "its command line: write a config instead (`maskwire init --dsn URL`, created 0600) and "
+                    "install that",
+                    file=sys.stderr,
+                )
+                return 2
+            entry = server_entry(client, None, agent, serve_args)
+        else:
+            found = _find(args.config, demo=args.demo)
+            require_sources(load_config(found))
+            entry = server_entry(client, found, agent)
     if args.print:
-        key = "servers" if args.client == "vscode" else "mcpServers"
-        print(json.dumps({key: {"maskwire": server_entry(args.client, config_path, agent)}}, indent=2))
+        print(json.dumps({servers_key(client): {"maskwire": entry}}, indent=2))
         return 0
     try:
-        written = install(args.client, config_path, agent, Path(args.path) if args.path else None)
+        written = install(client, entry, Path(args.path) if args.path else None)
     except ValueError as exc:
         print(f"maskwire: {exc}", file=sys.stderr)
         return 1
-    print(f"Registered maskwire in {written} (agent {agent}). Restart the client to load it.")
+    print(f"Registered maskwire in {written}. Restart the client (or reload its MCP servers) to load it.")
+    if args.http:
+        print(token_hint(client, args.token_env))
     return 0
+
+
+def _dsn_serve_args(config: Config) -> list[str] | None:
+    """`serve` options for a --dsn/--docs config, with absolute paths and the sources' names; None when a URL
+    carries a password."""
+    from sqlalchemy.engine import make_url
+
+    from mcp_server.config import FilesSource, SqlSource
+
+    options: list[str] = []
+    for source in config.sources:
+        if isinstance(source, SqlSource):
+            if make_url(source.url).password is not None:
+                return None
+            options += ["--dsn", f"{source.name}={source.url}"]
+        elif isinstance(source, FilesSource):
+            options += ["--docs", str(source.path)]
+    return options
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from mcp_server.init_config import ask_sources, run_init
+
+    dsns, docs = list(args.dsn or []), list(args.docs or [])
+    if not dsns and not docs:
+        if not sys.stdin.isatty():
+            print(
+                "maskwire: init needs --dsn URL (repeatable) and/or --docs FOLDER, or a terminal to ask on",
+                file=sys.stderr,
+            )
+            return 2
+        dsns, docs = ask_sources()
+    return run_init(dsns, docs, Path(args.output), force=args.force)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -382,16 +445,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.workspace) if args.workspace else None)
 
 
+CONFIG_HELP = "maskwire.toml (default: $MASKWIRE_CONFIG, else ./maskwire.toml)"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _config_options(parser: argparse.ArgumentParser, *, sources: bool = False) -> None:
+    """--config and --demo; with `sources`, also --dsn/--docs to name the sources without a file."""
+    parser.add_argument("--config", help=CONFIG_HELP)
+    parser.add_argument("--demo", action="store_true", help="use the demo workspace (built on first use)")
+    if sources:
+        parser.add_argument(
+            "--dsn",
+            action="append",
+            metavar="URL",
+            help="a database to serve without a config file (repeatable; name=URL names the source)",
+        )
+        parser.add_argument("--docs", action="append", metavar="FOLDER", help="a folder of documents (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="maskwire", description="Masked, read-only data access for AI agents.")
+    parser.add_argument("--version", action="version", version=f"maskwire {_version()}")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="log detail on stderr (default: $MASKWIRE_LOG_LEVEL, else WARNING)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="connect to your databases and folders and write a commented maskwire.toml")
+    init.add_argument("--dsn", action="append", metavar="URL", help="a database URL (repeatable; name=URL names it)")
+    init.add_argument("--docs", action="append", metavar="FOLDER", help="a folder of documents (repeatable)")
+    init.add_argument("--output", default="maskwire.toml", help="the file to write (default: ./maskwire.toml)")
+    init.add_argument("--force", action="store_true", help="replace the file if it exists")
+    init.set_defaults(func=cmd_init)
 
     demo = sub.add_parser("demo", help="build the demo workspace and run a scripted agent session against it")
     demo.add_argument("--workspace", help="where to build it (default: $MASKWIRE_HOME/demo)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the MCP server (stdio, or streamable HTTP with bearer tokens)")
-    serve.add_argument("--config", help="maskwire.toml (default: the demo workspace)")
+    _config_options(serve, sources=True)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", help=f"HTTP: address to bind (default {DEFAULT_HTTP_HOST})")
     serve.add_argument("--port", type=_port, help=f"HTTP: port (default {DEFAULT_HTTP_PORT}; 0 picks a free one)")
@@ -433,20 +528,28 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_ledger_verify)
 
     index = sub.add_parser("index", help="build or refresh the full-text index of document folders")
-    index.add_argument("--config")
+    _config_options(index)
     index.add_argument("--source", help="only this files source")
     index.set_defaults(func=cmd_index)
 
-    install = sub.add_parser("install", help="register the server in Claude Desktop, VS Code or Cursor")
-    install.add_argument("client", choices=["claude", "vscode", "cursor"])
-    install.add_argument("--config", help="maskwire.toml to serve (default: the demo workspace)")
+    from mcp_server.install import CLIENTS, DEFAULT_TOKEN_ENV
+
+    install = sub.add_parser("install", help="register the server in an MCP client (Claude, VS Code, Cursor, ...)")
+    install.add_argument("client", choices=CLIENTS)
+    _config_options(install, sources=True)
     install.add_argument("--agent", help="agent name for the ledger (default: the client's name)")
+    install.add_argument("--http", metavar="URL", help="register a remote `serve --transport http` at URL instead")
+    install.add_argument(
+        "--token-env",
+        default=DEFAULT_TOKEN_ENV,
+        help=f"with --http: the environment variable holding the agent's token (default {DEFAULT_TOKEN_ENV})",
+    )
     install.add_argument("--path", help="the client's config file (default: its usual place)")
     install.add_argument("--print", action="store_true", help="print the entry instead of writing it")
     install.set_defaults(func=cmd_install)
 
     check = sub.add_parser("check", help="validate config, connect to every source, print the column classification")
-    check.add_argument("--config")
+    _config_options(check, sources=True)
     check.set_defaults(func=cmd_check)
     return parser
 
@@ -465,13 +568,36 @@ def _port(text: str) -> int:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("maskwire")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _setup_logging(option: str | None) -> str | None:
+    """--log-level, else $MASKWIRE_LOG_LEVEL, else WARNING; returns an error message for a bad value."""
+    level = (option or os.environ.get("MASKWIRE_LOG_LEVEL") or "WARNING").upper()
+    problem = None
+    if level not in LOG_LEVELS:
+        problem = f"MASKWIRE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}"
+        level = "WARNING"
     logging.basicConfig(
-        level=os.environ.get("MASKWIRE_LOG_LEVEL", "WARNING").upper(),
+        level=level,
         stream=sys.stderr,  # stdout carries the MCP protocol under `serve`
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    return problem
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    problem = _setup_logging(args.log_level)
+    if problem:
+        print(f"maskwire: {problem}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -479,6 +605,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `maskwire usage --calls | head`: the reader has gone; nothing left to say
+        _silence_stdout()
+        return 141
     except Exception as exc:
         from mcp_server.errors import describe_startup_error
 
@@ -486,5 +615,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run() -> None:
+    """The `maskwire` console script."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        code = 141
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

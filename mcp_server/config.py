@@ -391,6 +391,129 @@ def load_config(path: Path) -> Config:
     return parse_config(text, path)
 
 
+CONFIG_ENV = "MASKWIRE_CONFIG"
+CONFIG_NAME = "maskwire.toml"
+
+
 def default_config_path() -> Path:
-    """`maskwire serve` with no --config serves the demo workspace."""
-    return maskwire_home() / "demo" / "maskwire.toml"
+    """The demo workspace's config (built by `maskwire demo`)."""
+    return maskwire_home() / "demo" / CONFIG_NAME
+
+
+def find_config(
+    explicit: str | None, *, demo: bool = False, cwd: Path | None = None, environ: dict[str, str] | None = None
+) -> tuple[Path, str]:
+    """The config file to use and how it was found: `--config`, then `$MASKWIRE_CONFIG`, then `./maskwire.toml`.
+
+    The demo workspace is used only when asked for (`--demo`), or as a last resort once `maskwire demo` has
+    built it; the caller says so on stderr. Nothing found is an error that says how to make a config.
+    """
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit), "--config"
+    if demo:
+        return default_config_path(), "--demo"
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), f"${CONFIG_ENV}"
+    local = (cwd or Path.cwd()) / CONFIG_NAME
+    if local.is_file():
+        return local, f"./{CONFIG_NAME}"
+    if default_config_path().is_file():
+        return default_config_path(), "the demo workspace (built by `maskwire demo`)"
+    raise ConfigError(
+        f"no configuration: no --config, no ${CONFIG_ENV} and no {CONFIG_NAME} in {cwd or Path.cwd()}.\n"
+        "Write one for your database with `maskwire init --dsn URL` (or `--docs FOLDER`), serve a database without "
+        "a file with `maskwire serve --dsn URL`, or try the demo with `maskwire demo`."
+    )
+
+
+def require_sources(config: Config) -> Config:
+    """A config that serves nothing is a mistake, not a server: say what to add."""
+    if not config.sources:
+        where = str(config.path) if config.path else "the configuration"
+        raise ConfigError(
+            f"{where}: no sources. Add a database or a folder of documents, for example:\n\n"
+            '[[sources]]\nname = "shop"\nkind = "sql"\nurl = "sqlite:///shop.sqlite"\n\n'
+            '[[sources]]\nname = "docs"\nkind = "files"\npath = "documents"\n\n'
+            "or let `maskwire init --dsn URL` write it."
+        )
+    return config
+
+
+_NAMED_DSN = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{0,63})=(?=[^=]*://)")
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def source_entries(dsns: list[str], docs: list[str] | None = None, cwd: Path | None = None) -> list[dict[str, Any]]:
+    """`[[sources]]` entries for `--dsn URL` (or `--dsn name=URL`) and `--docs PATH` options.
+
+    A source is named after its database (the SQLite file's stem, the database of a server URL) unless the
+    option names it; relative SQLite and folder paths are made absolute from `cwd`. The URL is never echoed
+    in errors: it may carry a password."""
+    base = cwd or Path.cwd()
+    entries: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for position, dsn in enumerate(dsns, 1):
+        named = _NAMED_DSN.match(dsn)
+        url = dsn[named.end() :] if named else dsn
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError, TypeError):
+            raise ConfigError(
+                f"--dsn #{position}: not a database URL; use e.g. sqlite:///shop.sqlite or "
+                "postgresql://user@host/dbname"
+            ) from None
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            database = parsed.database or ""
+            if not database or database == ":memory:":
+                raise ConfigError(f"--dsn #{position}: a SQLite URL needs a file: sqlite:///path/to/file.sqlite")
+            path = Path(database).expanduser()
+            url = parsed.set(database=str(path if path.is_absolute() else (base / path).resolve())).render_as_string(
+                hide_password=False
+            )
+            stem = path.stem
+        else:
+            if backend == "postgresql" and parsed.drivername == "postgresql":
+                url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+            elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
+                url = parsed.set(drivername=f"{backend}+pymysql").render_as_string(hide_password=False)
+            stem = parsed.database or backend
+        name = named.group(1) if named else _unique(_source_name(stem, "db"), taken)
+        entries.append({"name": name, "kind": "sql", "url": url})
+        taken.add(name)
+    for folder in docs or []:
+        path = Path(folder).expanduser()
+        path = path if path.is_absolute() else (base / path).resolve()
+        name = _unique(_source_name(path.name, "docs"), taken)
+        entries.append({"name": name, "kind": "files", "path": str(path)})
+        taken.add(name)
+    return entries
+
+
+def _source_name(stem: str, fallback: str) -> str:
+    name = _NAME_CHARS.sub("_", stem).strip("_-")[:64]
+    return name if name[:1].isalpha() else (f"{fallback}_{name}"[:64] if name else fallback)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name[:60]}_{n}"
+        n += 1
+    return candidate
+
+
+def config_from_options(dsns: list[str], docs: list[str] | None = None) -> Config:
+    """A configuration without a file, for `serve --dsn`/`check --dsn`: the given sources with default settings.
+
+    Its state (masking key, ledger, token vault, indexes) lives in `$MASKWIRE_HOME/state`, so pseudonyms stay the
+    same from one run to the next whatever folder the client starts the server in."""
+    try:
+        config = Config.model_validate(
+            {"server": {"state_dir": str(maskwire_home() / "state")}, "sources": source_entries(dsns, docs)}
+        )
+    except ValidationError as exc:
+        problems = [f"{_dotted(tuple(e['loc']), {})}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid --dsn/--docs options:\n" + "\n".join(problems)) from None
+    return config

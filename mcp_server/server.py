@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from mcp.server.auth.settings import AuthSettings
@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
+from mcp_server.capabilities import ToolsOnlyMiddleware
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
 from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
 from mcp_server.policy import Policy
@@ -21,11 +22,15 @@ from mcp_server.runtime import Runtime
 from mcp_server.tools.documents import DOC_REF
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
 from mcp_server.tools.problems import ToolOutput, ToolProblem
+from mcp_server.tools.schema_search import MAX_PATTERN_CHARS, SchemaSearchResult
+from mcp_server.tools.schema_search import search_schema as search_schema_in
 
 log = logging.getLogger(__name__)
 
-TOOL_NAMES = frozenset({"list_sources", "describe", "query", "search", "read"})
-ARGUMENT_NAMES = frozenset({"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref"})
+TOOL_NAMES = frozenset({"list_sources", "describe", "search_schema", "query", "search", "read"})
+ARGUMENT_NAMES = frozenset(
+    {"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref", "pattern", "masking", "offset"}
+)
 MCP_PATH = "/mcp"
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
@@ -33,7 +38,7 @@ INSTRUCTIONS = (
     "Maskwire gives read-only access to databases and documents. Personal data and secrets in every result "
     "are replaced by tokens such as <EMAIL_ADDRESS:…>: the same value always gets the same token, "
     "so you can join, group and count by tokens and pass a token back as a literal. Start with list_sources, "
-    "then describe a source before querying it."
+    "then describe a source before querying it; in a large schema, find tables and columns with search_schema."
 )
 
 
@@ -109,7 +114,8 @@ def _recorded_agent(_ctx: object) -> str:
 def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
     service = runtime.service
-    middleware = [  # outermost first: who is calling, record the call, then refuse it if over quota
+    middleware = [  # outermost first: tools only, who is calling, record the call, then refuse it if over quota
+        ToolsOnlyMiddleware(),
         IdentityMiddleware(runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)),
         LedgerMiddleware(
             runtime.ledger,
@@ -126,6 +132,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=_version(),
         middleware=middleware,
+        subscriptions=False,  # the tool list never changes while the server runs: nothing to listen for
         # Maskwire issues the tokens itself (`maskwire agents add`); there is no OAuth flow to advertise.
         token_verifier=AgentTokenVerifier(runtime.identities) if http_url else None,
         auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
@@ -160,6 +167,39 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
                 "table": service.known_table_or_token(source, table),
             },
             source,
+        )
+
+    @mcp.tool(annotations=READ_ONLY)
+    async def search_schema(
+        pattern: Annotated[
+            str,
+            Field(
+                description="Part of a table or column name (email), or a glob (cust*, *_id, orders.*, *.created_at)",
+                max_length=MAX_PATTERN_CHARS,
+            ),
+        ],
+        sources: Annotated[
+            list[str] | None, Field(description="SQL sources to search (default: all)", max_length=50)
+        ] = None,
+        masking: Annotated[
+            Literal["pii", "text", "clear"] | None, Field(description="Only columns masked this way")
+        ] = None,
+        limit: Annotated[int | None, Field(description="Matches per page (default 50)", ge=1, le=200)] = None,
+        offset: Annotated[int | None, Field(description="next_offset from the previous page", ge=0)] = None,
+    ) -> Annotated[CallToolResult, SchemaSearchResult]:
+        """Find tables and columns by name in large schemas, with each column's masking decision."""
+        policy = _policy()
+        return await _run(
+            runtime,
+            "search_schema",
+            lambda: search_schema_in(service, pattern, sources, masking, limit, offset, policy),
+            lambda: {
+                "pattern": runtime.masker.literal(pattern),
+                "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
+                "masking": masking,
+                "limit": limit,
+                "offset": offset,
+            },
         )
 
     @mcp.tool(annotations=READ_ONLY)

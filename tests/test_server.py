@@ -35,7 +35,7 @@ def _text(result) -> str:  # type: ignore[no-untyped-def]
 async def test_tools_are_read_only_with_output_schemas(runtime: Runtime) -> None:
     async with Client(build_server(runtime)) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == {"list_sources", "describe", "query", "search", "read"} == TOOL_NAMES
+    assert set(tools) == {"list_sources", "describe", "search_schema", "query", "search", "read"} == TOOL_NAMES
     names = {name for tool in tools.values() for name in tool.input_schema["properties"]}
     assert names == ARGUMENT_NAMES  # the ledger keeps exactly these argument names readable
     for tool in tools.values():

@@ -31,6 +31,7 @@ from mcp_types import CallToolResult, Implementation, TextContent
 from mcp_server.config import load_config
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.ledger.store import Ledger, LedgerEntry
+from mcp_server.server import TOOL_NAMES
 
 pytestmark = pytest.mark.e2e
 
@@ -171,7 +172,7 @@ async def test_tools_are_masked_and_recorded_under_the_tokens_agent(server: Http
     # the client calls itself something else: the ledger must still name the token's agent
     async with server.client("http-agent", name="config-bot") as client:
         tools = await client.list_tools()
-        assert {t.name for t in tools.tools} == {"list_sources", "describe", "query", "search", "read"}
+        assert {t.name for t in tools.tools} == TOOL_NAMES
         for tool, arguments in [
             ("list_sources", {}),
             ("describe", {"source": "crm", "table": "customers"}),

@@ -8,7 +8,7 @@ stamp file holds the SHA-256 of the two pinned files and the folder is rebuilt o
 Installing needs `npm` and the npm registry: without them the test skips locally and fails under CI=true.
 
 Checked, in the Inspector's default (legacy) protocol era and for one call in the modern one:
-tools/list (five read-only tools with input and output schemas, no schema error under the
+tools/list (six read-only tools with input and output schemas, no schema error under the
 Inspector's `--strict` portability check), each tool called with the Inspector's `--tool-arg` encoding,
 a token passed back as a literal, a write refused as an error result, no seeded personal value in anything
 the Inspector printed, and every call in the ledger under the agent named on the command line.
@@ -44,7 +44,7 @@ MASKWIRE = Path(sys.executable).with_name("maskwire")
 AGENT = "inspector-cli"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}  # as in tests/conftest.py
 
-TOOLS = {"list_sources", "describe", "query", "search", "read"}
+TOOLS = {"list_sources", "describe", "search_schema", "query", "search", "read"}
 TOKEN = re.compile(r"<[A-Z_]+:[0-9a-f]{12}>")
 EMAIL_TOKEN = re.compile(r"<EMAIL_ADDRESS:[0-9a-f]{12}>")
 TOOL_IS_ERROR = 5  # the Inspector CLI's exit code when a tool result has isError: true
@@ -219,7 +219,7 @@ def _usage(config: Path, *options: str) -> list[dict[str, Any]]:
     return list(json.loads(run.stdout))
 
 
-def test_tools_list_has_five_read_only_tools_with_schemas(session: InspectorSession) -> None:
+def test_tools_list_has_six_read_only_tools_with_schemas(session: InspectorSession) -> None:
     run = session.tools_list
     assert run.returncode == 0, run  # --strict exits 6 on any error-severity schema portability problem
     # --strict reports each finding as "Error: tool ..." / "Warning: tool ..."; the schemas have none

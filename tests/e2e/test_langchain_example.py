@@ -42,6 +42,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}  # as in tests/
 SIGNATURES = [
     "list_sources()",
     "describe(source, table?)",
+    "search_schema(pattern, sources?, masking?, limit?, offset?)",
     "query(source, sql, max_rows?, cursor?)",
     "search(query, sources?, limit?)",
     "read(source, ref, cursor?)",
@@ -113,7 +114,7 @@ def example_run(langchain_python: Path, tmp_path_factory: pytest.TempPathFactory
 
 def test_every_tool_loads_with_its_schema(example_run: ExampleRun) -> None:
     output = example_run.output
-    assert "Loaded 5 tools from Maskwire:" in output
+    assert f"Loaded {len(SIGNATURES)} tools from Maskwire:" in output
     for signature in SIGNATURES:
         assert f"  {signature}  [read-only]  " in output, signature
 
