@@ -19,7 +19,7 @@ from connectors.base import ConnectorError
 from mcp_server.catalog import SqlCatalog
 from mcp_server.policy import Policy
 from mcp_server.tools.problems import ToolOutput, ToolProblem
-from mcp_server.tools.service import ToolService
+from mcp_server.tools.service import ToolService, column_predicates
 
 MAX_PATTERN_CHARS = 200
 DEFAULT_LIMIT = 50
@@ -149,7 +149,7 @@ def _match(service: ToolService, hit: tuple[str, str, str | None]) -> SchemaMatc
         type=sql_type,
         masking=decision.kind,
         entity=decision.entity,
-        predicates=decision.predicates,
+        predicates=column_predicates(catalog, table, column, decision),
         reason=decision.reason,
     )
 

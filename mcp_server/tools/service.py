@@ -315,7 +315,7 @@ class ToolService:
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
         def column_policy(column: SourceColumn) -> ColumnPolicy:
             cls = catalog.classify(column.table, column.column)
-            return ColumnPolicy(cls.kind, cls.entity, _predicates(catalog, column.table, column.column, cls))
+            return ColumnPolicy(cls.kind, cls.entity, column_predicates(catalog, column.table, column.column, cls))
 
         def attempt() -> CheckedQuery:
             return check_query(
@@ -432,7 +432,7 @@ def _denial_message(catalog: SqlCatalog, exc: SqlDenied) -> str:
     return str(exc)
 
 
-def _predicates(catalog: SqlCatalog, table: str, column: str, cls: ColumnClass) -> PredicateMode:
+def column_predicates(catalog: SqlCatalog, table: str, column: str, cls: ColumnClass) -> PredicateMode:
     """The comparisons a column allows. Free text defaults to equality (and LIKE searches, see
     sqlguard/predicates.py): a function of the text in a WHERE clause would read it out a character at a time.
     A policy declared in config wins."""
@@ -448,7 +448,7 @@ def _describe_column(catalog: SqlCatalog, table: str, name: str, sql_type: str, 
         type=sql_type,
         masking=cls.kind,
         entity=cls.entity,
-        predicates=_predicates(catalog, table, name, cls),
+        predicates=column_predicates(catalog, table, name, cls),
         reason=cls.reason,
     )
 
