@@ -105,6 +105,10 @@ def _property(world: World, engine: str, data: Any) -> None:
     stats[outcome] += 1
     if difference is not None:
         stats["differing"] += 1
+        report = os.environ.get("MASKWIRE_NI_REPORT")
+        if report:  # every difference as it is found (hypothesis then shrinks the first one)
+            with Path(report).with_suffix(".differences.txt").open("a", encoding="utf-8") as out:
+                out.write(f"{engine}\t{world.render(query.sql, renamed=False)}\t{difference}\n")
     assert difference is None, f"{engine}: {world.render(query.sql, renamed=False)}\n  -> {difference}"
 
 
