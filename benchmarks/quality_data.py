@@ -85,7 +85,8 @@ def _mysql_to_sqlite(files: tuple[str, ...], target: Path) -> None:
         with conn, sqlite3.connect(target) as out:
             cur = conn.cursor()
             cur.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_type = 'BASE TABLE'",
                 (database,),
             )
             for (table,) in cur.fetchall():
