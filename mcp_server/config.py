@@ -49,9 +49,10 @@ class MaskingSettings(_Strict):
     """Per-deployment pseudonym key (HMAC-SHA256). When absent, one is generated into the state dir."""
     default_operator: Operator = "pseudonym"
     operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(
-        default_factory=lambda: {"SECRET": "redact"}
+        default_factory=lambda: {"SECRET": "redact", "COORDINATE": "generalize"}
     )
-    """Operator per entity type, for every role (roles may override). Secrets are redacted by default."""
+    """Operator per entity type, for every role (roles may override). Secrets are redacted by default;
+    coordinates of people are generalised to two decimals (about 1 km)."""
     allow_list: list[str] = Field(default_factory=list)
     """Values never masked in free text (exact, case-insensitive), e.g. your company's name."""
     deny_list: list[str] = Field(default_factory=list)

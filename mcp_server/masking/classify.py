@@ -441,8 +441,10 @@ _POSTCODE_VALUE = re.compile(r"^\d{3,6}(?:[- ]\d{2,4})?$|^[A-Z]{1,2}\d[A-Z\d]? ?
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 # Hex digests of MD5, SHA-1, SHA-256 and SHA-512 length (`5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8`).
 _DIGEST = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$", re.IGNORECASE)
+_WORD_NUMBER = re.compile(r"(?<=[^\W\d_])\d{1,4}\b")
 _NINE_DIGITS = re.compile(r"^\d{9}$")
 _CODE = re.compile(r"^[A-Z0-9]{1,4}$")
+DIGESTS_REASON = "values are hex digests"
 # Fewer distinct values than this: a decision from NER's guesses alone is low confidence.
 FEW_VALUES = 5
 
@@ -519,9 +521,8 @@ def classify_by_values(
     if sum(1 for t in texts if _PASSWORD_HASH.match(t)) >= 0.8 * len(texts):
         return ColumnClass("pii", "SECRET", "values (password hashes)", "none")
     if len(set(texts)) >= 3 and sum(1 for t in texts if _DIGEST.match(t)) >= 0.8 * len(texts):
-        # Unsalted password hashes look like this (`pw_sha`): masked, to be safe. Checksums are masked too;
-        # declare such a column clear in [[sources]] columns.
-        return ColumnClass("pii", "SECRET", "values (hex digests: password hashes are masked)", "none", "medium")
+        # content checksums, unless the table is about people (`in_context`): then unsalted password hashes
+        return ColumnClass("clear", None, DIGESTS_REASON, confidence="medium")
     if _nine_digit_numbers(texts):
         return ColumnClass(
             "pii",
@@ -558,20 +559,27 @@ def classify_by_values(
     lexicon = _lexicon(analyze)
     words = [w for t in texts for w in _VALUE_WORD.findall(t)]
     known = sum(1 for w in words if _known(w, lexicon)) / len(words) if words else 0.0
-    shaped = sum(1 for t in texts if _name_shaped(t)) / len(texts)
+    # numbered names of synthetic-patient extracts (`Ramiro608 Armstrong51`) are names once the numbers go
+    shaped = sum(1 for t in texts if _name_shaped(_WORD_NUMBER.sub("", t))) / len(texts)
     titles = bool(lexicon) and bool(words) and known >= 0.6 and _title_like(texts)
     distinct = len(set(texts))
     if lexicon and distinct < 15 and known >= 0.9 and not any(e in PATTERN_ENTITIES for e in partial):
         # a handful of English words repeated over the rows: statuses and categories (`Shipped`, `On Hold`)
-        return ColumnClass("clear", None, f"values are {distinct} labels of English words", confidence="medium")
+        return ColumnClass(
+            "clear",
+            None,
+            f"values are {distinct} labels of English words",
+            confidence="low" if distinct < FEW_VALUES else "medium",
+        )
     confidence: Confidence = "low" if distinct < FEW_VALUES else "medium"
     if whole:
         entity, hits = whole.most_common(1)[0]
         share = hits / len(texts)
         # NER's guesses on titles (`Wireless Mouse - Navy`, `Restless and Wild`) do not make a personal column
         if share >= 0.5 and (entity in PATTERN_ENTITIES or shaped >= 0.7 or not titles):
-            if entity not in PATTERN_ENTITIES and distinct < FEW_VALUES:
-                # two rows NER calls places are not a decision: scan the column value by value
+            if entity == "LOCATION" and distinct < FEW_VALUES:
+                # two rows NER calls places are not a decision: scan the column value by value (names stay
+                # masked, at low confidence: a miss there costs more than a false mask)
                 return ColumnClass("text", None, f"values ({distinct} sampled: too few to decide)", confidence="low")
             return ColumnClass("pii", entity, f"values ({share:.0%} {entity})", "equality", confidence)
     usernames = sum(1 for t in texts if _username_like(t)) / len(texts)
@@ -626,6 +634,10 @@ def in_context(
         others = [c for name, c in decided.items() if name != column]
         people = context.of_people or any(c.kind == "pii" and c.entity in _PEOPLE_EVIDENCE for c in others)
         if people:
+            if cls.kind == "clear" and cls.reason == DIGESTS_REASON:
+                out[column] = ColumnClass(
+                    "pii", "SECRET", f"{cls.reason} in a table about people: password hashes", "none", "medium"
+                )
             continue
         thing_name = bool(_words(column)) and _words(column)[-1] in _THING_NAME_WORDS
         if cls.kind == "pii" and cls.entity == "LOCATION" and not (context.has_street and context.subject == "unknown"):
