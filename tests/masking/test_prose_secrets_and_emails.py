@@ -24,7 +24,6 @@ def _secrets(text: str) -> list[str]:
         ("A senha é p@ss1234 até amanhã.", "p@ss1234"),
         ("Het wachtwoord is Fiets!88 tot morgen.", "Fiets!88"),
         ("Deploy notes: set `Xy7!kq92LL` as the admin password.", "Xy7!kq92LL"),
-        ("password: hunter2x", "hunter2x"),
     ],
 )
 def test_passwords_after_cues_and_in_code_spans(text: str, secret: str) -> None:
@@ -40,6 +39,7 @@ def test_passwords_after_cues_and_in_code_spans(text: str, secret: str) -> None:
         "Run `make install` first.",  # a code span in a sentence without a password word
         "Reset to v2.1.3 after the release.",  # no password word
         "The password is sent to anna.berg@example.com today.",
+        "password = get_password(user)",  # an assignment in code: assignments.py decides those
     ],
 )
 def test_near_misses_are_not_passwords(text: str) -> None:

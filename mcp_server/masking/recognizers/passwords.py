@@ -22,11 +22,10 @@ _PASSWORD_WORD = (
     r"(?:password|passwort|kennwort|mot\s+de\s+passe|contrase[ñn]a|clave|senha|wachtwoord|pass\s*code|passphrase"
     r"|pwd|pin)"
 )
-_VERB = (
-    r"(?:is|was|ist|lautet|war|est|était|es|era|è|era|é|era|is\s+nu|now\s+is|is\s+now|became|will\s+be"
-    r"|:|=|-)"
-)
-# `password is X`, `Passwort lautet X`, `password: X`
+# Words only: `password: X` and `password = X` are assignments, read (with their code look-alikes) by
+# assignments.KeywordAssignmentRecognizer.
+_VERB = r"(?:is|was|ist|lautet|war|est|était|es|era|è|é|is\s+nu|now\s+is|is\s+now|became|will\s+be)"
+# `password is X`, `Passwort lautet X`
 _AFTER_CUE = re.compile(
     r"(?i)(?<![\w])"
     + _PASSWORD_WORD
