@@ -252,7 +252,7 @@ _NOT_PLACE = frozenset(
     ]
 )
 _POSTCODE = re.compile(
-    r"\d{3,6}(?:-\d{3,4})?|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}|"
+    r"\d{3,6}(?:-\d{3,4})?|\d{8}|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}|"
     + _UK_CA_POSTCODE
     + "|"
     + _NL_POSTCODE
