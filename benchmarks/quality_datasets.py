@@ -223,7 +223,7 @@ def main() -> int:
             ["data set", "personal cells", "raw", "raw share", "structured raw", "business cells", "readable"], rows
         ),
         "",
-        "### Per column" + ("" if args.columns else " (columns with a raw personal value or an altered business value)"),
+        "### Per column" + ("" if args.columns else " (with a raw personal value or an altered business value)"),
         "",
     ]
     rows = []
