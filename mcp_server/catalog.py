@@ -14,12 +14,14 @@ from mcp_server.masking.classify import (
     classify_by_values,
     from_override,
     in_context,
+    is_date_type,
     postcode_like,
 )
 from mcp_server.masking.context import table_context
 from mcp_server.masking.detector import Detector
 from mcp_server.masking.entities import NATIONAL_ID_TYPES
 from mcp_server.masking.known_values import KnownValuesRecognizer
+from mcp_server.masking.presets import PRESETS
 
 # When one output column derives from several personal columns, it is labelled with the most
 # sensitive of their entity types.
@@ -134,6 +136,21 @@ class SqlCatalog:
                             "equality",
                             "medium",
                         )
+        preset = PRESETS.get(self.config.preset or "")
+        if preset is not None and preset.personal_dates and context.of_people:
+            types = {c.name: c.type for c in info.columns}
+            for column_name, cls in decided.items():
+                if (
+                    cls.kind == "clear"
+                    and is_date_type(types[column_name])
+                    and self.override(info.name, column_name) is None
+                ):
+                    decided[column_name] = ColumnClass(
+                        "pii",
+                        "DATE_TIME",
+                        f"preset {preset.name}: a date in a table of people ({context.reason})",
+                        "equality",
+                    )
         with self._lock:
             for column_name, cls in decided.items():
                 self._classes[(info.name, column_name)] = cls.explained()

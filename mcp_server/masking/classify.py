@@ -354,6 +354,12 @@ _NAME_PARTICLES = {
 }
 
 
+def is_date_type(sql_type: str) -> bool:
+    """A DATE, DATETIME, TIMESTAMP or TIME column (not a key or a number)."""
+    upper = sql_type.upper()
+    return any(t in upper for t in _DATE_TYPES) and not any(t in upper for t in _NUMERIC_TYPES)
+
+
 def _birth_years(texts: Sequence[str]) -> bool:
     """Dates that look like birth dates: nearly all parse, lie 15 to 110 years back, over 15+ years."""
     import datetime as dt
