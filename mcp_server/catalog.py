@@ -13,11 +13,15 @@ from mcp_server.masking.classify import (
     classify_by_name,
     classify_by_values,
     from_override,
+    in_context,
+    is_date_type,
     postcode_like,
 )
+from mcp_server.masking.context import table_context
 from mcp_server.masking.detector import Detector
 from mcp_server.masking.entities import NATIONAL_ID_TYPES
 from mcp_server.masking.known_values import KnownValuesRecognizer
+from mcp_server.masking.presets import PRESETS
 
 # When one output column derives from several personal columns, it is labelled with the most
 # sensitive of their entity types.
@@ -38,6 +42,7 @@ SENSITIVITY = (
     "USERNAME",
     "STREET_ADDRESS",
     "LOCATION",
+    "COORDINATE",
     "POSTAL_CODE",
     "IP_ADDRESS",
     "ORGANIZATION",
@@ -100,6 +105,7 @@ class SqlCatalog:
         if len(known) == len(info.columns):
             return known
         names = info.column_names()
+        context = table_context(info.name, names)
         decided: dict[str, ColumnClass] = {}
         undecided: list[str] = []
         for column in info.columns:
@@ -107,7 +113,7 @@ class SqlCatalog:
             if override is not None:
                 decided[column.name] = from_override(override)
                 continue
-            by_name = classify_by_name(column.name, column.type, names)
+            by_name = classify_by_name(column.name, column.type, names, context)
             if by_name is not None:
                 decided[column.name] = by_name
             else:
@@ -118,15 +124,36 @@ class SqlCatalog:
             for column_name in undecided:
                 values = [str(v) for v in samples[column_name] if not isinstance(v, bytes | bytearray)]
                 decided[column_name] = classify_by_values(column_name, values, self.detector.analyze_batch)
-            if any(c.kind == "pii" and c.entity in ADDRESS_ENTITIES for c in decided.values()):
+            decided = in_context(decided, undecided, context)
+            has_postcode = any(c.kind == "pii" and c.entity == "POSTAL_CODE" for c in decided.values())
+            if not has_postcode and any(c.kind == "pii" and c.entity in ADDRESS_ENTITIES for c in decided.values()):
                 for column_name in undecided:  # `3910`, `5000-047` next to a street or a city: postcodes
                     if decided[column_name].kind != "pii" and postcode_like(texts[column_name]):
                         decided[column_name] = ColumnClass(
-                            "pii", "POSTAL_CODE", "values shaped like postcodes, next to address columns", "equality"
+                            "pii",
+                            "POSTAL_CODE",
+                            "values shaped like postcodes, next to address columns",
+                            "equality",
+                            "medium",
                         )
+        preset = PRESETS.get(self.config.preset or "")
+        if preset is not None and preset.personal_dates and context.of_people:
+            types = {c.name: c.type for c in info.columns}
+            for column_name, cls in decided.items():
+                if (
+                    cls.kind == "clear"
+                    and is_date_type(types[column_name])
+                    and self.override(info.name, column_name) is None
+                ):
+                    decided[column_name] = ColumnClass(
+                        "pii",
+                        "DATE_TIME",
+                        f"preset {preset.name}: a date in a table of people ({context.reason})",
+                        "equality",
+                    )
         with self._lock:
             for column_name, cls in decided.items():
-                self._classes[(info.name, column_name)] = cls
+                self._classes[(info.name, column_name)] = cls.explained()
         return decided
 
     def known_values(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from mcp_server.masking.presets import PRESETS, PresetName
 from mcp_server.paths import maskwire_home
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -44,14 +45,35 @@ class ServerSettings(_Strict):
     """Where the masking key and the default ledger live. Default: the config file's folder / .maskwire."""
 
 
+DEFAULT_OPERATORS: dict[str, str] = {"SECRET": "redact", "COORDINATE": "generalize"}
+
+
 class MaskingSettings(_Strict):
     key: str | None = None
     """Per-deployment pseudonym key (HMAC-SHA256). When absent, one is generated into the state dir."""
     default_operator: Operator = "pseudonym"
     operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(
-        default_factory=lambda: {"SECRET": "redact"}
+        default_factory=lambda: dict(DEFAULT_OPERATORS)
     )
-    """Operator per entity type, for every role (roles may override). Secrets are redacted by default."""
+    """Operator per entity type, for every role (roles may override). Secrets are redacted by default;
+    coordinates of people are generalised to two decimals (about 1 km)."""
+    preset: PresetName | None = None
+    """A regime's operators (masking/presets.py): under the explicit `operators`, over the defaults."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_operators(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("preset") not in PRESETS:
+            return data
+        preset = PRESETS[data["preset"]]
+        explicit = data.get("operators")
+        operators = {**(DEFAULT_OPERATORS if explicit is None else {}), **preset.operators, **(explicit or {})}
+        return {
+            **data,
+            "operators": operators,
+            "default_operator": data.get("default_operator", preset.default_operator),
+        }
+
     allow_list: list[str] = Field(default_factory=list)
     """Values never masked in free text (exact, case-insensitive), e.g. your company's name."""
     deny_list: list[str] = Field(default_factory=list)
@@ -133,6 +155,8 @@ class SqlSource(_Strict):
     )
     """Functions beyond the built-in allow-list that queries may call (e.g. your own pure UDFs). They are treated
     as opaque: no protected column may be passed to them, and their output is scanned as free text."""
+    preset: PresetName | None = None
+    """A regime's classification rules (masking/presets.py); default: `[masking] preset`."""
 
     @field_validator("columns")
     @classmethod
@@ -219,6 +243,19 @@ class Config(_Strict):
 
     path: Path | None = Field(default=None, exclude=True)
     """The file this configuration was read from (not a TOML key)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources_follow_the_masking_preset(cls, data: Any) -> Any:
+        masking = data.get("masking") if isinstance(data, dict) else None
+        preset = masking.get("preset") if isinstance(masking, dict) else None
+        if preset is None or not isinstance(data.get("sources"), list):
+            return data
+        sources = [
+            {**s, "preset": s.get("preset", preset)} if isinstance(s, dict) and s.get("kind") == "sql" else s
+            for s in data["sources"]
+        ]
+        return {**data, "sources": sources}
 
     @field_validator("sources")
     @classmethod

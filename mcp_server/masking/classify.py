@@ -11,20 +11,22 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.config import ColumnOverride, PredicateMode
-from mcp_server.masking.entities import PATTERN_ENTITIES
+from mcp_server.masking.context import UNKNOWN, TableContext, contains, words
+from mcp_server.masking.entities import NATIONAL_ID_TYPES, PATTERN_ENTITIES
 from mcp_server.masking.recognizers.national_ids import national_id
 
 if TYPE_CHECKING:
     from mcp_server.masking.detector import Finding
 
 ColumnKind = Literal["pii", "text", "clear"]
+Confidence = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,14 @@ class ColumnClass:
     entity: str | None
     reason: str
     predicates: PredicateMode = "any"
+    # high: declared, or decided by the column's name; medium: by its values or the table's context; low: too
+    # few values to be sure (the decision then leans to scanning or masking, never to clear on NER's word alone)
+    confidence: Confidence = "high"
+
+    def explained(self) -> ColumnClass:
+        """The same decision with its confidence at the end of the reason (what `maskwire check` prints)."""
+        suffix = f"; confidence {self.confidence}"
+        return self if self.reason.endswith(suffix) else replace(self, reason=self.reason + suffix)
 
     @property
     def label(self) -> str:
@@ -41,11 +51,7 @@ class ColumnClass:
         return "scanned for personal data" if self.kind == "text" else "clear"
 
 
-def _words(name: str) -> list[str]:
-    """`FirstName`, `first_name`, `FIRST-NAME`, `customerEmail`, `addr1` -> lowercase words (accents kept:
-    `teléfono`, `straße`)."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[^\W\d_])(?=\d)", " ", name)
-    return [w for w in re.split(r"[\W_]+", spaced.lower()) if w]
+_words = words
 
 
 # (entity, any of these word sequences as a contiguous run in the column name)
@@ -55,6 +61,7 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
         (
             ("password",),
             ("passwd",),
+            ("pw",),
             ("pwd",),
             ("pass", "hash"),
             ("api", "key"),
@@ -146,8 +153,6 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("nascita",),
         ),
     ),
-    # Dates of a person's employment are personal (fixtures README: Employee.HireDate); order dates are not.
-    ("DATE_TIME", (("hire",), ("hired",), ("termination",), ("terminated",), ("employment", "start"))),
     ("USERNAME", (("username",), ("user", "name"), ("login",), ("handle",), ("screen", "name"))),
     (
         "PERSON",
@@ -220,7 +225,6 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
         "LOCATION",
         (
             ("city",),
-            ("country",),
             ("ciudad",),
             ("stadt",),
             ("ville",),
@@ -230,13 +234,16 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
         ),
     ),
     ("ORGANIZATION", (("company",), ("employer",))),
+    ("COORDINATE", (("lat",), ("latitude",), ("lng",), ("lon",), ("longitude",), ("geo", "lat"), ("geo", "lon"))),
 )
 
 # Every entity type a column name can decide.
 NAME_RULE_ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(entity for entity, _ in _NAME_RULES))
 
-# Only personal when the table also has an address: `state` of an order is a status.
-_ADDRESS_PART = {"state", "province", "region", "county"}
+# Places at region or country level: not personal by themselves (HIPAA Safe Harbor keeps states too).
+_REGION_WORDS = {"state", "province", "region", "county", "country", "district", "territory", "continent", "nation"}
+# Column-name prefixes of a sale's destination: `ShipCity` is where an order went, a business dimension.
+_SHIPPING_WORDS = {"ship", "shipping", "delivery", "destination"}
 _TEXT_WORDS = {
     "notes",
     "note",
@@ -260,29 +267,54 @@ _NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL", "BOOL", "
 _DATE_TYPES = ("DATE", "TIME")
 
 
-def _contains(words: Sequence[str], run: Sequence[str]) -> bool:
-    n = len(run)
-    return any(tuple(words[i : i + n]) == tuple(run) for i in range(len(words) - n + 1))
+_contains = contains
 
 
-def classify_by_name(column: str, sql_type: str, table_columns: Sequence[str]) -> ColumnClass | None:
-    """A decision from the name and type alone, or None when the values must decide."""
+def _in_context(entity: str, run: Sequence[str], column: str, context: TableContext) -> ColumnClass:
+    """A name rule's decision where the table decides: places, organisations, coordinates, generic names."""
+    personal = ColumnClass("pii", entity, f"name ({column})", "equality")
+    if entity == "ORGANIZATION":
+        return ColumnClass("clear", None, f"name ({column}): organisation names are not personal by themselves")
+    if entity == "LOCATION":
+        if context.of_people:
+            return replace(personal, reason=f"name ({column}) in a person's address ({context.reason})")
+        shipping = bool(_words(column)) and _words(column)[0] in _SHIPPING_WORDS
+        if context.subject == "unknown" and context.has_street and not shipping:
+            return replace(personal, reason=f"name ({column}) next to a street address", confidence="medium")
+        return ColumnClass("clear", None, f"name ({column}): a city of an organisation or a sale ({context.reason})")
+    if entity == "COORDINATE":
+        if context.subject == "organisation":
+            return ColumnClass("clear", None, f"name ({column}): coordinates of an organisation ({context.reason})")
+        return replace(personal, confidence="high" if context.of_people else "medium")
+    if entity == "PERSON" and run in (("customer", "name"), ("name",)) and context.subject == "organisation":
+        return ColumnClass("clear", None, f"name ({column}) of an organisation ({context.reason})")
+    return personal
+
+
+def classify_by_name(
+    column: str, sql_type: str, table_columns: Sequence[str], context: TableContext = UNKNOWN
+) -> ColumnClass | None:
+    """A decision from the name and type alone (and the table's context), or None when the values must decide."""
     words = _words(column)
     type_upper = sql_type.upper()
     is_key = bool(words) and words[-1] in _KEY_WORDS
     is_number = any(t in type_upper for t in _NUMERIC_TYPES)
     is_date = any(t in type_upper for t in _DATE_TYPES)
+    if words and (
+        words[-1] in _REGION_WORDS or (words[0] in _REGION_WORDS and words[-1] in {"code", "name", "description"})
+    ):
+        return ColumnClass("clear", None, f"name ({column}): a region or country is not personal by itself")
     for entity, runs in _NAME_RULES:
         run = next((r for r in runs if _contains(words, r)), None)
         if run is None or (is_key and run[-1] not in _KEY_WORDS):
             continue  # address_id is a key, not an address
         if (is_date and entity not in ("DATE_OF_BIRTH", "DATE_TIME")) or (is_number and entity in _TEXTUAL_ENTITIES):
             continue  # last_login_at is a timestamp, not a username
-        return ColumnClass("pii", entity, f"name ({column})", "equality")
-    if words and words[-1] in _ADDRESS_PART:
-        siblings = {w for other in table_columns for w in _words(other)}
-        if siblings & {"address", "street", "city", "zip", "postal", "postcode"}:
-            return ColumnClass("pii", "LOCATION", f"name ({column}) next to address columns", "equality")
+        return _in_context(entity, run, column, context)
+    if words == ["name"] and context.of_people:
+        return ColumnClass("pii", "PERSON", f"name ({column}) in a table of people ({context.reason})", "equality")
+    if words == ["name"] and context.subject == "organisation":
+        return ColumnClass("clear", None, f"name ({column}) of an organisation ({context.reason})")
     if is_key:
         return ColumnClass("clear", None, f"key ({column})")
     if is_number or is_date:
@@ -320,6 +352,12 @@ _NAME_PARTICLES = {
     "ter",
     "y",
 }
+
+
+def is_date_type(sql_type: str) -> bool:
+    """A DATE, DATETIME, TIMESTAMP or TIME column (not a key or a number)."""
+    upper = sql_type.upper()
+    return any(t in upper for t in _DATE_TYPES) and not any(t in upper for t in _NUMERIC_TYPES)
 
 
 def _birth_years(texts: Sequence[str]) -> bool:
@@ -407,6 +445,14 @@ _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{2,30}$")
 _TRAILING_DIGITS = re.compile(r"[._-]?\d{1,4}$")
 _POSTCODE_VALUE = re.compile(r"^\d{3,6}(?:[- ]\d{2,4})?$|^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$|^[A-Z]\d[A-Z] ?\d[A-Z]\d$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+# Hex digests of MD5, SHA-1, SHA-256 and SHA-512 length (`5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8`).
+_DIGEST = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$", re.IGNORECASE)
+_WORD_NUMBER = re.compile(r"(?<=[^\W\d_])\d{1,4}\b")
+_NINE_DIGITS = re.compile(r"^\d{9}$")
+_CODE = re.compile(r"^[A-Z0-9]{1,4}$")
+DIGESTS_REASON = "values are hex digests"
+# Fewer distinct values than this: a decision from NER's guesses alone is low confidence.
+FEW_VALUES = 5
 
 
 def _password_like(text: str) -> bool:
@@ -425,6 +471,24 @@ def _password_like(text: str) -> bool:
 def _username_like(text: str) -> bool:
     """One token of letters (lower case among them), maybe ending in a number: `Wasco1982`, `Fultses`."""
     return bool(_USERNAME.match(text)) and any(c.islower() for c in text) and " " not in text
+
+
+def _us_ssn_digits(text: str) -> bool:
+    """Nine digits that are a valid US SSN once dashed (area not 000, 666 or 9xx; group and serial not zero)."""
+    area, group, serial = text[:3], text[3:5], text[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def _nine_digit_numbers(texts: Sequence[str]) -> bool:
+    """A column of distinct 9-digit numbers kept as text, not a counter: national numbers written without
+    separators (US SSN, Dutch BSN...). Order numbers and other keys are integers or grow row after row."""
+    if len(set(texts)) < 3 or len(set(texts)) < 0.9 * len(texts):
+        return False
+    if sum(1 for t in texts if _NINE_DIGITS.match(t) and _us_ssn_digits(t)) < 0.8 * len(texts):
+        return False
+    numbers = [int(t) for t in texts if t.isdigit()]
+    rising = sum(1 for a, b in itertools.pairwise(numbers) if b > a)
+    return rising < 0.9 * (len(numbers) - 1)
 
 
 def postcode_like(values: Sequence[str]) -> bool:
@@ -462,6 +526,19 @@ def classify_by_values(
         return ColumnClass("clear", None, "values are short numbers")
     if sum(1 for t in texts if _PASSWORD_HASH.match(t)) >= 0.8 * len(texts):
         return ColumnClass("pii", "SECRET", "values (password hashes)", "none")
+    if len(set(texts)) >= 3 and sum(1 for t in texts if _DIGEST.match(t)) >= 0.8 * len(texts):
+        # content checksums, unless the table is about people (`in_context`): then unsalted password hashes
+        return ColumnClass("clear", None, DIGESTS_REASON, confidence="medium")
+    if _nine_digit_numbers(texts):
+        return ColumnClass(
+            "pii",
+            "US_SSN",
+            "values (distinct 9-digit numbers: national numbers without separators)",
+            "equality",
+            "medium",
+        )
+    if all(_CODE.match(t) for t in texts):
+        return ColumnClass("clear", None, "values are short codes (`AIA`, `B2`)", confidence="medium")
     if len(set(texts)) >= 3 and sum(1 for t in texts if _password_like(t)) >= 0.8 * len(texts):
         return ColumnClass("pii", "SECRET", "values (generated passwords: mixed case and digits)", "none")
     avg_words = sum(len(t.split()) for t in texts) / len(texts)
@@ -488,31 +565,102 @@ def classify_by_values(
     lexicon = _lexicon(analyze)
     words = [w for t in texts for w in _VALUE_WORD.findall(t)]
     known = sum(1 for w in words if _known(w, lexicon)) / len(words) if words else 0.0
-    shaped = sum(1 for t in texts if _name_shaped(t)) / len(texts)
+    # numbered names of synthetic-patient extracts (`Ramiro608 Armstrong51`) are names once the numbers go
+    shaped = sum(1 for t in texts if _name_shaped(_WORD_NUMBER.sub("", t))) / len(texts)
     titles = bool(lexicon) and bool(words) and known >= 0.6 and _title_like(texts)
+    distinct = len(set(texts))
+    if lexicon and distinct < 15 and known >= 0.9 and not any(e in PATTERN_ENTITIES for e in partial):
+        # a handful of English words repeated over the rows: statuses and categories (`Shipped`, `On Hold`)
+        return ColumnClass(
+            "clear",
+            None,
+            f"values are {distinct} labels of English words",
+            confidence="low" if distinct < FEW_VALUES else "medium",
+        )
+    confidence: Confidence = "low" if distinct < FEW_VALUES else "medium"
     if whole:
         entity, hits = whole.most_common(1)[0]
         share = hits / len(texts)
         # NER's guesses on titles (`Wireless Mouse - Navy`, `Restless and Wild`) do not make a personal column
         if share >= 0.5 and (entity in PATTERN_ENTITIES or shaped >= 0.7 or not titles):
-            return ColumnClass("pii", entity, f"values ({share:.0%} {entity})", "equality")
+            if entity == "LOCATION" and distinct < FEW_VALUES:
+                # two rows NER calls places are not a decision: scan the column value by value (names stay
+                # masked, at low confidence: a miss there costs more than a false mask)
+                return ColumnClass("text", None, f"values ({distinct} sampled: too few to decide)", confidence="low")
+            return ColumnClass("pii", entity, f"values ({share:.0%} {entity})", "equality", confidence)
     usernames = sum(1 for t in texts if _username_like(t)) / len(texts)
     numbered = sum(1 for t in texts if _username_like(t) and _TRAILING_DIGITS.search(t)) / len(texts)
     if lexicon and usernames >= 0.8 and numbered >= 0.2 and known <= 0.45 and len(set(texts)) >= 0.9 * len(texts):
         return ColumnClass(
-            "pii", "USERNAME", f"values ({usernames:.0%} one-word handles, {numbered:.0%} numbered)", "equality"
+            "pii",
+            "USERNAME",
+            f"values ({usernames:.0%} one-word handles, {numbered:.0%} numbered)",
+            "equality",
+            confidence,
         )
     if lexicon and shaped >= 0.7 and known <= 0.45:
         ner = whole + partial
         entity = "LOCATION" if ner["LOCATION"] > 2 * ner["PERSON"] else "PERSON"
-        return ColumnClass("pii", entity, f"values ({shaped:.0%} name-shaped, {known:.0%} English words)", "equality")
+        return ColumnClass(
+            "pii", entity, f"values ({shaped:.0%} name-shaped, {known:.0%} English words)", "equality", confidence
+        )
     patterns = sum(n for e, n in partial.items() if e in PATTERN_ENTITIES)
     if titles and not patterns:
-        return ColumnClass("clear", None, f"values read as titles or labels ({known:.0%} English words)")
+        return ColumnClass(
+            "clear", None, f"values read as titles or labels ({known:.0%} English words)", confidence=confidence
+        )
     if partial:
         share = sum(1 for found in findings if found) / len(texts)
-        return ColumnClass("text", None, f"values ({share:.0%} contain personal data)")
-    return ColumnClass("clear", None, f"values ({len(texts)} sampled, none personal)")
+        return ColumnClass("text", None, f"values ({share:.0%} contain personal data)", confidence=confidence)
+    if distinct < FEW_VALUES:
+        return ColumnClass("text", None, f"values ({distinct} sampled: too few to call clear)", confidence="low")
+    return ColumnClass("clear", None, f"values ({len(texts)} sampled, none personal)", confidence=confidence)
+
+
+# Entity types whose presence in a table shows that its rows are people.
+_PEOPLE_EVIDENCE = frozenset(
+    {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH", "USERNAME", "US_SSN", "CREDIT_CARD", "IBAN_CODE"}
+    | set(NATIONAL_ID_TYPES)
+)
+_THING_NAME_WORDS = {"name", "title", "label"}
+
+
+def in_context(
+    decided: Mapping[str, ColumnClass], by_values: Sequence[str], context: TableContext
+) -> dict[str, ColumnClass]:
+    """Second look at the columns decided by their values, now that the whole table is known.
+
+    Place names (`Kabul`, `Noord-Holland`) and the names or titles of things (`languages.name`, a product's
+    `title`) stay clear unless the table is about people: by its name or columns (`context`), or because another
+    column holds names, e-mails, phones, birth dates or identity numbers of people.
+    """
+    out = dict(decided)
+    for column in by_values:
+        cls = decided[column]
+        others = [c for name, c in decided.items() if name != column]
+        people = context.of_people or any(c.kind == "pii" and c.entity in _PEOPLE_EVIDENCE for c in others)
+        if people:
+            if cls.kind == "clear" and cls.reason == DIGESTS_REASON:
+                out[column] = ColumnClass(
+                    "pii", "SECRET", f"{cls.reason} in a table about people: password hashes", "none", "medium"
+                )
+            continue
+        thing_name = bool(_words(column)) and _words(column)[-1] in _THING_NAME_WORDS
+        if cls.kind == "pii" and cls.entity == "LOCATION" and not (context.has_street and context.subject == "unknown"):
+            out[column] = ColumnClass(
+                "clear",
+                None,
+                f"{cls.reason}: place names, not personal outside a person's address",
+                confidence="medium",
+            )
+        elif thing_name and (cls.kind == "text" or (cls.kind == "pii" and cls.entity in ("PERSON", "LOCATION"))):
+            out[column] = ColumnClass(
+                "clear",
+                None,
+                f"{cls.reason}: names of things in a table not about people ({context.reason})",
+                confidence="medium",
+            )
+    return out
 
 
 def from_override(override: ColumnOverride) -> ColumnClass:

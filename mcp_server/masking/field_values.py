@@ -147,7 +147,8 @@ _ZIP_CUE = re.compile(
 # A capitalised name right before a verb of contact: "Luca called twice", "Priya Nair emailed the invoice".
 _NAME_BEFORE_VERB = re.compile(
     r"(?<![\w'’-])(?P<name>[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)?(?: [A-Z][^\W\d_]+(?:['’-][^\W\d_]+)?)?)"
-    r" (?:called|phoned|rang|emailed|e-mailed|texted|wrote|replied|complained|confirmed|requested|visited)\b"
+    r" (?:called|phoned|rang|emailed|e-mailed|texted|wrote|replied|complained|confirmed|requested|visited|asked"
+    r"|ordered|booked|paid)\b"
 )
 NAME_SCORE = 0.75
 ZIP_SCORE = 0.8
@@ -160,7 +161,8 @@ _NUMBER_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "PHONE_NUMBER",
         re.compile(
-            r"(?i)(?<![\w])(?:phone|telephone|tel\.?|mobile|cell(?:phone)?|fax|whatsapp)"
+            r"(?i)(?<![\w])(?:phone|telephone|tel\.?|mobile|cell(?:phone)?|fax|whatsapp"
+            r"|call(?:ed|ing)?\s+(?:me\s+)?(?:from|at|on)|reach(?:ed)?\s+(?:me\s+)?at|text(?:ed)?\s+(?:me\s+)?at)"
             + _NUMBER_LABEL
             + r"(?P<value>\+?\(?\d[\d ().\-]{4,18}\d)(?![\w])"
         ),

@@ -103,6 +103,9 @@ _NOT_FIRST_NAMES = frozenset(
 _POSTCODE_AFTER = re.compile(r",? (?P<code>\d{4,5}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3})(?![\w-])")
 _POSTCODE_BEFORE = re.compile(r"(?<![\w-])(?P<code>\d{4,5}) $")
 _LINE = re.compile(r"[^\n]*[^\s][^\n]*")
+# A full stop after a word of four letters or more, then a capital: the end of a sentence (not `Dr. Smith`,
+# `St. Louis`, `J. R. R.`).
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{4})\.\s+(?=[A-Z])")
 _ALPHA_WORD = re.compile(r"(?<![\w-])[^\W\d_]{2,}(?![\w-])")
 _PREV_WORD = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*\.?) $")
 
@@ -189,6 +192,9 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, start, end)]
     if len(words) > 1 and not words[0][2][:1].isupper() and words[0][2] not in NAME_PARTICLES:
         start = next((a for a, _, w in words if w[:1].isupper() or w in NAME_PARTICLES), start)
+    stop = _SENTENCE_END.search(text, start, end)
+    if stop is not None:  # `Caglio. Tel. +39`: an entity does not run over the end of a sentence
+        end = stop.start() + 1
     while end > start and text[end - 1] in " \t.,;:":
         end -= 1
     for suffix in ("'s", "’s"):
@@ -213,6 +219,37 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     if (start, end) != (result.start, result.end):
         result.start, result.end = start, end
     return [result, *postcodes]
+
+
+# One to four capitalised name words (particles allowed inside) right before `, <street address>`.
+_NAME_BEFORE_ADDRESS = re.compile(
+    r"(?<![\w'’-])(?P<name>[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*(?:\s+(?:(?:de|da|do|dos|das|del|della|di|du|van|von|der|den|"
+    r"ter|la|le|y|e)\s+)?[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*){1,3}),\s+$"
+)
+NAME_BEFORE_ADDRESS_SCORE = 0.7
+
+
+def names_before_addresses(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """The addressee of an address block: `... an Henny Hahn, Säuberlichplatz 35, 35827 Scheinfeld` -> PERSON
+    for the capitalised words just before the street, when nothing found them already."""
+    added: list[RecognizerResult] = []
+    for r in results:
+        if r.entity_type != "STREET_ADDRESS" or r.start < 5:
+            continue
+        before = text[max(0, r.start - 80) : r.start]
+        match = _NAME_BEFORE_ADDRESS.search(before)
+        if match is None:
+            continue
+        start = r.start - len(before) + match.start("name")
+        end = r.start - len(before) + match.end("name")
+        words = [w.lower() for w in match.group("name").split()]
+        if any(w in STOP_WORDS and w not in NAME_PARTICLES for w in words):
+            continue
+        if any(o.start < end and start < o.end for o in results if o is not r):
+            continue
+        added.append(_part(r, "PERSON", start, end))
+        added[-1].score = NAME_BEFORE_ADDRESS_SCORE
+    return added
 
 
 def _part(result: RecognizerResult, entity: str, start: int, end: int) -> RecognizerResult:

@@ -5,7 +5,8 @@
 - partial    the end of the value only: `<CREDIT_CARD:…4242>`, `<PHONE_NUMBER:…0134>`, `<EMAIL_ADDRESS:…@example.com>`
 - hash       `<US_SSN:#…64 hex…>`: the full keyed HMAC-SHA256, for exact matching in other systems that share the key
 - generalize dates to the year, postal codes to their first three characters, ages to a ten-year band,
-             street addresses to the street without the house number; anything else is redacted
+             street addresses to the street without the house number, coordinates to two decimals (about
+             1.1 km); anything else is redacted
 - keep       the value in clear (for roles allowed to see an entity type)
 """
 
@@ -62,6 +63,11 @@ def generalize(entity: str, value: str) -> str:
         low = int(value) // 10 * 10
         return f"{low}-{low + 9}"
     compact = value.strip()
+    if entity == "COORDINATE":
+        try:
+            return f"{round(float(compact), 2):.2f}"  # 0.01 degree: about 1.1 km of latitude
+        except ValueError:
+            return f"<{entity}>"
     if entity == "POSTAL_CODE" and len(compact) >= 4 and any(ch.isdigit() for ch in compact):
         keep = 3 if len(compact.replace(" ", "")) >= 5 else 2
         return compact[:keep] + "…"  # the postal district: `941…` of 94103, `91…` of 9100

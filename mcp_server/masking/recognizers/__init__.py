@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
 
-from . import ai, assignments, cloud, devtools, entropy, keys, messaging, payments, urls
+from . import ai, assignments, cloud, devtools, entropy, keys, messaging, passwords, payments, urls
 from ._base import SECRET_ENTITY, SECRET_KIND_KEY, SecretRecognizer
 from .checksums import iban_valid, luhn_valid
 from .email_address import EMAIL_ENTITY, StrictEmailRecognizer
@@ -35,7 +35,7 @@ __all__ = [
 
 def secret_recognizers() -> list[EntityRecognizer]:
     """Every SECRET recognizer, fresh instances."""
-    families = (cloud, devtools, messaging, payments, ai, keys, urls, assignments, entropy)
+    families = (cloud, devtools, messaging, payments, ai, keys, urls, assignments, passwords, entropy)
     return [recognizer for family in families for recognizer in family.recognizers()]
 
 

@@ -19,8 +19,10 @@ _DIGIT = re.compile(r"\d")
 
 # British and Canadian postcodes (`SW1A 2AA`, `K1A 0B1`) are one token each.
 _UK_CA_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]\d[A-Z] ?\d[A-Z]\d"
+# Dutch postcodes (`7312 CU`, `1017AB`) are one token too.
+_NL_POSTCODE = r"[1-9]\d{3} ?[A-Z]{2}"
 _ADDR_TOKEN = re.compile(
-    rf"(?<![\w-])(?:{_UK_CA_POSTCODE})(?![\w-])"
+    rf"(?<![\w-])(?:{_UK_CA_POSTCODE}|{_NL_POSTCODE})(?![\w-])"
     r"|\d+(?:[-/]\d+)*[A-Za-z]?\.?|[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?|\n|[,#]"
 )
 # Street types, any language: a word that is one, or ends with one of the compound suffixes, makes a
@@ -52,7 +54,8 @@ STREET_WORDS = frozenset(
 STREET_SUFFIXES = (
     "strasse", "straße", "str.", "weg", "gasse", "platz", "allee", "laan", "straat", "gracht", "vej", "vei",
     "veien", "gade", "gata", "gatan", "vägen", "väg", "tie", "katu", "kuja", "polku", "ranta", "stræde", "vegen",
-    "veg", "gränd", "utca", "street", "road", "avenue", "ulica", "sokak", "caddesi",
+    "veg", "gränd", "utca", "street", "road", "avenue", "ulica", "sokak", "caddesi", "plein", "kade", "singel",
+    "dijk", "baan", "dreef", "markt", "steeg", "steig", "pfad",
 )  # fmt: skip
 # A street named after the type: "Rue de Tanger 12", "Via dei Fiorentini 1", "ul. Cicha 86".
 STREET_FIRST = frozenset(
@@ -86,6 +89,41 @@ STREET_FIRST = frozenset(
         "trg",
         "odos",
         "leoforos",
+        # French, Spanish, Italian and Portuguese street types that come before the name
+        "avenue",
+        "boulevard",
+        "allée",
+        "impasse",
+        "place",
+        "quai",
+        "route",
+        "cours",
+        "passage",
+        "faubourg",
+        "plaza",
+        "pasaje",
+        "ronda",
+        "travesía",
+        "rambla",
+        "carretera",
+        "glorieta",
+        "callejón",
+        "vía",
+        "piazzale",
+        "borgo",
+        "contrada",
+        "lungomare",
+        "vico",
+        "traversa",
+        "salita",
+        "alameda",
+        "rodovia",
+        "estrada",
+        "largo",
+        "viela",
+        "ladeira",
+        "beco",
+        "quadra",
     ]
 )
 UNIT_WORDS = frozenset(
@@ -112,6 +150,21 @@ UNIT_WORDS = frozenset(
         "nr.",
         "bldg",
         "building",
+        # floors, doors and flats in other languages (`Piano 3`, `Puerta 6`, `Apto 12`, `Andar 2`)
+        "piano",
+        "interno",
+        "int.",
+        "scala",
+        "puerta",
+        "piso",
+        "escalera",
+        "esc.",
+        "apto",
+        "apto.",
+        "andar",
+        "bloco",
+        "étage",
+        "etage",
     ]
 )
 # Lowercase words that may sit inside a street name ("Rua do Arenque") or a place name ("Frankfurt am Main").
@@ -166,6 +219,14 @@ _NOT_PLACE = frozenset(
         "phone",
         "tel",
         "telephone",
+        "tél",
+        "telefon",
+        "telefone",
+        "teléfono",
+        "telefono",
+        "tfno",
+        "tlf",
+        "fone",
         "fax",
         "email",
         "e-mail",
@@ -191,7 +252,10 @@ _NOT_PLACE = frozenset(
     ]
 )
 _POSTCODE = re.compile(
-    r"\d{3,6}(?:-\d{3,4})?|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}|" + _UK_CA_POSTCODE
+    r"\d{3,6}(?:-\d{3,4})?|\d{8}|[A-Z]\d[A-Z]|\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}|"
+    + _UK_CA_POSTCODE
+    + "|"
+    + _NL_POSTCODE
 )
 _MILITARY = re.compile(
     r"\b(?:(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+[A-Z][a-z]+)"
@@ -252,7 +316,10 @@ class StreetAddressRecognizer(TextRecognizer):
             score = self.STRONG if strong else (self.WEAK_WITH_UNIT if unit_end else self.WEAK)
             found.append((start, end, self.ENTITY, score))
             if strong or unit_end:
-                found.extend((a, b, entity, score) for a, b, entity in self._extend(text, toks, after))
+                parts = self._extend(text, toks, after)
+                found.extend((a, b, entity, score) for a, b, entity in parts)
+                if parts:  # the city and postcode are not the start of another street
+                    after = max(after, self._index_after(toks, parts[-1][1]))
             i = max(after, i + 1)
         for k, (s, _, word) in enumerate(toks):  # a lone "Apt. 117" / "Suite 464"
             if word.lower() in ("apt", "apt.", "apartment", "suite", "ste.") and k + 1 < len(toks):
@@ -279,6 +346,14 @@ class StreetAddressRecognizer(TextRecognizer):
                 return None
             j = i + 1
             if j < len(toks) and toks[j][2][0].isdigit() and _gap_ok(text, toks[i][1], toks[j][0]):
+                j += 1
+            if (  # "80, boulevard Patrick Poirier", "171, rue Dubois": the French comma after the number
+                j + 1 < len(toks)
+                and toks[j][2] == ","
+                and _street_word(toks[j + 1][2])
+                and _gap_ok(text, toks[j][1], toks[j + 1][0])
+                and toks[j][0] == toks[j - 1][1]
+            ):
                 j += 1
             words = self._street_words(text, toks, j)
             if not words:
@@ -309,7 +384,10 @@ class StreetAddressRecognizer(TextRecognizer):
             j = i + 1
             while j < len(toks) and j - i <= (1 if compound else 5) and _gap_ok(text, toks[j - 1][1], toks[j][0]):
                 w = toks[j][2]
-                if _house_number(w):
+                if w == "," and j > i + 1 and j + 1 < len(toks) and _house_number(toks[j + 1][2]):
+                    j += 1  # "Viale Ficino, 5", "Piazza Pratesi, 292": the number after a comma
+                    w = toks[j][2]
+                if _house_number(w) and (compound or j > i + 1):  # a name between: not "Place 12 orders"
                     more = self._street_words(text, toks, j + 1)  # "Tungata 11 Rott Crossroad"
                     if more and any(_street_word(toks[k][2]) for k in more):
                         j = more[-1]
@@ -378,7 +456,7 @@ class StreetAddressRecognizer(TextRecognizer):
                 break
             while k < len(toks) and toks[k][2] in (",", "\n"):
                 k += 1
-            j, words = k, 0
+            j, words, sentence_end = k, 0, False
             while j < len(toks) and toks[j][2] not in (",", "\n") and j - k < 6:
                 w = toks[j][2]
                 low = w.lower().rstrip(".")
@@ -392,7 +470,13 @@ class StreetAddressRecognizer(TextRecognizer):
                     break
                 words += 1
                 j += 1
+                if w.endswith(".") and len(low) > 3 and j < len(toks) and _is_cap(toks[j][2]):
+                    sentence_end = True  # "..., 23982 Fournier-sur-Roussel. Tél. ...": the address ends here
+                    break
             if j == k:
+                break
+            if sentence_end:
+                parts += _place_parts(toks, k, j)
                 break
             if j < len(toks) and toks[j][2] not in (",", "\n"):
                 # the line goes on with something that is not a place: keep it only up to a postcode or country
@@ -412,6 +496,7 @@ def _place_parts(toks: list[tuple[int, int, str]], k: int, j: int) -> list[tuple
     (POSTAL_CODE): `Aalborg NO 9100` -> `Aalborg NO`, `9100`; `London SW1A 1AA` -> `London`, `SW1A 1AA`."""
     runs: list[tuple[int, int, str]] = []
     for start, end, word in toks[k:j]:
+        end -= word.endswith(".") and len(word) > 3  # the full stop of a sentence is not part of the place
         entity = "POSTAL_CODE" if _DIGIT.search(word) and _POSTCODE.fullmatch(word.rstrip(".")) else "LOCATION"
         if runs and runs[-1][2] == entity:
             runs[-1] = (runs[-1][0], end, entity)

@@ -1,7 +1,8 @@
 """E-mail addresses by a strict regex, with no tldextract (which may fetch the public suffix list online).
 
 Presidio's EmailRecognizer validates with tldextract and scores 0.5; this one scores 0.9 and needs no
-network. Rejected look-alikes: ``logo@2x.png`` (file extensions are not TLDs), URL user info
+network. Local parts and domains may hold letters of any script (internationalised addresses).
+Rejected look-alikes: ``logo@2x.png`` (file extensions are not TLDs), URL user info
 (``scheme://user@host``, ``scheme://user:pw@host``; ``mailto:`` is still an e-mail), local parts with ``..``.
 """
 
@@ -22,9 +23,10 @@ EMAIL_ENTITY = "EMAIL_ADDRESS"
 
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])"
-    r"(?P<local>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?)"
+    # letters of any script in the local part and the domain (RFC 6531: `josé.garcía@correo.es`, `müller@bücher.de`)
+    r"(?P<local>[^\W_](?:[\w.%+\-]{0,62}[\w%+\-])?)"
     r"@"
-    r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?P<tld>[A-Za-z]{2,24}))"
+    r"(?P<domain>(?:[^\W_](?:[^\W_]|-){0,61}\.)+(?P<tld>[^\W\d_]{2,24}))"
     r"(?![\w\-]|\.[A-Za-z0-9])"
 )
 _NOT_TLDS = frozenset(
