@@ -19,6 +19,7 @@ TEXT_P = ["name", "email", "ssn", "birth_date", "phone"]
 CLEAR_P_TEXT = ["city", "status"]
 NUM_P = ["id", "score"]
 NUM_O = ["id", "person_id", "amount"]
+PROTECTED_NAMES = {*TEXT_P, "contact_email"}
 ORDER_COLUMNS = {None: ["contact_email", "placed", *NUM_O], True: NUM_O, False: ["contact_email"]}
 
 
@@ -60,6 +61,11 @@ class Grammar:
             value = draw(st.sampled_from(self.literals[entity]))[: draw(st.integers(1, 4))]
         return f"⟦L:{value}⟧" if compared else "'" + value.replace("'", "''") + "'"
 
+    def partner(self, draw: st.DrawFn, column: str) -> str:
+        """A literal compared with `column`: renamed in f(q) only when the column is protected (the agent names a
+        value of the data); against a clear column it is just text the agent wrote."""
+        return self.string_literal(draw, compared=column.split(".")[-1] in PROTECTED_NAMES)
+
     def token(self, draw: st.DrawFn) -> str:
         return f"⟦T:{draw(st.sampled_from(self.tokens))}⟧"
 
@@ -93,7 +99,7 @@ class Grammar:
             f"trim({text})",
             f"coalesce({text}, {inner})",
             f"coalesce({text}, {self.column(draw, alias, numeric=False)})",
-            f"nullif({text}, {self.string_literal(draw)})",
+            f"nullif({text}, {self.partner(draw, text)})",
             self.concat(text, draw(st.sampled_from(["'!'", self.column(draw, alias, numeric=False)]))),
             self.text_cast(number),
             f"({number} + {draw(st.integers(0, 9))})",
@@ -102,7 +108,7 @@ class Grammar:
             f"abs({number} - 5)",
             f"round({number} / 3.0, 1)",
             f"CASE WHEN {self.condition(draw, alias, depth - 1)} THEN {inner} ELSE {self.value(draw, alias, 0)} END",
-            f"CASE {text} WHEN {self.string_literal(draw)} THEN 'hit' ELSE 'miss' END",
+            f"CASE {text} WHEN {self.partner(draw, text)} THEN 'hit' ELSE 'miss' END",
             f"CASE WHEN {self.condition(draw, alias, depth - 1)} THEN 1 ELSE 0 END",
             f"CASE WHEN {self.condition(draw, alias, 0)} THEN {self.column(draw, alias, numeric=True)} END",
             f"({self.condition(draw, alias, 0)})",
@@ -124,9 +130,9 @@ class Grammar:
         text = self.column(draw, alias, numeric=False)
         number = self.column(draw, alias, numeric=True)
         if choice == 0:
-            return f"{text} = {self.string_literal(draw)}"
+            return f"{text} = {self.partner(draw, text)}"
         if choice == 1:
-            return f"{text} IN ({self.string_literal(draw)}, {self.string_literal(draw)})"
+            return f"{text} IN ({self.partner(draw, text)}, {self.partner(draw, text)})"
         if choice == 2:
             return f"{text} = {self.token(draw)}"
         if choice == 3:
@@ -135,10 +141,10 @@ class Grammar:
             return f"{text} IS {draw(st.sampled_from(['NULL', 'NOT NULL']))}"
         if choice == 5:
             op = draw(st.sampled_from(["LIKE", ">", "<", "<>"]))
-            pattern = "'%a%'" if op == "LIKE" else self.string_literal(draw)
+            pattern = "'%a%'" if op == "LIKE" else self.partner(draw, text)
             return f"{text} {op} {pattern}"
         if choice == 6:
-            return f"{self.value(draw, alias, 0)} = {self.string_literal(draw)}"
+            return f"{self.value(draw, alias, 0)} = {self.string_literal(draw, False)}"
         if choice == 7:
             return f"{alias}.city IN ('Lyon', 'Porto')"
         if choice == 8:

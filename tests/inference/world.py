@@ -89,7 +89,9 @@ class Renaming:
 def generate(seed: int) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], Renaming]:
     """D, f(D) and f."""
     rng = random.Random(seed)
-    pool = {entity: [_value(entity, rng) for _ in range(PEOPLE)] for entity, _ in set(PROTECTED.values())}
+    pool = {
+        entity: [_value(entity, rng) for _ in range(PEOPLE)] for entity in sorted({e for e, _ in PROTECTED.values()})
+    }
     people = []
     for i in range(1, PEOPLE + 1):
         people.append(
