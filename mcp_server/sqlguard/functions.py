@@ -52,6 +52,8 @@ def _rule(role: Role, *total: str, picks: tuple[str, ...] = ("this",), ordered: 
     return FunctionRule(role, frozenset(total), picks, ordered)
 
 
+OPAQUE = FunctionRule("opaque")
+"""An operator-allowed function: what it reads and returns is not modelled."""
 TOTAL_THIS = ("this",)
 
 # Functions sqlglot models, by class name.
@@ -472,7 +474,3 @@ def rule_for(node: exp.Func, extra: frozenset[str] = frozenset()) -> FunctionRul
 
 def is_server_fact(node: exp.Func) -> bool:
     return bool(function_names(node) & SERVER_FACTS) or type(node).__name__.lower() in SERVER_FACTS
-
-
-OPAQUE = FunctionRule("opaque")
-"""An operator-allowed function: what it reads and returns is not modelled."""

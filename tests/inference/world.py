@@ -15,7 +15,7 @@ import random
 import re
 import string
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,6 +293,3 @@ def build_world(engine: str, root: Path, server_url: str | None, seed: int = 11)
             yield World(runtime, d, renaming, tokens, {v: k for k, v in tokens.items()}, d_tokens)
         finally:
             runtime.close()
-
-
-Translate = Callable[[Any], Any]
