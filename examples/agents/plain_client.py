@@ -2,7 +2,7 @@
 
     .venv/bin/python examples/agents/plain_client.py [path/to/maskwire.toml]
 
-Without an argument it serves the demo workspace (created on first use).
+Without an argument it serves the demo workspace (`--demo`: built on first use).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from mcp_types import TextContent
 
 async def main(config: str | None) -> None:
     args = ["-m", "mcp_server.cli", "serve", "--agent", "plain-client-example"]
-    if config:
-        args += ["--config", config]
+    args += ["--config", config] if config else ["--demo"]
     async with Client(StdioServerParameters(command=sys.executable, args=args)) as client:
         for tool, arguments in [
             ("list_sources", {}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -133,5 +134,6 @@ def run_demo(root: Path | None = None) -> int:
         ledger.dispose()
     print("\n== Usage ledger (maskwire usage --agent demo-agent)")
     print(render_summary(summarise(entries), "table"))
-    print(f"\nServe this workspace to your own client with: maskwire serve --config {config_path}")
+    command = "maskwire" if shutil.which("maskwire") else str(Path(sys.executable).parent / "maskwire")
+    print(f"\nServe this workspace to your own client with: {command} serve --config {config_path}")
     return 0
