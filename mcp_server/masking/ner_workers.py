@@ -40,6 +40,7 @@ class Worker:
         )
         self.ready = threading.Event()
         self.broken = False
+        self.closing = False
         threading.Thread(target=self._wait_ready, name="maskwire-ner-worker-start", daemon=True).start()
 
     def _wait_ready(self) -> None:
@@ -49,7 +50,8 @@ class Worker:
             self.ready.set()
         else:
             self.broken = True
-            log.warning("an NER worker did not start (exit code %s)", self.process.poll())
+            if not self.closing:  # killed at shutdown while loading is no failure
+                log.warning("an NER worker did not start (exit code %s)", self.process.poll())
 
     def send(self, texts: list[str], batch_size: int) -> None:
         assert self.process.stdin is not None
@@ -67,6 +69,7 @@ class Worker:
         return [[(int(a), int(b), str(label)) for a, b, label in found] for found in answer]
 
     def close(self) -> None:
+        self.closing = True
         if not self.ready.is_set():  # still loading the pipeline: nothing to finish
             self.process.kill()
         if self.process.stdin is not None:
