@@ -74,8 +74,8 @@ class Analyzer(Resolver):
         self.predicates = PredicateChecker(self)
         self._memo: dict[int, list[Out]] = {}
         self._roots: set[int] = set()
-        self.unordered_limits = 0
-        """LIMIT / OFFSET / FETCH without an ORDER BY at their level."""
+        self.limits = 0
+        """LIMIT / OFFSET / FETCH clauses anywhere in the query."""
 
     def analyse(self, root: exp.Expr) -> list[Out]:
         self._roots = {id(n) for n in _root_branches(root)}
@@ -307,9 +307,7 @@ class Analyzer(Resolver):
 
     def _row_count(self, node: exp.Expr, scope: Scope) -> None:
         """LIMIT / OFFSET / FETCH amounts: constants, so that no value can decide how many rows come back."""
-        owner = node.parent
-        if owner is not None and owner.args.get("order") is None:
-            self.unordered_limits += 1
+        self.limits += 1
         for amount in node.iter_expressions():
             self.flow(amount, scope, False)
             if not is_constant(amount):

@@ -13,7 +13,7 @@ from mcp_server.sqlguard.flows import Flow
 from mcp_server.sqlguard.model import CLEAR, CheckedQuery, ColumnPolicy, OutputColumn, Schema, SourceColumn
 from mcp_server.sqlguard.parsing import parse_statement, quiet_sqlglot
 from mcp_server.sqlguard.schema import SchemaIndex
-from mcp_server.sqlguard.scopes import Out
+from mcp_server.sqlguard.scopes import Out, is_constant
 from mcp_server.sqlguard.statements import check_read_only
 from mcp_server.sqlguard.tokens import replace_tokens
 
@@ -62,13 +62,18 @@ def _check(
     analyzer = Analyzer(SchemaIndex(schema), dialect, column_policy, frozenset(f.lower() for f in allow_functions))
     outs = analyzer.analyse(root)
     outs = _order_taint(analyzer, outs)
-    if analyzer.predicates.grouped_restricted and analyzer.unordered_limits:
-        raise SqlDenied(
-            "predicate_policy",
-            "LIMIT, OFFSET or FETCH without ORDER BY in a query that groups by a restricted column: the database"
-            " returns groups sorted by its values, so the rows a limit keeps would tell their order; add ORDER BY"
-            " on clear columns or counts",
-        )
+    sort_keys: tuple[tuple[int, bool], ...] = ()
+    window: tuple[int, int | None] = (0, None)
+    if analyzer.predicates.grouped_restricted:
+        window, kept = _take_root_window(root)
+        if analyzer.limits > kept:
+            raise SqlDenied(
+                "predicate_policy",
+                "LIMIT, OFFSET and FETCH are allowed only at the top of a query that groups by a restricted column:"
+                " the database sorts the groups by its values and breaks ties in that order, so the rows a limit"
+                " keeps inside the query would tell it",
+            )
+        sort_keys = _sort_keys(root, outs)
     params = replace_tokens(root, resolve_token, analyzer.predicates.accepted_tokens)
     if params and parsed.explain is not None:
         raise SqlDenied(
@@ -89,6 +94,8 @@ def _check(
         explain_prefix=parsed.explain.prefix if parsed.explain is not None else None,
         ordered=parsed.explain is None and _ordered(root),
         value_ordered=analyzer.predicates.grouped_restricted,
+        sort_keys=sort_keys,
+        row_window=window,
         membership_tests=analyzer.predicates.membership_tests,
     )
 
@@ -112,6 +119,74 @@ def _order_taint(analyzer: Analyzer, outs: list[Out]) -> list[Out]:
         Out(o.name, Flow(o.flow.sources | seen, "value", False), o.keys, o.ident) if o.flow.arbitrary else o
         for o in outs
     ]
+
+
+def _take_root_window(root: exp.Expr) -> tuple[tuple[int, int | None], int]:
+    """The top-level LIMIT / OFFSET as (offset, limit), removed from the tree so that the caller applies them
+    after its own sort; and how many such clauses there were."""
+    node = root
+    while isinstance(node, exp.Subquery) and node.args.get("limit") is None and node.args.get("offset") is None:
+        node = node.this
+    offset, limit, found = 0, None, 0
+    for key in ("limit", "offset"):
+        clause = node.args.get(key)
+        if clause is None:
+            continue
+        found += 1
+        amount = clause.args.get("expression") if isinstance(clause, (exp.Limit, exp.Offset)) else None
+        if isinstance(clause, exp.Fetch):
+            amount = clause.args.get("count")
+        if not (isinstance(amount, exp.Literal) and not amount.is_string and amount.name.isdigit()):
+            raise SqlDenied("unsupported", "LIMIT and OFFSET of this query must be whole numbers")
+        if key == "limit":
+            limit = int(amount.name)
+        else:
+            offset = int(amount.name)
+        node.set(key, None)
+    return (offset, limit), found
+
+
+def _sort_keys(root: exp.Expr, outs: list[Out]) -> tuple[tuple[int, bool], ...]:
+    """The top-level ORDER BY of a query grouped by a restricted column, as (result column, descending) pairs
+    that Maskwire sorts by itself, ties in its canonical order. The database's own order, ties included, follows
+    the protected values, so an ORDER BY key must be a column of the result (by position or name); constants
+    add nothing."""
+    node = root
+    while isinstance(node, exp.Subquery) and node.args.get("order") is None:
+        node = node.this
+    order = node.args.get("order")
+    if not isinstance(order, exp.Order):
+        return ()
+    projections = node.expressions if isinstance(node, exp.Select) else []
+    keys: list[tuple[int, bool]] = []
+    for ordered in order.expressions:
+        key = ordered.this
+        index = _result_column(key, outs, projections)
+        if index is None:
+            if is_constant(key):
+                continue
+            raise SqlDenied(
+                "predicate_policy",
+                "in a query that groups by a restricted column, ORDER BY may only name columns of the result"
+                " (by position or name): Maskwire sorts such a result itself",
+            )
+        keys.append((index, bool(ordered.args.get("desc"))))
+    return tuple(keys)
+
+
+def _result_column(key: exp.Expr, outs: list[Out], projections: list[exp.Expr]) -> int | None:
+    if isinstance(key, exp.Literal) and not key.is_string and key.name.isdigit():
+        position = int(key.name)
+        return position - 1 if 1 <= position <= len(outs) else None
+    if isinstance(key, exp.Column) and not key.table:
+        matches = [i for i, o in enumerate(outs) if key.name.lower() in o.keys]
+        return matches[0] if len(matches) == 1 else None
+    text = key.sql()
+    for i, projection in enumerate(projections):
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        if inner.sql() == text:
+            return i
+    return None
 
 
 def _ordered(root: exp.Expr) -> bool:

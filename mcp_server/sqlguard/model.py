@@ -80,8 +80,12 @@ class CheckedQuery:
     ordered: bool = False
     """The statement orders its result (a top-level ORDER BY): the rows keep the database's order."""
     value_ordered: bool = False
-    """The database may return the rows in the order of restricted values (it groups by one): without a
-    top-level ORDER BY, the caller must page through a canonical order of its own, not the database's."""
+    """The database may return the rows in the order of restricted values (it groups by one), ties of any ORDER BY
+    included: the caller must fetch them all and page through an order of its own (`sort_keys`, then canonical)."""
+    sort_keys: tuple[tuple[int, bool], ...] = ()
+    row_window: tuple[int, int | None] = (0, None)
+    """For value_ordered queries: the top-level OFFSET and LIMIT, taken out of the SQL for the caller to apply."""
+    """For value_ordered queries: the top-level ORDER BY as (result column, descending), applied by the caller."""
     membership_tests: int = 0
     """Comparisons of protected columns with literal values or tokens (the oracle that remains by design)."""
 

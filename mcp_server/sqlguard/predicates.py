@@ -34,6 +34,10 @@ from mcp_server.sqlguard.scopes import Out, Scope, is_constant, is_query, unwrap
 from mcp_server.sqlguard.tokens import token_entity, token_text
 
 EQUALITY_TYPES = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
+MAX_MEMBERSHIP_TESTS = 100
+"""Comparisons of restricted columns with literals or tokens in one query (IN lists included)."""
+MAX_TEXT_SEARCHES = 8
+"""LIKE searches on free text in one query."""
 GROUPING_CLAUSES = frozenset(
     {"GROUP BY", "PARTITION BY", "DISTINCT ON", "SELECT DISTINCT", "UNION", "INTERSECT", "EXCEPT", "JOIN ... USING"}
 )
@@ -111,6 +115,7 @@ class PredicateChecker:
         self.dialect = resolver.dialect
         self.accepted_tokens: set[int] = set()
         self.membership_tests = 0
+        self.text_searches = 0
         self.grouped_restricted = False
         """A restricted column is a grouping key (GROUP BY, DISTINCT, UNION...): the database sorts by it."""
         self.arbitrary_decisions: list[str] = []
@@ -219,8 +224,30 @@ class PredicateChecker:
         if not flow.direct or not policies or any(p.protection != "text" or p.predicates == "none" for p in policies):
             return False
         self.resolver.flow(pattern, scope, True)
-        self.membership_tests += 1
+        if not isinstance(pattern, exp.Literal) or "_" in pattern.name:
+            raise SqlDenied(
+                "predicate_policy",
+                f"a search on free text in {clause} takes a literal pattern of whole characters ('%refund%'):"
+                " '_' matches one character at a position, which reads the text out",
+            )
+        self.text_searches += 1
+        if self.text_searches > MAX_TEXT_SEARCHES:
+            raise SqlDenied(
+                "predicate_policy",
+                f"the query searches free text {self.text_searches} times; the limit is {MAX_TEXT_SEARCHES} per"
+                " query (many searches in one query would read the text out)",
+            )
+        self._count_membership()
         return True
+
+    def _count_membership(self) -> None:
+        self.membership_tests += 1
+        if self.membership_tests > MAX_MEMBERSHIP_TESTS:
+            raise SqlDenied(
+                "predicate_policy",
+                f"the query compares protected columns with more than {MAX_MEMBERSHIP_TESTS} values; each is a test"
+                " of whether a value is there, and long lists of them would enumerate the column",
+            )
 
     def _restricted(self, flow: Flow) -> bool:
         return flow.kind != "count" and any(self.resolver.column(s).restricted for s in flow.sources)
@@ -280,7 +307,7 @@ class PredicateChecker:
                 " (col = token, col <> token, col IN (token, ...)); it never stands for another column's values",
             )
         self.accepted_tokens.add(id(literal))
-        self.membership_tests += 1
+        self._count_membership()
 
     def _check_partner(self, flow: Flow, partner: exp.Expr, scope: Scope, clause: str) -> None:
         """What a restricted column may be compared with: literals, or a protected column of its own type."""
@@ -300,7 +327,7 @@ class PredicateChecker:
             )
         if self.dialect == "mysql" and not _mysql_string_constant(other):
             raise self._mysql_numeric(source, clause)
-        self.membership_tests += 1
+        self._count_membership()
 
     def _same_entity(self, mine: Flow, theirs: Flow, clause: str) -> None:
         """Both sides direct values of personal columns of one entity type (a join on equal keys)."""

@@ -249,7 +249,7 @@ class ToolService:
         plans = [self._plan(catalog, column) for column in checked.columns]
         # Grouped by a restricted column and not ordered: the database returns the groups sorted by its values,
         # so which rows make a page would tell their order. Fetch them all and page through a canonical order.
-        whole = checked.value_ordered and not checked.ordered
+        whole = checked.value_ordered
         try:
             page = catalog.database.execute(
                 checked.render(catalog.database.paramstyle),
@@ -274,10 +274,14 @@ class ToolService:
                 f"the query groups by a restricted column into more than {MAX_GROUPED_ROWS:,} rows without ORDER BY;"
                 " add ORDER BY on clear columns or counts, or filter it"
             )
-        if not checked.ordered:  # no ORDER BY: an order the database chose (an index, a sort for GROUP BY) could
-            rows, row_counts = _canonical_order(rows, row_counts)  # follow protected values; use one that cannot
+        if whole or not checked.ordered:  # an order the database chose (an index, a sort for GROUP BY) could
+            rows, row_counts = _canonical_order(rows, row_counts, checked.sort_keys)  # follow protected values
         more_in_database = page.more
         if whole:
+            skip, take = checked.row_window
+            rows, row_counts = rows[skip:], row_counts[skip:]
+            if take is not None:
+                rows, row_counts = rows[:take], row_counts[:take]
             more_in_database = len(rows) > offset + limit
             rows, row_counts = rows[offset : offset + limit], row_counts[offset : offset + limit]
         columns = [
@@ -398,9 +402,14 @@ class ToolService:
         return table, found
 
 
-def _canonical_order(rows: list[list[Any]], counts: list[Counter[str]]) -> tuple[list[list[Any]], list[Counter[str]]]:
-    """The page sorted by what the agent sees (clear values, tokens): an order that no hidden value decides."""
+def _canonical_order(
+    rows: list[list[Any]], counts: list[Counter[str]], keys: Sequence[tuple[int, bool]] = ()
+) -> tuple[list[list[Any]], list[Counter[str]]]:
+    """The rows sorted by what the agent sees (clear values, tokens), an order no hidden value decides; first by
+    the query's own ORDER BY keys (result columns) when Maskwire applies them itself."""
     order = sorted(range(len(rows)), key=lambda r: [_sort_key(v) for v in rows[r]])
+    for index, descending in reversed(keys):  # stable sorts, last key first
+        order.sort(key=lambda r, i=index: _sort_key(rows[r][i]), reverse=descending)
     return [rows[r] for r in order], [counts[r] for r in order]
 
 

@@ -219,7 +219,9 @@ class Grammar:
             having = f" HAVING count(*) > {draw(st.integers(0, 2))}" if draw(st.booleans()) else ""
             order = " ORDER BY 1" if draw(st.booleans()) and key.endswith(("city", "status")) else ""
             if not order and draw(st.integers(0, 4)) == 0:
-                order = f" LIMIT {draw(st.integers(1, 3))}"
+                # grouped by a protected column, Maskwire keeps the first rows of its canonical (token) order, which
+                # is a function of what it shows but not invariant under renaming: no LIMIT there
+                order = f" LIMIT {draw(st.integers(1, 3))}" if key.endswith(("city", "status")) else ""
             sql = f"SELECT {', '.join(items)} FROM {source}{where} GROUP BY {key}{having}{order}"
             return Query(sql, False)
         items = [self.value(draw, alias, 2) for _ in range(draw(st.integers(1, 3)))]

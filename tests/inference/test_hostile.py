@@ -131,3 +131,15 @@ def test_grouped_pages_follow_a_canonical_order(target: Target) -> None:
             break
     assert len(seen) == len(set(seen)) == 60
     assert seen == sorted(seen)
+
+
+def test_grouped_limits_are_applied_after_a_canonical_sort(target: Target) -> None:
+    """`GROUP BY email ORDER BY n LIMIT 5`: ties on n come in token order, so the five rows kept are the first five
+    of what the agent sees, never the first five of the hidden sort order."""
+    service = target.runtime.service
+    everything = service.query("crm", "SELECT min(id) AS i, email, count(*) AS n FROM customers GROUP BY email")
+    rows = sorted(everything.structured.rows, key=lambda r: (r[2], r[0], r[1]))  # type: ignore[attr-defined]
+    limited = service.query(
+        "crm", "SELECT min(id) AS i, email, count(*) AS n FROM customers GROUP BY email ORDER BY n LIMIT 5 OFFSET 2"
+    )
+    assert limited.structured.rows == rows[2:7]  # type: ignore[attr-defined]
