@@ -223,37 +223,116 @@ def cmd_agents_revoke(args: argparse.Namespace) -> int:
     return 1
 
 
+def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from mcp_server.ledger.report import parse_since
+    from mcp_server.ledger.store import Filters
+
+    try:
+        since = parse_since(args.since) if args.since else None
+        until = parse_since(args.until) if args.until else None
+    except ValueError as exc:
+        raise _UsageError(f"--since/--until {exc}") from None
+    return Filters(agent=args.agent, since=since, until=until, tool=args.tool, status=args.status)
+
+
+class _UsageError(Exception):
+    """A command-line value that cannot be used (printed as it is, exit code 2)."""
+
+
 def cmd_usage(args: argparse.Namespace) -> int:
-    from mcp_server.ledger.report import parse_since, render_calls, render_summary, summarise
-    from mcp_server.ledger.store import Ledger
+    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.report import render_summary, write_calls
+    from mcp_server.ledger.summary import call_widths, totals, usage_by_agent
 
     config = _load(args.config)
-    since = parse_since(args.since) if args.since else None
-    ledger = Ledger(config.ledger_url)
     try:
-        entries = list(ledger.entries(agent=args.agent, since=since))
+        filters = _filters(args)
+    except _UsageError as exc:
+        print(f"maskwire: {exc}", file=sys.stderr)
+        return 2
+    ledger = open_ledger(config)
+    try:
+        if not args.calls:
+            print(render_summary(usage_by_agent(ledger, filters), args.format, filters))
+            return 0
+        widths = call_widths(ledger, filters) if args.format == "table" else None
+        heading = totals(ledger, filters) if args.format in ("table", "html") else None
+        write_calls(
+            ledger.entries(filters=filters), args.format, sys.stdout, totals=heading, filters=filters, widths=widths
+        )
     finally:
         ledger.dispose()
-    if args.calls:
-        print(render_calls(entries, args.format))
-    else:
-        print(render_summary(summarise(entries), args.format))
     return 0
 
 
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
-    from mcp_server.ledger.store import Ledger
+    from mcp_server.ledger.checkpoints import CheckpointFile
+    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.verify import verify_ledger
 
     config = _load(args.config)
-    ledger = Ledger(config.ledger_url)
+    files = (
+        [CheckpointFile(Path(p)) for p in args.checkpoints]
+        if args.checkpoints
+        else [CheckpointFile(config.checkpoint_file)]
+    )
+    ledger = open_ledger(config, create_tables=False)
     try:
-        count, problems = ledger.verify()
+        lines = [line for file in files for line in file.lines()]
+        report = verify_ledger(ledger, lines)
     finally:
         ledger.dispose()
-    for problem in problems:
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "intact": report.intact,
+                    "rows": report.rows,
+                    "last_id": report.last_id,
+                    "unkeyed_rows": report.unkeyed_rows,
+                    "checkpoints": report.checkpoints,
+                    "latest_checkpoint": report.latest_checkpoint.time if report.latest_checkpoint else None,
+                    "first_bad_id": report.first_bad_id,
+                    "problems": report.problems,
+                    "problems_not_listed": report.unlisted,
+                    "notes": report.notes,
+                },
+                indent=2,
+            )
+        )
+        return 0 if report.intact else 1
+    for problem in report.problems:
         print(problem)
-    print(f"{count} rows checked: " + ("chain intact" if not problems else f"{len(problems)} problems"))
-    return 0 if not problems else 1
+    if report.unlisted:
+        print(f"... and {report.unlisted} more problems")
+    latest = report.latest_checkpoint
+    anchored = f"latest checkpoint {latest.time} (row {latest.last_id})" if latest else "no checkpoint"
+    print(f"{report.rows} rows checked, {report.checkpoints} checkpoints, {anchored}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.intact:
+        print("chain intact")
+        return 0
+    total = len(report.problems) + report.unlisted
+    first = f"; first bad row: id {report.first_bad_id}" if report.first_bad_id is not None else ""
+    print(f"NOT INTACT: {total} problems{first}")
+    return 1
+
+
+def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
+    from mcp_server.ledger.checkpoints import CheckpointFile, write_checkpoint
+    from mcp_server.ledger.deployment import open_ledger
+
+    config = _load(args.config)
+    file = CheckpointFile(Path(args.to)) if args.to else CheckpointFile(config.checkpoint_file)
+    ledger = open_ledger(config)
+    try:
+        checkpoint = write_checkpoint(ledger, file)
+    finally:
+        ledger.dispose()
+    print(f"Checkpoint of row {checkpoint.last_id} ({checkpoint.count} rows) appended to {file.path}:", file=sys.stderr)
+    print(checkpoint.line())
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -418,19 +497,33 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--config")
     revoke.set_defaults(func=cmd_agents_revoke)
 
-    usage = sub.add_parser("usage", help="per-agent usage from the ledger")
+    usage = sub.add_parser("usage", help="per-agent usage from the ledger, or the calls themselves")
     usage.add_argument("--config")
     usage.add_argument("--agent")
     usage.add_argument("--since", help="7d, 12h, 30m or an ISO date")
+    usage.add_argument("--until", help="7d, 12h, 30m or an ISO date (calls before it)")
+    usage.add_argument("--tool", help="only calls of this tool")
+    usage.add_argument("--status", choices=["ok", "denied", "error", "over_quota"], help="only calls with this outcome")
     usage.add_argument("--calls", action="store_true", help="list calls instead of the per-agent summary")
     usage.add_argument("--format", choices=["table", "json", "csv", "html"], default="table")
     usage.set_defaults(func=cmd_usage)
 
     ledger = sub.add_parser("ledger", help="ledger maintenance")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
-    verify = ledger_sub.add_parser("verify", help="check the hash chain")
+    verify = ledger_sub.add_parser("verify", help="check the keyed chain and the signed checkpoints")
     verify.add_argument("--config")
+    verify.add_argument(
+        "--checkpoints",
+        action="append",
+        metavar="FILE",
+        help="checkpoint file(s) to check against (default: the configured one); repeat for copies kept elsewhere",
+    )
+    verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=cmd_ledger_verify)
+    checkpoint = ledger_sub.add_parser("checkpoint", help="sign the ledger's head now and append it to the checkpoints")
+    checkpoint.add_argument("--config")
+    checkpoint.add_argument("--to", metavar="FILE", help="checkpoint file (default: the configured one)")
+    checkpoint.set_defaults(func=cmd_ledger_checkpoint)
 
     index = sub.add_parser("index", help="build or refresh the full-text index of document folders")
     index.add_argument("--config")

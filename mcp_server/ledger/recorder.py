@@ -3,7 +3,8 @@
 A server middleware wraps each `tools/call`, so calls that never reach a tool (unknown tool, arguments
 that fail validation) are recorded too. The tool fills in what only it knows (source, rows, masked
 arguments, entities) on the `CallRecord` of the current call. If the ledger row cannot be written, the
-client gets an error instead of the result: an unrecorded call must not hand out data.
+client gets an error instead of the result: an unrecorded call must not hand out data, and its entry,
+marked `LedgerUnavailable`, goes to the local spool until the ledger can take it (see `spool.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import CLIENT_INFO_META_KEY, CallToolResult, TextContent
 
-from mcp_server.ledger.store import Ledger, LedgerEntry, LedgerError
+from mcp_server.ledger.entry import LedgerEntry
+from mcp_server.ledger.errors import LedgerError
+from mcp_server.ledger.store import Ledger
 from mcp_server.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -146,7 +149,14 @@ class LedgerMiddleware:
             entities=record.entities,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
-        self.ledger.append(entry)
+        try:
+            self.ledger.append(entry)
+        except LedgerError:  # the call is refused; its entry waits in the spool for the ledger to be back
+            try:
+                self.ledger.refused(entry)
+            except LedgerError as exc:
+                log.error("the refused call could not be spooled either (%s)", exc)
+            raise
 
     def _mask_generic(self, value: Any) -> Any:
         """Arguments of a call no tool looked at: every string, unknown argument name and number that could be
