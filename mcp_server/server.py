@@ -7,13 +7,16 @@ import traceback
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.stdio import stdio_server
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
+from mcp_server.ledger.malformed import MalformedRequests, guard_stream
 from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
@@ -99,6 +102,22 @@ async def _run(
     )
 
 
+class _Server(MCPServer):
+    """The SDK's server, with unparseable stdio lines answered and recorded (see `ledger/malformed.py`)."""
+
+    malformed: MalformedRequests | None = None
+
+    async def run_stdio_async(self) -> None:
+        async with stdio_server() as (read_stream, write_stream), anyio.create_task_group() as tasks:
+            guarded = read_stream
+            if self.malformed is not None:
+                guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
+            await self._lowlevel_server.run(
+                guarded, write_stream, self._lowlevel_server.create_initialization_options()
+            )
+            tasks.cancel_scope.cancel()
+
+
 def _recorded_agent(_ctx: object) -> str:
     agent = current_agent.get()
     return agent.name if agent else "unknown"
@@ -119,7 +138,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         ),
         QuotaMiddleware(runtime.ledger),
     ]
-    mcp = MCPServer(
+    mcp = _Server(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
         version=_version(),
@@ -127,6 +146,10 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         # Maskwire issues the tokens itself (`maskwire agents add`); there is no OAuth flow to advertise.
         token_verifier=AgentTokenVerifier(runtime.identities) if http_url else None,
         auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
+    )
+
+    mcp.malformed = MalformedRequests(
+        runtime.ledger, runtime.counter, runtime.masker.literal, lambda: runtime.agent_override or "", TOOL_NAMES
     )
 
     def _policy() -> Policy:

@@ -18,14 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp_types import CLIENT_INFO_META_KEY, CallToolResult, TextContent
+from mcp.shared.exceptions import MCPError
+from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, TextContent
 
 from mcp_server.ledger.entry import LedgerEntry
 from mcp_server.ledger.errors import LedgerError
+from mcp_server.ledger.malformed import storable
 from mcp_server.ledger.store import Ledger
 from mcp_server.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
+
+MAX_TOOL_NAME = 128
+"""MCP tool names have 1 to 128 characters; a longer unknown name is refused with a JSON-RPC error."""
 
 
 @dataclass
@@ -85,11 +90,16 @@ class LedgerMiddleware:
             return await call_next(ctx)
         params = ctx.params or {}
         name = str(params.get("name") or "")
-        tool = name if name in self.tools else self.mask_literal(name)  # an unknown name is agent input
+        tool = name if name in self.tools else self.mask_literal(storable(name))  # an unknown name is agent input
         raw_arguments = params.get("arguments") or {}
         record = CallRecord(tool=tool, agent=self.agent_name(ctx))
-        token = current_call.set(record)
         started = time.perf_counter()
+        if len(name) > MAX_TOOL_NAME:  # answered without echoing it: no tool has such a name
+            record.status, record.error_class = "error", "InvalidRequest"
+            record.error_message = f"a tool name of {len(name):,} characters (tool names have at most {MAX_TOOL_NAME})"
+            self._write(ctx, record, raw_arguments, "", started)
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {record.error_message}")
+        token = current_call.set(record)
         try:
             result = await call_next(ctx)
         except BaseException as exc:

@@ -1,24 +1,29 @@
-"""Per-agent usage computed in the database: a few GROUP BY queries, whatever the ledger's size.
+"""Per-agent usage computed in the database, whatever the ledger's size.
 
-Counts, sums and time range come from one grouped scan (or an index range with `--agent`/`--since`), calls per
-tool and masked entities from two more (entities through the database's JSON functions), and the p50/p95
-durations from `percentile_disc` on PostgreSQL or one index seek per agent and percentile on SQLite (the
-`(agent, duration_ms, ts)` index is read in order, no sort). Nothing is loaded row by row into Python.
+Counts, sums, time range, calls per tool and masked entities come from the daily rollup (`rollup.py`) for whole
+UTC days, and from the calls table for the partial days at the edges of a `--since`/`--until` range (an index
+range on time) and for `--status` (the rollup counts outcomes but does not split tokens by them). The p50/p95
+durations come from the calls: `percentile_disc` on PostgreSQL, one index seek per agent and percentile on
+SQLite (the `(agent, duration_ms, ts)` index is read in order, no sort). Nothing is loaded row by row.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from mcp_server.ledger.entry import QUOTA_EXCEEDED
+from mcp_server.ledger.entry import QUOTA_EXCEEDED, utc_iso
 from mcp_server.ledger.errors import LedgerError
-from mcp_server.ledger.store import Filters, Ledger, calls
+from mcp_server.ledger.rollup import CALLS_ROW
+from mcp_server.ledger.store import Filters, Ledger, calls, usage_daily
 
 
 @dataclass
@@ -96,23 +101,118 @@ def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
 
 
 def usage_by_agent(ledger: Ledger, filters: Filters | None = None) -> list[AgentUsage]:
-    """One `AgentUsage` per agent with calls matching `filters`, sorted by agent."""
-    where = (filters or Filters()).where()
+    """One `AgentUsage` per agent with calls matching `filters`, sorted by agent (see the module doc)."""
+    filters = filters or Filters()
+    days, edges = _split(filters)
     try:
         with ledger.engine.connect() as conn:
-            usages = _totals(conn, where)
+            usages: dict[str, AgentUsage] = {}
+            if days is not None:
+                _rollup(conn, filters, days, usages)
+            for since, until in edges:
+                _raw(conn, dataclasses.replace(filters, since=since, until=until).where(), usages)
             if not usages:
                 return []
-            _tools(conn, where, usages)
-            _entities(conn, where, usages)
-            _percentiles(conn, where, usages)
+            _percentiles(conn, filters.where(), usages)
     except sa.exc.SQLAlchemyError as exc:
         raise LedgerError(f"cannot read the ledger ({type(exc).__name__})") from None
     return [usages[name] for name in sorted(usages)]
 
 
-def _totals(conn: sa.Connection, where: list[sa.ColumnElement[bool]]) -> dict[str, AgentUsage]:
-    stmt = (
+Range = tuple[dt.datetime | None, dt.datetime | None]
+
+
+def _day(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _split(filters: Filters) -> tuple[tuple[str | None, str | None] | None, list[Range]]:
+    """(whole days [first, end) to read from the rollup, or None; time ranges to read from the calls)."""
+    if filters.status:
+        return None, [(filters.since, filters.until)]
+    start = None
+    if filters.since is not None:
+        start = _day(filters.since)
+        if start < filters.since:
+            start += dt.timedelta(days=1)
+    end = _day(filters.until) if filters.until is not None else None
+    if start is not None and end is not None and start >= end:
+        return None, [(filters.since, filters.until)]
+    edges: list[Range] = []
+    if start is not None and filters.since is not None and filters.since < start:
+        edges.append((filters.since, start))
+    if end is not None and filters.until is not None and end < filters.until:
+        edges.append((end, filters.until))
+    return (utc_iso(start)[:10] if start else None, utc_iso(end)[:10] if end else None), edges
+
+
+def _rollup(
+    conn: sa.Connection, filters: Filters, days: tuple[str | None, str | None], usages: dict[str, AgentUsage]
+) -> None:
+    r = usage_daily
+    where: list[sa.ColumnElement[bool]] = []
+    if filters.agent:
+        where.append(r.c.agent == filters.agent)
+    if filters.tool:
+        where.append(r.c.tool == filters.tool)
+    if days[0] is not None:
+        where.append(r.c.day >= days[0])
+    if days[1] is not None:
+        where.append(r.c.day < days[1])
+    calls_rows = [*where, r.c.entity == CALLS_ROW]
+    totals = (
+        sa.select(
+            r.c.agent,
+            sa.func.sum(r.c.calls),
+            sa.func.sum(r.c.ok),
+            sa.func.sum(r.c.denied),
+            sa.func.sum(r.c.over_quota),
+            sa.func.sum(r.c.tokens_in),
+            sa.func.sum(r.c.tokens_out),
+            sa.func.sum(r.c.rows),
+            sa.func.min(r.c.first_ts),
+            sa.func.max(r.c.last_ts),
+        )
+        .where(*calls_rows)
+        .group_by(r.c.agent)
+    )
+    _add_totals(conn.execute(totals), usages)
+    tools = sa.select(r.c.agent, r.c.tool, sa.func.sum(r.c.calls)).where(*calls_rows).group_by(r.c.agent, r.c.tool)
+    for agent, tool, n in conn.execute(tools):
+        usages[agent].tools[tool] += int(n)
+    entities = (
+        sa.select(r.c.agent, r.c.entity, sa.func.sum(r.c.entity_count))
+        .where(*where, r.c.entity != CALLS_ROW)
+        .group_by(r.c.agent, r.c.entity)
+    )
+    for agent, entity, n in conn.execute(entities):
+        usages[agent].entities[str(entity)] += int(n)
+
+
+def _add_totals(result: Iterable[Any], usages: dict[str, AgentUsage]) -> None:
+    for agent, n, ok, denied, over, t_in, t_out, rows, first, last in result:
+        u = usages.setdefault(agent, AgentUsage(agent))
+        u.calls += int(n)
+        u.ok += int(ok)
+        u.denied += int(denied)
+        u.over_quota += int(over)
+        u.error += int(n) - int(ok) - int(denied)
+        u.tokens_in += int(t_in or 0)
+        u.tokens_out += int(t_out or 0)
+        u.rows += int(rows or 0)
+        u.first = min(u.first or first, first)
+        u.last = max(u.last or last, last)
+
+
+def _raw(conn: sa.Connection, where: list[sa.ColumnElement[bool]], usages: dict[str, AgentUsage]) -> None:
+    """Add the calls matching `where`, read from the calls table (the edges of a time range)."""
+    _add_totals(conn.execute(_totals_stmt(where)), usages)
+    _tools(conn, where, usages)
+    _entities(conn, where, usages)
+
+
+def _totals_stmt(where: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    return (
         sa.select(
             calls.c.agent,
             sa.func.count(),
@@ -128,28 +228,12 @@ def _totals(conn: sa.Connection, where: list[sa.ColumnElement[bool]]) -> dict[st
         .where(*where)
         .group_by(calls.c.agent)
     )
-    usages = {}
-    for agent, n, ok, denied, over, t_in, t_out, rows, first, last in conn.execute(stmt):
-        usages[agent] = AgentUsage(
-            agent,
-            calls=int(n),
-            ok=int(ok),
-            denied=int(denied),
-            over_quota=int(over),
-            error=int(n) - int(ok) - int(denied),
-            tokens_in=int(t_in),
-            tokens_out=int(t_out),
-            rows=int(rows),
-            first=first,
-            last=last,
-        )
-    return usages
 
 
 def _tools(conn: sa.Connection, where: list[sa.ColumnElement[bool]], usages: dict[str, AgentUsage]) -> None:
     stmt = sa.select(calls.c.agent, calls.c.tool, sa.func.count()).where(*where).group_by(calls.c.agent, calls.c.tool)
     for agent, tool, n in conn.execute(stmt):
-        usages[agent].tools[tool] = int(n)
+        usages[agent].tools[tool] += int(n)
 
 
 def _entities(conn: sa.Connection, where: list[sa.ColumnElement[bool]], usages: dict[str, AgentUsage]) -> None:
@@ -167,7 +251,7 @@ def _entities(conn: sa.Connection, where: list[sa.ColumnElement[bool]], usages: 
         .group_by(calls.c.agent, each.c.key)
     )
     for agent, entity, n in conn.execute(stmt):
-        usages[agent].entities[str(entity)] = int(n)
+        usages[agent].entities[str(entity)] += int(n)
 
 
 def _percentiles(conn: sa.Connection, where: list[sa.ColumnElement[bool]], usages: dict[str, AgentUsage]) -> None:
@@ -199,12 +283,8 @@ def _percentiles(conn: sa.Connection, where: list[sa.ColumnElement[bool]], usage
 
 
 def totals(ledger: Ledger, filters: Filters | None = None) -> Totals:
-    """Totals and time range of the calls matching `filters` (one grouped scan)."""
-    try:
-        with ledger.engine.connect() as conn:
-            return Totals.of(list(_totals(conn, (filters or Filters()).where()).values()))
-    except sa.exc.SQLAlchemyError as exc:
-        raise LedgerError(f"cannot read the ledger ({type(exc).__name__})") from None
+    """Totals and time range of the calls matching `filters`."""
+    return Totals.of(usage_by_agent(ledger, filters))
 
 
 def call_widths(ledger: Ledger, filters: Filters | None = None) -> list[int]:

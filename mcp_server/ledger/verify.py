@@ -5,7 +5,8 @@ What each finding means:
 - a row that does not follow the one before it: rows removed, inserted or reordered;
 - a missing id (ids have no gaps in the keyed chain): deleted rows;
 - a checkpoint whose row is missing, differs, or counts other rows: truncation, an emptied or dropped table,
-  or a chain rewritten by someone holding the key.
+  or a chain rewritten by someone holding the key;
+- a daily usage rollup that the rows do not give: the figures of `maskwire usage` were edited.
 Rows after the latest checkpoint are protected by the chain only: deleting them is seen at the next checkpoint.
 """
 
@@ -16,10 +17,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from mcp_server.ledger import rollup
 from mcp_server.ledger.chain import GENESIS, keyed_hash, legacy_hash
 from mcp_server.ledger.checkpoints import Checkpoint, CheckpointLine
 from mcp_server.ledger.errors import LedgerError
-from mcp_server.ledger.store import KEYED_FROM, LEDGER_KEY, Ledger
+from mcp_server.ledger.store import KEYED_FROM, LEDGER_KEY, ROLLUP, Ledger, usage_daily
 
 MAX_LISTED = 50
 """Problems listed one by one; past that they are counted (a recomputed chain breaks every row after it)."""
@@ -112,6 +114,7 @@ def verify_ledger(ledger: Ledger, lines: Sequence[CheckpointLine | Checkpoint]) 
         report.problem(f"the ledger could not be read to the end ({type(exc).__name__})")
     report.last_id = prev_id
     _unseen_checkpoints(checkpoints, seen, report)
+    _check_rollup(ledger, recorded, report)
     if keyed_from is None and report.rows:
         report.notes.append("no keyed-chain marker: every row carries the unkeyed chain of earlier versions")
     elif report.unkeyed_rows:
@@ -187,3 +190,21 @@ def _unseen_checkpoints(checkpoints: list[Checkpoint], seen: dict[int, tuple[str
                 f"the ledger has {count}: rows were removed or inserted",
                 checkpoint.last_id,
             )
+
+
+def _check_rollup(ledger: Ledger, recorded: dict[str, str], report: VerifyReport) -> None:
+    """The daily rollup `usage` reads must be what the chained rows give."""
+    if ROLLUP not in recorded:
+        return
+    try:
+        with ledger.engine.connect() as conn:
+            found = rollup.differences(conn, usage_daily)
+    except sa.exc.SQLAlchemyError as exc:
+        report.problem(f"the usage rollup could not be compared with the calls ({type(exc).__name__})")
+        return
+    for agent, day, tool, entity in found:
+        what = f"entity {entity}" if entity else "calls"
+        report.problem(
+            f"the usage rollup differs from the calls for agent {agent}, day {day} (UTC), tool {tool}, {what}: "
+            "`maskwire usage` would report other figures than the ledger holds"
+        )

@@ -147,6 +147,10 @@ def test_summary_in_the_database_matches_the_calls(ledger_url: str) -> None:
     try:
         ledger.append_many(entries)
         since = dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC)
+
+        def at(hour: int, minute: int) -> dt.datetime:
+            return dt.datetime(2026, 1, 1, hour, minute, tzinfo=dt.UTC)
+
         for filters, chosen in [
             (Filters(), entries),
             (
@@ -158,6 +162,9 @@ def test_summary_in_the_database_matches_the_calls(ledger_url: str) -> None:
                 [e for e in entries if e.tool == "search" and e.status == "denied"],
             ),
             (Filters(status="over_quota"), [e for e in entries if e.error_class == "QuotaExceeded"]),
+            (Filters(since=at(2, 30), until=at(5, 45)), [e for e in entries if at(2, 30) <= _when(e) < at(5, 45)]),
+            (Filters(since=at(2, 10), until=at(2, 50)), [e for e in entries if at(2, 10) <= _when(e) < at(2, 50)]),
+            (Filters(until=at(1, 0)), [e for e in entries if _when(e) < at(1, 0)]),
         ]:
             in_db = [u.as_dict() for u in usage_by_agent(ledger, filters)]
             in_python = [u.as_dict() for u in summarise(chosen)]
@@ -165,6 +172,10 @@ def test_summary_in_the_database_matches_the_calls(ledger_url: str) -> None:
             assert totals(ledger, filters).calls == len(chosen)
     finally:
         ledger.dispose()
+
+
+def _when(entry: LedgerEntry) -> dt.datetime:
+    return dt.datetime.fromisoformat(entry.ts)
 
 
 def test_rendering_escapes_and_totals(tmp_path: Path) -> None:

@@ -176,3 +176,10 @@ def _recompute_from(ledger: Ledger, start: int, hasher) -> None:  # type: ignore
                     {"t": row["tokens_out"], "p": row["prev_hash"], "h": row["hash"], "i": row["id"]},
                 )
             prev = row["hash"]
+
+
+def test_edited_usage_rollup(ledger: Ledger, checkpoints: CheckpointFile) -> None:
+    """`usage` reads the daily rollup: editing it to hide calls is caught even though the chain is intact."""
+    _sql(ledger, "UPDATE maskwire_usage_daily SET calls = calls - 1 WHERE entity = '' AND agent = 'agent-1'")
+    report = _verify(ledger, checkpoints)
+    assert not report.intact and any("rollup differs" in p and "agent-1" in p for p in report.problems)
