@@ -335,6 +335,78 @@ def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """A new masking key, on purpose: the vault re-keyed (or emptied), the fingerprints updated, the old key kept."""
+    import datetime as dt
+    import secrets
+
+    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.entry import LedgerEntry
+    from mcp_server.ledger.keys import fingerprint
+    from mcp_server.masking.pseudonyms import KEY_FILE, load_or_create_key
+    from mcp_server.masking.vault import TokenVault
+    from mcp_server.paths import private_file
+
+    config = _load(args.config)
+    if args.key != "masking":
+        print(
+            "maskwire: the ledger key is not rotated in place (every row is chained under it): start a new ledger "
+            "database with a new key, and keep the old database, key and checkpoints to verify the old chain",
+            file=sys.stderr,
+        )
+        return 2
+    if config.masking.key is not None:
+        print(
+            "maskwire: the masking key is set in the config ([masking] key): rotation writes the key file in the "
+            "state dir; remove [masking] key first (or keep the configured key)",
+            file=sys.stderr,
+        )
+        return 2
+    path = config.state_dir / KEY_FILE
+    if not path.exists():
+        print(f"maskwire: {path} does not exist: there is no masking key to rotate", file=sys.stderr)
+        return 1
+    old = load_or_create_key(None, config.state_dir)
+    new = secrets.token_hex(32).encode("ascii")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    pending = path.with_name(f"{KEY_FILE}.new")
+    private_file(pending, new + b"\n")  # kept until the key file is replaced, should anything below fail
+    ledger = open_ledger(config, masking_key=old, serving=False)
+    try:
+        values = 0
+        if config.masking.token_vault:
+            vault = TokenVault(config.token_vault_url, old)
+            try:
+                values = vault.retire(new) if args.retire_old_tokens else vault.rekey(new)
+            finally:
+                vault.close()
+        action = "retired" if args.retire_old_tokens else "re-keyed"
+        audit = LedgerEntry(
+            agent="(operator)",
+            tool="keys rotate",
+            status="ok",
+            arguments={"key": "masking", "old": fingerprint(old), "new": fingerprint(new), "vault": action},
+            rows=values,
+        )
+        ledger.record_masking_key(fingerprint(new), audit)
+    finally:
+        ledger.dispose()
+    retired = path.with_name(f"{KEY_FILE}.retired-{stamp}")
+    os.replace(path, retired)
+    os.replace(pending, path)
+    print(
+        f"New masking key {fingerprint(new)} in {path} (the old one, {fingerprint(old)}, is kept in {retired.name}). "
+        + (
+            f"Token vault: {values} values forgotten; tokens issued before now no longer resolve."
+            if args.retire_old_tokens
+            else f"Token vault: {values} values re-encrypted; tokens issued before now still resolve as literals, "
+            "but the same value gets a new token from now on."
+        )
+        + " Restart every server that uses this state dir."
+    )
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the config, open every source and print how each column is classified."""
     from mcp_server.runtime import Runtime
@@ -524,6 +596,18 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint.add_argument("--config")
     checkpoint.add_argument("--to", metavar="FILE", help="checkpoint file (default: the configured one)")
     checkpoint.set_defaults(func=cmd_ledger_checkpoint)
+
+    keys = sub.add_parser("keys", help="key management")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_sub.add_parser("rotate", help="replace the masking key on purpose (the vault is re-keyed)")
+    rotate.add_argument("key", choices=["masking", "ledger"])
+    rotate.add_argument(
+        "--retire-old-tokens",
+        action="store_true",
+        help="empty the token vault instead of re-keying it: tokens issued so far stop resolving",
+    )
+    rotate.add_argument("--config")
+    rotate.set_defaults(func=cmd_keys_rotate)
 
     index = sub.add_parser("index", help="build or refresh the full-text index of document folders")
     index.add_argument("--config")

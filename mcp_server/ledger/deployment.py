@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from mcp_server.config import Config
-from mcp_server.ledger.checkpoints import Checkpointer, CheckpointFile
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.keys import fingerprint
 from mcp_server.ledger.spool import Spool
 from mcp_server.ledger.store import Ledger
 
+if TYPE_CHECKING:
+    from mcp_server.ledger.checkpoints import CheckpointFile
+
 log = logging.getLogger(__name__)
 
 
 def checkpoint_file(config: Config) -> CheckpointFile:
+    from mcp_server.ledger.checkpoints import CheckpointFile
+
     return CheckpointFile(config.checkpoint_file)
 
 
@@ -35,11 +40,18 @@ def open_ledger(
     if not serving:
         return ledger
     try:
+        ledger.claim_keys()
+    except LedgerError:
+        ledger.dispose()
+        raise
+    try:
         moved = ledger.drain_spool()
         if moved:
             log.warning("recorded %d calls that were refused while the ledger could not be written", moved)
     except LedgerError as exc:
         log.error("spooled calls stay in the spool for now (%s)", exc)
+    from mcp_server.ledger.checkpoints import Checkpointer
+
     file = checkpoint_file(config)
     _warn_if_off_checkpoint(ledger, file)
     checkpointer = Checkpointer(ledger, file, config.ledger.checkpoint_interval_s).start()

@@ -15,12 +15,13 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.paths import private_file
+
+if TYPE_CHECKING:  # `cryptography` loads only when a checkpoint is signed or checked (not for `usage`)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 KEY_ENV = "MASKWIRE_LEDGER_KEY"
 KEY_FILE = "ledger.key"
@@ -37,6 +38,8 @@ def fingerprint(key: bytes) -> str:
 
 
 def public_key_hex(public: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
@@ -52,6 +55,8 @@ class LedgerKey:
         return hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
 
     def signing_key(self) -> Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         seed = hmac.new(self.secret, b"maskwire ledger checkpoint signing v1", hashlib.sha256).digest()
         return Ed25519PrivateKey.from_private_bytes(seed)
 

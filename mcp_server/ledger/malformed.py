@@ -105,7 +105,7 @@ def _unescape(text: str) -> str:
 
 def _safe_parser_message(message: str) -> str:
     """The parser's own words (a position, never the input), or a generic line."""
-    match = re.match(r"Invalid JSON: ([a-zA-Z ,]{1,80} at line \d+ column \d+)", message)
+    match = re.match(r"Invalid JSON: ([\x20-\x7e]{1,120}? at line \d+ column \d+)$", message)
     return (
         f"the request is not valid JSON ({match.group(1)})" if match else "the request is not a valid JSON-RPC message"
     )
@@ -144,17 +144,18 @@ class MalformedRequests:
 
     def answer(self, exc: Exception) -> JSONRPCError | None:
         """The JSON-RPC error for a line the transport could not parse (None for other transport errors)."""
-        raw = _raw_input(exc)
-        if raw is None:
+        parsed = _raw_input(exc)
+        if parsed is None:
             return None
-        found = salvage(raw, str(exc))
+        found = salvage(*parsed)
         return JSONRPCError(jsonrpc="2.0", id=found.request_id, error=ErrorData(code=found.code, message=found.problem))
 
     def record(self, exc: Exception) -> None:
-        raw = _raw_input(exc)
-        if raw is None:
+        parsed = _raw_input(exc)
+        if parsed is None:
             return
-        found = salvage(raw, str(exc))
+        raw = parsed[0]
+        found = salvage(*parsed)
         if found.method not in (None, "tools/call"):
             tool = UNPARSED_TOOL
         elif found.tool_name in self.tools:
@@ -183,13 +184,16 @@ class MalformedRequests:
                 log.error("a malformed request could not be recorded (%s)", spool_error)
 
 
-def _raw_input(exc: Exception) -> str | None:
+def _raw_input(exc: Exception) -> tuple[str, str] | None:
+    """(the line, the parser's message) of a line the transport could not parse. The exception's own text is
+    never used: it quotes the input."""
     if not isinstance(exc, ValidationError):
         return None
     for error in exc.errors():
         value = error.get("input")
         if error.get("type") == "json_invalid" and isinstance(value, str | bytes):
-            return value if isinstance(value, str) else value.decode("utf-8", "replace")
+            raw = value if isinstance(value, str) else value.decode("utf-8", "replace")
+            return raw, str(error.get("msg", ""))
     return None
 
 

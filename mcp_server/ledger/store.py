@@ -292,6 +292,30 @@ class Ledger:
         for entry, row in zip(entries, rows, strict=True):
             entry.id = row["id"]
 
+    def claim_keys(self) -> None:
+        """Record the ledger and masking key fingerprints now (a server does so at start, so that a server with
+        other keys is refused before it answers anything, even before the first call)."""
+        if self.key is None:
+            raise LedgerError("cannot write to the ledger: no ledger key (set $MASKWIRE_LEDGER_KEY)")
+        try:
+            with self._lock, self._write() as conn:
+                last_id, _ = self._head_row(conn)
+                self._record_keys(conn, last_id)
+        except sa.exc.SQLAlchemyError as exc:
+            raise LedgerError(f"cannot write to the ledger ({type(exc).__name__})") from None
+        self._keys_checked = True
+
+    def record_masking_key(self, masking_key_fingerprint: str, audit: LedgerEntry) -> None:
+        """A masking key changed on purpose (`maskwire keys rotate`): record its fingerprint and append `audit`."""
+        self.masking_key_fingerprint = masking_key_fingerprint
+        try:
+            with self._lock, self._write() as conn:
+                conn.execute(meta.delete().where(meta.c.name == MASKING_KEY))
+                conn.execute(meta.insert().values(name=MASKING_KEY, value=masking_key_fingerprint))
+        except sa.exc.SQLAlchemyError as exc:
+            raise LedgerError(f"cannot write to the ledger ({type(exc).__name__})") from None
+        self.append(audit)
+
     def _write(self) -> _WriteTransaction:
         return _WriteTransaction(self.engine)
 
