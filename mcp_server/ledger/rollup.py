@@ -46,45 +46,76 @@ def define(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-def day_of(ts: str) -> str:
-    """`2026-12-01` of `2026-12-01T22:13:05.123+00:00` (stored times are UTC)."""
-    return ts[:10]
+class Tally:
+    """The rollup of some stored rows, accumulated in memory (an append's batch, or `verify`'s whole walk)."""
 
+    def __init__(self) -> None:
+        self.rows: dict[tuple[Any, ...], list[Any]] = {}
+        """key -> [calls, ok, denied, over_quota, tokens_in, tokens_out, rows, entity_count, first_ts, last_ts]"""
 
-def _over_quota(row: Mapping[str, Any]) -> int:
-    return int(row["status"] == "denied" and row["error_class"] == QUOTA_EXCEEDED)
+    def add(self, row: Mapping[str, Any]) -> None:
+        ts = row["ts"]
+        agent, day, tool = row["agent"], ts[:10], row["tool"]  # stored times are UTC: the day is the first 10
+        status = row["status"]
+        key = (agent, day, tool, CALLS_ROW)
+        found = self.rows.get(key)
+        if found is None:
+            found = self.rows[key] = [0, 0, 0, 0, 0, 0, 0, 0, ts, ts]
+        found[0] += 1
+        if status == "ok":
+            found[1] += 1
+        elif status == "denied":
+            found[2] += 1
+            if row["error_class"] == QUOTA_EXCEEDED:
+                found[3] += 1
+        found[4] += row["tokens_in"]
+        found[5] += row["tokens_out"]
+        found[6] += row["rows"]
+        if ts < found[8]:
+            found[8] = ts
+        elif ts > found[9]:
+            found[9] = ts
+        entities = row["entities"]
+        if entities and entities != "{}":
+            for entity, count in (json.loads(entities) if isinstance(entities, str) else entities).items():
+                key = (agent, day, tool, str(entity)[:100])
+                found = self.rows.get(key)
+                if found is None:
+                    found = self.rows[key] = [0, 0, 0, 0, 0, 0, 0, 0, ts, ts]
+                found[7] += int(count)
+                if ts < found[8]:
+                    found[8] = ts
+                elif ts > found[9]:
+                    found[9] = ts
+
+    def values(self) -> list[dict[str, Any]]:
+        names = (*SUMS, "first_ts", "last_ts")
+        return [
+            {**dict(zip(KEY, key, strict=True)), **dict(zip(names, v, strict=True))} for key, v in self.rows.items()
+        ]
 
 
 def deltas(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """What a batch of stored rows adds to the rollup, one dict per key."""
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-    def add(key: tuple[Any, ...], ts: str, **sums: int) -> None:
-        found = out.get(key)
-        if found is None:
-            out[key] = {**dict(zip(KEY, key, strict=True)), **dict.fromkeys(SUMS, 0), "first_ts": ts, "last_ts": ts}
-            found = out[key]
-        for name, value in sums.items():
-            found[name] += value
-        found["first_ts"], found["last_ts"] = min(found["first_ts"], ts), max(found["last_ts"], ts)
-
+    tally = Tally()
     for row in rows:
-        base = (row["agent"], day_of(row["ts"]), row["tool"])
-        add(
-            (*base, CALLS_ROW),
-            row["ts"],
-            calls=1,
-            ok=int(row["status"] == "ok"),
-            denied=int(row["status"] == "denied"),
-            over_quota=_over_quota(row),
-            tokens_in=row["tokens_in"],
-            tokens_out=row["tokens_out"],
-            rows=row["rows"],
-        )
-        entities = row["entities"]
-        for entity, count in (json.loads(entities) if isinstance(entities, str) else entities).items():
-            add((*base, str(entity)[:100]), row["ts"], entity_count=int(count))
-    return list(out.values())
+        tally.add(row)
+    return tally.values()
+
+
+def compare(conn: sa.Connection, table: sa.Table, tally: Tally, limit: int = 5) -> list[tuple[Any, ...]]:
+    """Keys (agent, day, tool, entity) where the stored rollup and the tally of every row differ."""
+    left = dict(tally.rows)
+    found: list[tuple[Any, ...]] = []
+    columns = [table.c[name] for name in (*KEY, *SUMS, "first_ts", "last_ts")]
+    for row in conn.execute(sa.select(*columns)):
+        key = tuple(row[: len(KEY)])
+        expected = left.pop(key, None)
+        if expected is None or expected != list(row[len(KEY) :]):
+            found.append(key)
+            if len(found) >= limit:
+                return found
+    return (found + list(left))[:limit]
 
 
 def apply(conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:

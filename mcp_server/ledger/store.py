@@ -344,8 +344,9 @@ class Ledger:
         try:
             with self.engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
-                for row in result.mappings():
-                    yield dict(row)
+                names = list(result.keys())
+                for row in result:
+                    yield dict(zip(names, row, strict=True))
         except sa.exc.SQLAlchemyError as exc:
             raise LedgerError(f"cannot read the ledger ({type(exc).__name__})") from None
 

@@ -183,3 +183,16 @@ def test_edited_usage_rollup(ledger: Ledger, checkpoints: CheckpointFile) -> Non
     _sql(ledger, "UPDATE maskwire_usage_daily SET calls = calls - 1 WHERE entity = '' AND agent = 'agent-1'")
     report = _verify(ledger, checkpoints)
     assert not report.intact and any("rollup differs" in p and "agent-1" in p for p in report.problems)
+
+
+def test_edited_usage_rollup_found_by_the_database_too(
+    ledger: Ledger, checkpoints: CheckpointFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger too spread to tally in memory is compared by the database: the same finding."""
+    import mcp_server.ledger.verify as verify
+
+    monkeypatch.setattr(verify, "MAX_TALLY", 0)
+    assert _verify(ledger, checkpoints).intact
+    _sql(ledger, "UPDATE maskwire_usage_daily SET tokens_out = tokens_out + 5 WHERE entity = '' AND agent = 'agent-2'")
+    report = _verify(ledger, checkpoints)
+    assert any("rollup differs" in p and "agent-2" in p for p in report.problems)
