@@ -17,7 +17,7 @@ from pydantic import AnyHttpUrl, Field
 
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
 from mcp_server.ledger.malformed import MalformedRequests, guard_stream
-from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
+from mcp_server.ledger.recorder import AgentsUnreachable, CallRecord, LedgerMiddleware, client_identity, current_call
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
@@ -126,16 +126,22 @@ def _recorded_agent(_ctx: object) -> str:
 def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
     service = runtime.service
+    recorder = LedgerMiddleware(
+        runtime.ledger,
+        runtime.counter,
+        runtime.masker.literal,
+        _recorded_agent,
+        tools=TOOL_NAMES,
+        argument_names=ARGUMENT_NAMES,
+    )
+    identity = IdentityMiddleware(
+        runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)
+    )
     middleware = [  # outermost first: who is calling, record the call, then refuse it if over quota
-        IdentityMiddleware(runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)),
-        LedgerMiddleware(
-            runtime.ledger,
-            runtime.counter,
-            runtime.masker.literal,
-            _recorded_agent,
-            tools=TOOL_NAMES,
-            argument_names=ARGUMENT_NAMES,
+        AgentsUnreachable(
+            identity, recorder, lambda ctx: runtime.agent_override or client_identity(ctx)[0] or "unknown"
         ),
+        recorder,
         QuotaMiddleware(runtime.ledger),
     ]
     mcp = _Server(

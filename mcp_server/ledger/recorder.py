@@ -9,6 +9,7 @@ marked `LedgerUnavailable`, goes to the local spool until the ledger can take it
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -21,6 +22,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, TextContent
 
+from mcp_server.ledger.agents import AgentStoreError
 from mcp_server.ledger.entry import LedgerEntry
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.malformed import storable
@@ -97,7 +99,7 @@ class LedgerMiddleware:
         if len(name) > MAX_TOOL_NAME:  # answered without echoing it: no tool has such a name
             record.status, record.error_class = "error", "InvalidRequest"
             record.error_message = f"a tool name of {len(name):,} characters (tool names have at most {MAX_TOOL_NAME})"
-            self._write(ctx, record, raw_arguments, "", started)
+            self.write_call(ctx, record, raw_arguments, "", started)
             raise MCPError(INVALID_PARAMS, f"Unknown tool: {record.error_message}")
         token = current_call.set(record)
         try:
@@ -105,13 +107,13 @@ class LedgerMiddleware:
         except BaseException as exc:
             record.status = record.status or "error"
             record.error_class = record.error_class or type(exc).__name__
-            self._write(ctx, record, raw_arguments, "", started)
+            self.write_call(ctx, record, raw_arguments, "", started)
             raise
         finally:
             current_call.reset(token)
         call_result = _as_call_result(result)
         if call_result is None:
-            self._write(ctx, record, raw_arguments, "", started)
+            self.write_call(ctx, record, raw_arguments, "", started)
             return result
         if record.status is None:  # the tool was never reached: unknown tool or invalid arguments
             record.status = "error" if call_result.is_error else "ok"
@@ -119,7 +121,7 @@ class LedgerMiddleware:
                 record.error_class = "InvalidRequest"
                 record.error_message = "the call was rejected before reaching the tool"
         try:
-            self._write(ctx, record, raw_arguments, result_text(call_result), started)
+            self.write_call(ctx, record, raw_arguments, result_text(call_result), started)
         except LedgerError as exc:
             log.error("ledger write failed (%s); withholding the result", exc)
             return CallToolResult(
@@ -133,7 +135,7 @@ class LedgerMiddleware:
             )
         return result
 
-    def _write(
+    def write_call(
         self,
         ctx: ServerRequestContext[Any, Any],
         record: CallRecord,
@@ -181,6 +183,54 @@ class LedgerMiddleware:
         if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < 100_000):
             return value
         return self.mask_literal(str(value))
+
+
+AGENTS_UNREADABLE = (
+    "Maskwire cannot read its agents table right now, so it cannot tell which role this call has; nothing was "
+    "run and the call was recorded. Try again shortly, or ask the operator to check the ledger database."
+)
+
+
+class AgentsUnreachable:
+    """Wraps the identity middleware: when the agents table cannot be read, a tool call is answered with a tool
+    error (`isError`) and recorded, instead of failing the JSON-RPC request unrecorded."""
+
+    def __init__(
+        self,
+        identity: Callable[[ServerRequestContext[Any, Any], CallNext], Any],
+        recorder: LedgerMiddleware,
+        fallback_agent: Callable[[ServerRequestContext[Any, Any]], str],
+    ) -> None:
+        self.identity = identity
+        self.recorder = recorder
+        self.fallback_agent = fallback_agent
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or ctx.request_id is None:
+            return await self.identity(ctx, call_next)
+        reached = False
+
+        async def inner(inner_ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+            nonlocal reached
+            reached = True
+            return await call_next(inner_ctx)
+
+        started = time.perf_counter()
+        try:
+            return await self.identity(ctx, inner)
+        except AgentStoreError as exc:
+            if reached:  # raised further in: not the identity step's to answer
+                raise
+            log.error("agents table unreadable (%s); the call is refused", exc)
+            params = ctx.params or {}
+            name = str(params.get("name") or "")
+            tool = name if name in self.recorder.tools else self.recorder.mask_literal(storable(name))
+            record = CallRecord(tool=tool, agent=self.fallback_agent(ctx)[:200], status="error")
+            record.error_class, record.error_message = "AgentStoreError", str(exc)
+            result = CallToolResult(content=[TextContent(text=AGENTS_UNREADABLE)], is_error=True)
+            with contextlib.suppress(LedgerError):  # then spooled by `write_call`; the answer is the same refusal
+                self.recorder.write_call(ctx, record, params.get("arguments") or {}, AGENTS_UNREADABLE, started)
+            return result
 
 
 def _json(value: Any) -> str:

@@ -94,3 +94,16 @@ def test_a_damaged_spool_line_is_skipped_not_fatal(tmp_path: Path) -> None:
     assert ledger.drain_spool() == 1
     assert [e.error_class for e in ledger.entries()] == [LEDGER_UNAVAILABLE]
     ledger.dispose()
+
+
+async def test_agents_table_unreachable_is_a_recorded_tool_error(runtime: Runtime) -> None:
+    _set_table_name(runtime, "maskwire_agents", "maskwire_agents_away")
+    try:
+        async with Client(build_server(runtime)) as client:
+            result = await client.call_tool("query", {"source": "crm", "sql": f"SELECT 1 WHERE '{SEEDED}' = ''"})
+    finally:
+        _set_table_name(runtime, "maskwire_agents_away", "maskwire_agents")
+    assert result.is_error and "agents table" in _text(result)  # a tool result, not a JSON-RPC error
+    [entry] = list(runtime.ledger.entries())
+    assert entry.agent == "spool-agent" and entry.tool == "query" and entry.error_class == "AgentStoreError"
+    assert SEEDED not in str(entry.record())
