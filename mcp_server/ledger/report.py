@@ -176,7 +176,7 @@ def render_summary(usages: Sequence[AgentUsage], fmt: str, filters: Filters | No
         head = _totals_html(totals, scope)
         return _page("Maskwire usage by agent", head, SUMMARY_HEADERS, _summary_rows(data))
     if fmt == "json":
-        return json.dumps({"filters": scope, "totals": totals.as_dict(), "agents": data}, indent=2)
+        return json.dumps(data, indent=2)  # a list of agents, as it always was (totals are their sums)
     if fmt == "csv":
         out = _Lines()
         writer = csv.writer(out)
