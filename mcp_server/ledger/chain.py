@@ -17,13 +17,15 @@ from mcp_server.ledger.keys import LedgerKey
 
 GENESIS = "0" * 64
 _NOT_HASHED = ("id", "prev_hash", "hash")
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+"""`json.dumps(..., sort_keys=True, ensure_ascii=False, default=str)`, built once (verify encodes every row)."""
 
 
 def _payload(prev_hash: str, row: Mapping[str, Any], *, with_id: bool) -> bytes:
     body = {k: row[k] for k in row if k not in _NOT_HASHED}
     if with_id:
         body["id"] = row["id"]
-    return (prev_hash + json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)).encode("utf-8")
+    return (prev_hash + _ENCODER.encode(body)).encode("utf-8")
 
 
 def legacy_hash(prev_hash: str, row: Mapping[str, Any]) -> str:

@@ -52,7 +52,7 @@ class LedgerKey:
         return fingerprint(self.secret)
 
     def mac(self, payload: bytes) -> str:
-        return hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
+        return hmac.digest(self.secret, payload, "sha256").hex()
 
     def signing_key(self) -> Ed25519PrivateKey:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
