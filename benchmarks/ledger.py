@@ -130,6 +130,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, required=True, help="where to write the figures")
     parser.add_argument("--url", help="a PostgreSQL URL (a new schema is created in it and dropped at the end)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--reuse", type=Path, help="time an N-row SQLite ledger this script built before (needs $MASKWIRE_LEDGER_KEY)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command but --calls (median reported)")
     args = parser.parse_args()
 
@@ -137,7 +140,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="maskwire-ledger-bench-") as tmp:
         folder = Path(tmp)
-        env = {**os.environ, KEY_ENV: uuid.uuid4().hex + uuid.uuid4().hex}
+        env = {**os.environ, KEY_ENV: os.environ.get(KEY_ENV) or uuid.uuid4().hex + uuid.uuid4().hex}
         os.environ[KEY_ENV] = env[KEY_ENV]
         schema = None
         if args.url:
@@ -148,6 +151,9 @@ def main() -> int:
             url = sa.make_url(args.url).update_query_dict({"options": f"-csearch_path={schema}"})
             ledger_url = url.render_as_string(hide_password=False)
             engine_name = "postgresql"
+        elif args.reuse:
+            ledger_url = f"sqlite:///{args.reuse.resolve()}"
+            engine_name = "sqlite"
         else:
             ledger_url = f"sqlite:///{folder / 'ledger.sqlite'}"
             engine_name = "sqlite"
@@ -157,7 +163,7 @@ def main() -> int:
         )
         try:
             print(f"building {args.rows:,} entries on {engine_name} ...", file=sys.stderr)
-            build_s = build(ledger_url, args.rows, args.seed)
+            build_s = 0.0 if args.reuse else build(ledger_url, args.rows, args.seed)
             print(f"  built in {build_s:.1f} s", file=sys.stderr)
             checkpoint = run(["ledger", "checkpoint"], config, env)
             results: dict[str, float] = {}

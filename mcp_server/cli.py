@@ -375,7 +375,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     try:
         values = 0
         if config.masking.token_vault:
-            vault = TokenVault(config.token_vault_url, old)
+            vault = TokenVault(config.token_vault_url, old, check_key=True)
             try:
                 values = vault.retire(new) if args.retire_old_tokens else vault.rekey(new)
             finally:

@@ -48,7 +48,7 @@ class Runtime:
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
         detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
-        vault = TokenVault(config.token_vault_url, key) if masking.token_vault else None
+        vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
         masker = Masker(
             detector,

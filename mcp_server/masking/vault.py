@@ -67,8 +67,9 @@ def _private_sqlite_file(path: Path) -> None:
 
 
 class TokenVault:
-    def __init__(self, location: Path | str, masking_key: bytes) -> None:
-        """`location`: the SQLite file (a Path) or a SQLAlchemy URL."""
+    def __init__(self, location: Path | str, masking_key: bytes, *, check_key: bool = False) -> None:
+        """`location`: the SQLite file (a Path) or a SQLAlchemy URL. `check_key` (a server): record the masking
+        key's fingerprint in the vault, and refuse a key other than the one recorded."""
         if isinstance(location, Path):
             location = sa.URL.create("sqlite", database=str(location))
         try:
@@ -97,14 +98,17 @@ class TokenVault:
         compiled = self._insert_if_absent().compile(dialect=self._engine.dialect)
         self._insert_sql = str(compiled)
         self._insert_order = tuple(compiled.positiontup or ()) if compiled.positional else None
-        self._meta = _meta_table(self._table.metadata)
+        self._meta = _meta_table(sa.MetaData())
         try:
             self._table.metadata.create_all(self._engine)
+            if check_key:
+                self._meta.metadata.create_all(self._engine)
         except sa.exc.SQLAlchemyError as exc:
             self._engine.dispose()
             raise VaultError(f"cannot open the token vault ({type(exc).__name__})") from None
         self._aead = AESGCM(_vault_key(masking_key))
-        self._check_key(fingerprint(masking_key))
+        if check_key:
+            self._check_key(fingerprint(masking_key))
 
     def _check_key(self, wanted: str) -> None:
         """Refuse a masking key other than the one the vault was written under (its fingerprint is kept in the
@@ -173,6 +177,7 @@ class TokenVault:
         return int(count)
 
     def _record_fingerprint(self, conn: sa.Connection, value: str) -> None:
+        self._meta.create(conn, checkfirst=True)
         conn.execute(self._meta.delete().where(self._meta.c.name == KEY_FINGERPRINT))
         conn.execute(self._meta.insert().values(name=KEY_FINGERPRINT, value=value))
 

@@ -21,17 +21,17 @@ SEEDED = "odalys.fenwick@example.com"
 
 
 def test_vault_refuses_another_masking_key(tmp_path: Path) -> None:
-    vault = TokenVault(tmp_path / "vault.sqlite", KEY_A)
+    vault = TokenVault(tmp_path / "vault.sqlite", KEY_A, check_key=True)
     vault.put_many({"0123456789ab": SEEDED})
     vault.close()
     with pytest.raises(VaultError, match="not the key the token vault was written under") as refused:
-        TokenVault(tmp_path / "vault.sqlite", KEY_B)
+        TokenVault(tmp_path / "vault.sqlite", KEY_B, check_key=True)
     assert fingerprint(KEY_A) in str(refused.value) and SEEDED not in str(refused.value)
-    assert TokenVault(tmp_path / "vault.sqlite", KEY_A).get("0123456789ab") == SEEDED
+    assert TokenVault(tmp_path / "vault.sqlite", KEY_A, check_key=True).get("0123456789ab") == SEEDED
 
 
 def test_vault_from_before_fingerprints_is_checked_by_decrypting(tmp_path: Path) -> None:
-    vault = TokenVault(tmp_path / "vault.sqlite", KEY_A)
+    vault = TokenVault(tmp_path / "vault.sqlite", KEY_A, check_key=True)
     vault.put_many({"0123456789ab": SEEDED})
     vault.close()
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'vault.sqlite'}")
@@ -39,15 +39,17 @@ def test_vault_from_before_fingerprints_is_checked_by_decrypting(tmp_path: Path)
         conn.exec_driver_sql("DROP TABLE maskwire_vault_meta")  # as written by an earlier version
     engine.dispose()
     with pytest.raises(VaultError):
-        TokenVault(tmp_path / "vault.sqlite", KEY_B)
-    TokenVault(tmp_path / "vault.sqlite", KEY_A).close()  # the right key: accepted, fingerprint recorded
+        TokenVault(tmp_path / "vault.sqlite", KEY_B, check_key=True)
+    TokenVault(
+        tmp_path / "vault.sqlite", KEY_A, check_key=True
+    ).close()  # the right key: accepted, fingerprint recorded
     with pytest.raises(VaultError, match=fingerprint(KEY_A)):
-        TokenVault(tmp_path / "vault.sqlite", KEY_B)
+        TokenVault(tmp_path / "vault.sqlite", KEY_B, check_key=True)
 
 
 def test_a_deleted_key_file_is_not_silently_replaced(tmp_path: Path) -> None:
     key = load_or_create_key(None, tmp_path)
-    TokenVault(tmp_path / "vault.sqlite", key).close()
+    TokenVault(tmp_path / "vault.sqlite", key, check_key=True).close()
     (tmp_path / "masking.key").unlink()
     with pytest.raises(MaskingKeyError, match="missing"):
         load_or_create_key(None, tmp_path)
@@ -64,7 +66,7 @@ def test_serve_refuses_to_start_without_its_key(tmp_path: Path, capsys: pytest.C
     config_path = _workspace(tmp_path)
     config = load_config(config_path)
     key = load_or_create_key(None, config.state_dir)
-    TokenVault(config.token_vault_url, key).close()
+    TokenVault(config.token_vault_url, key, check_key=True).close()
     open_ledger(config, masking_key=key, serving=True).dispose()
     (config.state_dir / "masking.key").unlink()
     assert main(["serve", "--config", str(config_path)]) == 1
@@ -81,7 +83,7 @@ def test_keys_rotate_masking_rekeys_the_vault(tmp_path: Path, capsys: pytest.Cap
     config_path = _workspace(tmp_path)
     config = load_config(config_path)
     old = load_or_create_key(None, config.state_dir)
-    vault = TokenVault(config.token_vault_url, old)
+    vault = TokenVault(config.token_vault_url, old, check_key=True)
     pseudonyms = Pseudonymizer(old, vault=vault)
     token = pseudonyms.token("EMAIL_ADDRESS", SEEDED)
     pseudonyms.close()
@@ -94,12 +96,12 @@ def test_keys_rotate_masking_rekeys_the_vault(tmp_path: Path, capsys: pytest.Cap
     new = load_or_create_key(None, config.state_dir)
     assert new != old and fingerprint(new) in out and SEEDED not in out
     assert [p.name.startswith("masking.key.retired-") for p in config.state_dir.glob("masking.key.retired-*")] == [True]
-    rekeyed = Pseudonymizer(new, vault=TokenVault(config.token_vault_url, new))
+    rekeyed = Pseudonymizer(new, vault=TokenVault(config.token_vault_url, new, check_key=True))
     assert rekeyed.resolve(token) == SEEDED  # a token issued before the rotation still works as a literal
     assert rekeyed.token("EMAIL_ADDRESS", SEEDED) != token
     rekeyed.close()
     with pytest.raises(VaultError):
-        TokenVault(config.token_vault_url, old)
+        TokenVault(config.token_vault_url, old, check_key=True)
     ledger = open_ledger(config, masking_key=new, serving=True)
     entries = list(ledger.entries())
     assert entries[-1].tool == "keys rotate" and entries[-1].arguments["new"] == fingerprint(new)
@@ -110,4 +112,4 @@ def test_keys_rotate_masking_rekeys_the_vault(tmp_path: Path, capsys: pytest.Cap
 
     assert main(["keys", "rotate", "masking", "--retire-old-tokens", "--config", str(config_path)]) == 0
     newest = load_or_create_key(None, config.state_dir)
-    assert TokenVault(config.token_vault_url, newest).get(token[-13:-1]) is None
+    assert TokenVault(config.token_vault_url, newest, check_key=True).get(token[-13:-1]) is None
