@@ -160,7 +160,10 @@ class Ledger:
         options: dict[str, Any] = {"pool_pre_ping": True}
         sqlite_file = self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:")
         if sqlite_file:
-            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(str(parsed.database))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if create_tables and not path.exists():  # created 0600 before SQLite writes (its -wal, -shm follow)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 60}
         self.engine = sa.create_engine(url, **options)

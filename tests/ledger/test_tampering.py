@@ -196,3 +196,32 @@ def test_edited_usage_rollup_found_by_the_database_too(
     _sql(ledger, "UPDATE maskwire_usage_daily SET tokens_out = tokens_out + 5 WHERE entity = '' AND agent = 'agent-2'")
     report = _verify(ledger, checkpoints)
     assert any("rollup differs" in p and "agent-2" in p for p in report.problems)
+
+
+def test_a_server_checkpoints_on_a_schedule_and_when_it_stops(tmp_path: Path) -> None:
+    import time
+
+    from mcp_server.config import load_config
+    from mcp_server.ledger.checkpoints import Checkpointer
+    from mcp_server.ledger.deployment import checkpoint_file, open_ledger
+
+    (tmp_path / "maskwire.toml").write_text('[server]\nstate_dir = "state"\n')
+    config = load_config(tmp_path / "maskwire.toml")
+    ledger = open_ledger(config, serving=True)
+    assert (config.state_dir / "ledger.sqlite").stat().st_mode & 0o777 == 0o600
+    file = checkpoint_file(config)
+    ticker = Checkpointer(ledger, file, 0.05).start()
+    ledger.append(LedgerEntry(agent="a", tool="query", status="ok"))
+    deadline = time.monotonic() + 10
+    while file.latest() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert file.latest() is not None and file.latest().last_id == 1  # on the schedule
+    ticker.stop()
+    ledger.append(LedgerEntry(agent="a", tool="query", status="ok"))
+    ledger.dispose()  # the server's own checkpointer writes the last one
+    latest = file.latest()
+    assert latest is not None and latest.last_id == 2 and latest.count == 2
+    assert file.path.stat().st_mode & 0o777 == 0o600
+    reader = open_ledger(config, create_tables=False)
+    assert verify_ledger(reader, file.lines()).intact
+    reader.dispose()
