@@ -214,12 +214,19 @@ async def guard_stream(
                     guard.seen(item)
                     await sender.send(item)
                     continue
-                error = guard.answer(item)
+                try:
+                    error = guard.answer(item)
+                except Exception as exc:  # never let the guard stop the session: the SDK handles the item
+                    log.error("could not answer a malformed request (%s)", type(exc).__name__)
+                    error = None
                 if error is None:
                     await sender.send(item)
                     continue
                 await write_stream.send(SessionMessage(error))
-                await anyio.to_thread.run_sync(guard.record, item)
+                try:
+                    await anyio.to_thread.run_sync(guard.record, item)
+                except Exception as exc:
+                    log.error("could not record a malformed request (%s)", type(exc).__name__)
 
     task_group.start_soon(pump)
     return receiver
