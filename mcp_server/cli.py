@@ -252,37 +252,188 @@ def cmd_agents_revoke(args: argparse.Namespace) -> int:
     return 1
 
 
+def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from mcp_server.ledger.report import parse_since
+    from mcp_server.ledger.store import Filters
+
+    try:
+        since = parse_since(args.since) if args.since else None
+        until = parse_since(args.until) if args.until else None
+    except ValueError as exc:
+        raise _UsageError(f"--since/--until {exc}") from None
+    return Filters(agent=args.agent, since=since, until=until, tool=args.tool, status=args.status)
+
+
+class _UsageError(Exception):
+    """A command-line value that cannot be used (printed as it is, exit code 2)."""
+
+
 def cmd_usage(args: argparse.Namespace) -> int:
-    from mcp_server.ledger.report import parse_since, render_calls, render_summary, summarise
-    from mcp_server.ledger.store import Ledger
+    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.report import render_summary, write_calls
+    from mcp_server.ledger.summary import call_widths, totals, usage_by_agent
 
     config = _load(args.config)
-    since = parse_since(args.since) if args.since else None
-    ledger = Ledger(config.ledger_url)
     try:
-        entries = list(ledger.entries(agent=args.agent, since=since))
+        filters = _filters(args)
+    except _UsageError as exc:
+        print(f"maskwire: {exc}", file=sys.stderr)
+        return 2
+    ledger = open_ledger(config)
+    try:
+        if not args.calls:
+            print(render_summary(usage_by_agent(ledger, filters), args.format, filters))
+            return 0
+        widths = call_widths(ledger, filters) if args.format == "table" else None
+        heading = totals(ledger, filters) if args.format in ("table", "html") else None
+        write_calls(
+            ledger.entries(filters=filters), args.format, sys.stdout, totals=heading, filters=filters, widths=widths
+        )
     finally:
         ledger.dispose()
-    if args.calls:
-        print(render_calls(entries, args.format))
-    else:
-        print(render_summary(summarise(entries), args.format))
     return 0
 
 
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
-    from mcp_server.ledger.store import Ledger
+    from mcp_server.ledger.checkpoints import CheckpointFile
+    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.verify import verify_ledger
 
     config = _load(args.config)
-    ledger = Ledger(config.ledger_url)
+    files = (
+        [CheckpointFile(Path(p)) for p in args.checkpoints]
+        if args.checkpoints
+        else [CheckpointFile(config.checkpoint_file)]
+    )
+    ledger = open_ledger(config, create_tables=False)
     try:
-        count, problems = ledger.verify()
+        lines = [line for file in files for line in file.lines()]
+        report = verify_ledger(ledger, lines)
     finally:
         ledger.dispose()
-    for problem in problems:
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "intact": report.intact,
+                    "rows": report.rows,
+                    "last_id": report.last_id,
+                    "unkeyed_rows": report.unkeyed_rows,
+                    "checkpoints": report.checkpoints,
+                    "latest_checkpoint": report.latest_checkpoint.time if report.latest_checkpoint else None,
+                    "first_bad_id": report.first_bad_id,
+                    "problems": report.problems,
+                    "problems_not_listed": report.unlisted,
+                    "notes": report.notes,
+                },
+                indent=2,
+            )
+        )
+        return 0 if report.intact else 1
+    for problem in report.problems:
         print(problem)
-    print(f"{count} rows checked: " + ("chain intact" if not problems else f"{len(problems)} problems"))
-    return 0 if not problems else 1
+    if report.unlisted:
+        print(f"... and {report.unlisted} more problems")
+    latest = report.latest_checkpoint
+    anchored = f"latest checkpoint {latest.time} (row {latest.last_id})" if latest else "no checkpoint"
+    print(f"{report.rows} rows checked, {report.checkpoints} checkpoints, {anchored}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.intact:
+        print("chain intact")
+        return 0
+    total = len(report.problems) + report.unlisted
+    first = f"; first bad row: id {report.first_bad_id}" if report.first_bad_id is not None else ""
+    print(f"NOT INTACT: {total} problems{first}")
+    return 1
+
+
+def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
+    from mcp_server.ledger.checkpoints import CheckpointFile, write_checkpoint
+    from mcp_server.ledger.deployment import open_ledger
+
+    config = _load(args.config)
+    file = CheckpointFile(Path(args.to)) if args.to else CheckpointFile(config.checkpoint_file)
+    ledger = open_ledger(config)
+    try:
+        checkpoint = write_checkpoint(ledger, file)
+    finally:
+        ledger.dispose()
+    print(f"Checkpoint of row {checkpoint.last_id} ({checkpoint.count} rows) appended to {file.path}:", file=sys.stderr)
+    print(checkpoint.line())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """A new masking key, on purpose: the vault re-keyed (or emptied), the fingerprints updated, the old key kept."""
+    import datetime as dt
+    import secrets
+
+    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.entry import LedgerEntry
+    from mcp_server.ledger.keys import fingerprint
+    from mcp_server.masking.pseudonyms import KEY_FILE, load_or_create_key
+    from mcp_server.masking.vault import TokenVault
+    from mcp_server.paths import private_file
+
+    config = _load(args.config)
+    if args.key != "masking":
+        print(
+            "maskwire: the ledger key is not rotated in place (every row is chained under it): start a new ledger "
+            "database with a new key, and keep the old database, key and checkpoints to verify the old chain",
+            file=sys.stderr,
+        )
+        return 2
+    if config.masking.key is not None:
+        print(
+            "maskwire: the masking key is set in the config ([masking] key): rotation writes the key file in the "
+            "state dir; remove [masking] key first (or keep the configured key)",
+            file=sys.stderr,
+        )
+        return 2
+    path = config.state_dir / KEY_FILE
+    if not path.exists():
+        print(f"maskwire: {path} does not exist: there is no masking key to rotate", file=sys.stderr)
+        return 1
+    old = load_or_create_key(None, config.state_dir)
+    new = secrets.token_hex(32).encode("ascii")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    pending = path.with_name(f"{KEY_FILE}.new")
+    private_file(pending, new + b"\n")  # kept until the key file is replaced, should anything below fail
+    ledger = open_ledger(config, masking_key=old, serving=False)
+    try:
+        values = 0
+        if config.masking.token_vault:
+            vault = TokenVault(config.token_vault_url, old, check_key=True)
+            try:
+                values = vault.retire(new) if args.retire_old_tokens else vault.rekey(new)
+            finally:
+                vault.close()
+        action = "retired" if args.retire_old_tokens else "re-keyed"
+        audit = LedgerEntry(
+            agent="(operator)",
+            tool="keys rotate",
+            status="ok",
+            arguments={"key": "masking", "old": fingerprint(old), "new": fingerprint(new), "vault": action},
+            rows=values,
+        )
+        ledger.record_masking_key(fingerprint(new), audit)
+    finally:
+        ledger.dispose()
+    retired = path.with_name(f"{KEY_FILE}.retired-{stamp}")
+    os.replace(path, retired)
+    os.replace(pending, path)
+    print(
+        f"New masking key {fingerprint(new)} in {path} (the old one, {fingerprint(old)}, is kept in {retired.name}). "
+        + (
+            f"Token vault: {values} values forgotten; tokens issued before now no longer resolve."
+            if args.retire_old_tokens
+            else f"Token vault: {values} values re-encrypted; tokens issued before now still resolve as literals, "
+            "but the same value gets a new token from now on."
+        )
+        + " Restart every server that uses this state dir."
+    )
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -513,19 +664,45 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--config")
     revoke.set_defaults(func=cmd_agents_revoke)
 
-    usage = sub.add_parser("usage", help="per-agent usage from the ledger")
+    usage = sub.add_parser("usage", help="per-agent usage from the ledger, or the calls themselves")
     usage.add_argument("--config")
     usage.add_argument("--agent")
     usage.add_argument("--since", help="7d, 12h, 30m or an ISO date")
+    usage.add_argument("--until", help="7d, 12h, 30m or an ISO date (calls before it)")
+    usage.add_argument("--tool", help="only calls of this tool")
+    usage.add_argument("--status", choices=["ok", "denied", "error", "over_quota"], help="only calls with this outcome")
     usage.add_argument("--calls", action="store_true", help="list calls instead of the per-agent summary")
     usage.add_argument("--format", choices=["table", "json", "csv", "html"], default="table")
     usage.set_defaults(func=cmd_usage)
 
     ledger = sub.add_parser("ledger", help="ledger maintenance")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
-    verify = ledger_sub.add_parser("verify", help="check the hash chain")
+    verify = ledger_sub.add_parser("verify", help="check the keyed chain and the signed checkpoints")
     verify.add_argument("--config")
+    verify.add_argument(
+        "--checkpoints",
+        action="append",
+        metavar="FILE",
+        help="checkpoint file(s) to check against (default: the configured one); repeat for copies kept elsewhere",
+    )
+    verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=cmd_ledger_verify)
+    checkpoint = ledger_sub.add_parser("checkpoint", help="sign the ledger's head now and append it to the checkpoints")
+    checkpoint.add_argument("--config")
+    checkpoint.add_argument("--to", metavar="FILE", help="checkpoint file (default: the configured one)")
+    checkpoint.set_defaults(func=cmd_ledger_checkpoint)
+
+    keys = sub.add_parser("keys", help="key management")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_sub.add_parser("rotate", help="replace the masking key on purpose (the vault is re-keyed)")
+    rotate.add_argument("key", choices=["masking", "ledger"])
+    rotate.add_argument(
+        "--retire-old-tokens",
+        action="store_true",
+        help="empty the token vault instead of re-keying it: tokens issued so far stop resolving",
+    )
+    rotate.add_argument("--config")
+    rotate.set_defaults(func=cmd_keys_rotate)
 
     index = sub.add_parser("index", help="build or refresh the full-text index of document folders")
     _config_options(index)

@@ -117,6 +117,14 @@ class MaskingSettings(_Strict):
 class LedgerSettings(_Strict):
     url: str | None = None
     """SQLAlchemy URL. Default: SQLite file ledger.sqlite in the state dir."""
+    key_file: Path | None = None
+    """The ledger key (chain HMAC, checkpoint signatures); $MASKWIRE_LEDGER_KEY wins. Default: state_dir/ledger.key."""
+    checkpoint_file: Path | None = None
+    """Where signed checkpoints are appended. Default: state_dir/ledger-checkpoints.jsonl."""
+    checkpoint_interval_s: Annotated[float, Field(ge=1, le=86_400)] = 300
+    """A checkpoint is written this often while calls are recorded, and when the server stops."""
+    spool_dir: Path | None = None
+    """Calls refused because the ledger could not be written wait here. Default: state_dir/ledger-spool."""
 
 
 class TokenSettings(_Strict):
@@ -325,6 +333,19 @@ class Config(_Strict):
     @property
     def ledger_url(self) -> str:
         return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.sqlite'}"
+
+    @property
+    def ledger_key_file(self) -> Path:
+        return self._resolve(self.ledger.key_file) if self.ledger.key_file else self.state_dir / "ledger.key"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        configured = self.ledger.checkpoint_file
+        return self._resolve(configured) if configured else self.state_dir / "ledger-checkpoints.jsonl"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self._resolve(self.ledger.spool_dir) if self.ledger.spool_dir else self.state_dir / "ledger-spool"
 
     @property
     def token_vault_url(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from mcp_server.config import Config
 from mcp_server.identity import Identities
 from mcp_server.ledger.agents import AgentStore
+from mcp_server.ledger.deployment import open_ledger
 from mcp_server.ledger.store import Ledger
 from mcp_server.masking.detector import shared_detector
 from mcp_server.masking.masker import Masker
@@ -47,7 +48,7 @@ class Runtime:
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
         detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
-        vault = TokenVault(config.token_vault_url, key) if masking.token_vault else None
+        vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
         masker = Masker(
             detector,
@@ -60,7 +61,7 @@ class Runtime:
             known_values_loaded=warm,
         )
         counter = TokenCounter(config.tokens.encoding)
-        ledger = Ledger(config.ledger_url)
+        ledger = open_ledger(config, masking_key=key, serving=True)
         identities = Identities(config, AgentStore(ledger.engine))
         service = ToolService(config, masker, counter)
         runtime = cls(config, masker, service, ledger, counter, identities, agent, warm)

@@ -7,15 +7,18 @@ import traceback
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+import anyio
 import anyio.to_thread
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.stdio import stdio_server
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
 from mcp_server.capabilities import ToolsOnlyMiddleware
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
-from mcp_server.ledger.recorder import CallRecord, LedgerMiddleware, current_call
+from mcp_server.ledger.malformed import MalformedRequests, guard_stream
+from mcp_server.ledger.recorder import AgentsUnreachable, CallRecord, LedgerMiddleware, client_identity, current_call
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
@@ -106,6 +109,22 @@ async def _run(
     )
 
 
+class _Server(MCPServer):
+    """The SDK's server, with unparseable stdio lines answered and recorded (see `ledger/malformed.py`)."""
+
+    malformed: MalformedRequests | None = None
+
+    async def run_stdio_async(self) -> None:
+        async with stdio_server() as (read_stream, write_stream), anyio.create_task_group() as tasks:
+            guarded = read_stream
+            if self.malformed is not None:
+                guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
+            await self._lowlevel_server.run(
+                guarded, write_stream, self._lowlevel_server.create_initialization_options()
+            )
+            tasks.cancel_scope.cancel()
+
+
 def _recorded_agent(_ctx: object) -> str:
     agent = current_agent.get()
     return agent.name if agent else "unknown"
@@ -114,20 +133,26 @@ def _recorded_agent(_ctx: object) -> str:
 def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
     service = runtime.service
+    recorder = LedgerMiddleware(
+        runtime.ledger,
+        runtime.counter,
+        runtime.masker.literal,
+        _recorded_agent,
+        tools=TOOL_NAMES,
+        argument_names=ARGUMENT_NAMES,
+    )
+    identity = IdentityMiddleware(
+        runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)
+    )
     middleware = [  # outermost first: tools only, who is calling, record the call, then refuse it if over quota
         ToolsOnlyMiddleware(),
-        IdentityMiddleware(runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)),
-        LedgerMiddleware(
-            runtime.ledger,
-            runtime.counter,
-            runtime.masker.literal,
-            _recorded_agent,
-            tools=TOOL_NAMES,
-            argument_names=ARGUMENT_NAMES,
+        AgentsUnreachable(
+            identity, recorder, lambda ctx: runtime.agent_override or client_identity(ctx)[0] or "unknown"
         ),
+        recorder,
         QuotaMiddleware(runtime.ledger),
     ]
-    mcp = MCPServer(
+    mcp = _Server(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
         version=_version(),
@@ -136,6 +161,10 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         # Maskwire issues the tokens itself (`maskwire agents add`); there is no OAuth flow to advertise.
         token_verifier=AgentTokenVerifier(runtime.identities) if http_url else None,
         auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
+    )
+
+    mcp.malformed = MalformedRequests(
+        runtime.ledger, runtime.counter, runtime.masker.literal, lambda: runtime.agent_override or "", TOOL_NAMES
     )
 
     def _policy() -> Policy:

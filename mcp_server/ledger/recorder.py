@@ -3,11 +3,13 @@
 A server middleware wraps each `tools/call`, so calls that never reach a tool (unknown tool, arguments
 that fail validation) are recorded too. The tool fills in what only it knows (source, rows, masked
 arguments, entities) on the `CallRecord` of the current call. If the ledger row cannot be written, the
-client gets an error instead of the result: an unrecorded call must not hand out data.
+client gets an error instead of the result: an unrecorded call must not hand out data, and its entry,
+marked `LedgerUnavailable`, goes to the local spool until the ledger can take it (see `spool.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -17,12 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp_types import CLIENT_INFO_META_KEY, CallToolResult, TextContent
+from mcp.shared.exceptions import MCPError
+from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, TextContent
 
-from mcp_server.ledger.store import Ledger, LedgerEntry, LedgerError
+from mcp_server.ledger.agents import AgentStoreError
+from mcp_server.ledger.entry import LedgerEntry
+from mcp_server.ledger.errors import LedgerError
+from mcp_server.ledger.malformed import storable
+from mcp_server.ledger.store import Ledger
 from mcp_server.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
+
+MAX_TOOL_NAME = 128
+"""MCP tool names have 1 to 128 characters; a longer unknown name is refused with a JSON-RPC error."""
 
 
 @dataclass
@@ -82,23 +92,28 @@ class LedgerMiddleware:
             return await call_next(ctx)
         params = ctx.params or {}
         name = str(params.get("name") or "")
-        tool = name if name in self.tools else self.mask_literal(name)  # an unknown name is agent input
+        tool = name if name in self.tools else self.mask_literal(storable(name))  # an unknown name is agent input
         raw_arguments = params.get("arguments") or {}
         record = CallRecord(tool=tool, agent=self.agent_name(ctx))
-        token = current_call.set(record)
         started = time.perf_counter()
+        if len(name) > MAX_TOOL_NAME:  # answered without echoing it: no tool has such a name
+            record.status, record.error_class = "error", "InvalidRequest"
+            record.error_message = f"a tool name of {len(name):,} characters (tool names have at most {MAX_TOOL_NAME})"
+            self.write_call(ctx, record, raw_arguments, "", started)
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {record.error_message}")
+        token = current_call.set(record)
         try:
             result = await call_next(ctx)
         except BaseException as exc:
             record.status = record.status or "error"
             record.error_class = record.error_class or type(exc).__name__
-            self._write(ctx, record, raw_arguments, "", started)
+            self.write_call(ctx, record, raw_arguments, "", started)
             raise
         finally:
             current_call.reset(token)
         call_result = _as_call_result(result)
         if call_result is None:
-            self._write(ctx, record, raw_arguments, "", started)
+            self.write_call(ctx, record, raw_arguments, "", started)
             return result
         if record.status is None:  # the tool was never reached: unknown tool or invalid arguments
             record.status = "error" if call_result.is_error else "ok"
@@ -106,7 +121,7 @@ class LedgerMiddleware:
                 record.error_class = "InvalidRequest"
                 record.error_message = "the call was rejected before reaching the tool"
         try:
-            self._write(ctx, record, raw_arguments, result_text(call_result), started)
+            self.write_call(ctx, record, raw_arguments, result_text(call_result), started)
         except LedgerError as exc:
             log.error("ledger write failed (%s); withholding the result", exc)
             return CallToolResult(
@@ -120,7 +135,7 @@ class LedgerMiddleware:
             )
         return result
 
-    def _write(
+    def write_call(
         self,
         ctx: ServerRequestContext[Any, Any],
         record: CallRecord,
@@ -146,7 +161,14 @@ class LedgerMiddleware:
             entities=record.entities,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
-        self.ledger.append(entry)
+        try:
+            self.ledger.append(entry)
+        except LedgerError:  # the call is refused; its entry waits in the spool for the ledger to be back
+            try:
+                self.ledger.refused(entry)
+            except LedgerError as exc:
+                log.error("the refused call could not be spooled either (%s)", exc)
+            raise
 
     def _mask_generic(self, value: Any) -> Any:
         """Arguments of a call no tool looked at: every string, unknown argument name and number that could be
@@ -161,6 +183,54 @@ class LedgerMiddleware:
         if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < 100_000):
             return value
         return self.mask_literal(str(value))
+
+
+AGENTS_UNREADABLE = (
+    "Maskwire cannot read its agents table right now, so it cannot tell which role this call has; nothing was "
+    "run and the call was recorded. Try again shortly, or ask the operator to check the ledger database."
+)
+
+
+class AgentsUnreachable:
+    """Wraps the identity middleware: when the agents table cannot be read, a tool call is answered with a tool
+    error (`isError`) and recorded, instead of failing the JSON-RPC request unrecorded."""
+
+    def __init__(
+        self,
+        identity: Callable[[ServerRequestContext[Any, Any], CallNext], Any],
+        recorder: LedgerMiddleware,
+        fallback_agent: Callable[[ServerRequestContext[Any, Any]], str],
+    ) -> None:
+        self.identity = identity
+        self.recorder = recorder
+        self.fallback_agent = fallback_agent
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or ctx.request_id is None:
+            return await self.identity(ctx, call_next)
+        reached = False
+
+        async def inner(inner_ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+            nonlocal reached
+            reached = True
+            return await call_next(inner_ctx)
+
+        started = time.perf_counter()
+        try:
+            return await self.identity(ctx, inner)
+        except AgentStoreError as exc:
+            if reached:  # raised further in: not the identity step's to answer
+                raise
+            log.error("agents table unreadable (%s); the call is refused", exc)
+            params = ctx.params or {}
+            name = str(params.get("name") or "")
+            tool = name if name in self.recorder.tools else self.recorder.mask_literal(storable(name))
+            record = CallRecord(tool=tool, agent=self.fallback_agent(ctx)[:200], status="error")
+            record.error_class, record.error_message = "AgentStoreError", str(exc)
+            result = CallToolResult(content=[TextContent(text=AGENTS_UNREADABLE)], is_error=True)
+            with contextlib.suppress(LedgerError):  # then spooled by `write_call`; the answer is the same refusal
+                self.recorder.write_call(ctx, record, params.get("arguments") or {}, AGENTS_UNREADABLE, started)
+            return result
 
 
 def _json(value: Any) -> str:

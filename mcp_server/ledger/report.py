@@ -1,87 +1,23 @@
-"""`maskwire usage`: per-agent summaries of the ledger as a table, JSON, CSV or an HTML page."""
+"""`maskwire usage`: the ledger for people, as a table, JSON, CSV or a self-contained HTML page.
+
+The per-agent summary is computed in the database (`summary.py`). The per-call listing (`--calls`) is written
+as rows stream out of the database, in every format, so its memory does not grow with the ledger. Every
+cell of the HTML page is escaped; it loads nothing from elsewhere.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import html
-import io
 import json
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
-from mcp_server.ledger.store import QUOTA_EXCEEDED, LedgerEntry
-
-
-@dataclass
-class AgentUsage:
-    agent: str
-    calls: int = 0
-    ok: int = 0
-    denied: int = 0
-    over_quota: int = 0
-    """Denied calls refused because the agent was over a quota (counted in `denied` too)."""
-    error: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    rows: int = 0
-    entities: Counter[str] = field(default_factory=Counter)
-    durations: list[float] = field(default_factory=list)
-    tools: Counter[str] = field(default_factory=Counter)
-
-    def add(self, entry: LedgerEntry) -> None:
-        self.calls += 1
-        if entry.status == "ok":
-            self.ok += 1
-        elif entry.status == "denied":
-            self.denied += 1
-            if entry.error_class == QUOTA_EXCEEDED:
-                self.over_quota += 1
-        else:
-            self.error += 1
-        self.tokens_in += entry.tokens_in
-        self.tokens_out += entry.tokens_out
-        self.rows += entry.rows
-        self.entities.update(entry.entities)
-        self.durations.append(entry.duration_ms)
-        self.tools[entry.tool] += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "agent": self.agent,
-            "calls": self.calls,
-            "ok": self.ok,
-            "denied": self.denied,
-            "over_quota": self.over_quota,
-            "error": self.error,
-            "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out,
-            "rows": self.rows,
-            "entities_masked": dict(sorted(self.entities.items())),
-            "p50_ms": round(percentile(self.durations, 50), 1),
-            "p95_ms": round(percentile(self.durations, 95), 1),
-            "tools": dict(sorted(self.tools.items())),
-        }
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (0 for no values)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))
-    return ordered[int(rank) - 1]
-
-
-def summarise(entries: Iterable[LedgerEntry]) -> list[AgentUsage]:
-    by_agent: dict[str, AgentUsage] = {}
-    for entry in entries:
-        by_agent.setdefault(entry.agent, AgentUsage(entry.agent)).add(entry)
-    return sorted(by_agent.values(), key=lambda u: u.agent)
-
+from mcp_server.ledger.entry import QUOTA_EXCEEDED, LedgerEntry
+from mcp_server.ledger.store import Filters
+from mcp_server.ledger.summary import AgentUsage, Totals
 
 _RELATIVE = re.compile(r"^(\d+)([smhdw])$")
 
@@ -97,29 +33,84 @@ def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f'--since "{text}": use a duration like 7d, 12h, 30m or an ISO date') from None
+        raise ValueError(f'"{text}": use a duration like 7d, 12h, 30m or an ISO date') from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _entities_text(entities: dict[str, int]) -> str:
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def summarise(entries: Iterable[LedgerEntry]) -> list[AgentUsage]:
+    """Per-agent usage of entries already in memory (a demo session's few calls); a whole ledger is summarised
+    in the database by `summary.usage_by_agent`."""
+    by_agent: dict[str, AgentUsage] = {}
+    durations: dict[str, list[float]] = {}
+    for e in entries:
+        u = by_agent.setdefault(e.agent, AgentUsage(e.agent))
+        u.calls += 1
+        u.ok += e.status == "ok"
+        u.denied += e.status == "denied"
+        u.over_quota += e.status == "denied" and e.error_class == QUOTA_EXCEEDED
+        u.error += e.status not in ("ok", "denied")
+        u.tokens_in += e.tokens_in
+        u.tokens_out += e.tokens_out
+        u.rows += e.rows
+        u.entities.update(e.entities)
+        u.tools[e.tool] += 1
+        u.first = min(u.first or e.ts, e.ts)
+        u.last = max(u.last or e.ts, e.ts)
+        durations.setdefault(e.agent, []).append(e.duration_ms)
+    for agent, u in by_agent.items():
+        u.p50_ms, u.p95_ms = percentile(durations[agent], 50), percentile(durations[agent], 95)
+    return [by_agent[a] for a in sorted(by_agent)]
+
+
+def describe_filters(filters: Filters) -> str:
+    parts = []
+    if filters.agent:
+        parts.append(f"agent {filters.agent}")
+    if filters.tool:
+        parts.append(f"tool {filters.tool}")
+    if filters.status:
+        parts.append(f"status {filters.status}")
+    if filters.since:
+        parts.append(f"since {filters.since.astimezone(dt.UTC).isoformat(timespec='seconds')}")
+    if filters.until:
+        parts.append(f"until {filters.until.astimezone(dt.UTC).isoformat(timespec='seconds')}")
+    return ", ".join(parts) or "all calls"
+
+
+def _entities_text(entities: Mapping[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(entities.items(), key=lambda kv: (-kv[1], kv[0]))) or "-"
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for n, row in enumerate(cells):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i == len(row) - 1 else c.rjust(w) if i else c.ljust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-        )
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(_table_lines(cells, widths))
 
+
+def _table_line(row: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(
+        c.ljust(w) if i == len(row) - 1 else c.rjust(w) if i else c.ljust(w)
+        for i, (c, w) in enumerate(zip(row, widths, strict=True))
+    ).rstrip()
+
+
+def _table_lines(cells: Sequence[Sequence[str]], widths: Sequence[int]) -> Iterator[str]:
+    for n, row in enumerate(cells):
+        yield _table_line(row, widths)
+        if n == 0:
+            yield "  ".join("-" * w for w in widths)
+
+
+# -- the per-agent summary ---------------------------------------------------------------------------------
 
 SUMMARY_HEADERS = (
     "agent",
@@ -134,36 +125,6 @@ SUMMARY_HEADERS = (
     "p95 ms",
     "entities masked",
 )
-CALL_HEADERS = (
-    "id",
-    "time",
-    "agent",
-    "tool",
-    "source",
-    "status",
-    "rows",
-    "tok in",
-    "tok out",
-    "ms",
-    "entities",
-)
-
-
-def _html(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A self-contained HTML page with one table (every cell escaped)."""
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    style = (
-        "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f3f3f3}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
-    )
-
-
 SUMMARY_CSV_COLUMNS = (
     "agent",
     "calls",
@@ -176,6 +137,8 @@ SUMMARY_CSV_COLUMNS = (
     "rows",
     "p50_ms",
     "p95_ms",
+    "first",
+    "last",
     "entities_masked",
 )
 
@@ -199,62 +162,215 @@ def _summary_rows(data: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     ]
 
 
-def _call_rows(entries: Sequence[LedgerEntry], full_time: bool) -> list[tuple[Any, ...]]:
-    return [
-        (
-            e.id,
-            e.ts if full_time else e.ts[:19].replace("T", " "),
-            e.agent,
-            e.tool,
-            e.source or "-",
-            "over quota" if e.error_class == QUOTA_EXCEEDED else e.status,
-            e.rows,
-            e.tokens_in,
-            e.tokens_out,
-            round(e.duration_ms),
-            _entities_text(e.entities),
-        )
-        for e in entries
-    ]
+def _range_text(totals: Totals) -> str:
+    if not totals.first:
+        return "no calls"
+    return f"{totals.first} to {totals.last}"
 
 
-def render_summary(usages: Sequence[AgentUsage], fmt: str) -> str:
+def render_summary(usages: Sequence[AgentUsage], fmt: str, filters: Filters | None = None) -> str:
     data = [u.as_dict() for u in usages]
+    totals = Totals.of(list(usages))
+    scope = describe_filters(filters or Filters())
     if fmt == "html":
-        return _html("Maskwire usage by agent", SUMMARY_HEADERS, _summary_rows(data))
+        head = _totals_html(totals, scope)
+        return _page("Maskwire usage by agent", head, SUMMARY_HEADERS, _summary_rows(data))
     if fmt == "json":
-        return json.dumps(data, indent=2)
+        return json.dumps(data, indent=2)  # a list of agents, as it always was (totals are their sums)
     if fmt == "csv":
-        out = io.StringIO()
+        out = _Lines()
         writer = csv.writer(out)
         writer.writerow(SUMMARY_CSV_COLUMNS)
         for d in data:
             cells = {**d, "entities_masked": json.dumps(d["entities_masked"], sort_keys=True)}
             writer.writerow([cells[key] for key in SUMMARY_CSV_COLUMNS])
-        return out.getvalue()
+        return "".join(out.parts)
     if not data:
-        return "No calls recorded."
-    return text_table(SUMMARY_HEADERS, _summary_rows(data))
+        return f"No calls recorded ({scope})."
+    footer = (
+        f"\n{totals.calls} calls ({totals.ok} ok, {totals.denied} denied, {totals.error} error), "
+        f"{totals.tokens_in} tokens in, {totals.tokens_out} tokens out; {_range_text(totals)} ({scope})"
+    )
+    return text_table(SUMMARY_HEADERS, _summary_rows(data)) + footer
 
 
-def render_calls(entries: Sequence[LedgerEntry], fmt: str) -> str:
-    if fmt == "html":
-        return _html("Maskwire calls", CALL_HEADERS, _call_rows(entries, full_time=True))
+class _Lines:
+    """A file-like sink for csv.writer."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+
+# -- the per-call listing ----------------------------------------------------------------------------------
+
+CALL_HEADERS = ("id", "time", "agent", "tool", "source", "status", "rows", "tok in", "tok out", "ms", "entities")
+CALL_CSV_COLUMNS = (
+    "id",
+    "ts",
+    "agent",
+    "client_name",
+    "client_version",
+    "tool",
+    "source",
+    "status",
+    "error_class",
+    "error_message",
+    "rows",
+    "tokens_in",
+    "tokens_out",
+    "duration_ms",
+    "entities",
+    "arguments",
+)
+
+
+def _status(entry: LedgerEntry) -> str:
+    return "over quota" if entry.error_class == QUOTA_EXCEEDED else entry.status
+
+
+def request_text(entry: LedgerEntry) -> str:
+    """What the agent asked, as stored (masked): the SQL, the search text, or the arguments."""
+    args = entry.arguments or {}
+    if isinstance(args.get("sql"), str):
+        return str(args["sql"])
+    if entry.tool == "search" and isinstance(args.get("query"), str):
+        return str(args["query"])
+    shown = {k: v for k, v in args.items() if v is not None}
+    return json.dumps(shown, ensure_ascii=False, sort_keys=True) if shown else ""
+
+
+def _call_cells(entry: LedgerEntry, full_time: bool) -> list[str]:
+    return [
+        str(entry.id),
+        entry.ts if full_time else entry.ts[:19].replace("T", " "),
+        entry.agent,
+        entry.tool,
+        entry.source or "-",
+        _status(entry),
+        str(entry.rows),
+        str(entry.tokens_in),
+        str(entry.tokens_out),
+        str(round(entry.duration_ms)),
+        _entities_text(entry.entities),
+    ]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def write_calls(
+    entries: Iterable[LedgerEntry],
+    fmt: str,
+    out: TextIO,
+    *,
+    totals: Totals | None = None,
+    filters: Filters | None = None,
+    widths: Sequence[int] | None = None,
+) -> int:
+    """Write the listing as entries arrive; the number written. `totals` heads the HTML page; `widths` (one per
+    column of the table, from `summary.call_widths`) lets the table stream with aligned columns."""
+    scope = describe_filters(filters or Filters())
+    n = 0
     if fmt == "json":
-        return json.dumps(
-            [{**e.record(), "id": e.id, "arguments": e.arguments, "entities": e.entities} for e in entries],
-            indent=2,
-            ensure_ascii=False,
-        )
+        out.write("[")
+        for entry in entries:
+            record = {**entry.record(), "id": entry.id, "arguments": entry.arguments, "entities": entry.entities}
+            out.write(("\n  " if n == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False))
+            n += 1
+        out.write("\n]\n" if n else "]\n")
+        return n
     if fmt == "csv":
-        out = io.StringIO()
         writer = csv.writer(out)
-        keys = ["id", *LedgerEntry(agent="", tool="", status="").record().keys()]
-        writer.writerow(keys)
-        for e in entries:
-            row = {**e.record(), "id": e.id}
-            writer.writerow([row[k] for k in keys])
-        return out.getvalue()
-    if not entries:
-        return "No calls recorded."
-    return text_table(CALL_HEADERS, _call_rows(entries, full_time=False))
+        writer.writerow(CALL_CSV_COLUMNS)
+        for entry in entries:
+            row = {**entry.record(), "id": entry.id}
+            writer.writerow([row[k] for k in CALL_CSV_COLUMNS])
+            n += 1
+        return n
+    if fmt == "html":
+        out.write(_page_start("Maskwire calls", _totals_html(totals, scope) if totals else ""))
+        out.write("<table><thead><tr>")
+        for h in (*CALL_HEADERS[:6], "error", *CALL_HEADERS[6:], "request (masked, as stored)"):
+            out.write(f"<th>{html.escape(h)}</th>")
+        out.write("</tr></thead><tbody>\n")
+        for entry in entries:
+            cells = _call_cells(entry, full_time=True)
+            error = ": ".join(x for x in (entry.error_class, entry.error_message) if x)
+            row = [*cells[:6], error, *cells[6:]]
+            out.write("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row))
+            out.write(f"<td><code>{html.escape(request_text(entry))}</code></td></tr>\n")
+            n += 1
+        out.write("</tbody></table></body></html>\n")
+        return n
+    header = list(CALL_HEADERS)
+    widths = list(widths) if widths else [len(h) for h in header]
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    for line in _table_lines([header], widths):
+        out.write(line + "\n")
+    for entry in entries:
+        out.write(_table_line(_call_cells(entry, full_time=False), widths) + "\n")
+        request = request_text(entry)
+        if request:
+            out.write(f"    {entry.tool}: {_one_line(request)}\n")
+        if entry.error_class or entry.error_message:
+            error = ": ".join(x for x in (entry.error_class, entry.error_message) if x)
+            out.write(f"    error: {_one_line(error)}\n")
+        n += 1
+    if n == 0:
+        out.write(f"No calls recorded ({scope}).\n")
+    elif totals is not None:
+        out.write(f"{totals.calls} calls; {_range_text(totals)} ({scope})\n")
+    return n
+
+
+def render_calls(entries: Iterable[LedgerEntry], fmt: str) -> str:
+    """The listing as one string (small listings and tests; the CLI streams with `write_calls`)."""
+    out = _Lines()
+    entries = list(entries)
+    widths = [max([len(h)] + [len(_call_cells(e, False)[i]) for e in entries]) for i, h in enumerate(CALL_HEADERS)]
+    write_calls(entries, fmt, out, widths=widths)  # type: ignore[arg-type]
+    return "".join(out.parts)
+
+
+# -- HTML --------------------------------------------------------------------------------------------------
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+    "th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}"
+    "code{white-space:pre-wrap;word-break:break-all}"
+    "dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}"
+)
+
+
+def _page_start(title: str, head: str) -> str:
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{head}"
+    )
+
+
+def _totals_html(totals: Totals | None, scope: str) -> str:
+    if totals is None:
+        return ""
+    items = [
+        ("covers", scope),
+        ("time range", _range_text(totals)),
+        ("calls", f"{totals.calls} ({totals.ok} ok, {totals.denied} denied, {totals.error} error)"),
+        ("over quota", str(totals.over_quota)),
+        ("tokens", f"{totals.tokens_in} in, {totals.tokens_out} out"),
+        ("rows returned", str(totals.rows)),
+    ]
+    return "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def _page(title: str, head: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A self-contained HTML page with one table (every cell escaped)."""
+    th = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return _page_start(title, head) + f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></body></html>"

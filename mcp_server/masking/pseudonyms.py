@@ -22,6 +22,8 @@ from mcp_server.paths import private_file
 TOKEN_HEX = 12
 TOKEN_PATTERN = re.compile(rf"<([A-Z][A-Z0-9_]*):([0-9a-f]{{{TOKEN_HEX}}})>")
 KEY_FILE = "masking.key"
+VAULT_FILE = "vault.sqlite"
+"""The default token vault in the state dir: its presence means a key was in use."""
 
 
 class MaskingKeyError(Exception):
@@ -34,7 +36,8 @@ def normalise(value: str) -> str:
 
 
 def load_or_create_key(configured: str | None, state_dir: Path) -> bytes:
-    """The configured key, else the key file in the state dir, created (0600) on first use."""
+    """The configured key, else the key file in the state dir, created (0600) on first use. A missing key file
+    is not silently replaced when the state dir's token vault shows that a key was in use."""
     if configured is not None:
         if len(configured) < 16:
             raise MaskingKeyError("[masking] key must be at least 16 characters")
@@ -45,6 +48,13 @@ def load_or_create_key(configured: str | None, state_dir: Path) -> bytes:
         if len(data) < 32:
             raise MaskingKeyError(f"{path}: masking key file is too short")
         return data
+    vault = state_dir / VAULT_FILE
+    if vault.exists() and vault.stat().st_size > 0:
+        raise MaskingKeyError(
+            f"{path}: the masking key file is missing, but the token vault next to it ({vault.name}) was written "
+            "under a key: restore the key file from a backup (tokens agents hold depend on it), or start afresh on "
+            f"purpose by moving {vault.name} away"
+        )
     key = secrets.token_hex(32).encode("ascii")
     private_file(path, key + b"\n")
     return key

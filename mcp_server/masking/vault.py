@@ -21,10 +21,14 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from mcp_server.ledger.keys import fingerprint
+
 TABLE = "maskwire_tokens"
 SQLITE_TABLE = "tokens"
 """SQLite vault files keep the table name they always had, so files written by earlier versions still read."""
 MAX_DIGEST = 64
+META_TABLE = "maskwire_vault_meta"
+KEY_FINGERPRINT = "masking_key_fingerprint"
 
 
 class VaultError(Exception):
@@ -46,6 +50,15 @@ def _table(name: str) -> sa.Table:
     )
 
 
+def _meta_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        META_TABLE,
+        metadata,
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.String(200), nullable=False),
+    )
+
+
 def _private_sqlite_file(path: Path) -> None:
     """Create the file 0600 before SQLite writes a byte to it (its -wal and -shm files inherit the mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,8 +67,9 @@ def _private_sqlite_file(path: Path) -> None:
 
 
 class TokenVault:
-    def __init__(self, location: Path | str, masking_key: bytes) -> None:
-        """`location`: the SQLite file (a Path) or a SQLAlchemy URL."""
+    def __init__(self, location: Path | str, masking_key: bytes, *, check_key: bool = False) -> None:
+        """`location`: the SQLite file (a Path) or a SQLAlchemy URL. `check_key` (a server): record the masking
+        key's fingerprint in the vault, and refuse a key other than the one recorded."""
         if isinstance(location, Path):
             location = sa.URL.create("sqlite", database=str(location))
         try:
@@ -84,12 +98,95 @@ class TokenVault:
         compiled = self._insert_if_absent().compile(dialect=self._engine.dialect)
         self._insert_sql = str(compiled)
         self._insert_order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self._meta = _meta_table(sa.MetaData())
         try:
             self._table.metadata.create_all(self._engine)
+            if check_key:
+                self._meta.metadata.create_all(self._engine)
         except sa.exc.SQLAlchemyError as exc:
             self._engine.dispose()
             raise VaultError(f"cannot open the token vault ({type(exc).__name__})") from None
         self._aead = AESGCM(_vault_key(masking_key))
+        if check_key:
+            self._check_key(fingerprint(masking_key))
+
+    def _check_key(self, wanted: str) -> None:
+        """Refuse a masking key other than the one the vault was written under (its fingerprint is kept in the
+        vault; a vault from before that is checked by decrypting one of its values)."""
+        try:
+            self._check_key_once(wanted)
+        except sa.exc.IntegrityError:  # another process recorded the fingerprint at the same moment
+            self._check_key_once(wanted)
+
+    def _check_key_once(self, wanted: str) -> None:
+        try:
+            with self._engine.begin() as conn:
+                recorded = conn.execute(
+                    sa.select(self._meta.c.value).where(self._meta.c.name == KEY_FINGERPRINT)
+                ).scalar_one_or_none()
+                if recorded is None:
+                    sample = conn.execute(sa.select(self._table).limit(1)).first()
+                    if sample is not None and not self._decrypts(sample):
+                        recorded = "(a key without a recorded fingerprint)"
+                    else:
+                        conn.execute(self._meta.insert().values(name=KEY_FINGERPRINT, value=wanted))
+                        return
+        except sa.exc.IntegrityError:
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise VaultError(f"cannot open the token vault ({type(exc).__name__})") from None
+        if recorded != wanted:
+            self._engine.dispose()
+            raise VaultError(
+                f"the masking key (fingerprint {wanted}) is not the key the token vault was written under "
+                f"(fingerprint {recorded}): tokens agents hold would stop resolving. Restore the masking key, or "
+                "re-key or retire the vault on purpose with `maskwire keys rotate masking`"
+            )
+
+    def rekey(self, new_masking_key: bytes) -> int:
+        """Re-encrypt every value under `new_masking_key` (digests unchanged: tokens already issued keep
+        resolving) and record its fingerprint, in one transaction; the number of values."""
+        new_aead = AESGCM(_vault_key(new_masking_key))
+        try:
+            with self._engine.begin() as conn:
+                rows = list(conn.execute(sa.select(self._table)))
+                for row in rows:
+                    value = self._aead.decrypt(bytes(row.nonce), bytes(row.value), str(row.digest).encode())
+                    nonce = os.urandom(12)
+                    conn.execute(
+                        self._table.update()
+                        .where(self._table.c.digest == row.digest)
+                        .values(nonce=nonce, value=new_aead.encrypt(nonce, value, str(row.digest).encode()))
+                    )
+                self._record_fingerprint(conn, fingerprint(new_masking_key))
+        except sa.exc.SQLAlchemyError as exc:
+            raise VaultError(f"cannot re-key the token vault ({type(exc).__name__})") from None
+        self._aead = new_aead
+        return len(rows)
+
+    def retire(self, new_masking_key: bytes) -> int:
+        """Forget every value (tokens already issued stop resolving) and record the new key's fingerprint."""
+        try:
+            with self._engine.begin() as conn:
+                count = conn.execute(self._table.delete()).rowcount
+                self._record_fingerprint(conn, fingerprint(new_masking_key))
+        except sa.exc.SQLAlchemyError as exc:
+            raise VaultError(f"cannot empty the token vault ({type(exc).__name__})") from None
+        self._aead = AESGCM(_vault_key(new_masking_key))
+        return int(count)
+
+    def _record_fingerprint(self, conn: sa.Connection, value: str) -> None:
+        self._meta.create(conn, checkfirst=True)
+        conn.execute(self._meta.delete().where(self._meta.c.name == KEY_FINGERPRINT))
+        conn.execute(self._meta.insert().values(name=KEY_FINGERPRINT, value=value))
+
+    def _decrypts(self, row: Any) -> bool:
+        try:
+            self._aead.decrypt(bytes(row.nonce), bytes(row.value), str(row.digest).encode())
+        except Exception:
+            return False
+        return True
 
     def _insert_if_absent(self) -> sa.Insert:
         if self._dialect == "sqlite":

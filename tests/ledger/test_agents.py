@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from mcp_server.ledger.agents import AgentStore, AgentStoreError
+from mcp_server.ledger.keys import LedgerKey
 from mcp_server.ledger.store import Ledger, LedgerEntry
 
 
@@ -33,7 +34,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     url = sa.engine.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    ledger = Ledger(url.render_as_string(hide_password=False))
+    ledger = Ledger(url.render_as_string(hide_password=False), key=LedgerKey(b"agents-test-ledger-key-32-chars-long"))
     try:
         yield ledger
     finally:

@@ -1,10 +1,21 @@
+from __future__ import annotations
+
 import datetime as dt
+import hashlib
+import io
+import json
+import random
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from mcp_server.ledger.report import parse_since, percentile, render_calls, render_summary, summarise
-from mcp_server.ledger.store import Ledger, LedgerEntry
+from mcp_server.ledger.chain import GENESIS
+from mcp_server.ledger.keys import KEY_FILE, LedgerKey, LedgerKeyError
+from mcp_server.ledger.report import parse_since, percentile, render_calls, render_summary, summarise, write_calls
+from mcp_server.ledger.store import Filters, Ledger, LedgerEntry
+from mcp_server.ledger.summary import call_widths, totals, usage_by_agent
+from tests.ledger.conftest import KEY
 
 
 def _ledger(tmp_path: Path) -> Ledger:
@@ -31,6 +42,8 @@ def test_append_and_read_back(tmp_path: Path) -> None:
     [back] = list(ledger.entries())
     assert back.entities == {"PERSON": 2} and back.arguments["sql"].startswith("SELECT")
     assert ledger.verify() == (1, [])
+    key_file = tmp_path / "state" / KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(key_file.read_text().strip()) == 64
 
 
 def test_chain_detects_edit_and_delete(tmp_path: Path) -> None:
@@ -45,35 +58,190 @@ def test_chain_detects_edit_and_delete(tmp_path: Path) -> None:
     with ledger.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM maskwire_calls WHERE id = 2"))
     _, problems = ledger.verify()
-    assert any("row 3" in p and "link" in p for p in problems)
+    assert any("row 2 missing" in p for p in problems) and any("row 3" in p and "follow" in p for p in problems)
 
 
-def test_summary_per_agent(tmp_path: Path) -> None:
+def test_another_ledger_key_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    Ledger(url, key=KEY).append(LedgerEntry(agent="a", tool="query", status="ok"))
+    with pytest.raises(LedgerKeyError, match="not the key this ledger is chained with"):
+        Ledger(url, key=LedgerKey(b"some-other-key-that-is-long-enough!!"))
+    # the default key file next to the ledger is missing: not silently replaced by a new one
+    assert not (tmp_path / KEY_FILE).exists()
+    with pytest.raises(LedgerKeyError, match="missing"):
+        Ledger(url)
+    assert not (tmp_path / KEY_FILE).exists()
+
+
+def test_another_masking_key_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    Ledger(url, key=KEY, masking_key_fingerprint="aaaa").append(LedgerEntry(agent="a", tool="q", status="ok"))
+    Ledger(url, key=KEY, masking_key_fingerprint="aaaa").dispose()
+    with pytest.raises(LedgerKeyError, match=r"masking key .* is not the key this deployment has used"):
+        Ledger(url, key=KEY, masking_key_fingerprint="bbbb")
+
+
+def test_legacy_unkeyed_ledger_still_reads_and_verifies(tmp_path: Path) -> None:
+    """A ledger written by an earlier version (SQLite AUTOINCREMENT ids, plain SHA-256 chain, no meta table)."""
+    path = tmp_path / "ledger.sqlite"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    columns = (
+        "id INTEGER PRIMARY KEY, ts VARCHAR(32) NOT NULL, agent VARCHAR(200) NOT NULL, client_name VARCHAR(200) NOT "
+        "NULL, client_version VARCHAR(100) NOT NULL, tool VARCHAR(100) NOT NULL, source VARCHAR(200), arguments TEXT "
+        "NOT NULL, status VARCHAR(16) NOT NULL, error_class VARCHAR(100), error_message TEXT, rows INTEGER NOT NULL, "
+        "tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, entities TEXT NOT NULL, duration_ms FLOAT NOT NULL, "
+        "prev_hash VARCHAR(64) NOT NULL, hash VARCHAR(64) NOT NULL"
+    )
+    prev = GENESIS
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE maskwire_calls ({columns})")
+        for i in range(3):
+            row = LedgerEntry(agent="old", tool="query", status="ok", rows=i).record()
+            body = {k: row[k] for k in sorted(row)}
+            digest = hashlib.sha256((prev + json.dumps(body, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
+            row.update(prev_hash=prev, hash=digest)
+            conn.execute(sa.table("maskwire_calls", *[sa.column(k) for k in row]).insert().values(**row))
+            prev = digest
+    engine.dispose()
+    ledger = Ledger(f"sqlite:///{path}", key=KEY)
+    assert [e.rows for e in ledger.entries()] == [0, 1, 2]
+    ledger.append(LedgerEntry(agent="new", tool="query", status="ok"))
+    assert ledger.verify() == (4, [])
+    from mcp_server.ledger.verify import verify_ledger
+
+    report = verify_ledger(ledger, [])
+    assert report.unkeyed_rows == 3 and any("unkeyed SHA-256 chain" in n for n in report.notes)
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE maskwire_calls SET rows = 7 WHERE id = 2"))
+    assert verify_ledger(ledger, []).first_bad_id == 2
+
+
+def _random_entries(n: int, seed: int = 7) -> list[LedgerEntry]:
+    rng = random.Random(seed)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    out = []
+    for i in range(n):
+        status = rng.choice(["ok", "ok", "ok", "denied", "error"])
+        out.append(
+            LedgerEntry(
+                agent=rng.choice(["alpha", "beta", "gamma"]),
+                tool=rng.choice(["query", "search", "describe"]),
+                status=status,
+                error_class="QuotaExceeded" if status == "denied" and rng.random() < 0.3 else None,
+                rows=rng.randrange(50),
+                tokens_in=rng.randrange(100),
+                tokens_out=rng.randrange(1000),
+                entities={e: rng.randrange(1, 5) for e in rng.sample(["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"], 2)}
+                if rng.random() < 0.5
+                else {},
+                duration_ms=rng.random() * 500,
+                ts=(start + dt.timedelta(minutes=i)).isoformat(timespec="milliseconds"),
+            )
+        )
+    return out
+
+
+def test_summary_in_the_database_matches_the_calls(ledger_url: str) -> None:
+    entries = _random_entries(400)
+    ledger = Ledger(ledger_url, key=KEY)
+    try:
+        ledger.append_many(entries)
+        since = dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC)
+
+        def at(hour: int, minute: int) -> dt.datetime:
+            return dt.datetime(2026, 1, 1, hour, minute, tzinfo=dt.UTC)
+
+        for filters, chosen in [
+            (Filters(), entries),
+            (
+                Filters(agent="beta", since=since),
+                [e for e in entries if e.agent == "beta" and e.ts >= since.isoformat()],
+            ),
+            (
+                Filters(tool="search", status="denied"),
+                [e for e in entries if e.tool == "search" and e.status == "denied"],
+            ),
+            (Filters(status="over_quota"), [e for e in entries if e.error_class == "QuotaExceeded"]),
+            (Filters(since=at(2, 30), until=at(5, 45)), [e for e in entries if at(2, 30) <= _when(e) < at(5, 45)]),
+            (Filters(since=at(2, 10), until=at(2, 50)), [e for e in entries if at(2, 10) <= _when(e) < at(2, 50)]),
+            (Filters(until=at(1, 0)), [e for e in entries if _when(e) < at(1, 0)]),
+        ]:
+            in_db = [u.as_dict() for u in usage_by_agent(ledger, filters)]
+            in_python = [u.as_dict() for u in summarise(chosen)]
+            assert in_db == in_python
+            assert totals(ledger, filters).calls == len(chosen)
+    finally:
+        ledger.dispose()
+
+
+def _when(entry: LedgerEntry) -> dt.datetime:
+    return dt.datetime.fromisoformat(entry.ts)
+
+
+def test_rendering_escapes_and_totals(tmp_path: Path) -> None:
     entries = [
-        LedgerEntry(
-            agent="a",
-            tool="query",
-            status="ok",
-            tokens_in=5,
-            tokens_out=50,
-            entities={"PERSON": 1},
-            duration_ms=10,
-        ),
+        LedgerEntry(agent="a", tool="query", status="ok", tokens_in=5, tokens_out=50, entities={"PERSON": 1}),
         LedgerEntry(agent="a", tool="query", status="denied", tokens_in=5, tokens_out=8, duration_ms=2),
         LedgerEntry(agent="b", tool="describe", status="error", tokens_in=1, tokens_out=3, duration_ms=30),
     ]
     usage = {u.agent: u.as_dict() for u in summarise(entries)}
     assert usage["a"]["calls"] == 2 and usage["a"]["ok"] == 1 and usage["a"]["denied"] == 1
     assert usage["a"]["tokens_out"] == 58 and usage["a"]["entities_masked"] == {"PERSON": 1}
-    assert usage["b"]["error"] == 1
     table = render_summary(summarise(entries), "table")
-    assert "agent" in table and "PERSON 1" in table
+    assert "PERSON 1" in table and "3 calls (1 ok, 1 denied, 1 error)" in table
     assert render_summary(summarise(entries), "csv").splitlines()[0].startswith("agent,calls")
-    assert '"agent": "b"' in render_summary(summarise(entries), "json")
-    assert "describe" in render_calls(entries, "table")
-    page = render_summary(summarise([*entries, LedgerEntry(agent="<script>", tool="q", status="ok")]), "html")
+    assert [a["calls"] for a in json.loads(render_summary(summarise(entries), "json"))] == [2, 1]
+    hostile = LedgerEntry(
+        agent="<script>alert(1)</script>",
+        tool="query",
+        status="error",
+        error_class="SqlDenied",
+        error_message="<img src=x onerror=alert(1)>",
+        arguments={"sql": "SELECT '</code><script>'"},
+    )
+    page = render_summary(summarise([*entries, hostile]), "html")
     assert page.startswith("<!doctype html>") and "&lt;script&gt;" in page and "<script>" not in page
-    assert "<td>describe</td>" in render_calls(entries, "html")
+    calls_page = render_calls([*entries, hostile], "html")
+    assert "<script>" not in calls_page and "<img" not in calls_page and "&lt;/code&gt;&lt;script&gt;" in calls_page
+    assert "http" not in calls_page.replace("http-equiv", "")  # self-contained: nothing loaded from elsewhere
+
+
+def test_call_listing_streams_every_format(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    ledger.append_many(_random_entries(50))
+    ledger.append(
+        LedgerEntry(
+            agent="a",
+            tool="query",
+            status="denied",
+            error_class="SqlDenied",
+            error_message="writes are not allowed",
+            arguments={"sql": "SELECT name FROM t WHERE email = '<EMAIL_ADDRESS:0123456789ab>' LIMIT 5"},
+        )
+    )
+    filters = Filters(agent="a")
+    for fmt in ("json", "csv", "html", "table"):
+        out = io.StringIO()
+        n = write_calls(
+            ledger.entries(filters=filters),
+            fmt,
+            out,
+            totals=totals(ledger, filters),
+            widths=call_widths(ledger, filters),
+        )
+        assert n == 1
+        text = out.getvalue()
+        assert "<EMAIL_ADDRESS:0123456789ab>" in text or "&lt;EMAIL_ADDRESS:0123456789ab&gt;" in text
+        assert "LIMIT 5" in text and "SqlDenied" in text
+    listed = json.loads(_written(ledger, "json", Filters()))
+    assert len(listed) == 51 and [e["id"] for e in listed] == list(range(1, 52))
+    assert json.loads(_written(ledger, "json", Filters(agent="nobody"))) == []
+
+
+def _written(ledger: Ledger, fmt: str, filters: Filters) -> str:
+    out = io.StringIO()
+    write_calls(ledger.entries(filters=filters), fmt, out)
+    return out.getvalue()
 
 
 def test_percentile_and_since() -> None:
@@ -91,34 +259,3 @@ def test_since_filter(tmp_path: Path) -> None:
     ledger.append(LedgerEntry(agent="a", tool="q", status="ok"))
     recent = list(ledger.entries(since=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)))
     assert len(recent) == 1
-
-
-def test_ledger_on_postgresql(postgres_url: str) -> None:
-    """Several replicas share one PostgreSQL ledger: appends are serialised and the chain holds."""
-    import threading
-    import uuid
-
-    schema = f"mw_ledger_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.engine.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    replicas = [Ledger(url.render_as_string(hide_password=False)) for _ in range(3)]
-    try:
-
-        def work(ledger: Ledger, n: int) -> None:
-            for i in range(10):
-                ledger.append(LedgerEntry(agent=f"replica-{n}", tool="query", status="ok", rows=i))
-
-        threads = [threading.Thread(target=work, args=(ledger, n)) for n, ledger in enumerate(replicas)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert replicas[0].verify() == (30, [])
-    finally:
-        for ledger in replicas:
-            ledger.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
