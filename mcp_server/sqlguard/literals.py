@@ -60,6 +60,8 @@ def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
         if isinstance(node, exp.Literal) and node.find_ancestor(exp.DataType) is None:
             if node.is_string:
                 return exp.Literal.string(mask(node.name))
+            if _row_count(node):
+                return node  # LIMIT 10: what a reviewer needs to read, and too short to be anyone's number
             return exp.Var(this=mask(node.name))
         if isinstance(node, _STRING_NODES):
             return exp.Literal.string(mask(node.name))
@@ -69,6 +71,12 @@ def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
         return node
 
     return tree.transform(visit).sql(dialect=dialect, comments=False)
+
+
+def _row_count(node: exp.Literal) -> bool:
+    """A small whole number that is the amount of a LIMIT, OFFSET or FETCH."""
+    clause = node.parent
+    return isinstance(clause, (exp.Limit, exp.Offset, exp.Fetch)) and node.name.isdigit() and len(node.name) < 6
 
 
 def _mask_command(node: exp.Command, dialect: str, mask: Callable[[str], str]) -> str:

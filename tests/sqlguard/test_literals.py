@@ -240,3 +240,15 @@ def test_mask_literals_masks_odd_quoted_identifiers() -> None:
         'SELECT "first_name" FROM customers WHERE email = "ann@x.com"', dialect="sqlite", mask=lambda _v: "***"
     )
     assert masked == 'SELECT "first_name" FROM customers WHERE email = "***"'
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql"])
+def test_small_limit_and_offset_amounts_stay_readable_for_reviewers(dialect: str) -> None:
+    masked = mask_literals(
+        "SELECT id FROM customers WHERE email = 'ann@example.com' AND id > 7 LIMIT 10 OFFSET 20",
+        dialect=dialect,
+        mask=lambda value: "<LITERAL:0123abcd4567>",
+    )
+    assert "LIMIT 10" in masked.replace("LIMIT 20, 10", "LIMIT 10 OFFSET 20") and "ann@example.com" not in masked
+    assert "> 7" not in masked
+    assert "123456789" not in mask_literals("SELECT 1 LIMIT 123456789", dialect=dialect, mask=lambda v: "<L:x>")
