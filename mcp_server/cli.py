@@ -151,7 +151,7 @@ def _agent_store(config: Config) -> Iterator[AgentStore]:
 def cmd_agents_add(args: argparse.Namespace) -> int:
     from mcp_server.identity import new_token, token_sha256
 
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     name = args.name
     if not name or len(name) > 200 or name != name.strip() or not name.isprintable():
         print("maskwire: an agent name is 1 to 200 printable characters, without spaces around it", file=sys.stderr)
@@ -184,7 +184,7 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
 def cmd_agents_list(args: argparse.Namespace) -> int:
     from mcp_server.ledger.report import text_table
 
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     with _agent_store(config) as store:
         stored = store.all()
     rows: list[dict[str, object]] = []
@@ -235,7 +235,7 @@ def _cell(value: object) -> str:
 
 
 def cmd_agents_revoke(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     with _agent_store(config) as store:
         revoked = store.revoke(args.name)
     if revoked:
@@ -273,7 +273,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
     from mcp_server.ledger.report import render_summary, write_calls
     from mcp_server.ledger.summary import call_widths, totals, usage_by_agent
 
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     try:
         filters = _filters(args)
     except _UsageError as exc:
@@ -299,7 +299,7 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     from mcp_server.ledger.deployment import open_ledger
     from mcp_server.ledger.verify import verify_ledger
 
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     files = (
         [CheckpointFile(Path(p)) for p in args.checkpoints]
         if args.checkpoints
@@ -352,7 +352,7 @@ def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
     from mcp_server.ledger.checkpoints import CheckpointFile, write_checkpoint
     from mcp_server.ledger.deployment import open_ledger
 
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     file = CheckpointFile(Path(args.to)) if args.to else CheckpointFile(config.checkpoint_file)
     ledger = open_ledger(config)
     try:
@@ -376,7 +376,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from mcp_server.masking.vault import TokenVault
     from mcp_server.paths import private_file
 
-    config = _load(args.config)
+    config = _load(args.config, demo=args.demo)
     if args.key != "masking":
         print(
             "maskwire: the ledger key is not rotated in place (every row is chained under it): start a new ledger "
@@ -653,19 +653,19 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, help="a role defined in the config file, or default")
     add.add_argument("--calls-per-hour", type=_positive, help="quota: tool calls per clock hour (UTC)")
     add.add_argument("--tokens-out-per-day", type=_positive, help="quota: output tokens per day (UTC)")
-    add.add_argument("--config")
+    _config_options(add)
     add.set_defaults(func=cmd_agents_add)
     listing = agents_sub.add_parser("list", help="agents, roles and quotas (never tokens)")
     listing.add_argument("--format", choices=["table", "json"], default="table")
-    listing.add_argument("--config")
+    _config_options(listing)
     listing.set_defaults(func=cmd_agents_list)
     revoke = agents_sub.add_parser("revoke", help="revoke an agent's token")
     revoke.add_argument("name")
-    revoke.add_argument("--config")
+    _config_options(revoke)
     revoke.set_defaults(func=cmd_agents_revoke)
 
     usage = sub.add_parser("usage", help="per-agent usage from the ledger, or the calls themselves")
-    usage.add_argument("--config")
+    _config_options(usage)
     usage.add_argument("--agent")
     usage.add_argument("--since", help="7d, 12h, 30m or an ISO date")
     usage.add_argument("--until", help="7d, 12h, 30m or an ISO date (calls before it)")
@@ -678,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger = sub.add_parser("ledger", help="ledger maintenance")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
     verify = ledger_sub.add_parser("verify", help="check the keyed chain and the signed checkpoints")
-    verify.add_argument("--config")
+    _config_options(verify)
     verify.add_argument(
         "--checkpoints",
         action="append",
@@ -688,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=cmd_ledger_verify)
     checkpoint = ledger_sub.add_parser("checkpoint", help="sign the ledger's head now and append it to the checkpoints")
-    checkpoint.add_argument("--config")
+    _config_options(checkpoint)
     checkpoint.add_argument("--to", metavar="FILE", help="checkpoint file (default: the configured one)")
     checkpoint.set_defaults(func=cmd_ledger_checkpoint)
 
@@ -701,7 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="empty the token vault instead of re-keying it: tokens issued so far stop resolving",
     )
-    rotate.add_argument("--config")
+    _config_options(rotate)
     rotate.set_defaults(func=cmd_keys_rotate)
 
     index = sub.add_parser("index", help="build or refresh the full-text index of document folders")

@@ -227,6 +227,9 @@ class Ledger:
             )
 
     def meta(self) -> dict[str, str]:
+        """What the ledger records about itself; nothing for a ledger written before it kept any."""
+        if not sa.inspect(self.engine).has_table(meta.name):
+            return {}
         with self.engine.connect() as conn:
             return {row.name: row.value for row in conn.execute(sa.select(meta))}
 

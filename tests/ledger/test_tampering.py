@@ -225,3 +225,12 @@ def test_a_server_checkpoints_on_a_schedule_and_when_it_stops(tmp_path: Path) ->
     reader = open_ledger(config, create_tables=False)
     assert verify_ledger(reader, file.lines()).intact
     reader.dispose()
+
+
+def test_a_ledger_without_its_meta_table_is_read_not_crashed_on(ledger: Ledger, tmp_path: Path) -> None:
+    """A ledger written before it kept facts about itself has no meta table: verify reads the rows (here they are
+    keyed, so without the marker they do not verify as the unkeyed chain: a problem, not a crash)."""
+    _sql(ledger, "DROP TABLE maskwire_ledger_meta")
+    report = _verify(ledger, CheckpointFile(tmp_path / "none.jsonl"))
+    assert report.rows == ROWS
+    assert not report.intact
