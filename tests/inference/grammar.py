@@ -11,6 +11,7 @@ BY, results are compared as multisets (Maskwire's own order for them is a functi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -64,7 +65,8 @@ class Grammar:
     def partner(self, draw: st.DrawFn, column: str) -> str:
         """A literal compared with `column`: renamed in f(q) only when the column is protected (the agent names a
         value of the data); against a clear column it is just text the agent wrote."""
-        return self.string_literal(draw, compared=column.split(".")[-1] in PROTECTED_NAMES)
+        bare = re.fullmatch(r"\w+\.(\w+)", column)
+        return self.string_literal(draw, compared=bare is not None and bare.group(1) in PROTECTED_NAMES)
 
     def token(self, draw: st.DrawFn) -> str:
         return f"⟦T:{draw(st.sampled_from(self.tokens))}⟧"
@@ -144,7 +146,8 @@ class Grammar:
             pattern = "'%a%'" if op == "LIKE" else self.partner(draw, text)
             return f"{text} {op} {pattern}"
         if choice == 6:
-            return f"{self.value(draw, alias, 0)} = {self.string_literal(draw, False)}"
+            left = self.value(draw, alias, 0)  # a bare protected column gets a renamed literal, anything else not
+            return f"{left} = {self.partner(draw, left)}"
         if choice == 7:
             return f"{alias}.city IN ('Lyon', 'Porto')"
         if choice == 8:
