@@ -101,11 +101,17 @@ def _check(
 
 
 def _order_taint(analyzer: Analyzer, outs: list[Out]) -> list[Out]:
-    """Values assembled or picked in an order the database chose (string_agg, group_concat, first_value, lag
-    without ORDER BY of their own) may follow any restricted column the query reads: grouping by one sorts the
-    rows, an index on one orders a scan. Such a value is masked as derived from those columns, and may decide
-    nothing."""
-    seen = frozenset(analyzer.restricted_seen)
+    """Values assembled or picked in an order the database chose (string_agg, group_concat, first_value, lag,
+    row_number without ORDER BY of their own) may follow the restricted columns of the rows: grouping by one sorts
+    the rows, an index on one orders a scan, a sort breaks ties by the rows' layout. Such a value is masked as
+    derived from them, and may decide nothing."""
+    arbitrary = analyzer.predicates.arbitrary_decisions or any(o.flow.arbitrary for o in outs)
+    if not arbitrary:
+        return outs
+    # the database's order may follow any column of the rows it sorts (a sort breaks ties by their layout), not
+    # only the columns the query names: every restricted column of the tables read counts
+    stored = {SourceColumn(table, column) for table in analyzer.tables for column in analyzer.schema.columns[table]}
+    seen = frozenset(analyzer.restricted_seen | {s for s in stored if analyzer.column(s).restricted})
     if not seen:
         return outs
     if analyzer.predicates.arbitrary_decisions:

@@ -56,9 +56,14 @@ def test_a_deleted_key_file_is_not_silently_replaced(tmp_path: Path) -> None:
     assert not (tmp_path / "masking.key").exists()
 
 
+SOURCE = '[[sources]]\nname = "docs"\nkind = "files"\npath = "documents"\n'
+
+
 def _workspace(tmp_path: Path) -> Path:
+    """A config with one (empty) document source: `serve` refuses a config without sources."""
+    (tmp_path / "documents").mkdir(exist_ok=True)
     config = tmp_path / "maskwire.toml"
-    config.write_text('[server]\nstate_dir = "state"\n')
+    config.write_text('[server]\nstate_dir = "state"\n' + SOURCE)
     return config
 
 
@@ -72,7 +77,7 @@ def test_serve_refuses_to_start_without_its_key(tmp_path: Path, capsys: pytest.C
     assert main(["serve", "--config", str(config_path)]) == 1
     assert "masking key file is missing" in capsys.readouterr().err
     # a configured key that is not the recorded one is refused by the vault and the ledger alike
-    config_path.write_text('[server]\nstate_dir = "state"\n[masking]\nkey = "another-key-0123456789"\n')
+    config_path.write_text('[server]\nstate_dir = "state"\n[masking]\nkey = "another-key-0123456789"\n' + SOURCE)
     assert main(["serve", "--config", str(config_path)]) == 1
     assert "is not the key" in capsys.readouterr().err
     with pytest.raises(LedgerKeyError, match="masking key"):

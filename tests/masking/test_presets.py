@@ -47,7 +47,9 @@ def _runtime(tmp_path: Path, preset_lines: str) -> tuple[Runtime, Path]:
 def test_hipaa_dates_to_the_year_zip_to_three_digits_names_removed(tmp_path: Path) -> None:
     runtime, _ = _runtime(tmp_path, 'preset = "hipaa-safe-harbor"\n')
     try:
-        rows = runtime.service.query("clinic", "SELECT first_name, zip, admitted, born FROM patients").structured.rows
+        rows = runtime.service.query(
+            "clinic", "SELECT first_name, zip, admitted, born FROM patients ORDER BY id"
+        ).structured.rows
         shown = repr(rows)
         for seeded in ("Ramiro", "Aoife", "94103", "10027", "2023-04-17", "1961-02-03", "2022-11-02"):
             assert seeded not in shown
@@ -61,7 +63,7 @@ def test_hipaa_dates_to_the_year_zip_to_three_digits_names_removed(tmp_path: Pat
 def test_without_a_preset_admission_dates_are_business_dates(tmp_path: Path) -> None:
     runtime, _ = _runtime(tmp_path, "")
     try:
-        rows = runtime.service.query("clinic", "SELECT first_name, admitted FROM patients").structured.rows
+        rows = runtime.service.query("clinic", "SELECT first_name, admitted FROM patients ORDER BY id").structured.rows
         assert rows[0][1] == "2023-04-17" and "Ramiro" not in repr(rows)
     finally:
         runtime.close()

@@ -24,6 +24,9 @@ Check = Callable[..., CheckedQuery]
         " GROUP BY c.email",
         "SELECT first_value(last_name) OVER (PARTITION BY email) AS f FROM customers",
         "WITH g AS (SELECT email, string_agg(first_name, ',') AS s FROM customers GROUP BY email) SELECT s FROM g",
+        # a sort breaks ties by the rows' layout: the table's restricted columns count even when not named
+        "SELECT last_name, string_agg(first_name, ',') AS s FROM customers GROUP BY last_name",
+        "SELECT row_number() OVER (PARTITION BY last_name) AS r FROM customers",
     ],
 )
 def test_unordered_assembly_is_masked_as_the_restricted_columns(check: Check, sql: str) -> None:
@@ -35,7 +38,7 @@ def test_unordered_assembly_is_masked_as_the_restricted_columns(check: Check, sq
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT last_name, string_agg(first_name, ',') AS s FROM customers GROUP BY last_name",
+        "SELECT customer_id, string_agg(CAST(amount AS TEXT), ',') AS s FROM orders GROUP BY customer_id",
         "SELECT email, string_agg(last_name, ',' ORDER BY last_name, id) AS s FROM customers GROUP BY email",
         "SELECT first_value(last_name) OVER (PARTITION BY email ORDER BY id) AS f FROM customers",
     ],
