@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from inference.grammar import Grammar, Query, queries
 from inference.world import World, build_world, literal_pool, run
 
@@ -94,7 +95,7 @@ def compare(world: World, query: Query) -> str | None:
     derandomize=os.environ.get("MASKWIRE_NI_RANDOM") is None,
     suppress_health_check=list(HealthCheck),
 )
-@given(data=__import__("hypothesis").strategies.data())
+@given(data=st.data())
 def _property(world: World, engine: str, data: Any) -> None:
     grammar = Grammar(engine, literal_pool(world.d), sorted(world.d_tokens))
     query = data.draw(queries(grammar), label="query")
