@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +110,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
         "doomed": _add_agent(config, "doomed"),
         "config-bot": CONFIG_TOKEN,
     }
-    env = {**os.environ, "MASKWIRE_LOG_LEVEL": "INFO", "MASKWIRE_AGENT": "env-agent"}  # the variable is for stdio
+    env = {"MASKWIRE_LOG_LEVEL": "INFO", "MASKWIRE_AGENT": "env-agent"}  # the variable is for stdio
+    handle = HttpServer("", config, tokens, workspace.seeded.must_not_leak())
+    with serving_http(config, env, handle.stderr) as url:
+        handle.url = url
+        yield handle
+
+
+@contextmanager
+def serving_http(config: Path, env: dict[str, str], stderr: list[str]) -> Iterator[str]:
+    """`maskwire serve --transport http --port 0` in a subprocess; yields its MCP URL once it listens, collecting
+    its stderr lines into `stderr`, and stops it afterwards."""
     serve = ["serve", "--config", str(config), "--transport", "http", "--port", "0"]
     process = subprocess.Popen(
         [sys.executable, "-m", "mcp_server.cli", *serve],
@@ -117,18 +128,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**os.environ, **env},
     )
-    handle = HttpServer("", config, tokens, workspace.seeded.must_not_leak())
+    found: list[str] = []
     ready = threading.Event()
 
     def read_stderr() -> None:
         assert process.stderr is not None
         for line in process.stderr:
-            handle.stderr.append(line)
+            stderr.append(line)
             match = READY.search(line)
             if match:
-                handle.url = match.group(1)
+                found.append(match.group(1))
                 ready.set()
         ready.set()  # the process ended
 
@@ -136,8 +147,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
     reader.start()
     try:
         ready.wait(timeout=300)  # start-up loads the NLP pipeline; not an assertion on speed
-        assert handle.url, "server did not start:\n" + "".join(handle.stderr)
-        yield handle
+        assert found, "server did not start:\n" + "".join(stderr)
+        yield found[0]
     finally:
         process.terminate()
         try:

@@ -7,19 +7,15 @@ client's call on the same server is answered before the first one finishes.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 
 import anyio
 import pytest
-from e2e.test_http_session import READY, _add_agent, _client, _everything
+from e2e.test_http_session import _add_agent, _client, _everything, serving_http
 
 pytestmark = pytest.mark.e2e
 
@@ -58,48 +54,8 @@ def budget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         '[sources.columns]\n"notes.body" = { kind = "text" }\n'
     )
     token = _add_agent(config, "budget-agent")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mcp_server.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--transport",
-            "http",
-            "--port",
-            "0",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "MASKWIRE_LOG_LEVEL": "INFO"},
-    )
-    found: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            match = READY.search(line)
-            if match:
-                found.append(match.group(1))
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        ready.wait(timeout=300)
-        assert found, "server did not start"
-        yield found[0], token, planted
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serving_http(config, {"MASKWIRE_LOG_LEVEL": "INFO"}, []) as url:
+        yield url, token, planted
 
 
 async def test_huge_masking_is_withheld_and_others_are_answered_meanwhile(
