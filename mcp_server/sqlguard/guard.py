@@ -64,7 +64,8 @@ def _check(
     outs = _order_taint(analyzer, outs)
     sort_keys: tuple[tuple[int, bool], ...] = ()
     window: tuple[int, int | None] = (0, None)
-    if analyzer.predicates.grouped_restricted:
+    grouped = analyzer.predicates.grouped_restricted and parsed.explain is None  # a plan's lines keep their order
+    if grouped:
         window, kept = _take_root_window(root)
         if analyzer.limits > kept:
             raise SqlDenied(
@@ -92,8 +93,8 @@ def _check(
         tables=frozenset(analyzer.tables),
         dialect=dialect,
         explain_prefix=parsed.explain.prefix if parsed.explain is not None else None,
-        ordered=parsed.explain is None and _ordered(root),
-        value_ordered=analyzer.predicates.grouped_restricted,
+        ordered=parsed.explain is not None or _ordered(root),
+        value_ordered=grouped,
         sort_keys=sort_keys,
         row_window=window,
         membership_tests=analyzer.predicates.membership_tests,

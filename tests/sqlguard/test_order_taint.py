@@ -52,3 +52,13 @@ def test_unordered_assembly_decides_nothing(check: Check) -> None:
     with pytest.raises(SqlDenied) as denied:
         check("SELECT email FROM customers GROUP BY email HAVING string_agg(last_name, ',') = 'a,b'")
     assert "ORDER BY inside" in str(denied.value)
+
+
+def test_a_plan_keeps_its_lines_in_order(check: Check) -> None:
+    """EXPLAIN rows are the plan's lines: neither sorted by Maskwire nor stripped of the explained LIMIT."""
+    plan = check("EXPLAIN SELECT email, count(*) FROM customers GROUP BY email LIMIT 3")
+    assert plan.ordered and not plan.value_ordered
+    assert plan.render("pyformat").endswith("LIMIT 3")
+    grouped = check("SELECT email, count(*) FROM customers GROUP BY email LIMIT 3")
+    assert grouped.value_ordered and grouped.row_window == (0, 3)
+    assert not grouped.render("pyformat").endswith("LIMIT 3")
