@@ -127,6 +127,16 @@ class LedgerSettings(_Strict):
     """Calls refused because the ledger could not be written wait here. Default: state_dir/ledger-spool."""
 
 
+class TelemetrySettings(_Strict):
+    """OpenTelemetry traces, off by default: a span per MCP request, exported over OTLP/HTTP."""
+
+    enabled: bool = False
+    endpoint: str | None = None
+    """The OTLP/HTTP traces URL (http://collector:4318/v1/traces). Unset: the exporter reads
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, and headers from OTEL_EXPORTER_OTLP_HEADERS."""
+    service_name: Annotated[str, Field(min_length=1, max_length=200)] = "maskwire"
+
+
 class TokenSettings(_Strict):
     encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
     max_output_tokens: Annotated[int, Field(ge=100, le=1_000_000)] = 8_000
@@ -245,6 +255,7 @@ class Config(_Strict):
     masking: MaskingSettings = MaskingSettings()
     ledger: LedgerSettings = LedgerSettings()
     tokens: TokenSettings = TokenSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     sources: list[Source] = Field(default_factory=list)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     agents: list[AgentSettings] = Field(default_factory=list)

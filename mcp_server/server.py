@@ -22,6 +22,7 @@ from mcp_server.ledger.recorder import AgentsUnreachable, CallRecord, LedgerMidd
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
+from mcp_server.telemetry import SpanMiddleware, annotate_call, replace_sdk_spans
 from mcp_server.tools.documents import DOC_REF
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
 from mcp_server.tools.problems import ToolOutput, ToolProblem
@@ -140,6 +141,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         _recorded_agent,
         tools=TOOL_NAMES,
         argument_names=ARGUMENT_NAMES,
+        on_recorded=annotate_call if runtime.tracing else None,
     )
     identity = IdentityMiddleware(
         runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)
@@ -162,6 +164,13 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         token_verifier=AgentTokenVerifier(runtime.identities) if http_url else None,
         auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
     )
+
+    spans = None
+    if runtime.tracing is not None:
+        spans = SpanMiddleware(
+            runtime.tracing.tracer, TOOL_NAMES, runtime.masker.literal, transport="tcp" if http_url else "pipe"
+        )
+    replace_sdk_spans(mcp.middleware, spans)
 
     mcp.malformed = MalformedRequests(
         runtime.ledger, runtime.counter, runtime.masker.literal, lambda: runtime.agent_override or "", TOOL_NAMES
