@@ -69,9 +69,7 @@ class Tracing:
             try:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             except ImportError as exc:
-                raise ConfigError(
-                    "[telemetry] enabled needs the OTLP exporter: pip install 'maskwire[otel]'"
-                ) from exc
+                raise ConfigError("[telemetry] enabled needs the OTLP exporter: pip install 'maskwire[otel]'") from exc
             # No endpoint in the file: the exporter reads OTEL_EXPORTER_OTLP_TRACES_ENDPOINT /
             # OTEL_EXPORTER_OTLP_ENDPOINT (and _HEADERS, for credentials that do not belong in a config file).
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.endpoint)))

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from mcp import Client
@@ -48,7 +48,9 @@ def _runtime(config_path: Path, exporter: InMemorySpanExporter | None, endpoint:
 
 async def _calls(runtime: Runtime) -> None:
     async with Client(build_server(runtime)) as client:
-        await client.call_tool("query", {"source": "crm", "sql": "SELECT email, last_name, loyalty_tier FROM customers LIMIT 3"})
+        await client.call_tool(
+            "query", {"source": "crm", "sql": "SELECT email, last_name, loyalty_tier FROM customers LIMIT 3"}
+        )
         # values an agent might push through every argument and the tool name itself
         await client.call_tool(
             "query", {"source": "crm", "sql": f"SELECT * FROM customers WHERE email = '{SEEDED[0]}' AND x = ("}
@@ -111,7 +113,8 @@ async def test_a_span_per_call_with_the_ledger_figures_and_no_value(workspace: P
     ok, refused, unknown, bad_source, listed = calls
     assert ok.name == "tools/call query" and ok.status.status_code is StatusCode.UNSET
     assert ok.attributes["maskwire.call.entities_masked"] > 0 and ok.attributes["maskwire.call.rows"] == 3
-    assert refused.status.status_code is StatusCode.ERROR and refused.attributes["error.type"] == "SqlDenied.parse_error"
+    assert refused.status.status_code is StatusCode.ERROR
+    assert refused.attributes["error.type"] == "SqlDenied.parse_error"
     assert unknown.name == "tools/call"  # an unknown tool name is not in the span name
     assert unknown.attributes["gen_ai.tool.name"].startswith("<")
     assert unknown.status.status_code is StatusCode.ERROR
@@ -126,9 +129,9 @@ async def test_a_span_per_call_with_the_ledger_figures_and_no_value(workspace: P
 
 
 class _Collector(BaseHTTPRequestHandler):
-    received: list[bytes] = []
+    received: ClassVar[list[bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         type(self).received.append(self.rfile.read(length))
         self.send_response(200)
