@@ -31,11 +31,18 @@ _STRING_TOKENS = {
 }
 
 
-def mask_literals(sql: str, *, dialect: str, mask: Callable[[str], str]) -> str:
+def mask_literals(
+    sql: str,
+    *,
+    dialect: str,
+    mask: Callable[[str], str],
+    shown: Callable[[exp.Literal, exp.Column], bool] | None = None,
+) -> str:
     """SQL for the audit ledger: every string and number literal replaced by mask(value).
 
-    Strings stay quoted string literals. If the SQL cannot be parsed, returns
-    "<unparsed SQL: N chars>" - never the raw text.
+    Strings stay quoted string literals. `shown(literal, column)` may keep a literal compared with a column
+    (`status = 'shipped'`, `amount > 100`, `x IN (...)`, `x BETWEEN ...`) as written. If the SQL cannot be
+    parsed, returns "<unparsed SQL: N chars>" - never the raw text.
     """
     unparsed = f"<unparsed SQL: {len(sql)} chars>"
     if len(sql) > MAX_MASKED_LENGTH:
@@ -46,18 +53,28 @@ def mask_literals(sql: str, *, dialect: str, mask: Callable[[str], str]) -> str:
             tokens = parser_dialect.tokenize(sql)
             statements = parser_dialect.parser(error_level=ErrorLevel.RAISE).parse(tokens, sql)
             parts = [
-                _mask_tree(s, dialect, mask) for s in statements if s is not None and not isinstance(s, exp.Semicolon)
+                _mask_tree(s, dialect, mask, shown)
+                for s in statements
+                if s is not None and not isinstance(s, exp.Semicolon)
             ]
         except (SqlglotError, RecursionError, ValueError):
             return unparsed
     return ";\n".join(parts)
 
 
-def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
+def _mask_tree(
+    tree: exp.Expr,
+    dialect: str,
+    mask: Callable[[str], str],
+    shown: Callable[[exp.Literal, exp.Column], bool] | None,
+) -> str:
     def visit(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Command):
             return exp.Var(this=_mask_command(node, dialect, mask))
         if isinstance(node, exp.Literal) and node.find_ancestor(exp.DataType) is None:
+            column = compared_column(node) if shown is not None else None
+            if column is not None and shown is not None and shown(node, column):
+                return node
             if node.is_string:
                 return exp.Literal.string(mask(node.name))
             if _row_count(node):
@@ -71,6 +88,26 @@ def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
         return node
 
     return tree.transform(visit).sql(dialect=dialect, comments=False)
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def compared_column(node: exp.Literal) -> exp.Column | None:
+    """The column a literal is compared with directly: `col = 'x'`, `-5 < col`, `col IN ('x', 'y')`,
+    `col BETWEEN 1 AND 5`; None for a literal in any other position (inside a function, an expression...)."""
+    operand: exp.Expr = node
+    parent = node.parent
+    if isinstance(parent, exp.Neg):
+        operand, parent = parent, parent.parent
+    other: exp.Expr | None = None
+    if isinstance(parent, _COMPARISONS):
+        other = parent.right if parent.left is operand else parent.left
+    elif (isinstance(parent, exp.In) and any(e is operand for e in parent.expressions)) or (
+        isinstance(parent, exp.Between) and parent.this is not operand
+    ):
+        other = parent.this
+    return other if isinstance(other, exp.Column) else None
 
 
 def _row_count(node: exp.Literal) -> bool:
