@@ -350,15 +350,18 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 
 def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
     from mcp_server.ledger.checkpoints import CheckpointFile, write_checkpoint
-    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.deployment import checkpoint_sinks, open_ledger
 
     config = _load(args.config, demo=args.demo)
     file = CheckpointFile(Path(args.to)) if args.to else CheckpointFile(config.checkpoint_file)
     ledger = open_ledger(config)
+    sinks = checkpoint_sinks(config)
     try:
-        checkpoint = write_checkpoint(ledger, file)
+        checkpoint = write_checkpoint(ledger, file, sinks)
     finally:
         ledger.dispose()
+        for sink in sinks:
+            sink.close()
     print(f"Checkpoint of row {checkpoint.last_id} ({checkpoint.count} rows) appended to {file.path}:", file=sys.stderr)
     print(checkpoint.line())
     return 0

@@ -114,6 +114,9 @@ class MaskingSettings(_Strict):
         return value
 
 
+SYSLOG_ADDRESS = r"^(/\S+|(udp|tcp)://[A-Za-z0-9.\-]+:\d{1,5}|(udp|tcp)://\[[0-9A-Fa-f:.]+\]:\d{1,5})$"
+
+
 class LedgerSettings(_Strict):
     url: str | None = None
     """SQLAlchemy URL. Default: SQLite file ledger.sqlite in the state dir."""
@@ -125,6 +128,8 @@ class LedgerSettings(_Strict):
     """A checkpoint is written this often while calls are recorded, and when the server stops."""
     spool_dir: Path | None = None
     """Calls refused because the ledger could not be written wait here. Default: state_dir/ledger-spool."""
+    checkpoint_syslog: Annotated[str, Field(pattern=SYSLOG_ADDRESS)] | None = None
+    """Also send every checkpoint to syslog: a socket path (/dev/log), udp://host:port or tcp://host:port."""
 
 
 class TelemetrySettings(_Strict):
