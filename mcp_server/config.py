@@ -230,6 +230,9 @@ class RoleSettings(_Strict):
     clear: list[Annotated[str, Field(pattern=ENTITY_KEY)]] = Field(default_factory=list)
     """Entity types shown unmasked to this role."""
     operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(default_factory=dict)
+    preset: PresetName | None = None
+    """A regime's operators for this role alone (masking/presets.py): over `[masking]`'s, under the role's own
+    `operators` and `clear`; its default operator too. Classification rules stay the source's."""
 
 
 class AgentQuotas(_Strict):

@@ -124,13 +124,13 @@ class Masker:
         # are loaded (the server loads them in the background at start-up). Whole-column masking does not.
         self.known_values_loaded = known_values_loaded
 
-    def with_operators(self, operators: Mapping[str, Operator]) -> Masker:
-        """The same masker (detector, key) under other per-entity operators: one per role."""
+    def with_operators(self, operators: Mapping[str, Operator], *, default: Operator | None = None) -> Masker:
+        """The same masker (detector, key) under other per-entity operators (and default operator): one per role."""
         merged = {**self.operators, **operators}
         return Masker(
             self.detector,
             self.pseudonyms,
-            operator=self.operator,
+            operator=default or self.operator,
             operators=merged,
             max_cell_chars=self.max_cell_chars,
             scan_budget_chars=self.scan_budget_chars,
