@@ -188,7 +188,7 @@ async def test_tools_are_masked_and_recorded_under_the_tokens_agent(server: Http
             ("list_sources", {}),
             ("describe", {"source": "crm", "table": "customers"}),
             ("query", {"source": "crm", "sql": "SELECT * FROM customers"}),
-            ("query", {"source": "crm", "sql": "SELECT email AS remark, ssn || '' AS x FROM customers"}),
+            ("query", {"source": "crm", "sql": "SELECT email AS remark, ssn AS x FROM customers"}),
             ("query", {"source": "crm", "sql": "SELECT id, subject, body FROM support_tickets"}),
             ("search", {"query": "refund"}),
         ]:
