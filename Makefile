@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean conformance wheel
+.PHONY: demo test test-fast check lint bench clean conformance wheel
 
 $(STAMP): pyproject.toml
 	@echo "Installing Maskwire and its dependencies into $(VENV) (a few minutes the first time; pip shows each package)"
@@ -31,6 +31,12 @@ wheel: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Lint, formatting and types (mypy reads its settings and the packages to check from pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The LangChain example (examples/agents/langchain_agent.py) runs in its own env, because langchain-mcp-adapters
 # needs mcp<2 and Maskwire mcp 2.x; it starts `maskwire serve` from .venv as a subprocess. The env is rebuilt only

@@ -83,7 +83,7 @@ class _Parser:
 
     def string(self) -> str:
         try:
-            value, end = json.decoder.scanstring(self.text, self.pos + 1)
+            value, end = json.decoder.scanstring(self.text, self.pos + 1)  # type: ignore[attr-defined]  # not in typeshed
         except json.JSONDecodeError:
             raise self.fail("invalid string") from None
         self.pos = end

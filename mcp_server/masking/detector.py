@@ -176,7 +176,8 @@ class Detector:
         for recognizer in recognizers:
             gates.setdefault(_gate(recognizer), []).append(recognizer)
         self._gated = gates
-        self._secret_gate = _combined([rule.regex for r in gates.get("secret", []) for rule in r.rules])
+        secret = [r for r in gates.get("secret", []) if isinstance(r, RegexSecretRecognizer)]
+        self._secret_gate = _combined([rule.regex for r in secret for rule in r.rules])
         self._entities = list(TEXT_ENTITIES)
         nlp = nlp_engine.nlp[language]  # type: ignore[attr-defined]
         self._nlp = nlp
