@@ -17,9 +17,15 @@ demo: $(STAMP)
 	$(BIN)/maskwire demo
 
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
-test: $(STAMP)
-	$(BIN)/python -m pytest -q; status=$$?; \
+PYTEST = $(BIN)/python -m pytest -q $(1); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+test: $(STAMP)
+	$(call PYTEST)
+
+# Every test that needs no server subprocess, npm, LangChain env or wheel build (markers e2e and slow left out).
+test-fast: $(STAMP)
+	$(call PYTEST,-m "not e2e and not slow")
 
 # The official MCP conformance suite against `maskwire serve --transport http` (also part of `make test`).
 conformance: $(STAMP)
