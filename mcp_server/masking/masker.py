@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_server.masking import operators
-from mcp_server.masking.detector import Detector, Finding
-from mcp_server.masking.operators import Operator
+from mcp_server.masking.detector import Detector
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
+from mcp_server.vocabulary import Operator
 
 log = logging.getLogger(__name__)
 

@@ -53,8 +53,6 @@ def _inflected(word: str, english: frozenset[str]) -> bool:
     return False
 
 
-# Entity types whose NER spans `_tidy` fits to the text.
-_NER_TYPES = frozenset({"PERSON", "LOCATION"})
 _TOKEN = re.compile(r"\S+")
 # Capitalised words that are not the first name of the name they precede.
 _NOT_FIRST_NAMES = frozenset(
