@@ -87,7 +87,7 @@ class SqlCatalog:
             if override is not None:
                 decided[column.name] = from_override(override)
                 continue
-            by_name = classify_by_name(column.name, column.type, names, context)
+            by_name = classify_by_name(column.name, column.type, context)
             if by_name is not None:
                 decided[column.name] = by_name
             else:

@@ -199,7 +199,6 @@ class PgDocsSource(_Strict):
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
 
 
-DocumentSource = FilesSource | PgDocsSource
 Source = Annotated[SqlSource | FilesSource | PgDocsSource, Field(discriminator="kind")]
 
 

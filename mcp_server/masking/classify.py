@@ -288,9 +288,7 @@ def _in_context(entity: str, run: Sequence[str], column: str, context: TableCont
     return personal
 
 
-def classify_by_name(
-    column: str, sql_type: str, table_columns: Sequence[str], context: TableContext = UNKNOWN
-) -> ColumnClass | None:
+def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN) -> ColumnClass | None:
     """A decision from the name and type alone (and the table's context), or None when the values must decide."""
     words = _words(column)
     type_upper = sql_type.upper()

@@ -162,7 +162,6 @@ class Detector:
             if not recognizer.is_loaded:
                 recognizer.load()
                 recognizer.is_loaded = True
-        self._recognizers = recognizers
         self._by_id = {r.id: r for r in recognizers}
         gates: dict[str, list[EntityRecognizer]] = {}
         for recognizer in recognizers:

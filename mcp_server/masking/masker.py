@@ -306,11 +306,6 @@ class Masker:
                 self._cache.put((text, context), findings)
         return [f if f is not None else by_text[t] for t, f in zip(texts, found, strict=True)]
 
-    def scan_text(self, text: str, counts: MaskCounts, context: Sequence[str] = ()) -> str:
-        masked, found = self.scan_texts([text], context)[0]
-        counts.by_entity.update(found)
-        return str(masked)
-
     def scan_message(self, text: str, identifiers: frozenset[str]) -> str:
         """A database error message: scanned like free text, except words that are names of the source's
         tables and columns (the guard checked them; a model needs them to fix its query)."""
