@@ -31,6 +31,19 @@ test-fast: $(STAMP)
 conformance: $(STAMP)
 	$(BIN)/python -m pytest -q tests/conformance
 
+# Short runs of the benchmarks that need no data from outside the repository (their corpora, ledgers and inputs
+# are generated); each writes its figures as JSON into build/bench/. Full runs, and the benchmarks that read
+# ../shared/fixtures or ../quality-data: benchmarks/README.md.
+BENCH_OUT := build/bench
+
+bench: $(STAMP)
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python benchmarks/regex_worst_case.py --length 1000 --json $(BENCH_OUT)/regex_worst_case.json
+	$(BIN)/python benchmarks/first_commands.py --rounds 1 --json $(BENCH_OUT)/first_commands.json
+	$(BIN)/python benchmarks/ledger.py --rows 5000 --repeat 1 --json $(BENCH_OUT)/ledger.json
+	$(BIN)/python benchmarks/documents.py --files 100 --chunks 1000 --queries 20 --reads 10 \
+		--json $(BENCH_OUT)/documents.json
+
 # The wheel a user installs with pip (build/wheel/maskwire-*.whl).
 wheel: $(STAMP)
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w build/wheel .
