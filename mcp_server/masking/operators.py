@@ -17,7 +17,7 @@ import hmac
 import re
 
 from mcp_server.masking.pseudonyms import Pseudonymizer, normalise
-from mcp_server.vocabulary import Operator
+from mcp_server.vocabulary import Operator as Operator  # re-exported: the query path imports it here
 
 # What a masked value looks like in output: <ENTITY>, <ENTITY:token>, <ENTITY:…4242>, <ENTITY:#hash>.
 MASK_MARK = re.compile(r"<([A-Z][A-Z0-9_]*)(?::[^<>\s]{1,80})?>")

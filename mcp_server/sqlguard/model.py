@@ -10,7 +10,8 @@ from typing import Literal
 from sqlglot import exp
 
 from mcp_server.sqlguard.parsing import quiet_sqlglot
-from mcp_server.vocabulary import ColumnKind, PredicateMode
+from mcp_server.vocabulary import ColumnKind
+from mcp_server.vocabulary import PredicateMode as PredicateMode  # re-exported: the query path imports it here
 
 Paramstyle = Literal["named", "pyformat"]
 Kind = Literal["value", "count", "unknown"]
