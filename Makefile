@@ -77,4 +77,4 @@ langchain-example: $(STAMP) $(LC_STAMP)
 		$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
