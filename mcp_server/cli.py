@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.ledger.agents import AgentStore
+    from mcp_server.ledger.store import Filters
 
 
 def _find(path: str | None, *, demo: bool = False) -> Path:
@@ -252,7 +253,7 @@ def cmd_agents_revoke(args: argparse.Namespace) -> int:
     return 1
 
 
-def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _filters(args: argparse.Namespace) -> Filters:
     from mcp_server.ledger.report import parse_since
     from mcp_server.ledger.store import Filters
 
@@ -504,7 +505,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(name: str):  # type: ignore[no-untyped-def]
+def _progress_bar(name: str) -> Callable[[int, int, str], None]:
     def show(done: int, total: int, _ref: str) -> None:
         if not sys.stderr.isatty():
             return

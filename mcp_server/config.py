@@ -18,11 +18,10 @@ from sqlalchemy.exc import ArgumentError
 
 from mcp_server.masking.presets import PRESETS, PresetName
 from mcp_server.paths import maskwire_home
+from mcp_server.vocabulary import Operator, PredicateMode
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-PredicateMode = Literal["none", "equality", "any"]
-Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
 ENTITY_KEY = r"^[A-Z][A-Z0-9_]*$"
 DEFAULT_ROLE = "default"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -215,7 +214,6 @@ class PgDocsSource(_Strict):
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
 
 
-DocumentSource = FilesSource | PgDocsSource
 Source = Annotated[SqlSource | FilesSource | PgDocsSource, Field(discriminator="kind")]
 
 

@@ -32,7 +32,6 @@ from mcp_server.ledger.store import Head, Ledger
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FILE = "ledger-checkpoints.jsonl"
 VERSION = 1
 
 

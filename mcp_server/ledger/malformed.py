@@ -69,7 +69,7 @@ def salvage(raw: str, parser_message: str) -> Salvaged:
         if isinstance(request_id, bool) or not isinstance(request_id, int | str):
             request_id = None
         method = data.get("method") if isinstance(data.get("method"), str) else None
-        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+        params = given if isinstance(given := data.get("params"), dict) else {}
         name = params.get("name") if isinstance(params.get("name"), str) else None
     else:
         head = raw[:20_000]

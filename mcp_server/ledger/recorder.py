@@ -14,7 +14,7 @@ import contextvars
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,7 +203,7 @@ class AgentsUnreachable:
 
     def __init__(
         self,
-        identity: Callable[[ServerRequestContext[Any, Any], CallNext], Any],
+        identity: Callable[[ServerRequestContext[Any, Any], CallNext], Awaitable[HandlerResult]],
         recorder: LedgerMiddleware,
         fallback_agent: Callable[[ServerRequestContext[Any, Any]], str],
     ) -> None:

@@ -23,7 +23,6 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import spacy.util
@@ -33,10 +32,10 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from spacy.tokens import Doc, Span
 
-from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.known_values import KnownValuesRecognizer
-from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy, names_before_addresses
+from mcp_server.masking.ner import _for_ner, _tidy, names_before_addresses
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
@@ -45,6 +44,7 @@ from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAd
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
 from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
+from mcp_server.vocabulary import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, NER_ENTITIES, TEXT_ENTITIES
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +82,6 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 class ModelUnavailable(RuntimeError):
     """The configured spaCy pipeline is not installed; Maskwire does not download models."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    entity: str
-    start: int
-    end: int
-    score: float
 
 
 def _offline_tldextract() -> None:
@@ -170,13 +162,13 @@ class Detector:
             if not recognizer.is_loaded:
                 recognizer.load()
                 recognizer.is_loaded = True
-        self._recognizers = recognizers
         self._by_id = {r.id: r for r in recognizers}
         gates: dict[str, list[EntityRecognizer]] = {}
         for recognizer in recognizers:
             gates.setdefault(_gate(recognizer), []).append(recognizer)
         self._gated = gates
-        self._secret_gate = _combined([rule.regex for r in gates.get("secret", []) for rule in r.rules])
+        secret = [r for r in gates.get("secret", []) if isinstance(r, RegexSecretRecognizer)]
+        self._secret_gate = _combined([rule.regex for r in secret for rule in r.rules])
         self._entities = list(TEXT_ENTITIES)
         nlp = nlp_engine.nlp[language]  # type: ignore[attr-defined]
         self._nlp = nlp
@@ -346,7 +338,7 @@ class Detector:
         if not results:
             return []
         english = self.english_words()
-        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in _NER_TYPES else [r])]
+        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in NER_ENTITIES else [r])]
         results += names_before_addresses(text, results)
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]
         if any(_has_context(r, self._by_id) for r in results):

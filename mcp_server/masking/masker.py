@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_server.masking import operators
-from mcp_server.masking.detector import Detector, Finding
-from mcp_server.masking.operators import Operator
+from mcp_server.masking.detector import Detector
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
+from mcp_server.vocabulary import Operator
 
 log = logging.getLogger(__name__)
 
@@ -304,11 +305,6 @@ class Masker:
             if findings is not None:
                 self._cache.put((text, context), findings)
         return [f if f is not None else by_text[t] for t, f in zip(texts, found, strict=True)]
-
-    def scan_text(self, text: str, counts: MaskCounts, context: Sequence[str] = ()) -> str:
-        masked, found = self.scan_texts([text], context)[0]
-        counts.by_entity.update(found)
-        return str(masked)
 
     def scan_message(self, text: str, identifiers: frozenset[str]) -> str:
         """A database error message: scanned like free text, except words that are names of the source's

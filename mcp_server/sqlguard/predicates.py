@@ -178,8 +178,8 @@ class PredicateChecker:
             return
         elif isinstance(node, exp.Predicate):
             op = describe(node) or "an expression"
-            for child in node.iter_expressions():
-                self.any_use(self.resolver.flow(child, scope, True), clause, op)
+            for operand in node.iter_expressions():
+                self.any_use(self.resolver.flow(operand, scope, True), clause, op)
         else:
             self.any_use(self.resolver.flow(node, scope, True), clause, describe(node) or "an expression")
 

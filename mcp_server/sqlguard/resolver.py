@@ -311,7 +311,7 @@ class Resolver:
             return values
         return transformed(values)
 
-    def _choice(self, node: exp.Expr, scope: Scope, aliases: bool) -> Flow:
+    def _choice(self, node: exp.Func, scope: Scope, aliases: bool) -> Flow:
         """CASE, IF, COALESCE, NULLIF, GREATEST, LEAST: conditions checked, the chosen values merged."""
         check = self.predicates
         if isinstance(node, exp.Case):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mcp_server.masking.detector import Finding
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.masker import WITHHELD, MaskCounts, Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
 

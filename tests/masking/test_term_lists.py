@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from mcp_server.config import parse_config
-from mcp_server.masking.detector import Finding
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
