@@ -37,12 +37,15 @@ def mask_literals(
     dialect: str,
     mask: Callable[[str], str],
     shown: Callable[[exp.Literal, exp.Column], bool] | None = None,
+    readable: Callable[[str], bool] | None = None,
 ) -> str:
     """SQL for the audit ledger: every string and number literal replaced by mask(value).
 
     Strings stay quoted string literals. `shown(literal, column)` may keep a literal compared with a column
-    (`status = 'shipped'`, `amount > 100`, `x IN (...)`, `x BETWEEN ...`) as written. If the SQL cannot be
-    parsed, returns "<unparsed SQL: N chars>" - never the raw text.
+    (`status = 'shipped'`, `amount > 100`, `x IN (...)`, `x BETWEEN ...`) as written. `readable(name)` says
+    which identifiers (tables, columns, aliases) stay as written; the others are masked like literals (an alias
+    can hold a name: `SELECT id AS "Quackenbush"`). Without it, only quoted identifiers that are not plain names
+    are. If the SQL cannot be parsed, returns "<unparsed SQL: N chars>" - never the raw text.
     """
     unparsed = f"<unparsed SQL: {len(sql)} chars>"
     if len(sql) > MAX_MASKED_LENGTH:
@@ -53,7 +56,7 @@ def mask_literals(
             tokens = parser_dialect.tokenize(sql)
             statements = parser_dialect.parser(error_level=ErrorLevel.RAISE).parse(tokens, sql)
             parts = [
-                _mask_tree(s, dialect, mask, shown)
+                _mask_tree(s, dialect, mask, shown, readable)
                 for s in statements
                 if s is not None and not isinstance(s, exp.Semicolon)
             ]
@@ -67,6 +70,7 @@ def _mask_tree(
     dialect: str,
     mask: Callable[[str], str],
     shown: Callable[[exp.Literal, exp.Column], bool] | None,
+    readable: Callable[[str], bool] | None,
 ) -> str:
     def visit(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Command):
@@ -82,9 +86,11 @@ def _mask_tree(
             return exp.Var(this=mask(node.name))
         if isinstance(node, _STRING_NODES):
             return exp.Literal.string(mask(node.name))
-        if isinstance(node, exp.Identifier) and node.quoted and not is_plain_name(node.name):
+        if isinstance(node, exp.Identifier):
             # SQLite / PostgreSQL "double quotes" are often a value written with the wrong quotes
-            return exp.Identifier(this=mask(node.name), quoted=True)
+            hidden = not readable(node.name) if readable is not None else node.quoted and not is_plain_name(node.name)
+            if hidden:
+                return exp.Identifier(this=mask(node.name), quoted=True)
         return node
 
     return tree.transform(visit).sql(dialect=dialect, comments=False)

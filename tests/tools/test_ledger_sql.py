@@ -84,3 +84,24 @@ async def test_the_ledger_row_shows_the_clear_comparison(runtime: Runtime) -> No
     stored = entry.arguments["sql"]
     assert "'shipped'" in stored
     assert "zq@example.com" not in stored and "<LITERAL:" in stored
+
+
+@pytest.mark.parametrize(
+    ("sql", "hidden", "kept"),
+    [
+        ('SELECT id AS "wquack81", id AS "Quackenbush" FROM orders', ["wquack81", "Quackenbush"], ["orders"]),
+        ("SELECT wquack81 FROM customers AS wquack81", ["wquack81"], ["customers"]),
+        ("WITH Zebulon AS (SELECT id FROM orders) SELECT id FROM Zebulon", ["Zebulon"], ["orders"]),
+    ],
+)
+def test_identifiers_the_agent_chose_are_tokens(runtime: Runtime, sql: str, hidden: list[str], kept: list[str]) -> None:
+    stored = _stored(runtime, sql)
+    for name in hidden:
+        assert name not in stored, stored
+    for name in kept:
+        assert name in stored
+
+
+def test_schema_names_and_plain_english_aliases_stay(runtime: Runtime) -> None:
+    sql = "SELECT o.status, COUNT(*) AS n, SUM(o.amount) AS total_revenue FROM orders AS o GROUP BY o.status"
+    assert _stored(runtime, sql) == sql
