@@ -198,8 +198,8 @@ class Detector:
         workers = self._workers
         return workers is not None and workers.wait_until_ready(timeout)
 
-    def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
-        return self.analyze_batch([text], context)[0]
+    def analyze(self, text: str, context: Sequence[str] = (), *, known: bool = True) -> list[Finding]:
+        return self.analyze_batch([text], context, known=known)[0]
 
     def english_words(self) -> frozenset[str]:
         """English lemmas from the pipeline's lemmatizer tables (WordNet index and exceptions), for the
@@ -215,15 +215,21 @@ class Detector:
             self._english = frozenset(words)
         return self._english
 
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
-        """Findings per text; the NLP pipeline runs once over the batch (`nlp.pipe`)."""
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
+        """Findings per text; the NLP pipeline runs once over the batch (`nlp.pipe`).
+
+        known=False leaves out the known values of the data: for text the agent composed (a plan echoing its
+        literals, an error echoing its names), where masking only what equals a stored value would say which
+        guesses are stored values."""
         if not texts:
             return []
         words = [w.lower() for w in context] or None
         out: list[list[Finding]] = []
         with self._lock:
             for text, artifacts in zip(texts, self._artifacts([str(t) for t in texts]), strict=True):
-                out.append(self._analyze_one(str(text), artifacts, words))
+                out.append(self._analyze_one(str(text), artifacts, words, known))
         return out
 
     # -- internals -------------------------------------------------------------------------------
@@ -305,7 +311,9 @@ class Detector:
             artifacts.keywords = artifacts.set_keywords(artifacts.nlp_engine, artifacts.lemmas, self.language)
         return artifacts
 
-    def _analyze_one(self, text: str, artifacts: NlpArtifacts, context: list[str] | None) -> list[Finding]:
+    def _analyze_one(
+        self, text: str, artifacts: NlpArtifacts, context: list[str] | None, known: bool = True
+    ) -> list[Finding]:
         gated = self._gated
         recognizers = list(gated.get("always", ()))
         if _DIGIT.search(text):
@@ -324,6 +332,8 @@ class Detector:
             and (self._secret_gate is None or self._secret_gate.search(text))
         ):
             recognizers += gated["secret"]
+        if not known:
+            recognizers = [r for r in recognizers if r is not self.known_values]
         results: list[RecognizerResult] = []
         for recognizer in recognizers:
             found = recognizer.analyze(text=text, entities=self._entities, nlp_artifacts=artifacts)
