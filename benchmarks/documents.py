@@ -331,7 +331,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
     print(f"corpus: {len(refs)} files, {size / 1e6:.2f} MB", file=sys.stderr)
     store = FileStore("bench1k", root, workdir / "bench1k.sqlite")
     report, seconds = timed(store.refresh)
-    chunks_1k = store.stats()["chunks"]
+    chunks_1k = store.stats().chunks
     index_rows = [
         [
             f"full build, {len(refs):,} files ({', '.join(f'{kinds[k]} {k}' for k in KINDS)})",
@@ -385,7 +385,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
             f"full build, search corpus ({len(refs):,} files + {len(archive):,} archive files)",
             f"{len(all_refs):,}",
             f"{total / 1e6:.2f}",
-            f"{stats['chunks']:,}",
+            f"{stats.chunks:,}",
             f"{seconds:.2f}",
             f"{len(all_refs) / seconds:,.0f}",
             f"{total / 1e6 / seconds:.2f}",
@@ -393,7 +393,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
     )
     notes.append(
         f"Corpus fingerprint {fingerprint(root, all_refs)} (seed {args.seed}); "
-        f"index {stats['index_bytes'] / 1e6:.1f} MB for {total / 1e6:.1f} MB of text."
+        f"index {(stats.index_bytes or 0) / 1e6:.1f} MB for {total / 1e6:.1f} MB of text."
     )
 
     # 3. search: plain FTS5 vs the tool, same 200 queries, interleaved

@@ -17,41 +17,20 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
-from connectors.base import ConnectorError, QueryTimeout, SourceUnavailable
-
-Paramstyle = Literal["named", "pyformat"]
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    name: str
-    type: str
-    nullable: bool
-    primary_key: bool
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    columns: tuple[ColumnInfo, ...]
-
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-@dataclass(frozen=True)
-class ResultPage:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    more: bool
-    """True when the database had more rows after this page."""
-
+from connectors.base import (
+    ColumnInfo,
+    ConnectorError,
+    Paramstyle,
+    QueryTimeout,
+    ResultPage,
+    SourceUnavailable,
+    TableInfo,
+)
 
 _DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 

@@ -494,7 +494,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(
             f"\r[{source.name}] {report.files_seen} files seen: {report.files_indexed} indexed, "
             f"{report.files_unchanged} unchanged, {report.files_removed} removed, {len(report.skipped)} skipped; "
-            f"{stats['chunks']} chunks in the index ({report.seconds:.1f}s)"
+            f"{stats.chunks} chunks in the index ({report.seconds:.1f}s)"
         )
         for skipped in report.skipped:
             print(f"  skipped {skipped.ref}: {skipped.reason}")

@@ -108,6 +108,7 @@ def _sql(config: Config, source: SqlSource, detector: LazyDetector) -> SourceRep
 
 
 def _files(config: Config, source: FilesSource) -> SourceReport:
+    from connectors.base import ConnectorError
     from connectors.files import FileStore
 
     root = config.files_root(source)
@@ -124,16 +125,19 @@ def _files(config: Config, source: FilesSource) -> SourceReport:
             exclude=source.exclude,
             max_file_bytes=source.max_file_bytes,
         )
-    except (ValueError, OSError) as exc:
-        report.problem = str(exc) if isinstance(exc, ValueError) else f"cannot open the index ({type(exc).__name__})"
+    except ConnectorError as exc:
+        report.problem = str(exc)
+        return report
+    except OSError as exc:
+        report.problem = f"cannot open the index ({type(exc).__name__})"
         return report
     try:
         with step(f"[{source.name}] indexing the documents"):
             store.refresh()
         stats = store.stats()
-        types = ", ".join(f"{k} {v}" for k, v in sorted(stats["types"].items()))
-        chunks = f", {_count(stats['chunks'], 'chunk')} ({types})" if types else ""
-        report.summary = _count(stats["files"], "document") + chunks
+        types = ", ".join(f"{k} {v}" for k, v in sorted(stats.types.items()))
+        chunks = f", {_count(stats.chunks or 0, 'chunk')} ({types})" if types else ""
+        report.summary = _count(stats.documents, "document") + chunks
         report.notes = [f"skipped {s.ref}: {s.reason}" for s in store.skipped()]
     finally:
         store.close()
@@ -160,13 +164,12 @@ def _pgdocs(source: PgDocsSource) -> SourceReport:
             schema=source.db_schema,
             statement_timeout_ms=int(source.timeout_seconds * 1000),
         )
-    except (ValueError, ConnectorError) as exc:
+    except ConnectorError as exc:
         report.problem = str(exc)
         return report
     try:
-        report.summary = (
-            f"{_count(store.stats()['rows'], 'document')} (rows of {source.db_schema or 'public'}.{source.table})"
-        )
+        stats = store.stats()
+        report.summary = f"{_count(stats.documents, 'document')} ({stats.where})"
     except ConnectorError as exc:
         report.problem = str(exc)
     finally:

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from connectors.base import ConnectorError
-from connectors.documents import DocumentHit, DocumentNotFound, RefDenied
+from connectors.base import ConnectorError, DocumentNotFound, DocumentSource, IndexedSource, InvalidRequest, RefDenied
+from connectors.documents import DocumentHit
 from connectors.files import FileStore
 from connectors.pgdocs import PgDocStore
 from mcp_server.config import Config, FilesSource, PgDocsSource
@@ -41,7 +41,7 @@ MAX_QUERY_CHARS = 1_000
 MAX_LIMIT = 50
 REFRESH_CHECK_SECONDS = 5.0
 
-Store = FileStore | PgDocStore
+Store = DocumentSource
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class DocumentTools:
             if isinstance(source, FilesSource | PgDocsSource):
                 try:
                     self.stores[source.name] = self._open(source)
-                except (ValueError, ConnectorError, OSError) as exc:
+                except (ConnectorError, OSError) as exc:
                     self.broken[source.name] = str(exc) if not isinstance(exc, OSError) else type(exc).__name__
 
     def _open(self, source: FilesSource | PgDocsSource) -> Store:
@@ -122,7 +122,7 @@ class DocumentTools:
                 name, _, ref = remembered.partition("\0")
                 known = (name, ref)
         store = self.stores.get(source)
-        if known is None and isinstance(store, FileStore):  # no vault: a folder's index lists every ref
+        if known is None and isinstance(store, IndexedSource):  # no vault: a folder's index lists every ref
             for ref in store.indexed_refs():
                 self.ref_token(source, ref)
             with self._refs_lock:
@@ -146,7 +146,7 @@ class DocumentTools:
 
     def refresh_if_needed(self, store: Store) -> None:
         """Re-index changed files, checking a folder at most every REFRESH_CHECK_SECONDS (the check walks it)."""
-        if not isinstance(store, FileStore):
+        if not isinstance(store, IndexedSource):
             return
         now = time.monotonic()
         if now - self._checked.get(store.name, -REFRESH_CHECK_SECONDS) < REFRESH_CHECK_SECONDS:
@@ -162,15 +162,13 @@ class DocumentTools:
             raw = store.stats()
         except ConnectorError as exc:
             raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
-        if isinstance(store, FileStore):
-            return DocumentStats(
-                documents=int(raw["files"]),
-                chunks=int(raw["chunks"]),
-                skipped=int(raw["skipped"]),
-                types={str(k): int(v) for k, v in raw["types"].items()},
-                last_refresh=raw["last_refresh"],
-            )
-        return DocumentStats(documents=int(raw.get("rows", 0)))
+        return DocumentStats(
+            documents=raw.documents,
+            chunks=raw.chunks,
+            skipped=raw.skipped or 0,
+            types=dict(raw.types),
+            last_refresh=raw.last_refresh,
+        )
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -193,7 +191,7 @@ class DocumentTools:
             try:
                 self.refresh_if_needed(store)
                 found.extend((name, hit) for hit in store.search(matching, limit))
-            except ValueError:
+            except InvalidRequest:
                 raise ToolProblem("`query` has no words to search for") from None
             except ConnectorError as exc:
                 raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
