@@ -464,24 +464,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    """Build or refresh the full-text index of every `files` source, with a progress bar."""
-    from connectors.files import FileStore
-    from mcp_server.config import FilesSource
+    """Build or refresh the full-text index of every indexed document source, with a progress bar."""
+    from typing import cast
+
+    from connectors.base import IndexedSource
+    from mcp_server.sources import registry
 
     config = require_sources(_load(args.config, demo=args.demo))
-    sources = [s for s in config.sources if isinstance(s, FilesSource) and (not args.source or s.name == args.source)]
+    sources = [
+        s for s in config.sources if registry.kind(s.kind).indexed and (not args.source or s.name == args.source)
+    ]
     if not sources:
         print("No files sources to index." + (f' (no files source named "{args.source}")' if args.source else ""))
         return 1 if args.source else 0
     for source in sources:
-        store = FileStore(
-            source.name,
-            config.files_root(source),
-            config.index_dir / f"{source.name}.sqlite",
-            include=source.include,
-            exclude=source.exclude,
-            max_file_bytes=source.max_file_bytes,
-        )
+        store = cast(IndexedSource, registry.kind(source.kind).open(config, source))
         try:
             if sys.stderr.isatty():
                 report = store.refresh(_progress_bar(source.name))

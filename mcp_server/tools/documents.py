@@ -19,16 +19,16 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import cast
 
 from connectors.base import ConnectorError, DocumentNotFound, DocumentSource, IndexedSource, InvalidRequest, RefDenied
 from connectors.documents import DocumentHit
-from connectors.files import FileStore
-from connectors.pgdocs import PgDocStore
-from mcp_server.config import Config, FilesSource, PgDocsSource
+from mcp_server.config import Config
 from mcp_server.masking.masker import MaskCounts, Masker
 from mcp_server.masking.operators import MASK_MARK
 from mcp_server.masking.pseudonyms import TOKEN_PATTERN
 from mcp_server.policy import Policy
+from mcp_server.sources import registry
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.models import DocumentStats, ReadResult, SearchHit, SearchResult
 from mcp_server.tools.problems import ToolOutput, ToolProblem
@@ -64,32 +64,12 @@ class DocumentTools:
         self._checked: dict[str, float] = {}
         self._masked: OrderedDict[tuple[str, str, str, str], MaskedDocument] = OrderedDict()
         for source in config.sources:
-            if isinstance(source, FilesSource | PgDocsSource):
+            kind = registry.kind(source.kind)
+            if kind.shape == "document":
                 try:
-                    self.stores[source.name] = self._open(source)
+                    self.stores[source.name] = cast(Store, kind.open(config, source))
                 except (ConnectorError, OSError) as exc:
                     self.broken[source.name] = str(exc) if not isinstance(exc, OSError) else type(exc).__name__
-
-    def _open(self, source: FilesSource | PgDocsSource) -> Store:
-        if isinstance(source, FilesSource):
-            return FileStore(
-                source.name,
-                self.config.files_root(source),
-                self.config.index_dir / f"{source.name}.sqlite",
-                include=source.include,
-                exclude=source.exclude,
-                max_file_bytes=source.max_file_bytes,
-            )
-        return PgDocStore(
-            source.name,
-            source.url,
-            table=source.table,
-            id_column=source.id_column,
-            title_column=source.title_column,
-            body_column=source.body_column,
-            schema=source.db_schema,
-            statement_timeout_ms=int(source.timeout_seconds * 1000),
-        )
 
     def close(self) -> None:
         for store in self.stores.values():

@@ -14,16 +14,17 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from connectors.base import ConnectorError, QueryTimeout
-from connectors.sql import DatabaseRejected, SqlDatabase
+from connectors.base import ConnectorError, QueryTimeout, TabularSource
+from connectors.sql import DatabaseRejected
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config, SqlSource
 from mcp_server.masking.classify import ColumnClass
 from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget
 from mcp_server.masking.operators import Operator
 from mcp_server.policy import Policy, build_policies
+from mcp_server.sources import registry
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query, mask_literals
 from mcp_server.sqlguard.model import PredicateMode, SourceColumn
 from mcp_server.tokens import TokenCounter
@@ -74,13 +75,16 @@ class ToolService:
         self.catalogs: dict[str, SqlCatalog] = {}
         self.broken_sources: dict[str, str] = {}
         for source in config.sources:
-            if isinstance(source, SqlSource):
+            kind = registry.kind(source.kind)
+            if kind.shape == "tabular":
                 try:
-                    database = SqlDatabase(source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds)
+                    database = cast(TabularSource, kind.open(config, source))
                 except ConnectorError as exc:
                     self.broken_sources[source.name] = str(exc)
                     continue
-                self.catalogs[source.name] = SqlCatalog(source, database, masker.detector, config.masking.sample_rows)
+                self.catalogs[source.name] = SqlCatalog(
+                    cast(SqlSource, source), database, masker.detector, config.masking.sample_rows
+                )
 
     def close(self) -> None:
         for catalog in self.catalogs.values():
@@ -142,7 +146,7 @@ class ToolService:
                     )
                 )
                 continue
-            if isinstance(source, SqlSource):
+            if registry.shape_of(source) == "tabular":
                 catalog = self.catalogs[source.name]
                 try:
                     tables: int | None = sum(policy.may_read_table(source.name, t) for t in catalog.tables())
@@ -182,7 +186,7 @@ class ToolService:
     def describe(self, source: str, table: str | None = None, policy: Policy | None = None) -> ToolOutput:
         policy = policy or self.policy_for(None)
         configured = self.config.source(source) if isinstance(source, str) else None
-        if configured is not None and configured.kind != "sql":
+        if configured is not None and registry.shape_of(configured) == "document":
             stats = self.documents.stats(source, policy)
             doc_result = DescribeResult(source=source, kind=configured.kind, documents=stats)
             return ToolOutput(doc_result, render_describe(doc_result), source=source)
