@@ -28,12 +28,14 @@ from connectors.base import (
     SourceUnavailable,
 )
 from connectors.documents import Document, DocumentHit
+from connectors.engines import PostgresBackend
 from connectors.extract import flatten_json
 
 TEXT_TYPES = frozenset({"text", "character varying", "character"})
 JSON_TYPES = frozenset({"json", "jsonb"})
 INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 MAX_REF_CHARS = 1000
+POSTGRES = PostgresBackend()
 
 
 class PgDocStore:
@@ -61,7 +63,7 @@ class PgDocStore:
             parsed = make_url(url)
         except Exception:
             raise SourceUnavailable(f'source "{name}": the url is not a valid SQLAlchemy URL') from None
-        if parsed.get_backend_name() != "postgresql":
+        if parsed.get_backend_name() not in POSTGRES.names:
             raise SourceUnavailable(f'source "{name}": a PostgreSQL document source needs a postgresql URL')
         # hide_parameters: SQLAlchemy error texts would otherwise quote the bound query and ref.
         self._engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
@@ -91,8 +93,8 @@ class PgDocStore:
     def _read_only(self) -> Iterator[Connection]:
         try:
             with self._engine.connect() as conn:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self.statement_timeout_ms}")
+                for statement in POSTGRES.transaction_setup(self.statement_timeout_ms / 1000):
+                    conn.exec_driver_sql(statement)
                 try:
                     yield conn
                 finally:

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from connectors.engines import SqliteBackend, backend_named
 from mcp_server.masking.presets import PRESETS, PresetName
 from mcp_server.paths import maskwire_home
 from mcp_server.sources import registry
@@ -35,7 +36,6 @@ ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 DEFAULT_ROLE = "default"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-VAULT_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
 class ConfigError(Exception):
@@ -117,7 +117,7 @@ class MaskingSettings(_Strict):
             backend = make_url(value).get_backend_name()
         except (ArgumentError, ValueError, TypeError):
             raise ValueError("not a SQLAlchemy URL (like postgresql+psycopg://user@host/db)") from None
-        if backend not in VAULT_BACKENDS:
+        if backend_named(backend) is None:
             raise ValueError("the token vault needs SQLite, PostgreSQL or MySQL/MariaDB") from None
         return value
 
@@ -484,8 +484,8 @@ def source_entries(dsns: list[str], docs: list[str] | None = None, cwd: Path | N
                 f"--dsn #{position}: not a database URL; use e.g. sqlite:///shop.sqlite or "
                 "postgresql://user@host/dbname"
             ) from None
-        backend = parsed.get_backend_name()
-        if backend == "sqlite":
+        backend = backend_named(parsed.get_backend_name())
+        if isinstance(backend, SqliteBackend):
             database = parsed.database or ""
             if not database or database == ":memory:":
                 raise ConfigError(f"--dsn #{position}: a SQLite URL needs a file: sqlite:///path/to/file.sqlite")
@@ -495,11 +495,10 @@ def source_entries(dsns: list[str], docs: list[str] | None = None, cwd: Path | N
             )
             stem = path.stem
         else:
-            if backend == "postgresql" and parsed.drivername == "postgresql":
-                url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-            elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
-                url = parsed.set(drivername=f"{backend}+pymysql").render_as_string(hide_password=False)
-            stem = parsed.database or backend
+            if backend is not None and backend.bundled_driver and "+" not in parsed.drivername:
+                driver = f"{parsed.drivername}+{backend.bundled_driver}"
+                url = parsed.set(drivername=driver).render_as_string(hide_password=False)
+            stem = parsed.database or parsed.get_backend_name()
         name = named.group(1) if named else _unique(_source_name(stem, "db"), taken)
         entries.append({"name": name, "kind": "sql", "url": url})
         taken.add(name)

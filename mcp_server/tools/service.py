@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from connectors.base import ConnectorError, QueryTimeout, TabularSource
+from connectors.engines import SqliteBackend
 from connectors.sql import DatabaseRejected
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config, SqlSource
@@ -223,7 +224,7 @@ class ToolService:
     def masked_sql(self, sql: str, source: str | None) -> str:
         """The SQL as the ledger stores it: every literal replaced by a keyed token."""
         catalog = self.catalogs.get(source or "")
-        dialect = catalog.database.dialect if catalog else "sqlite"
+        dialect = catalog.database.dialect if catalog else SqliteBackend.dialect  # any parse masks its literals
         return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
 
     def query(
