@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from connectors.engines import SqliteBackend, backend_named
-from connectors.engines.base import (  # noqa: F401 - the reasons are part of this module's interface
+from connectors.engines.reasons import (  # noqa: F401 - the reasons are part of this module's interface
     CONNECT_TIMEOUT_SECONDS,
     DATABASE_MISSING,
     HOST_REFUSED,

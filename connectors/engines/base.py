@@ -14,14 +14,6 @@ from connectors.base import Paramstyle
 
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
-CONNECT_TIMEOUT_SECONDS = 5
-DATABASE_MISSING = "the database does not exist"
-LOGIN_REFUSED = "login refused (check the user name and password)"
-NOT_ALLOWED = "the user may not connect to this database"
-HOST_REFUSED = "host unreachable: nothing listens on that host and port (is the server running?)"
-HOST_UNKNOWN = "host unreachable: the host name does not resolve"
-HOST_TIMEOUT = f"host unreachable: no answer within {CONNECT_TIMEOUT_SECONDS} s"
-
 
 class EngineBackend:
     """One SQL engine. Subclasses set the class attributes and override what their engine does differently."""

@@ -7,24 +7,17 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 
-from connectors.engines.base import (
-    DATABASE_MISSING,
-    HOST_REFUSED,
-    HOST_TIMEOUT,
-    HOST_UNKNOWN,
-    LOGIN_REFUSED,
-    NOT_ALLOWED,
-    EngineBackend,
-)
+from connectors.engines import reasons
+from connectors.engines.base import EngineBackend
 
 _CONNECT_CODES = {
-    1049: DATABASE_MISSING,
-    1045: LOGIN_REFUSED,
-    1698: LOGIN_REFUSED,
-    1044: NOT_ALLOWED,
-    2003: HOST_REFUSED,
-    2005: HOST_UNKNOWN,
-    2013: HOST_TIMEOUT,
+    1049: reasons.DATABASE_MISSING,
+    1045: reasons.LOGIN_REFUSED,
+    1698: reasons.LOGIN_REFUSED,
+    1044: reasons.NOT_ALLOWED,
+    2003: reasons.HOST_REFUSED,
+    2005: reasons.HOST_UNKNOWN,
+    2013: reasons.HOST_TIMEOUT,
 }
 
 

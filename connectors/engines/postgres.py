@@ -11,24 +11,19 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from connectors.base import QueryTimeout
-from connectors.engines.base import (
-    DATABASE_MISSING,
-    HOST_REFUSED,
-    HOST_TIMEOUT,
-    HOST_UNKNOWN,
-    LOGIN_REFUSED,
-    NOT_ALLOWED,
-    EngineBackend,
-    Rows,
-)
+from connectors.engines import reasons
+from connectors.engines.base import EngineBackend, Rows
 
 # (text in the driver's message, reason); PostgreSQL reports connection failures without an SQLSTATE.
 _CONNECT_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("password authentication failed", 'role "', "no password supplied", "no pg_hba.conf entry"), LOGIN_REFUSED),
-    (("permission denied for database",), NOT_ALLOWED),
-    (("connection refused",), HOST_REFUSED),
-    (("failed to resolve host", "could not translate host name", "name or service not known"), HOST_UNKNOWN),
-    (("timeout expired", "timed out"), HOST_TIMEOUT),
+    (
+        ("password authentication failed", 'role "', "no password supplied", "no pg_hba.conf entry"),
+        reasons.LOGIN_REFUSED,
+    ),
+    (("permission denied for database",), reasons.NOT_ALLOWED),
+    (("connection refused",), reasons.HOST_REFUSED),
+    (("failed to resolve host", "could not translate host name", "name or service not known"), reasons.HOST_UNKNOWN),
+    (("timeout expired", "timed out"), reasons.HOST_TIMEOUT),
 )
 
 
@@ -66,7 +61,7 @@ class PostgresBackend(EngineBackend):
     def connect_problem(self, error: BaseException) -> str | None:
         text = str(error).lower()
         if 'database "' in text and "does not exist" in text:
-            return DATABASE_MISSING
+            return reasons.DATABASE_MISSING
         return next((reason for needles, reason in _CONNECT_PATTERNS if any(n in text for n in needles)), None)
 
     def insert_if_absent(self, table: sa.Table) -> sa.Insert:

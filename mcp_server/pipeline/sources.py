@@ -75,15 +75,20 @@ class SourceSet:
             return None
         return ToolProblem(self._broken[name], status="error", error_class="SourceUnavailable")
 
+    def _may_use(self, name: str, policy: Policy, shape: registry.Shape, *, refuse: bool) -> None:
+        """Refuse a source the role may not use (when `refuse`: the name is one the role could know), then one of
+        this shape that could not be opened."""
+        if refuse and not policy.may_use_source(name):
+            raise ToolProblem(f'role "{policy.role}" may not use source "{name}"')
+        problem = self.unavailable(name, shape)
+        if problem is not None:
+            raise problem
+
     def catalog(self, name: str, policy: Policy) -> SqlCatalog:
         if not isinstance(name, str) or not name.strip():
             raise ToolProblem("`source` is required: call list_sources to see the source names")
         configured = self.config.source(name)
-        if configured is not None and not policy.may_use_source(name):
-            raise ToolProblem(f'role "{policy.role}" may not use source "{name}"')
-        problem = self.unavailable(name, "tabular")
-        if problem is not None:
-            raise problem
+        self._may_use(name, policy, "tabular", refuse=configured is not None)
         catalog = self._catalogs.get(name)
         if catalog is None:
             if configured is not None:
@@ -95,11 +100,7 @@ class SourceSet:
         return catalog
 
     def store(self, name: str, policy: Policy) -> DocumentSource:
-        if name in self._stores and not policy.may_use_source(name):
-            raise ToolProblem(f'role "{policy.role}" may not use source "{name}"')
-        problem = self.unavailable(name, "document")
-        if problem is not None:
-            raise problem
+        self._may_use(name, policy, "document", refuse=name in self._stores)
         store = self._stores.get(name)
         if store is None:
             known = ", ".join(sorted(self._stores)) or "none configured"
