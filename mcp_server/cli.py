@@ -468,7 +468,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     """Build or refresh the full-text index of every indexed document source, with a progress bar."""
     from typing import cast
 
-    from connectors.base import IndexedSource
+    from connectors.base import ConnectorError, IndexedSource
     from mcp_server.sources import registry
 
     config = require_sources(_load(args.config, demo=args.demo))
@@ -478,8 +478,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not sources:
         print("No files sources to index." + (f' (no files source named "{args.source}")' if args.source else ""))
         return 1 if args.source else 0
+    failed = 0
     for source in sources:
-        store = cast(IndexedSource, registry.kind(source.kind).open(config, source))
+        try:
+            store = cast(IndexedSource, registry.kind(source.kind).open(config, source))
+        except ConnectorError as exc:  # the folder is missing, the index unusable...: say so, index the others
+            print(f"maskwire: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         try:
             if sys.stderr.isatty():
                 report = store.refresh(_progress_bar(source.name))
@@ -496,7 +502,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
         for skipped in report.skipped:
             print(f"  skipped {skipped.ref}: {skipped.reason}")
-    return 0
+    return 1 if failed else 0
 
 
 def _progress_bar(name: str):  # type: ignore[no-untyped-def]
