@@ -17,6 +17,9 @@ from mcp_server.tokens import TokenCounter
 CHARS_PER_TOKEN = 3.0
 """A first guess for the estimate, below the usual ratio of English and masked tables (so it over-estimates)."""
 BISECT_AFTER = 4
+SURE_MARGIN = 0.1
+"""A larger candidate estimated over the budget by more than this share is not counted (the estimate is off by
+less than this on text like the one it was measured on)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class BudgetFitter:
         `render(i)` builds candidate i's text; `chars(i)` is its length in characters (cheap, and non-increasing
         in i). Exact counts are taken only of the candidates probed, each probe narrowing the range in which the
         answer lies, so a call that fits at once is counted once. A larger candidate that the ratio measured on
-        a fitting one puts over the budget is not counted: the page may then be a row short of full."""
+        a fitting one puts well over the budget is not counted: the page may then be a row short of full."""
         over = -1  # the largest index known not to fit
         best: Fitted | None = None  # the smallest index known to fit
         probe = self._first_estimated_fit(0, candidates, chars, CHARS_PER_TOKEN)
@@ -59,7 +62,7 @@ class BudgetFitter:
             else:  # the largest candidate the ratio just measured says fits, inside the open range
                 ratio = max(chars(probe), 1) / max(tokens, 1)
                 probe = min(self._first_estimated_fit(over + 1, end, chars, ratio), end - 1)
-                if best is not None and chars(probe) / ratio > self.budget:
+                if best is not None and chars(probe) / ratio > self.budget * (1 + SURE_MARGIN):
                     return best  # measured on this very text, no larger candidate fits: not worth a count
         raise AssertionError("unreachable: every probe narrows the open range")  # pragma: no cover
 

@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, groupby
 from typing import Any, Literal
 
 from connectors.base import ConnectorError
@@ -169,15 +169,13 @@ class SqlReads:
         masking = _PageMasking(policy.masker, page.rows, page.columns, plans)
         if whole or not checked.ordered:
             # An order the database chose (an index, a sort for GROUP BY) could follow protected values: the rows
-            # are sorted by what the agent sees, so every fetched row is masked before the page is chosen.
-            masking.mask_all()
-            masking.rows, masking.counts = _canonical_order(masking.rows, masking.counts, checked.sort_keys)
+            # are sorted by what the agent sees.
+            masking.sort_canonically(checked.sort_keys)
         more_in_database = page.more
         if whole:
             skip, take = checked.row_window
-            end = len(masking.rows) if take is None else skip + take
-            window = masking.rows[skip:end]
-            more_in_database = len(window) > offset + limit
+            end = masking.total if take is None else skip + take
+            more_in_database = len(masking.order[skip:end]) > offset + limit
             masking.keep(skip + offset, min(end, skip + offset + limit))
         facts = {"membership_tests": checked.membership_tests} if checked.membership_tests else {}
         return self._fit_page(source, sql, offset, columns, masking, more_in_database, facts)
@@ -319,7 +317,11 @@ FIRST_PAGE_CHARS_PER_TOKEN = 8
 
 
 class _PageMasking:
-    """The fetched rows, masked in order as far as the page needs them (all of them when an order is imposed)."""
+    """The fetched rows, masked in display order as far as the page needs them.
+
+    When Maskwire imposes the order itself (`sort_canonically`), the order is that of what the agent sees: every
+    row's structured cells (tokens, redactions, clear values) are masked first, and free text is scanned only for
+    rows whose order it decides (rows tied on every column before it) and for the rows the page shows."""
 
     def __init__(
         self, masker: Masker, raw: Sequence[tuple[Any, ...]], names: Sequence[str], plans: Sequence[ColumnPlan]
@@ -330,38 +332,103 @@ class _PageMasking:
         self.plans = plans
         self.scan_budget = masker.budget()
         """One per call: every batch draws on it, as one pass over the rows would."""
+        self.order = list(range(len(raw)))
+        """Raw row indexes in display order."""
         self.rows: list[list[Any]] = []
+        """Masked rows, in display order: the first `masked` of `order`."""
         self.counts: list[Counter[str]] = []
-        self.total = len(raw)
+        self._text = [i for i, plan in enumerate(plans) if plan.masking == "text"]
+        self._structured: list[list[Any]] | None = None
+        self._structured_counts: list[Counter[str]] = []
+        self._done: dict[int, tuple[list[Any], Counter[str]]] = {}
+        """Rows masked whole ahead of their turn (their free text decided the order)."""
+
+    @property
+    def total(self) -> int:
+        return len(self.order)
 
     @property
     def masked(self) -> int:
         return len(self.rows)
 
-    def _mask_until(self, end: int) -> None:
-        if end > self.masked:
-            batch = self.raw[self.masked : end]
-            rows, counts = _mask_rows(self.masker, batch, self.names, self.plans, self.scan_budget)
-            self.rows += rows
-            self.counts += counts
+    def _mask(self, indexes: Sequence[int]) -> list[tuple[list[Any], Counter[str]]]:
+        """Rows `indexes` of the raw rows, masked whole (only their free text, when the rest is masked already)."""
+        todo = [r for r in indexes if r not in self._done]
+        if self._structured is None:
+            rows, counts = _mask_rows(
+                self.masker, [self.raw[r] for r in todo], self.names, self.plans, self.scan_budget
+            )
+            self._done.update(zip(todo, zip(rows, counts, strict=True), strict=True))
+        elif todo:
+            texts = [tuple(self.raw[r][i] for i in self._text) for r in todo]
+            names = [self.names[i] for i in self._text]
+            plans = [self.plans[i] for i in self._text]
+            scanned, found = _mask_rows(self.masker, texts, names, plans, self.scan_budget)
+            for r, cells, counted in zip(todo, scanned, found, strict=True):
+                row = list(self._structured[r])
+                for i, value in zip(self._text, cells, strict=True):
+                    row[i] = value
+                self._done[r] = (row, self._structured_counts[r] + counted)
+        return [self._done[r] for r in indexes]
 
-    def mask_all(self) -> None:
-        self._mask_until(self.total)
+    def _mask_until(self, end: int) -> None:
+        for row, counted in self._mask(self.order[self.masked : end]):
+            self.rows.append(row)
+            self.counts.append(counted)
 
     def mask_more(self, budget_tokens: int) -> None:
         """At least double the masked rows, and at least enough raw text to fill the budget several times."""
         wanted = budget_tokens * FIRST_PAGE_CHARS_PER_TOKEN
         end, chars = self.masked, 0
         while end < self.total and (end < 2 * self.masked or end == self.masked or chars < wanted):
-            chars += sum(len(str(value)) for value in self.raw[end]) + 3 * len(self.raw[end])
+            raw = self.raw[self.order[end]]
+            chars += sum(len(str(value)) for value in raw) + 3 * len(raw)
             end += 1
         self._mask_until(end)
 
+    def sort_canonically(self, keys: Sequence[tuple[int, bool]]) -> None:
+        """Display order = the rows sorted by their masked cells, first by the query's own ORDER BY `keys` (result
+        columns) when Maskwire applies them itself. Stable, so rows alike in every cell keep the database's order."""
+        first_text = min(self._text, default=len(self.plans))
+        if first_text == 0 or any(index in self._text for index, _ in keys):  # free text decides it all
+            self._mask_until(self.total)
+            self.rows, self.counts = _canonical_order(self.rows, self.counts, keys)
+            self.order = list(range(self.total))  # rows are masked whole: they are the order
+            self.raw = self.rows
+            return
+        if self._text:
+            plans = [ColumnPlan("clear") if i in self._text else plan for i, plan in enumerate(self.plans)]
+            withheld = [tuple(None if i in self._text else v for i, v in enumerate(row)) for row in self.raw]
+            self._structured, self._structured_counts = _mask_rows(
+                self.masker, withheld, self.names, plans, self.scan_budget
+            )
+            structured = self._structured
+        else:  # nothing to scan: every row masked now
+            self._mask_until(self.total)
+            structured = self.rows
+        order = sorted(self.order, key=lambda r: [_sort_key(v) for v in structured[r][:first_text]])
+        resolved: list[int] = []
+        for _, group in groupby(order, key=lambda r: [_sort_key(v) for v in structured[r][:first_text]]):
+            tied = list(group)
+            if len(tied) > 1:  # their free text (and the columns after it) decides their order: scan them now
+                full = dict(zip(tied, (row for row, _ in self._mask(tied)), strict=True))
+                tied.sort(key=lambda r: [_sort_key(v) for v in full[r]])
+            resolved += tied
+        for index, descending in reversed(keys):  # stable sorts, last key first
+            resolved.sort(key=lambda r, i=index: _sort_key(structured[r][i]), reverse=descending)
+        if not self._text:
+            self.rows, self.counts = [self.rows[r] for r in resolved], [self.counts[r] for r in resolved]
+            self.raw = self.rows
+            self.order = list(range(self.total))
+            return
+        self.order = resolved
+
     def keep(self, start: int, end: int) -> None:
-        """Only the masked rows [start, end) from now on (a window of rows sorted by Maskwire itself)."""
+        """Only the rows [start, end) of the display order from now on (a window of rows Maskwire sorted)."""
+        self.order = self.order[start:end]
         self.rows, self.counts = self.rows[start:end], self.counts[start:end]
-        self.raw = self.raw[:0]
-        self.total = len(self.rows)
+        if self.masked and self.masked != self.total:  # a window inside a masked prefix: mask the rest in turn
+            self.rows, self.counts = [], []
 
 
 def _largest_page(

@@ -9,6 +9,7 @@ from mcp import Client
 
 from mcp_server.config import parse_config
 from mcp_server.demo.workspace import prepare_demo
+from mcp_server.masking.masker import ScanBudget
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
 from mcp_server.tokens import TokenCounter
@@ -31,9 +32,13 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
         conn.execute("INSERT INTO essays VALUES (1, ?), (2, 'short')", ("lorem ipsum dolor sit amet " * 4000,))
         conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
         conn.executemany("INSERT INTO notes VALUES (?, ?)", [(i, _note(i)) for i in range(NOTES)])
+        conn.execute("CREATE TABLE tagged (tag TEXT, body TEXT)")
+        rows = [(f"tag{i % 3}", f"{FILLER} Contact {chr(97 + i % 26)}{i}.owner@example.org.") for i in range(NOTES)]
+        conn.executemany("INSERT INTO tagged VALUES (?, ?)", rows)
     config = parse_config(
         '[tokens]\nmax_output_tokens = 400\n[[sources]]\nname = "crm"\nkind = "sql"\nurl = "sqlite:///crm.sqlite"\n'
-        '[sources.columns]\n"notes.body" = { kind = "text" }\n',
+        '[sources.columns]\n"notes.body" = { kind = "text" }\n"tagged.body" = { kind = "text" }\n'
+        '"tagged.tag" = { kind = "clear" }\n',
         root / "maskwire.toml",
     )
     started = Runtime.start(config)
@@ -71,18 +76,27 @@ def test_database_errors_keep_identifiers_readable(runtime: Runtime) -> None:
     assert problem.value.status == "error"
 
 
-def test_masking_follows_the_page(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An ordered query over long free text scans the rows the page can hold, not every fetched row."""
-    policy = runtime.pipeline.policy_for(None)
-    budgets = []
-    real_budget = policy.masker.budget
+def _recorded_budgets(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[ScanBudget]:
+    """The masking budget of every call from now on (its `used_chars`: how much free text the call scanned)."""
+    masker = runtime.pipeline.policy_for(None).masker
+    budgets: list[ScanBudget] = []
+    real_budget = masker.budget
 
-    def recorded_budget():  # type: ignore[no-untyped-def]
+    def recorded_budget() -> ScanBudget:
         budgets.append(real_budget())
         return budgets[-1]
 
-    monkeypatch.setattr(policy.masker, "budget", recorded_budget)
-    sql = "SELECT id, body FROM notes ORDER BY id"
+    monkeypatch.setattr(masker, "budget", recorded_budget)
+    return budgets
+
+
+@pytest.mark.parametrize("order", ["ORDER BY id", ""])
+def test_masking_follows_the_page(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, order: str) -> None:
+    """A query over long free text scans the rows the page can hold, not every fetched row, also when Maskwire
+    orders the rows itself (no ORDER BY): structured cells decide that order."""
+    policy = runtime.pipeline.policy_for(None)
+    budgets = _recorded_budgets(runtime, monkeypatch)
+    sql = f"SELECT id, body FROM notes {order}"
     cursor, ids, pages = None, [], 0
     while True:
         out = runtime.pipeline.query("crm", sql, cursor=cursor, policy=policy)
@@ -119,3 +133,13 @@ async def test_the_result_text_is_counted_once_and_the_ledger_reuses_the_count(
         assert entry.tokens_out == real_count(text) <= 400
     assert counted.count(fits.content[0].text) == 1  # type: ignore[union-attr]
     assert counted.count(cut.content[0].text) == 1  # type: ignore[union-attr]
+
+
+def test_rows_tied_before_their_free_text_are_ordered_by_it(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ORDER BY the rows are sorted by what the agent sees; rows alike in the columns before a free-text
+    column are ordered by its masked text, which is scanned for them."""
+    budgets = _recorded_budgets(runtime, monkeypatch)
+    out = runtime.service.query("crm", "SELECT tag, body FROM tagged")
+    rows = out.structured.rows  # type: ignore[attr-defined]
+    assert rows == sorted(rows) and rows[0][0] == "tag0"
+    assert "@example.org" not in out.text and budgets[0].used_chars >= sum(len(r[1]) for r in rows) // 2
