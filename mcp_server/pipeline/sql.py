@@ -109,7 +109,9 @@ class SqlReads:
                         ],
                     )
                 )
-        result = DescribeResult(source=source, kind="sql", dialect=catalog.database.dialect, tables=described)
+        result = DescribeResult(
+            source=source, kind=catalog.config.kind, dialect=catalog.database.dialect, tables=described
+        )
         return ToolOutput(result, render_describe(result), source=source)
 
     # -- query -----------------------------------------------------------------------------------
