@@ -20,6 +20,7 @@ BISECT_AFTER = 4
 SURE_MARGIN = 0.1
 """A larger candidate estimated over the budget by more than this share is not counted (the estimate is off by
 less than this on text like the one it was measured on)."""
+SAMPLE_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,31 @@ class BudgetFitter:
         self.counter = counter
         self.budget = budget
 
-    def largest(self, candidates: int, render: Callable[[int], str], chars: Callable[[int], int]) -> Fitted:
+    def sample_ratio(self, text: str) -> float:
+        """Characters per token of a sample of `text` (its first SAMPLE_CHARS characters), counted exactly: a
+        first estimate for candidates made of the same kind of text, such as the rows of one result."""
+        sample = text[:SAMPLE_CHARS]
+        return max(len(sample), 1) / max(self.counter.count(sample), 1)
+
+    def largest(
+        self,
+        candidates: int,
+        render: Callable[[int], str],
+        chars: Callable[[int], int],
+        *,
+        ratio: float = CHARS_PER_TOKEN,
+        margin: float = SURE_MARGIN,
+    ) -> Fitted:
         """The first (largest) of `candidates` outputs whose text fits.
 
         `render(i)` builds candidate i's text; `chars(i)` is its length in characters (cheap, and non-increasing
         in i). Exact counts are taken only of the candidates probed, each probe narrowing the range in which the
         answer lies, so a call that fits at once is counted once. A larger candidate that the ratio measured on
-        a fitting one puts well over the budget is not counted: the page may then be a row short of full."""
+        a fitting one puts over the budget by more than `margin` is not counted: the page may then be a row short
+        of full. `ratio` is the first guess of characters per token (see `sample_ratio`)."""
         over = -1  # the largest index known not to fit
         best: Fitted | None = None  # the smallest index known to fit
-        probe = self._first_estimated_fit(0, candidates, chars, CHARS_PER_TOKEN)
+        probe = self._first_estimated_fit(0, candidates, chars, ratio)
         for probes in range(1, candidates + 1):
             text = render(probe)
             tokens = self.counter.count(text)
@@ -62,7 +78,7 @@ class BudgetFitter:
             else:  # the largest candidate the ratio just measured says fits, inside the open range
                 ratio = max(chars(probe), 1) / max(tokens, 1)
                 probe = min(self._first_estimated_fit(over + 1, end, chars, ratio), end - 1)
-                if best is not None and chars(probe) / ratio > self.budget * (1 + SURE_MARGIN):
+                if best is not None and chars(probe) / ratio > self.budget * (1 + margin):
                     return best  # measured on this very text, no larger candidate fits: not worth a count
         raise AssertionError("unreachable: every probe narrows the open range")  # pragma: no cover
 

@@ -451,7 +451,10 @@ def _largest_page(
             texts[i] = "\n".join([header, *lines[:kept], render_footer(page(kept)[0])])
         return texts[i]
 
-    fitted = fitter.largest(len(kept_at), render, lambda i: ends[kept_at[i]] + FOOTER_CHARS)
+    # Nested prefixes of one result: a ratio sampled from its rows estimates them to a fraction of a row, so a
+    # larger page the estimate puts over the budget is not counted (margin 0).
+    ratio = fitter.sample_ratio("\n".join([header, *lines[:50]]))
+    fitted = fitter.largest(len(kept_at), render, lambda i: ends[kept_at[i]] + FOOTER_CHARS, ratio=ratio, margin=0)
     return fitted, kept_at[fitted.index]
 
 
