@@ -79,7 +79,7 @@ class PgDocStore:
         self.body_column = body_column
         self.id_type = types[id_column]
         self.body_type = types[body_column]
-        quote = self._engine.dialect.identifier_preparer.quote_identifier
+        quote = POSTGRES.quote
         self._from = f"{quote(self.schema)}.{quote(table)}"
         self._id = quote(id_column)
         self._title = quote(title_column) if title_column else "NULL"

@@ -23,21 +23,13 @@ class EngineBackend:
     dialect: ClassVar[str]
     """The sqlglot dialect queries are parsed, checked and rendered in."""
     paramstyle: ClassVar[Paramstyle] = "pyformat"
-    label: ClassVar[str]
-    """The engine's name for messages."""
     bundled_driver: ClassVar[str | None] = None
     """The DBAPI driver Maskwire ships for this engine, used when a URL names none."""
 
     # -- identifiers -------------------------------------------------------------------------------
 
-    def fold(self, name: str, *, quoted: bool = False) -> str:
-        """The name as the engine resolves it (unquoted names folded the way the engine folds them)."""
-        from sqlglot import exp
-        from sqlglot.dialects.dialect import Dialect
-
-        return Dialect.get_or_raise(self.dialect).normalize_identifier(exp.to_identifier(name, quoted=quoted)).name
-
     def quote(self, name: str) -> str:
+        """The identifier quoted for this engine (quotes inside it escaped), through sqlglot's dialect."""
         from sqlglot import exp
 
         return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)

@@ -24,7 +24,6 @@ _CONNECT_CODES = {
 class MysqlBackend(EngineBackend):
     names: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
     dialect: ClassVar[str] = "mysql"
-    label: ClassVar[str] = "MySQL/MariaDB"
     bundled_driver: ClassVar[str | None] = "pymysql"
 
     def session_setup(self, timeout_seconds: float) -> tuple[str, ...]:

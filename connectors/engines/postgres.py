@@ -30,7 +30,6 @@ _CONNECT_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
 class PostgresBackend(EngineBackend):
     names: ClassVar[tuple[str, ...]] = ("postgresql",)
     dialect: ClassVar[str] = "postgres"
-    label: ClassVar[str] = "PostgreSQL"
     bundled_driver: ClassVar[str | None] = "psycopg"
 
     def session_setup(self, timeout_seconds: float) -> tuple[str, ...]:

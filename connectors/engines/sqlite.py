@@ -20,7 +20,6 @@ class SqliteBackend(EngineBackend):
     names: ClassVar[tuple[str, ...]] = ("sqlite",)
     dialect: ClassVar[str] = "sqlite"
     paramstyle: ClassVar[Paramstyle] = "named"
-    label: ClassVar[str] = "SQLite"
 
     def create_engine(self, source: str, url: URL, timeout_seconds: float) -> sa.Engine:
         path = url.database

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from connectors.engines import MysqlBackend, PostgresBackend, SqliteBackend, backend_for, backend_of_dialect
+from connectors.engines import BACKENDS, MysqlBackend, PostgresBackend, SqliteBackend, backend_named
 from connectors.sql import SqlDatabase
 
 
@@ -19,20 +20,14 @@ from connectors.sql import SqlDatabase
     ],
 )
 def test_urls_pick_their_engine(url: str, backend: type, dialect: str) -> None:
-    found = backend_for(url)
+    found = backend_named(make_url(url).get_backend_name())
     assert isinstance(found, backend) and found.dialect == dialect
-    assert backend_of_dialect(dialect) is found
+    assert [b.dialect for b in BACKENDS].count(dialect) == 1
 
 
 def test_unsupported_engines_have_no_backend() -> None:
-    assert backend_for("oracle://u@h/db") is None
-    assert backend_for("mssql+pyodbc://u@h/db") is None
-
-
-def test_identifier_folding_follows_the_engine() -> None:
-    assert PostgresBackend().fold("Customers") == "customers"
-    assert PostgresBackend().fold("Customers", quoted=True) == "Customers"
-    assert MysqlBackend().fold("Customers") == "Customers"
+    assert backend_named("oracle") is None
+    assert backend_named("mssql") is None
 
 
 def test_quoting_follows_the_engine() -> None:
