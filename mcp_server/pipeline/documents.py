@@ -26,6 +26,7 @@ from mcp_server.masking.pseudonyms import TOKEN_PATTERN
 from mcp_server.pipeline import cursors
 from mcp_server.pipeline.budget import BudgetFitter
 from mcp_server.pipeline.errors import source_errors, source_problem
+from mcp_server.pipeline.masked_search import CANDIDATES_PER_HIT, masked_matches
 from mcp_server.pipeline.sources import SourceSet
 from mcp_server.policy import Policy
 from mcp_server.tokens import TokenCounter
@@ -154,20 +155,25 @@ class DocumentTools:
         stores = [(name, self.store(name, policy)) for name in names]
         matching = self._resolve_tokens(query)
 
-        found: list[tuple[str, DocumentHit]] = []
+        candidates_found: list[tuple[str, DocumentHit]] = []
         for name, store in stores:
             try:
                 self.refresh_if_needed(store)
-                found.extend((name, hit) for hit in store.search(matching, limit))
+                candidates_found.extend((name, hit) for hit in store.search(matching, limit * CANDIDATES_PER_HIT))
             except InvalidRequest:
                 raise ToolProblem("`query` has no words to search for") from None
             except ConnectorError as exc:
                 raise source_problem(exc) from None
-        found.sort(key=lambda item: -item[1].score)
-        found = found[:limit]
+        candidates_found.sort(key=lambda item: -item[1].score)
 
-        masked = policy.masker.scan_texts([hit.chunk for _, hit in found])
-        titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
+        # Only what the masked text matches is a hit (`masked_search.py`).
+        all_chunks = policy.masker.scan_texts([hit.chunk for _, hit in candidates_found])
+        all_titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in candidates_found])
+        pairs = [(str(t), str(c)) for (t, _), (c, _) in zip(all_titles, all_chunks, strict=True)]
+        shown = masked_matches(query, pairs)[:limit]
+        found = [candidates_found[i] for i in shown]
+        masked = [all_chunks[i] for i in shown]
+        titles = [all_titles[i] for i in shown]
         terms = _terms(query)
         refs = [self.ref_token(name, hit.ref) for name, hit in found]
         # Over budget: shorter snippets first, then fewer hits (the lowest ranked go first).

@@ -346,7 +346,7 @@ def test_a_row_deleted_after_search_is_an_error_not_a_crash(env: Env) -> None:
             {"t": "Ephemeral", "b": "zanzibarquux note for David Miller"},
         )
     try:
-        hits = _search(env, "zanzibarquux", sources=["kb"]).structured.hits  # type: ignore[attr-defined]
+        hits = _search(env, "ephemeral", sources=["kb"]).structured.hits  # type: ignore[attr-defined]
         assert len(hits) == 1
     finally:
         with env.engine.begin() as conn:
