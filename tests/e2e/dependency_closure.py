@@ -30,10 +30,10 @@ def _name(text: str) -> str:
     return re.sub(r"[-_.]+", "-", text).lower()
 
 
-def closure(root: str) -> set[str]:
-    """`root` and every distribution its requirements need, extras followed, markers evaluated."""
+def closure(root: str, extras: frozenset[str] = frozenset()) -> set[str]:
+    """`root` (with `extras`) and every distribution its requirements need, extras followed, markers evaluated."""
     visited: set[tuple[str, frozenset[str]]] = set()
-    pending: list[tuple[str, frozenset[str]]] = [(_name(root), frozenset())]
+    pending: list[tuple[str, frozenset[str]]] = [(_name(root), extras)]
     while pending:
         name, extras = pending.pop()
         if (name, extras) in visited:
@@ -89,7 +89,8 @@ def main() -> None:
     for package in (mcp_server, connectors):
         for top in imported_names(Path(package.__file__).parent) - own - set(sys.stdlib_module_names):
             used.update(_name(d) for d in owners.get(top, [top]))
-    declared = closure("maskwire")
+    # The OpenTelemetry SDK and exporter are imported only with [telemetry] enabled, from the `otel` extra.
+    declared = closure("maskwire", frozenset({"otel"}))
     print(
         json.dumps(
             {
