@@ -151,20 +151,25 @@ class Masker:
 
     def mask_whole(self, entity: str, value: Any, counts: MaskCounts, operator: Operator | None = None) -> Any:
         """A value from a personal column: masked whole, whatever it looks like."""
+        masked, counted = self._mask_whole(entity, value, operator)
+        if counted is not None:
+            counts.add(counted)
+        return masked
+
+    def _mask_whole(self, entity: str, value: Any, operator: Operator | None) -> tuple[Any, str | None]:
+        """`mask_whole`'s result and the entity type it counted (None: nothing masked)."""
         if value is None:
-            return None
+            return None, None
         if isinstance(value, bytes | bytearray | memoryview):
-            counts.add("BINARY")
-            return f"<BINARY:{len(bytes(value))} bytes>"
+            return f"<BINARY:{len(bytes(value))} bytes>", "BINARY"
         text = plain(value)
         if isinstance(text, str) and self.pseudonyms.is_token(text):
-            return text  # already a token (e.g. a value that went through masking upstream)
+            return text, None  # already a token (e.g. a value that went through masking upstream)
         role_choice = self.operator_for(entity)
         chosen = role_choice if role_choice == "keep" else (operator or role_choice)
         if chosen == "keep":
-            return text
-        counts.add(entity)
-        return self.replace(entity, str(text), chosen)
+            return text, None
+        return self.replace(entity, str(text), chosen), entity
 
     def mask_column(
         self, entity: str, values: Sequence[Any], operator: Operator | None = None
@@ -177,9 +182,7 @@ class Masker:
             key = (type(value), value) if isinstance(value, str | int | float) else None
             done = seen.get(key) if key is not None else None
             if done is None:
-                counts = MaskCounts()
-                masked = self.mask_whole(entity, value, counts, operator)
-                done = (masked, next(iter(counts.by_entity), None))
+                done = self._mask_whole(entity, value, operator)
                 if key is not None:
                     seen[key] = done
             out.append(done)

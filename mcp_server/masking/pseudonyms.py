@@ -8,7 +8,6 @@ encrypted token vault across restarts) so that an agent can use a token it was g
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -74,8 +73,8 @@ class Pseudonymizer:
         return self._key
 
     def digest(self, value: str) -> str:
-        mac = hmac.new(self._key, normalise(value).encode("utf-8"), hashlib.sha256)
-        return mac.hexdigest()[:TOKEN_HEX]
+        # hmac.digest is the one-shot C path: the same HMAC-SHA256 as hmac.new(...), several times faster per cell.
+        return hmac.digest(self._key, normalise(value).encode("utf-8"), "sha256").hex()[:TOKEN_HEX]
 
     def token(self, entity: str, value: str) -> str:
         digest = self.digest(value)
