@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from connectors.sql import SqlDatabase, TableInfo
 from mcp_server.config import ColumnOverride, SqlSource
@@ -18,10 +19,12 @@ from mcp_server.masking.classify import (
     postcode_like,
 )
 from mcp_server.masking.context import table_context
-from mcp_server.masking.detector import Detector
-from mcp_server.masking.entities import NATIONAL_ID_TYPES
-from mcp_server.masking.known_values import KnownValuesRecognizer
+from mcp_server.masking.entities import KNOWN_VALUE_ENTITIES, NATIONAL_ID_TYPES
+from mcp_server.masking.findings import LazyDetector
 from mcp_server.masking.presets import PRESETS
+
+if TYPE_CHECKING:
+    from mcp_server.masking.detector import Detector
 
 # When one output column derives from several personal columns, it is labelled with the most
 # sensitive of their entity types.
@@ -55,7 +58,9 @@ def most_sensitive(entities: Sequence[str]) -> str:
 
 
 class SqlCatalog:
-    def __init__(self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int) -> None:
+    def __init__(
+        self, config: SqlSource, database: SqlDatabase, detector: Detector | LazyDetector, sample_rows: int
+    ) -> None:
         self.config = config
         self.database = database
         self.detector = detector
@@ -172,7 +177,7 @@ class SqlCatalog:
             personal = [
                 c.name
                 for c in info.columns
-                if classes[c.name].kind == "pii" and classes[c.name].entity in KnownValuesRecognizer.ENTITIES
+                if classes[c.name].kind == "pii" and classes[c.name].entity in KNOWN_VALUE_ENTITIES
             ]
             if not personal:
                 continue

@@ -13,7 +13,7 @@ from mcp_server.identity import Identities
 from mcp_server.ledger.agents import AgentStore
 from mcp_server.ledger.deployment import open_ledger
 from mcp_server.ledger.store import Ledger
-from mcp_server.masking.detector import shared_detector
+from mcp_server.masking.findings import LazyDetector
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
 from mcp_server.masking.term_lists import TermLists
@@ -41,13 +41,14 @@ class Runtime:
 
     @classmethod
     def start(cls, config: Config, agent: str | None = None, *, warm_up_in_background: bool = False) -> Runtime:
-        """Load the NLP pipeline, the key, the sources and the ledger. Fails loudly, before serving.
+        """Load the key, the sources and the ledger; check that the NLP pipeline is installed (it loads on first
+        use, see `LazyDetector`). Fails loudly, before serving.
 
         With `warm_up_in_background`, column classification and known values load in a thread (see
         `_warm_up`); scanning free text waits for them."""
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
-        detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
+        detector = LazyDetector(masking.spacy_model, masking.language, masking.score_threshold)
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
         masker = Masker(
@@ -80,29 +81,43 @@ class Runtime:
         and queries of structured columns be answered at once on schemas that take long to read.
         """
         started = time.perf_counter()
+        learned = 0
         try:
             for catalog in self.service.catalogs.values():
                 try:
                     for entity, values in catalog.known_values(stop=self._stop):
-                        self.masker.detector.known_values.add(entity, values)
+                        self.masker.detector.add_known_values(entity, values)
+                        learned += len(values)
                 except Exception as exc:  # the source stays usable; NER alone then finds names in its text
                     log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
         finally:
             self.warm.set()
-        if self._stop.is_set():
+        log.info(
+            "classified %d source(s) and read %d known values in %.1f s",
+            len(self.service.catalogs),
+            learned,
+            time.perf_counter() - started,
+        )
+        if self._stop.is_set() or not self._has_free_text():  # the NLP pipeline loads if a call needs it
             return
+        if isinstance(self.masker.detector, LazyDetector):
+            self.masker.detector.loaded()  # here rather than in the first call that scans free text
         workers = self.config.masking.ner_workers if (os.cpu_count() or 1) > 1 else 0
         if workers and self._warm_up_thread is not None:  # a server: large batches share NER from now on
             try:
                 self.masker.detector.start_ner_workers(workers)
             except Exception as exc:  # NER stays in this process
                 log.warning("could not start NER workers (%s)", type(exc).__name__)
-        log.info(
-            "classified %d source(s) and learned %d known values in %.1f s",
-            len(self.service.catalogs),
-            len(self.masker.detector.known_values),
-            time.perf_counter() - started,
-        )
+
+    def _has_free_text(self) -> bool:
+        """A document source, or a column classified as free text (classified by the warm-up, so cached)."""
+        if any(source.kind != "sql" for source in self.config.sources):
+            return True
+        for catalog in self.service.catalogs.values():
+            for table in catalog.tables():
+                if any(c.kind == "text" for c in catalog.classify_table(table).values()):
+                    return True
+        return False
 
     def close(self) -> None:
         # Let a background warm-up end at its next table: a thread still inside the NLP pipeline's native

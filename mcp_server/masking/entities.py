@@ -64,3 +64,14 @@ FIVE_DIGIT_ENTITIES = DIGIT_ENTITIES - {"IP_ADDRESS", "CRYPTO", "US_DRIVER_LICEN
 # Entities found by patterns rather than by NER guessing at capitalised words (a street address is a house
 # number next to a street type word).
 PATTERN_ENTITIES = DIGIT_ENTITIES | {"EMAIL_ADDRESS", "SECRET", "STREET_ADDRESS", "POSTAL_CODE"}
+
+# Multi-word personal values learned from personal columns and found again in free text (known_values.py).
+KNOWN_VALUE_ENTITIES: tuple[str, ...] = (
+    "PERSON",
+    "LOCATION",
+    "STREET_ADDRESS",
+    "POSTAL_CODE",
+    "ORGANIZATION",
+    "USERNAME",
+    "DATE_OF_BIRTH",
+)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from presidio_analyzer import RecognizerResult
 
+from mcp_server.masking.entities import KNOWN_VALUE_ENTITIES
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
@@ -42,7 +43,7 @@ def _distinctive(words: list[str]) -> bool:
 class KnownValuesRecognizer(TextRecognizer):
     """Finds multi-word values (full names, street addresses) that appear in personal columns."""
 
-    ENTITIES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTAL_CODE", "ORGANIZATION", "USERNAME", "DATE_OF_BIRTH")
+    ENTITIES = KNOWN_VALUE_ENTITIES
 
     def __init__(self, max_values: int = 1_000_000) -> None:
         super().__init__()

@@ -16,13 +16,16 @@ import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_server.masking import operators
-from mcp_server.masking.detector import Detector, Finding
+from mcp_server.masking.findings import Finding, LazyDetector
 from mcp_server.masking.operators import Operator
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
+
+if TYPE_CHECKING:
+    from mcp_server.masking.detector import Detector
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ class FindingsCache:
 class Masker:
     def __init__(
         self,
-        detector: Detector,
+        detector: Detector | LazyDetector,
         pseudonymizer: Pseudonymizer,
         *,
         operator: Operator = "pseudonym",
