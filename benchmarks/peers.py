@@ -199,8 +199,9 @@ def sides(workdir: Path, database: str) -> list[Side]:
     return [masked, maskwire("Maskwire all clear", every), dbhub, declared]
 
 
-def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> int:
-    """The answer's size in bytes as sent (text plus structured content); fails on an error or a short page."""
+def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> tuple[int, int]:
+    """The answer's size in bytes: its text, and its structured content as JSON (DBHub sends text only);
+    fails on an error or a short page."""
     if result.is_error:
         raise SystemExit(f"{side.label}: the query failed: {result.content}")
     text = "".join(getattr(block, "text", "") for block in result.content)
@@ -213,7 +214,7 @@ def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> int:
             raise SystemExit("a raw personal value came out of the masked server")
     if got != rows:
         raise SystemExit(f"{side.label}: {got} rows instead of {rows}")
-    return len(text.encode()) + len(structured.encode())
+    return len(text.encode()), len(structured.encode())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -230,7 +231,7 @@ async def warm_runs(all_sides: list[Side], reps: int, warm: int, raw: set[str]) 
     from mcp import Client
 
     times: dict[tuple[str, int], list[float]] = {(s.label, n): [] for s in all_sides for n in SIZES}
-    sizes: dict[tuple[str, int], int] = {}
+    sizes: dict[tuple[str, int], tuple[int, int]] = {}
     async with AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(Client(s.params())) for s in all_sides]
         for rep in range(warm + reps):
@@ -354,8 +355,9 @@ def markdown(report: dict[str, Any]) -> str:
         "Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all three servers "
         "open at once over stdio MCP from one Python client (`mcp` SDK).",
         "",
-        "| rows | side | p50 ms | p90 ms | vs DBHub (p50) | server-side p50 ms | transport share | bytes sent |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rows | side | p50 ms | p90 ms | vs DBHub (p50) | server-side p50 ms | transport share | text KB "
+        "| structured KB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for rows, per_side in report["query_ms"].items():
         for label, m in per_side.items():
@@ -363,7 +365,7 @@ def markdown(report: dict[str, Any]) -> str:
             share = f"{m['transport_share']:.0%}" if "transport_share" in m else ""
             lines.append(
                 f"| {int(rows):,} | {label} | {m['p50']:.1f} | {m['p90']:.1f} | {m['ratio_p50']:.2f}x | {server} "
-                f"| {share} | {m['bytes']:,} |"
+                f"| {share} | {m['bytes'][0] / 1000:.1f} | {m['bytes'][1] / 1000:.1f} |"
             )
     lines += ["", "| cold start (spawn to first answered 100-row query) | p50 s | p90 s | vs DBHub (p50) |"]
     lines.append("|---|---|---|---|")
