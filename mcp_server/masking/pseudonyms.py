@@ -67,6 +67,9 @@ class Pseudonymizer:
         self._lock = threading.Lock()
         self._vault = vault
         self._pending: dict[str, str] = {}
+        # value -> digest of the values masked lately: the same customers come back call after call, and the
+        # HMAC is most of what a personal cell costs. Emptied when full (bounded like `_values`).
+        self._digests: dict[str, str] = {}
 
     @property
     def key(self) -> bytes:
@@ -77,7 +80,12 @@ class Pseudonymizer:
         return hmac.digest(self._key, normalise(value).encode("utf-8"), "sha256").hex()[:TOKEN_HEX]
 
     def token(self, entity: str, value: str) -> str:
-        digest = self.digest(value)
+        digest = self._digests.get(value)
+        if digest is None:
+            digest = self.digest(value)
+            if len(self._digests) >= self._remember:
+                self._digests.clear()
+            self._digests[value] = digest
         with self._lock:
             if digest not in self._values and self._vault is not None:
                 self._pending[digest] = value
