@@ -101,7 +101,11 @@ class Runtime:
         if self._stop.is_set() or not self._has_free_text():  # the NLP pipeline loads if a call needs it
             return
         if isinstance(self.masker.detector, LazyDetector):
-            self.masker.detector.loaded()  # here rather than in the first call that scans free text
+            try:
+                self.masker.detector.loaded()  # here rather than in the first call that scans free text
+            except Exception as exc:  # a call that needs it tries again, and fails closed
+                log.warning("could not load the NLP pipeline (%s)", type(exc).__name__)
+                return
         workers = self.config.masking.ner_workers if (os.cpu_count() or 1) > 1 else 0
         if workers and self._warm_up_thread is not None:  # a server: large batches share NER from now on
             try:
@@ -113,10 +117,13 @@ class Runtime:
         """A document source, or a column classified as free text (classified by the warm-up, so cached)."""
         if any(source.kind != "sql" for source in self.config.sources):
             return True
-        for catalog in self.service.catalogs.values():
-            for table in catalog.tables():
-                if any(c.kind == "text" for c in catalog.classify_table(table).values()):
-                    return True
+        try:
+            for catalog in self.service.catalogs.values():
+                for table in catalog.tables():
+                    if any(c.kind == "text" for c in catalog.classify_table(table).values()):
+                        return True
+        except Exception:  # a source that cannot be read now: assume it has free text
+            return True
         return False
 
     def close(self) -> None:

@@ -83,3 +83,21 @@ def test_stop_words_are_spacys() -> None:
     from spacy.lang.en.stop_words import STOP_WORDS as SPACY_STOP_WORDS
 
     assert frozenset(SPACY_STOP_WORDS) == STOP_WORDS
+
+
+def test_a_pipeline_that_cannot_load_withholds_free_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: LazyDetector) -> None:
+        raise OSError("the pipeline's files are unreadable")
+
+    monkeypatch.setattr(LazyDetector, "loaded", broken)
+    runtime = Runtime.start(load_config(_workspace(tmp_path, notes=True)))
+    try:
+        assert "could not load the NLP pipeline (OSError)" in caplog.text
+        structured = _query(runtime, "SELECT full_name, email FROM customers")
+        assert "<PERSON:" in structured and "Marie Hamanova" not in structured
+        text = _query(runtime, "SELECT notes FROM tickets")
+        assert "Marie Hamanova" not in text and "invoice" not in text
+    finally:
+        runtime.close()
