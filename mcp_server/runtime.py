@@ -13,7 +13,7 @@ from mcp_server.identity import Identities
 from mcp_server.ledger.agents import AgentStore
 from mcp_server.ledger.deployment import open_ledger
 from mcp_server.ledger.store import Ledger
-from mcp_server.masking.findings import LazyDetector
+from mcp_server.masking.findings import LazyDetector, resolve_model_name
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
 from mcp_server.masking.term_lists import TermLists
@@ -48,6 +48,7 @@ class Runtime:
         `_warm_up`); scanning free text waits for them."""
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
+        resolve_model_name(masking.spacy_model)  # a missing pipeline stops the server before it serves
         detector = LazyDetector(masking.spacy_model, masking.language, masking.score_threshold)
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()

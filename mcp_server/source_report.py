@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from mcp_server.config import Config, FilesSource, PgDocsSource, SqlSource
 from mcp_server.diagnose import DRIVER_MISSING, folder_problem, sql_problem
+from mcp_server.masking.findings import LazyDetector
 from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.masking.classify import ColumnClass
-    from mcp_server.masking.detector import Detector
 
 
 @dataclass(frozen=True)
@@ -43,26 +43,10 @@ class SourceReport:
         return self.problem is None
 
 
-class LazyDetector:
-    """The detector the column classifier asks for sampled values, built on its first use (seconds)."""
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-        self._detector: Detector | None = None
-
-    def analyze_batch(self, *args: object, **kwargs: object) -> object:
-        if self._detector is None:
-            from mcp_server.masking.detector import shared_detector
-
-            masking = self._config.masking
-            with step("loading the NLP pipeline (spaCy and Presidio)", after=0.5):
-                self._detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
-        return self._detector.analyze_batch(*args, **kwargs)  # type: ignore[arg-type]
-
-
 def inspect_sources(config: Config) -> Iterator[SourceReport]:
     """One report per source, in config order, each as soon as it is known."""
-    detector = LazyDetector(config)
+    masking = config.masking
+    detector = LazyDetector(masking.spacy_model, masking.language, masking.score_threshold)
     for source in config.sources:
         if isinstance(source, SqlSource):
             yield _sql(config, source, detector)
@@ -92,7 +76,7 @@ def _sql(config: Config, source: SqlSource, detector: LazyDetector) -> SourceRep
         return report
     from mcp_server.catalog import SqlCatalog  # loads the classifier's word lists: only for a source that answers
 
-    catalog = SqlCatalog(source, database, detector, config.masking.sample_rows)  # type: ignore[arg-type]
+    catalog = SqlCatalog(source, database, detector, config.masking.sample_rows)
     try:
         tables = catalog.tables()
         report.summary = _count(len(tables), "table")

@@ -74,9 +74,11 @@ def test_known_values_added_before_the_load_are_kept() -> None:
     assert [f.entity for f in found] == ["PERSON"]
 
 
-def test_a_missing_pipeline_fails_at_once() -> None:
+def test_a_missing_pipeline_stops_the_server_before_it_serves(tmp_path: Path) -> None:
+    config = _workspace(tmp_path, notes=False)
+    config.write_text('[masking]\nspacy_model = "no-such-spacy-pipeline"\n' + config.read_text(), encoding="utf-8")
     with pytest.raises(ModelUnavailable, match="not installed"):
-        LazyDetector("no-such-spacy-pipeline")
+        Runtime.start(load_config(config))
 
 
 def test_stop_words_are_spacys() -> None:

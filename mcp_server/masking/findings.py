@@ -59,12 +59,10 @@ class LazyDetector:
     Only free text needs it: a scanned column, a document, a column decided by its sampled values. Known
     personal values (what free text is scanned with) are kept until it loads. The server's warm-up thread
     loads it when a source has free text; a call that needs it earlier, or on a source without, waits for it.
-    That the pipeline is installed is checked at once, so a missing one still stops the server before it
-    serves.
+    `check` and `init` use it too, so they classify exactly as the server does.
     """
 
     def __init__(self, model: str, language: str = "en", score_threshold: float = 0.5) -> None:
-        resolve_model_name(model)
         self._settings = (model, language, score_threshold)
         self._detector: Detector | None = None
         self._lock = threading.Lock()
@@ -75,7 +73,7 @@ class LazyDetector:
             if self._detector is None:
                 from mcp_server.masking.detector import shared_detector
 
-                with step("loading the NLP pipeline (spaCy and Presidio)"):
+                with step("loading the NLP pipeline (spaCy and Presidio)", after=0.5):
                     detector = shared_detector(*self._settings)
                 for entity, values in self._known:
                     detector.known_values.add(entity, values)
