@@ -41,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
+from _output import write_json
 from detection import load_identities
 
 PINNED = Path(__file__).resolve().parent / "npm-tools"
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(report)
     print(section)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, sys.argv[1:] if argv is None else argv, report)
     if args.write_docs:
         write_docs(section)
     return 0

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from connectors.sql import SqlDatabase, TableInfo
 from mcp_server.config import ColumnOverride, SqlSource
 from mcp_server.masking.classify import (
-    ADDRESS_ENTITIES,
     ColumnClass,
     classify_by_name,
     classify_by_values,
@@ -19,37 +18,12 @@ from mcp_server.masking.classify import (
     postcode_like,
 )
 from mcp_server.masking.context import table_context
-from mcp_server.masking.entities import KNOWN_VALUE_ENTITIES, NATIONAL_ID_TYPES
-from mcp_server.masking.findings import LazyDetector
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.presets import PRESETS
+from mcp_server.vocabulary import ADDRESS_ENTITIES, SENSITIVITY, TEXT_ENTITIES
 
 if TYPE_CHECKING:
     from mcp_server.masking.detector import Detector
-
-# When one output column derives from several personal columns, it is labelled with the most
-# sensitive of their entity types.
-SENSITIVITY = (
-    "SECRET",
-    "BINARY",
-    "US_SSN",
-    *NATIONAL_ID_TYPES,
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "US_PASSPORT",
-    "US_DRIVER_LICENSE",
-    "US_BANK_NUMBER",
-    "DATE_OF_BIRTH",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "PERSON",
-    "USERNAME",
-    "STREET_ADDRESS",
-    "LOCATION",
-    "COORDINATE",
-    "POSTAL_CODE",
-    "IP_ADDRESS",
-    "ORGANIZATION",
-)
 
 
 def most_sensitive(entities: Sequence[str]) -> str:
@@ -118,7 +92,7 @@ class SqlCatalog:
             if override is not None:
                 decided[column.name] = from_override(override)
                 continue
-            by_name = classify_by_name(column.name, column.type, names, context)
+            by_name = classify_by_name(column.name, column.type, context)
             if by_name is not None:
                 decided[column.name] = by_name
             else:
@@ -177,7 +151,7 @@ class SqlCatalog:
             personal = [
                 c.name
                 for c in info.columns
-                if classes[c.name].kind == "pii" and classes[c.name].entity in KNOWN_VALUE_ENTITIES
+                if classes[c.name].kind == "pii" and classes[c.name].entity in TEXT_ENTITIES
             ]
             if not personal:
                 continue

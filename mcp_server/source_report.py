@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from mcp_server.config import Config, FilesSource, PgDocsSource, SqlSource
 from mcp_server.diagnose import DRIVER_MISSING, folder_problem, sql_problem
-from mcp_server.masking.findings import LazyDetector
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.progress import step
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from mcp_server.config import load_config
-from mcp_server.masking.findings import LazyDetector, ModelUnavailable
+from mcp_server.masking.findings import ModelUnavailable
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.policy import Policy
 from mcp_server.runtime import Runtime

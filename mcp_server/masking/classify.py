@@ -13,17 +13,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from mcp_server.config import ColumnOverride, PredicateMode
+from mcp_server.config import ColumnOverride
 from mcp_server.masking.context import UNKNOWN, TableContext, contains, words
-from mcp_server.masking.entities import NATIONAL_ID_TYPES, PATTERN_ENTITIES
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.stop_words import STOP_WORDS
+from mcp_server.vocabulary import NATIONAL_ID_TYPES, PATTERN_ENTITIES, ColumnKind, PredicateMode
 
-if TYPE_CHECKING:
-    from mcp_server.masking.detector import Finding
-
-ColumnKind = Literal["pii", "text", "clear"]
 Confidence = Literal["high", "medium", "low"]
 
 
@@ -289,9 +286,7 @@ def _in_context(entity: str, run: Sequence[str], column: str, context: TableCont
     return personal
 
 
-def classify_by_name(
-    column: str, sql_type: str, table_columns: Sequence[str], context: TableContext = UNKNOWN
-) -> ColumnClass | None:
+def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN) -> ColumnClass | None:
     """A decision from the name and type alone (and the table's context), or None when the values must decide."""
     words = _words(column)
     type_upper = sql_type.upper()
@@ -430,8 +425,6 @@ def _title_like(texts: Sequence[str]) -> bool:
     return bool(content) and sum(1 for w in content if w[0].isupper()) >= 0.6 * len(content)
 
 
-# Columns whose presence makes a column of postcode-shaped text a postcode column.
-ADDRESS_ENTITIES = frozenset({"STREET_ADDRESS", "LOCATION"})
 # Password hashes in the modular crypt format and its relatives: bcrypt `$2b$12$...`, `$argon2id$...`,
 # `$scrypt$`, `$pbkdf2-sha256$`, sha512-crypt `$6$`, md5-crypt `$1$`, Django `pbkdf2_sha256$...`.
 _PASSWORD_HASH = re.compile(

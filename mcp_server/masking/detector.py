@@ -31,11 +31,10 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from spacy.tokens import Doc, Span
 
-from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.masking.known_values import KnownValuesRecognizer
-from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy, names_before_addresses
+from mcp_server.masking.ner import _for_ner, _tidy, names_before_addresses
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
@@ -44,6 +43,7 @@ from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAd
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
 from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
+from mcp_server.vocabulary import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, NER_ENTITIES, TEXT_ENTITIES
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +144,13 @@ class Detector:
             if not recognizer.is_loaded:
                 recognizer.load()
                 recognizer.is_loaded = True
-        self._recognizers = recognizers
         self._by_id = {r.id: r for r in recognizers}
         gates: dict[str, list[EntityRecognizer]] = {}
         for recognizer in recognizers:
             gates.setdefault(_gate(recognizer), []).append(recognizer)
         self._gated = gates
-        self._secret_gate = _combined([rule.regex for r in gates.get("secret", []) for rule in r.rules])
+        secret = [r for r in gates.get("secret", []) if isinstance(r, RegexSecretRecognizer)]
+        self._secret_gate = _combined([rule.regex for r in secret for rule in r.rules])
         self._entities = list(TEXT_ENTITIES)
         nlp = nlp_engine.nlp[language]  # type: ignore[attr-defined]
         self._nlp = nlp
@@ -183,8 +183,8 @@ class Detector:
         workers = self._workers
         return workers is not None and workers.wait_until_ready(timeout)
 
-    def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
-        return self.analyze_batch([text], context)[0]
+    def analyze(self, text: str, context: Sequence[str] = (), *, known: bool = True) -> list[Finding]:
+        return self.analyze_batch([text], context, known=known)[0]
 
     def english_words(self) -> frozenset[str]:
         """English lemmas from the pipeline's lemmatizer tables (WordNet index and exceptions), for the
@@ -200,15 +200,21 @@ class Detector:
             self._english = frozenset(words)
         return self._english
 
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
-        """Findings per text; the NLP pipeline runs once over the batch (`nlp.pipe`)."""
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
+        """Findings per text; the NLP pipeline runs once over the batch (`nlp.pipe`).
+
+        known=False leaves out the known values of the data: for text the agent composed (a plan echoing its
+        literals, an error echoing its names), where masking only what equals a stored value would say which
+        guesses are stored values."""
         if not texts:
             return []
         words = [w.lower() for w in context] or None
         out: list[list[Finding]] = []
         with self._lock:
             for text, artifacts in zip(texts, self._artifacts([str(t) for t in texts]), strict=True):
-                out.append(self._analyze_one(str(text), artifacts, words))
+                out.append(self._analyze_one(str(text), artifacts, words, known))
         return out
 
     # -- internals -------------------------------------------------------------------------------
@@ -290,7 +296,9 @@ class Detector:
             artifacts.keywords = artifacts.set_keywords(artifacts.nlp_engine, artifacts.lemmas, self.language)
         return artifacts
 
-    def _analyze_one(self, text: str, artifacts: NlpArtifacts, context: list[str] | None) -> list[Finding]:
+    def _analyze_one(
+        self, text: str, artifacts: NlpArtifacts, context: list[str] | None, known: bool = True
+    ) -> list[Finding]:
         gated = self._gated
         recognizers = list(gated.get("always", ()))
         if _DIGIT.search(text):
@@ -309,6 +317,8 @@ class Detector:
             and (self._secret_gate is None or self._secret_gate.search(text))
         ):
             recognizers += gated["secret"]
+        if not known:
+            recognizers = [r for r in recognizers if r is not self.known_values]
         results: list[RecognizerResult] = []
         for recognizer in recognizers:
             found = recognizer.analyze(text=text, entities=self._entities, nlp_artifacts=artifacts)
@@ -323,7 +333,7 @@ class Detector:
         if not results:
             return []
         english = self.english_words()
-        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in _NER_TYPES else [r])]
+        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in NER_ENTITIES else [r])]
         results += names_before_addresses(text, results)
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]
         if any(_has_context(r, self._by_id) for r in results):

