@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from connectors.sql import SqlDatabase, TableInfo
+from connectors.base import TableInfo, TabularSource
 from mcp_server.config import ColumnOverride, SqlSource
 from mcp_server.masking.classify import (
     ColumnClass,
@@ -33,7 +33,7 @@ def most_sensitive(entities: Sequence[str]) -> str:
 
 class SqlCatalog:
     def __init__(
-        self, config: SqlSource, database: SqlDatabase, detector: Detector | LazyDetector, sample_rows: int
+        self, config: SqlSource, database: TabularSource, detector: Detector | LazyDetector, sample_rows: int
     ) -> None:
         self.config = config
         self.database = database

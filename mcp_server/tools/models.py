@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-SourceKind = Literal["sql", "files", "pgdocs"]
+SourceKind = str
+"""A registered source kind (`sql`, `files`, `pgdocs`, ...; see `mcp_server/sources/`)."""
 CELLS = "Cells in the order of `columns`: strings (tokens, masked or clear text), numbers, booleans or null"
 
 

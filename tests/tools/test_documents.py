@@ -13,9 +13,9 @@ from mcp_server.demo.data import DemoWorkspace
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
+from mcp_server.pipeline.documents import DocumentTools, cut_snippet, split_pieces
 from mcp_server.policy import Policy, build_policies
 from mcp_server.tokens import TokenCounter
-from mcp_server.tools.documents import DocumentTools, cut_snippet, split_pieces
 from mcp_server.tools.problems import ToolProblem
 
 
@@ -158,7 +158,7 @@ def test_refs_survive_a_restart_through_the_vault(workspace: DemoWorkspace, dete
     first.close()
     second = tools()
     # a folder source could rebuild its refs from the index; the vault answers first and for pgdocs too
-    second.stores.clear()
+    second.stores["docs"].indexed_refs = list  # type: ignore[attr-defined]  # an index that lists nothing
     assert second.resolve_ref("docs", ref) == "it/runbook.md"
     with pytest.raises(ToolProblem):
         second.resolve_ref("other", ref)
