@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from connectors.base import TableInfo, TabularSource
 from mcp_server.config import ColumnOverride, SqlSource
@@ -17,10 +18,12 @@ from mcp_server.masking.classify import (
     postcode_like,
 )
 from mcp_server.masking.context import table_context
-from mcp_server.masking.detector import Detector
-from mcp_server.masking.known_values import KnownValuesRecognizer
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.presets import PRESETS
-from mcp_server.vocabulary import ADDRESS_ENTITIES, SENSITIVITY
+from mcp_server.vocabulary import ADDRESS_ENTITIES, SENSITIVITY, TEXT_ENTITIES
+
+if TYPE_CHECKING:
+    from mcp_server.masking.detector import Detector
 
 
 def most_sensitive(entities: Sequence[str]) -> str:
@@ -29,7 +32,9 @@ def most_sensitive(entities: Sequence[str]) -> str:
 
 
 class SqlCatalog:
-    def __init__(self, config: SqlSource, database: TabularSource, detector: Detector, sample_rows: int) -> None:
+    def __init__(
+        self, config: SqlSource, database: TabularSource, detector: Detector | LazyDetector, sample_rows: int
+    ) -> None:
         self.config = config
         self.database = database
         self.detector = detector
@@ -146,7 +151,7 @@ class SqlCatalog:
             personal = [
                 c.name
                 for c in info.columns
-                if classes[c.name].kind == "pii" and classes[c.name].entity in KnownValuesRecognizer.ENTITIES
+                if classes[c.name].kind == "pii" and classes[c.name].entity in TEXT_ENTITIES
             ]
             if not personal:
                 continue

@@ -75,7 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mcp_server.server import build_server
 
     agent = args.agent or os.environ.get("MASKWIRE_AGENT") or None
-    with step("starting: loading the NLP pipeline and opening the sources"):
+    with step("starting: opening the sources and the ledger"):
         runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
     try:
         build_server(runtime).run("stdio")
@@ -106,7 +106,7 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
                     file=sys.stderr,
                 )
             return 2
-    with step("starting: loading the NLP pipeline and opening the sources"):
+    with step("starting: opening the sources and the ledger"):
         runtime = Runtime.start(config, warm_up_in_background=True)
     try:
         mcp = build_server(runtime, http_url=base_url(host, port))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.base import ConnectorError
 from mcp_server.ledger.store import LedgerError
-from mcp_server.masking.detector import ModelUnavailable
+from mcp_server.masking.findings import ModelUnavailable
 from mcp_server.masking.pseudonyms import MaskingKeyError
 from mcp_server.masking.vault import VaultError
 

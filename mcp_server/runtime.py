@@ -13,13 +13,15 @@ from mcp_server.identity import Identities
 from mcp_server.ledger.agents import AgentStore
 from mcp_server.ledger.deployment import open_ledger
 from mcp_server.ledger.store import Ledger
-from mcp_server.masking.detector import shared_detector
+from mcp_server.masking.findings import resolve_model_name
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
 from mcp_server.masking.term_lists import TermLists
 from mcp_server.masking.vault import TokenVault
 from mcp_server.pipeline import ReadPipeline, RoleView
 from mcp_server.pipeline.sources import SourceSet
+from mcp_server.sources import shape_of
 from mcp_server.telemetry import Tracing
 from mcp_server.tokens import TokenCounter
 
@@ -45,13 +47,15 @@ class Runtime:
 
     @classmethod
     def start(cls, config: Config, agent: str | None = None, *, warm_up_in_background: bool = False) -> Runtime:
-        """Load the NLP pipeline, the key, the sources and the ledger. Fails loudly, before serving.
+        """Load the key, the sources and the ledger; check that the NLP pipeline is installed (it loads on first
+        use, see `LazyDetector`). Fails loudly, before serving.
 
         With `warm_up_in_background`, column classification and known values load in a thread (see
         `_warm_up`); scanning free text waits for them."""
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
-        detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
+        resolve_model_name(masking.spacy_model)  # a missing pipeline stops the server before it serves
+        detector = LazyDetector(masking.spacy_model, masking.language, masking.score_threshold)
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
         masker = Masker(
@@ -95,29 +99,50 @@ class Runtime:
         and queries of structured columns be answered at once on schemas that take long to read.
         """
         started = time.perf_counter()
+        learned = 0
         try:
             for catalog in self.sources.catalogs.values():
                 try:
                     for entity, values in catalog.known_values(stop=self._stop):
-                        self.masker.detector.known_values.add(entity, values)
+                        self.masker.detector.add_known_values(entity, values)
+                        learned += len(values)
                 except Exception as exc:  # the source stays usable; NER alone then finds names in its text
                     log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
         finally:
             self.warm.set()
-        if self._stop.is_set():
+        log.info(
+            "classified %d source(s) and read %d known values in %.1f s",
+            len(self.sources.catalogs),
+            learned,
+            time.perf_counter() - started,
+        )
+        if self._stop.is_set() or not self._has_free_text():  # the NLP pipeline loads if a call needs it
             return
+        if isinstance(self.masker.detector, LazyDetector):
+            try:
+                self.masker.detector.loaded()  # here rather than in the first call that scans free text
+            except Exception as exc:  # a call that needs it tries again, and fails closed
+                log.warning("could not load the NLP pipeline (%s)", type(exc).__name__)
+                return
         workers = self.config.masking.ner_workers if (os.cpu_count() or 1) > 1 else 0
         if workers and self._warm_up_thread is not None:  # a server: large batches share NER from now on
             try:
                 self.masker.detector.start_ner_workers(workers)
             except Exception as exc:  # NER stays in this process
                 log.warning("could not start NER workers (%s)", type(exc).__name__)
-        log.info(
-            "classified %d source(s) and learned %d known values in %.1f s",
-            len(self.sources.catalogs),
-            len(self.masker.detector.known_values),
-            time.perf_counter() - started,
-        )
+
+    def _has_free_text(self) -> bool:
+        """A document source, or a column classified as free text (classified by the warm-up, so cached)."""
+        if any(shape_of(source) != "tabular" for source in self.config.sources):
+            return True
+        try:
+            for catalog in self.sources.catalogs.values():
+                for table in catalog.tables():
+                    if any(c.kind == "text" for c in catalog.classify_table(table).values()):
+                        return True
+        except Exception:  # a source that cannot be read now: assume it has free text
+            return True
+        return False
 
     def close(self) -> None:
         # Let a background warm-up end at its next table: a thread still inside the NLP pipeline's native

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, cast
 from connectors.base import DocumentSource, IndexedSource, TabularSource
 from mcp_server.config import Config
 from mcp_server.diagnose import DRIVER_MISSING
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.progress import step
 from mcp_server.sources import SourceKind, SourceSettings, registry
 
 if TYPE_CHECKING:
     from mcp_server.masking.classify import ColumnClass
-    from mcp_server.masking.detector import Detector
 
 
 @dataclass(frozen=True)
@@ -45,26 +45,10 @@ class SourceReport:
         return self.problem is None
 
 
-class LazyDetector:
-    """The detector the column classifier asks for sampled values, built on its first use (seconds)."""
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-        self._detector: Detector | None = None
-
-    def analyze_batch(self, *args: object, **kwargs: object) -> object:
-        if self._detector is None:
-            from mcp_server.masking.detector import shared_detector
-
-            masking = self._config.masking
-            with step("loading the NLP pipeline (spaCy and Presidio)", after=0.5):
-                self._detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
-        return self._detector.analyze_batch(*args, **kwargs)  # type: ignore[arg-type]
-
-
 def inspect_sources(config: Config) -> Iterator[SourceReport]:
     """One report per source, in config order, each as soon as it is known."""
-    detector = LazyDetector(config)
+    masking = config.masking
+    detector = LazyDetector(masking.spacy_model, masking.language, masking.score_threshold)
     for source in config.sources:
         kind = registry.kind(source.kind)
         report = SourceReport(source.name, source.kind, kind.where(config, source))

@@ -15,12 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from mcp_server.config import ColumnOverride
 from mcp_server.masking.context import UNKNOWN, TableContext, contains, words
 from mcp_server.masking.findings import Finding
-from mcp_server.masking.recognizers.national_ids import national_id
+from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.vocabulary import NATIONAL_ID_TYPES, PATTERN_ENTITIES, ColumnKind, PredicateMode
 
 Confidence = Literal["high", "medium", "low"]
@@ -546,6 +544,8 @@ def classify_by_values(
             partial[f.entity] += 1
     if avg_words > 6:
         return ColumnClass("text", None, f"values are free text (avg {avg_words:.0f} words)")
+    from mcp_server.masking.recognizers.national_ids import national_id  # Presidio: only for sampled values
+
     ids = Counter(entity for t in texts if (entity := national_id(t)))
     ids["US_SSN"] += whole["US_SSN"]
     # Random 9-12 digit numbers are valid numbers of some country 0.8% of the time (measured): three in ten is an

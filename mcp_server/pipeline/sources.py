@@ -6,20 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from connectors.base import ConnectorError, DocumentSource, TabularSource
 from mcp_server.catalog import SqlCatalog
 from mcp_server.config import Config, SqlSource
-from mcp_server.masking.detector import Detector
+from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.policy import Policy
 from mcp_server.sources import registry
 from mcp_server.tools.problems import ToolProblem
 
+if TYPE_CHECKING:
+    from mcp_server.masking.detector import Detector
+
 
 class SourceSet:
     def __init__(
-        self, config: Config, detector: Detector, *, shapes: tuple[registry.Shape, ...] = ("tabular", "document")
+        self,
+        config: Config,
+        detector: Detector | LazyDetector,
+        *,
+        shapes: tuple[registry.Shape, ...] = ("tabular", "document"),
     ):
         self.config = config
         self._catalogs: dict[str, SqlCatalog] = {}

@@ -19,6 +19,20 @@ def test_same_value_same_token_and_keyed() -> None:
     assert a.token("PERSON", "JOHN  SMITH") == a.token("PERSON", "John Smith")
 
 
+def test_tokens_are_the_keyed_hmac_whether_remembered_or_not() -> None:
+    import hashlib
+    import hmac
+
+    p = Pseudonymizer(b"k" * 32, remember=3)
+    values = [f"person{i}@example.org" for i in range(10)] * 2  # past `remember`: the memo is emptied and refilled
+    for value in values:
+        expected = hmac.new(b"k" * 32, value.encode(), hashlib.sha256).hexdigest()[:12]
+        assert p.token("EMAIL_ADDRESS", value) == f"<EMAIL_ADDRESS:{expected}>"
+    assert len(p._digests) <= 3
+    last = p.token("EMAIL_ADDRESS", values[-1])
+    assert p.resolve(last) == values[-1]
+
+
 def test_resolve_only_issued_tokens() -> None:
     p = Pseudonymizer(b"k" * 32)
     token = p.token("US_SSN", "123-45-6789")

