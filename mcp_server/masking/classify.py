@@ -304,6 +304,14 @@ def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN
         if (is_date and entity not in ("DATE_OF_BIRTH", "DATE_TIME")) or (is_number and entity in _TEXTUAL_ENTITIES):
             continue  # last_login_at is a timestamp, not a username
         return _in_context(entity, run, column, context)
+    sensitive = _sensitive_attribute(words)
+    if sensitive is not None and context.of_people and not is_key:
+        return ColumnClass(
+            "pii",
+            "SENSITIVE",
+            f"name ({column}): {sensitive} of a person, in a table of people ({context.reason})",
+            "equality",
+        )
     if words == ["name"] and context.of_people:
         return ColumnClass("pii", "PERSON", f"name ({column}) in a table of people ({context.reason})", "equality")
     if words == ["name"] and context.subject == "organisation":
@@ -316,6 +324,71 @@ def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN
         return ColumnClass("pii", "BINARY", f"type {sql_type} (binary is never returned)", "none")
     if set(words) & _TEXT_WORDS:
         return ColumnClass("text", None, f"name ({column})")
+    return None
+
+
+# Attributes of a person that are not identifiers but are what a breach is about: health, pay, and the special
+# categories of personal data (GDPR art. 9; criminal records, art. 10). Masked in a table of people; the
+# hipaa-safe-harbor preset shows them (Safe Harbor removes identifiers, not diagnoses).
+_SENSITIVE_WORDS: dict[str, frozenset[str]] = {
+    "health data": frozenset(
+        {
+            "diagnosis",
+            "diagnoses",
+            "diagnosed",
+            "illness",
+            "disease",
+            "diseases",
+            "medication",
+            "medications",
+            "prescription",
+            "prescriptions",
+            "allergy",
+            "allergies",
+            "symptom",
+            "symptoms",
+            "icd",
+            "icd10",
+            "disability",
+            "disabilities",
+            "hiv",
+            "pregnancy",
+            "treatment",
+            "condition",
+            "conditions",
+            "bloodtype",
+            "genotype",
+            "genetic",
+        }
+    ),
+    "pay": frozenset({"salary", "salaries", "wage", "wages", "income", "compensation", "payroll"}),
+    "a special category": frozenset(
+        {
+            "religion",
+            "religious",
+            "ethnicity",
+            "ethnic",
+            "race",
+            "sexuality",
+            "orientation",
+            "political",
+            "criminal",
+            "conviction",
+            "convictions",
+            "offence",
+            "offense",
+            "biometric",
+        }
+    ),
+}
+
+
+def _sensitive_attribute(words: Sequence[str]) -> str | None:
+    for kind, vocabulary in _SENSITIVE_WORDS.items():
+        if any(w in vocabulary for w in words):
+            return kind
+    if "blood" in words and "type" in words:
+        return "health data"
     return None
 
 

@@ -38,6 +38,7 @@ PRESETS: dict[str, Preset] = {
             "AGE": "generalize",
             "COORDINATE": "redact",
             "SECRET": "redact",
+            "SENSITIVE": "keep",  # diagnoses, pay: not identifiers; what a de-identified data set is for
         },
         personal_dates=True,
     ),

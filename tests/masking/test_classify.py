@@ -207,3 +207,30 @@ def test_values_content_hashes_are_not_secrets(detector) -> None:  # type: ignor
         "e4d909c290d0fb1ca068ffaddf22cbd0",
     ]
     assert classify_by_values("c08", digests, detector.analyze_batch).kind == "clear"
+
+
+@pytest.mark.parametrize(
+    ("column", "sql_type"),
+    [
+        ("salary", "INTEGER"),
+        ("annual_income", "NUMERIC"),
+        ("diagnosis", "TEXT"),
+        ("hiv_status", "TEXT"),
+        ("religion", "TEXT"),
+        ("ethnicity", "VARCHAR(40)"),
+        ("blood_type", "TEXT"),
+        ("medications", "TEXT"),
+    ],
+)
+def test_health_pay_and_special_categories_of_people_are_masked(column: str, sql_type: str) -> None:
+    people = table_context("employees", ["id", "first_name", "last_name", "email", column])
+    found = classify_by_name(column, sql_type, people)
+    assert found is not None and found.kind == "pii" and found.entity == "SENSITIVE", found
+
+
+def test_the_same_words_about_things_stay_readable() -> None:
+    products = table_context("products", ["id", "name", "condition", "price"])
+    found = classify_by_name("condition", "TEXT", products)
+    assert found is None or found.kind != "pii", found
+    keyed = classify_by_name("salary_band_id", "INTEGER", table_context("employees", ["id", "first_name"]))
+    assert keyed is not None and keyed.kind == "clear", keyed  # a key, not the pay
