@@ -87,12 +87,12 @@ def score_tables(
     with sqlite3.connect(path) as conn:
         tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in sorted(t for t in tables if not t.startswith("sqlite_")):
-            sql = f'SELECT * FROM "{table}" LIMIT {rows}'
+            columns = [d[1] for d in conn.execute(f'PRAGMA table_info("{table}")')]
+            classes = catalog.classify_table(table)
+            sql = f'SELECT * FROM "{table}"{_row_order(columns, classes)} LIMIT {rows}'
             originals = conn.execute(sql).fetchall()
             if not originals:
                 continue
-            columns = [d[1] for d in conn.execute(f'PRAGMA table_info("{table}")')]
-            classes = catalog.classify_table(table)
             try:
                 _, masked = c.query_all(runtime, name, sql)
             except Exception as exc:  # a refused query is a finding, not a crash
@@ -122,11 +122,19 @@ def score_tables(
     return out
 
 
+def _row_order(columns: list[str], classes: dict[str, Any]) -> str:
+    """ORDER BY the clear columns, so that the masked rows pair with the database's row by row (Maskwire puts
+    the rows of an unordered query in an order of its own, and ordering by a protected column is refused)."""
+    clear = [f'"{col}"' for col in columns if (cls := classes.get(col)) is not None and cls.kind == "clear"]
+    return f" ORDER BY {', '.join(clear)}" if clear else ""
+
+
 def score_embedded(runtime: Any, shop: q.Shop) -> list[ColumnScore]:
     """Free-text cells of the shop: each seeded personal value in them must not come out raw."""
     out = []
     for (table, column), per_row in shop.embedded.items():
-        _, masked = c.query_all(runtime, "shop", f"SELECT {column} FROM {table}")
+        key = {"clients": "c_id", "tickets": "t_id"}[table]  # in insertion order, as `embedded` lists them
+        _, masked = c.query_all(runtime, "shop", f"SELECT {column} FROM {table} ORDER BY {key}")
         cls = runtime.service.catalogs["shop"].classify(table, column)
         score = ColumnScore("shop", table, column, "text values", f"{cls.label} ({cls.reason})")
         for values, row in zip(per_row, masked, strict=True):
