@@ -47,7 +47,9 @@ class Runtime:
         `_warm_up`); scanning free text waits for them."""
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
-        detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
+        detector = shared_detector(
+            masking.spacy_model, masking.language, masking.score_threshold, names_model=masking.names_model
+        )
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
         masker = Masker(

@@ -56,7 +56,9 @@ class LazyDetector:
 
             masking = self._config.masking
             with step("loading the NLP pipeline (spaCy and Presidio)", after=0.5):
-                self._detector = shared_detector(masking.spacy_model, masking.language, masking.score_threshold)
+                self._detector = shared_detector(
+                    masking.spacy_model, masking.language, masking.score_threshold, names_model=masking.names_model
+                )
         return self._detector.analyze_batch(*args, **kwargs)  # type: ignore[arg-type]
 
 
