@@ -37,7 +37,7 @@ from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NAT
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.names_model import NamesModel
-from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy, names_before_addresses
+from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy, names_before_addresses, unknown_name_runs
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
@@ -359,6 +359,7 @@ class Detector:
         english = self.english_words()
         results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in _NER_TYPES else [r])]
         results += names_before_addresses(text, results)
+        results += unknown_name_runs(text, results, english)
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]
         if any(_has_context(r, self._by_id) for r in results):
             results = self.analyzer.context_aware_enhancer.enhance_using_context(

@@ -251,11 +251,7 @@ def _name_piece(text: str, start: int, end: int) -> tuple[int, int] | None:
     for a, b, word in words:
         bare = word.strip(".,;:'’()")
         low = bare.lower()
-        if (
-            (word[:1].islower() and low not in NAME_PARTICLES)
-            or _NOT_NAME_WORD.search(bare)
-            or low in _LABEL_WORDS
-        ):
+        if (word[:1].islower() and low not in NAME_PARTICLES) or _NOT_NAME_WORD.search(bare) or low in _LABEL_WORDS:
             pieces.append([])
             continue
         pieces[-1].append((a, b, word))
@@ -317,3 +313,35 @@ def _part(result: RecognizerResult, entity: str, start: int, end: int) -> Recogn
     """Another finding from the same recognizer and score (a place's postcode)."""
     metadata = dict(result.recognition_metadata or {})
     return RecognizerResult(entity, start, end, result.score, result.analysis_explanation, metadata)
+
+
+# Two to four capitalised words (particles inside) after a lower-case word: a run of proper nouns in a sentence.
+_NAME_RUN = re.compile(
+    r"(?<=[^\W\d_] )(?P<name>[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:-[A-ZÀ-ÖØ-Þ][^\W\d_]+)?"
+    r"(?: (?:(?:de|da|do|dos|das|del|della|di|du|van|von|der|den|ter|la|le) )*[A-ZÀ-ÖØ-Þ][^\W\d_]+"
+    r"(?:-[A-ZÀ-ÖØ-Þ][^\W\d_]+)?){1,3})(?![\w-])"
+)
+UNKNOWN_NAME_SCORE = 0.6
+
+
+def unknown_name_runs(text: str, results: list[RecognizerResult], english: frozenset[str]) -> list[RecognizerResult]:
+    """PERSON for two to four capitalised words in the middle of a sentence none of which is an English word
+    (`pour le compte de Thierry Maury`, `hasta que Celia Galindo-Torralba la cambie`), where nothing was
+    found: the English pipeline misses names that follow words of other languages. Places and company names
+    made of English words (`Canadian Rockies`, `General Hospital`) stay clear."""
+    if not english:
+        return []
+    added: list[RecognizerResult] = []
+    for m in _NAME_RUN.finditer(text):
+        start, end = m.span("name")
+        words = [w for w in re.split(r"[ -]", m.group("name")) if w[:1].isupper()]
+        if any(not _unknown_name_word(w, english) for w in words):
+            continue
+        if any(r.start < end and start < r.end for r in results):
+            continue
+        metadata = {
+            RecognizerResult.RECOGNIZER_NAME_KEY: "UnknownNameRun",
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: "UnknownNameRun",
+        }
+        added.append(RecognizerResult("PERSON", start, end, UNKNOWN_NAME_SCORE, recognition_metadata=metadata))
+    return added

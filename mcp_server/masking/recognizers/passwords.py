@@ -1,8 +1,8 @@
 """Passwords written in prose and in code spans, in eight languages.
 
 - after a cue: `the password is X`, `password: X`, `reset to X` / `changed to X` with a password or account
-  word shortly before (`my account was reset to X`), `das Passwort ist X`, `le mot de passe est X`, `la contraseña es X`, `la password è X`, `a senha é X`,
-  `het wachtwoord is X`;
+  word shortly before (`my account was reset to X`), `das Passwort ist X`, `le mot de passe est X`,
+  `la contraseña es X`, `la password è X`, `a senha é X`, `het wachtwoord is X`;
 - in a code span (`` `X` ``) in a sentence that speaks of a password.
 
 The value must look like a password: 6 to 64 non-blank characters with a digit or a symbol, or both cases
