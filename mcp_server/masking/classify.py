@@ -38,6 +38,10 @@ class ColumnClass:
     # high: declared, or decided by the column's name; medium: by its values or the table's context; low: too
     # few values to be sure (the decision then leans to scanning or masking, never to clear on NER's word alone)
     confidence: Confidence = "high"
+    # text only: False for descriptions of things in a table not about people (a film's plot, a product's
+    # features), where names and places that only NER finds (`Ancient China`, `Mad Scientist`) stay clear;
+    # patterns, cue words and known values of the source are still masked
+    names: bool = True
 
     def explained(self) -> ColumnClass:
         """The same decision with its confidence at the end of the reason (what `maskwire check` prints)."""
@@ -245,6 +249,11 @@ _REGION_WORDS = {"state", "province", "region", "county", "country", "district",
 # Column-name prefixes of a sale's destination: `ShipCity` is where an order went, a business dimension.
 _SHIPPING_WORDS = {"ship", "shipping", "delivery", "destination"}
 _TEXT_WORDS = {
+    "synopsis",
+    "overview",
+    "features",
+    "specification",
+    "blurb",
     "notes",
     "note",
     "comment",
@@ -261,6 +270,8 @@ _TEXT_WORDS = {
     "memo",
     "feedback",
 }
+# Text columns that describe the row's thing (a film, a product), not a person or a conversation.
+_DESCRIPTION_WORDS = {"description", "synopsis", "overview", "features", "specification", "blurb"}
 _KEY_WORDS = {"id", "uuid", "guid", "pk", "fk", "sku"}
 _TEXTUAL_ENTITIES = {"EMAIL_ADDRESS", "PERSON", "USERNAME", "ORGANIZATION", "SECRET", "IP_ADDRESS"}
 _NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL", "BOOL", "MONEY", "SERIAL")
@@ -322,6 +333,10 @@ def classify_by_name(
     if type_upper in {"BLOB", "BYTEA", "BINARY", "VARBINARY", "LONGBLOB"}:
         return ColumnClass("pii", "BINARY", f"type {sql_type} (binary is never returned)", "none")
     if set(words) & _TEXT_WORDS:
+        thing = any(w[-1] in _THING_NAME_WORDS for c in table_columns if c != column and (w := _words(c)))
+        if set(words) & _DESCRIPTION_WORDS and thing and context.subject != "person":
+            reason = f"name ({column}): describes a thing named in its table, names and places by NER left clear"
+            return ColumnClass("text", None, reason, names=False)
         return ColumnClass("text", None, f"name ({column})")
     return None
 

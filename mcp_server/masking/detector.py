@@ -37,7 +37,14 @@ from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NAT
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.names_model import NamesModel
-from mcp_server.masking.ner import _NER_TYPES, _for_ner, _tidy, names_before_addresses, unknown_name_runs
+from mcp_server.masking.ner import (
+    _NER_TYPES,
+    BARE_NAME_RECOGNIZERS,
+    _for_ner,
+    _tidy,
+    names_before_addresses,
+    unknown_name_runs,
+)
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
@@ -92,6 +99,8 @@ class Finding:
     start: int
     end: int
     score: float
+    bare_name: bool = False
+    """A name or place found by NER or the country list alone, not by a pattern, a cue word or a known value."""
 
 
 def _offline_tldextract() -> None:
@@ -123,7 +132,8 @@ def _select(results: Sequence[RecognizerResult], threshold: float) -> list[Findi
             continue
         if any(r.start < c.end and c.start < r.end for c in chosen):
             continue
-        chosen.append(Finding(r.entity_type, r.start, r.end, r.score))
+        recognizer = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+        chosen.append(Finding(r.entity_type, r.start, r.end, r.score, recognizer in BARE_NAME_RECOGNIZERS))
     return sorted(chosen, key=lambda f: f.start)
 
 

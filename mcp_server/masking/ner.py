@@ -55,6 +55,9 @@ def _inflected(word: str, english: frozenset[str]) -> bool:
 
 # Recognizers whose spans `_tidy` fits to the text: spaCy's NER and the names pipeline (`names_model.py`).
 NER_RECOGNIZERS = frozenset({"SpacyRecognizer", "NamesModelRecognizer"})
+# Recognizers of names and places without a pattern, cue word or known value behind them: NER, capitalised
+# runs, the country list (`Finding.bare_name`).
+BARE_NAME_RECOGNIZERS = NER_RECOGNIZERS | {"UnknownNameRun", "CountryRecognizer"}
 # Entity types whose NER spans `_tidy` fits to the text.
 _NER_TYPES = frozenset({"PERSON", "LOCATION"})
 _TOKEN = re.compile(r"\S+")
