@@ -5,11 +5,11 @@ that no list knows (`Canale Caterina, 89, 84121 Forme`, `Morro de Cardoso, 89779
 A postcode in one of the national shapes (five digits; `12345-678`, `12345678` and `1234-567`; `1234 AB`;
 British `SW1A 2AA`), right after a comma, next to a place (one to five capitalised words, particles such as
 `de`, `da`, `di` inside or first, up to a full stop, comma, semicolon, line break or lower-case word), counts
-only when the comma-separated part before it is a street line: it has a house number (`Hermannweg 4/9`,
-`577 Joseph Station`), or is a house number after a named line (`Canale Caterina, 89`), or is two to six
-words that start with a capital (`avenue de Lévy` counts through its particle). The street line, the
-postcode and the place are reported apart (STREET_ADDRESS, POSTAL_CODE, LOCATION), as the street
-recognizer reports them.
+only when the comma-separated part before it is a street line: it has a house number and a word and does
+not end in a lower-case word (`577 Joseph Station`, `Hermannweg 4/9`; not `shipped 17 boxes`), or it is a
+house number after a named line (`Canale Caterina, 89`), or two to six words that start with a capital
+(`avenue de Lévy` counts through its particle). The street line, the postcode and the place are reported
+apart (STREET_ADDRESS, POSTAL_CODE, LOCATION), as the street recognizer reports them.
 """
 
 from __future__ import annotations
@@ -80,7 +80,12 @@ def _street_line(text: str, comma: int) -> tuple[int, int] | None:
         return (start, end) if _named(text[start : stop + parts[-2].end()].split()) else None
     start = _after_prose(text, start, end)
     words = text[start:end].split()
-    if not (_HOUSE_NUMBER.search(text, start, end) and any(w[:1].isalpha() for w in words)) and not _named(words):
+    numbered = (
+        _HOUSE_NUMBER.search(text, start, end) is not None
+        and any(w[:1].isalpha() for w in words)
+        and not (words and words[-1][:1].islower())  # `shipped 17 boxes` is prose
+    )
+    if not numbered and not _named(words):
         return None
     return start, end
 
