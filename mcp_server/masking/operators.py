@@ -5,8 +5,9 @@
 - partial    the end of the value only: `<CREDIT_CARD:…4242>`, `<PHONE_NUMBER:…0134>`, `<EMAIL_ADDRESS:…@example.com>`
 - hash       `<US_SSN:#…64 hex…>`: the full keyed HMAC-SHA256, for exact matching in other systems that share the key
 - generalize dates to the year, postal codes to their first three characters (`000` for the US ZIP prefixes
-             of fewer than 20,000 people), ages to a ten-year band (`90+` over 89), street addresses to the street without the house number, coordinates to two decimals (about
-             1.1 km); anything else is redacted
+             of fewer than 20,000 people), ages to a ten-year band (`90+` over 89), street addresses to the
+             street without the house number, coordinates to two decimals (about 1.1 km); anything else is
+             redacted
 - keep       the value in clear (for roles allowed to see an entity type)
 """
 
