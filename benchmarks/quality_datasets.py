@@ -3,7 +3,7 @@
 Every table is read through the `query` tool path (`Runtime.service.query`, as `maskwire serve` answers it) and
 compared cell by cell with the database. Labels come from benchmarks/quality_labels.toml, written before tuning.
 
-    .venv/bin/python benchmarks/quality_datasets.py [--rows N] [--write-docs]
+    .venv/bin/python benchmarks/quality_datasets.py [--rows N] [--columns] [--names-model MODEL] [--write-docs]
 
 Data: see benchmarks/quality_data.py (dumps beside the clone in ../quality-data, Faker in the venv).
 """
@@ -148,7 +148,9 @@ def score_embedded(runtime: Any, shop: q.Shop) -> list[ColumnScore]:
     return out
 
 
-def free_text_section(runtime: Any) -> tuple[list[str], dict[str, Any]]:
+def free_text_section(runtime: Any, names_model: str | None = None) -> tuple[list[str], dict[str, Any]]:
+    from mcp_server.masking.detector import shared_detector
+
     detector = runtime.masker.detector
     lines = [
         "### Free texts in eight locales (generated, labelled spans)",
@@ -170,6 +172,24 @@ def free_text_section(runtime: Any) -> tuple[list[str], dict[str, Any]]:
         for label in sorted(scores.annotated):
             found = scores.found_any[label] / scores.annotated[label]
             rows.append([f"{split} {label}", scores.annotated[label], found, "", "", ""])
+    if names_model:  # the same texts with a second pipeline for names
+        other = shared_detector(detector.model_name, names_model=names_model)
+        for split in ("dev", "test"):
+            texts = q.texts(split)
+            predictions = c.detector_predict(other, [t.text for t in texts])
+            scores = c.evaluate([c.Sample(t.text, t.spans) for t in texts], predictions)
+            person = scores.found_any["PERSON"] / scores.annotated["PERSON"]
+            rows.append(
+                [
+                    f"{split}, names_model {names_model}",
+                    len(texts),
+                    scores.recall(),
+                    scores.precision(),
+                    scores.token_recall(),
+                    scores.token_precision(),
+                ]
+            )
+            rows.append([f"{split} PERSON, names_model", scores.annotated["PERSON"], person, "", "", ""])
     lines += [c.table(["split / label", "texts or spans", "span R", "span P", "token R", "token P"], rows), ""]
     for split in ("dev", "test"):
         misses = Counter(label for label, _ in stats[split].misses)
@@ -184,6 +204,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=2000, help="rows read per table")
     parser.add_argument("--write-docs", action="store_true", help="rewrite the section in docs/quality.md")
     parser.add_argument("--columns", action="store_true", help="print every column, not only the failing ones")
+    parser.add_argument("--names-model", help="also score the free texts with this [masking] names_model")
     args = parser.parse_args()
     labels = tomllib.loads(LABELS.read_text(encoding="utf-8"))
     workdir = Path(tempfile.mkdtemp(prefix="maskwire-quality-"))
@@ -196,7 +217,7 @@ def main() -> int:
         for name, path in sources.items():
             scores += score_tables(runtime, name, path, labels.get(name, {}), args.rows)
         scores += score_embedded(runtime, shop)
-        text_lines, _ = free_text_section(runtime)
+        text_lines, _ = free_text_section(runtime, args.names_model)
     finally:
         runtime.close()
 

@@ -39,7 +39,7 @@ class ColumnClass:
     # few values to be sure (the decision then leans to scanning or masking, never to clear on NER's word alone)
     confidence: Confidence = "high"
     # text only: False for descriptions of things in a table not about people (a film's plot, a product's
-    # features), where names and places that only NER finds (`Ancient China`, `Mad Scientist`) stay clear;
+    # description), where names and places that only NER finds (`Ancient China`, `Mad Scientist`) stay clear;
     # patterns, cue words and known values of the source are still masked
     names: bool = True
 
@@ -251,8 +251,6 @@ _SHIPPING_WORDS = {"ship", "shipping", "delivery", "destination"}
 _TEXT_WORDS = {
     "synopsis",
     "overview",
-    "features",
-    "specification",
     "blurb",
     "notes",
     "note",
@@ -271,7 +269,7 @@ _TEXT_WORDS = {
     "feedback",
 }
 # Text columns that describe the row's thing (a film, a product), not a person or a conversation.
-_DESCRIPTION_WORDS = {"description", "synopsis", "overview", "features", "specification", "blurb"}
+_DESCRIPTION_WORDS = {"description", "synopsis", "overview", "blurb"}
 _KEY_WORDS = {"id", "uuid", "guid", "pk", "fk", "sku"}
 _TEXTUAL_ENTITIES = {"EMAIL_ADDRESS", "PERSON", "USERNAME", "ORGANIZATION", "SECRET", "IP_ADDRESS"}
 _NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL", "BOOL", "MONEY", "SERIAL")
