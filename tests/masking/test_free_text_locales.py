@@ -176,3 +176,10 @@ def test_a_names_model_that_is_not_installed_is_a_clear_error() -> None:
 
     with pytest.raises(ModelUnavailable, match="not installed"):
         NamesModel("xx-no-such-pipeline")
+
+
+def test_an_abbreviation_does_not_end_the_street_line() -> None:
+    text = "Victoria asked to ship to 216 Kennedy Club Apt. 934, 33689 New Melissachester."
+    found = _found(AddressBlockRecognizer(), text)
+    assert ("216 Kennedy Club Apt. 934", "STREET_ADDRESS") in found and ("33689", "POSTAL_CODE") in found
+    assert _found(AddressBlockRecognizer(), "We met at the station. Then, 12345 Berlin") == []

@@ -36,7 +36,9 @@ _END = r"(?=\s?[.,;:!?)\n]|\s+[^\W\d_]*[a-zß-ÿ]|\s*$)"
 _CODE_PLACE = re.compile(rf",\s+(?P<code>{_CODE}) (?P<place>{_PLACE}){_END}")
 _PLACE_CODE = re.compile(rf",\s+(?P<place>{_PLACE}),? (?P<code>{_CODE})(?=[.,;:!?)\s]|$)")
 _HOUSE_NUMBER = re.compile(r"(?<![\w-])\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?(?![\w-])")
-_LINE_BREAK = re.compile(r"[;\n]|[.!?]\s")
+# Where the street line cannot start before: a line break, a semicolon, the end of a sentence (a full stop after
+# a word of four letters or more: `Apt. 934` and `St. Mary` go on)
+_LINE_BREAK = re.compile(r"[;\n]|(?<=[^\W\d_]{4})[.!?]\s|[!?]\s")
 
 
 class AddressBlockRecognizer(TextRecognizer):
