@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean conformance wheel
+.PHONY: demo test test-fast check lint bench clean conformance wheel
 
 $(STAMP): pyproject.toml
 	@echo "Installing Maskwire and its dependencies into $(VENV) (a few minutes the first time; pip shows each package)"
@@ -17,13 +17,32 @@ demo: $(STAMP)
 	$(BIN)/maskwire demo
 
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
-test: $(STAMP)
-	$(BIN)/python -m pytest -q; status=$$?; \
+PYTEST = $(BIN)/python -m pytest -q $(1); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+test: $(STAMP)
+	$(call PYTEST)
+
+# Every test that needs no server subprocess, npm, LangChain env or wheel build (markers e2e and slow left out).
+test-fast: $(STAMP)
+	$(call PYTEST,-m "not e2e and not slow")
 
 # The official MCP conformance suite against `maskwire serve --transport http` (also part of `make test`).
 conformance: $(STAMP)
 	$(BIN)/python -m pytest -q tests/conformance
+
+# Short runs of the benchmarks that need no data from outside the repository (their corpora, ledgers and inputs
+# are generated); each writes its figures as JSON into build/bench/. Full runs, and the benchmarks that read
+# ../shared/fixtures or ../quality-data: benchmarks/README.md.
+BENCH_OUT := build/bench
+
+bench: $(STAMP)
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python benchmarks/regex_worst_case.py --length 1000 --json $(BENCH_OUT)/regex_worst_case.json
+	$(BIN)/python benchmarks/first_commands.py --rounds 1 --json $(BENCH_OUT)/first_commands.json
+	$(BIN)/python benchmarks/ledger.py --rows 5000 --repeat 1 --json $(BENCH_OUT)/ledger.json
+	$(BIN)/python benchmarks/documents.py --files 100 --chunks 1000 --queries 20 --reads 10 \
+		--json $(BENCH_OUT)/documents.json
 
 # The wheel a user installs with pip (build/wheel/maskwire-*.whl).
 wheel: $(STAMP)
@@ -31,6 +50,12 @@ wheel: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Lint, formatting and types (mypy reads its settings and the packages to check from pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The LangChain example (examples/agents/langchain_agent.py) runs in its own env, because langchain-mcp-adapters
 # needs mcp<2 and Maskwire mcp 2.x; it starts `maskwire serve` from .venv as a subprocess. The env is rebuilt only
@@ -52,4 +77,4 @@ langchain-example: $(STAMP) $(LC_STAMP)
 		$(LC_VENV)/bin/python examples/agents/langchain_agent.py --maskwire $(BIN)/maskwire
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

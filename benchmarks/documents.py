@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/documents.py               # print the tables (about 2-3 minutes on 2 cores)
     .venv/bin/python benchmarks/documents.py --write-docs  # also write them into docs/performance.md
+    .venv/bin/python benchmarks/documents.py --json OUT    # also write the figures as JSON
 
 One run, one temporary folder, everything generated from a fixed seed:
 
@@ -42,6 +43,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _output import write_json  # noqa: E402
 
 from connectors.files import FileStore  # noqa: E402
 from mcp_server.config import parse_config  # noqa: E402
@@ -478,9 +481,13 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
     return Results(index_rows, latency_rows, notes)
 
 
+INDEX_HEADERS = ["index run", "files", "MB", "chunks", "seconds", "files/s", "MB/s"]
+LATENCY_HEADERS = ["operation", "p50 ms", "p95 ms", "vs unmasked"]
+
+
 def render(results: Results, args: argparse.Namespace, elapsed: float) -> str:
-    index = table(["index run", "files", "MB", "chunks", "seconds", "files/s", "MB/s"], results.index_rows)
-    latency = table(["operation", "p50 ms", "p95 ms", "vs unmasked"], results.latency_rows)
+    index = table(INDEX_HEADERS, results.index_rows)
+    latency = table(LATENCY_HEADERS, results.latency_rows)
     flags = f" --files {args.files} --chunks {args.chunks} --queries {args.queries} --reads {args.reads}"
     return "\n".join(
         [
@@ -503,6 +510,17 @@ def render(results: Results, args: argparse.Namespace, elapsed: float) -> str:
             "",
         ]
     )
+
+
+def _record(headers: list[str], row: list[str]) -> dict[str, str | float]:
+    """A table row as JSON: a cell that is a plain number (`1,008`, `0.42`) becomes one."""
+    record: dict[str, str | float] = {}
+    for header, cell in zip(headers, row, strict=True):
+        try:
+            record[header] = float(cell.replace(",", ""))
+        except ValueError:
+            record[header] = cell
+    return record
 
 
 def write_docs(section: str) -> None:
@@ -530,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write-docs", action="store_true", help=f"write the section into {DOCS.relative_to(ROOT)}")
     parser.add_argument("--keep", action="store_true", help="keep the temporary corpus and print its path")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     args.queries = min(args.queries, 200)
     args.reads = min(args.reads, args.files)
@@ -549,6 +568,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_docs:
         write_docs(section)
         print(f"written to {DOCS}", file=sys.stderr)
+    if args.json:
+        figures = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "index": [_record(INDEX_HEADERS, row) for row in results.index_rows],
+            "latency": [_record(LATENCY_HEADERS, row) for row in results.latency_rows],
+            "notes": results.notes,
+        }
+        write_json(args.json, list(argv if argv is not None else sys.argv[1:]), figures)
     return 0
 
 

@@ -1,6 +1,6 @@
 """The first commands a new user runs: how long `maskwire check` takes, by case, side by side in one run.
 
-    .venv/bin/python benchmarks/first_commands.py [--rounds 3]
+    .venv/bin/python benchmarks/first_commands.py [--rounds 3] [--json OUT]
 
 Each case runs the real `maskwire` script in a fresh process (what a user waits for, imports included): a
 config with no sources (an error), a missing SQLite file, an unreachable PostgreSQL port, and a small SQLite
@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _output import write_json
 
 MASKWIRE = Path(sys.executable).with_name("maskwire")
 OLD_CHECK = """
@@ -55,6 +57,7 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -88,6 +91,12 @@ def main() -> None:
         for label, values in times.items():
             median = statistics.median(values)
             print(f"| {label} | {median:.2f} | {median / baseline:.2f}x |")
+    if args.json:
+        cases_s = {
+            label: {"median_s": round(statistics.median(v), 3), "runs_s": [round(t, 3) for t in v]}
+            for label, v in times.items()
+        }
+        write_json(args.json, sys.argv[1:], {"rounds": args.rounds, "cases": cases_s})
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Database values and documents are attacker-controlled text; a pattern with neste
 backtrack exponentially (a 60-character value once took 0.5 s in the name-shape rule). This prints the
 slowest patterns so a new one is caught before it ships:
 
-    .venv/bin/python benchmarks/regex_worst_case.py [--length 3000]
+    .venv/bin/python benchmarks/regex_worst_case.py [--length 3000] [--json OUT]
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _output import write_json
 
 import mcp_server.masking as masking
 
@@ -46,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=3000)
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     modules = [f"mcp_server.masking.{m.name}" for m in pkgutil.walk_packages(masking.__path__) if not m.ispkg]
     modules += [
@@ -67,6 +70,10 @@ def main() -> None:
     print(f"{len(results)} patterns, inputs of ~{args.length} characters; slowest:")
     for worst, where in results[: args.top]:
         print(f"  {worst * 1000:9.1f} ms  {where}")
+    if args.json:
+        slowest = [{"pattern": where, "worst_ms": round(worst * 1000, 2)} for worst, where in results[: args.top]]
+        figures = {"length": args.length, "patterns": len(results), "slowest": slowest}
+        write_json(args.json, sys.argv[1:], figures)
 
 
 if __name__ == "__main__":

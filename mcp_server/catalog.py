@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from connectors.sql import SqlDatabase, TableInfo
 from mcp_server.config import ColumnOverride, SqlSource
 from mcp_server.masking.classify import (
-    ADDRESS_ENTITIES,
     ColumnClass,
     classify_by_name,
     classify_by_values,
@@ -19,34 +18,9 @@ from mcp_server.masking.classify import (
 )
 from mcp_server.masking.context import table_context, words
 from mcp_server.masking.detector import Detector
-from mcp_server.masking.entities import NATIONAL_ID_TYPES
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.presets import PRESETS
-
-# When one output column derives from several personal columns, it is labelled with the most
-# sensitive of their entity types.
-SENSITIVITY = (
-    "SECRET",
-    "BINARY",
-    "US_SSN",
-    *NATIONAL_ID_TYPES,
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "US_PASSPORT",
-    "US_DRIVER_LICENSE",
-    "US_BANK_NUMBER",
-    "DATE_OF_BIRTH",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "PERSON",
-    "USERNAME",
-    "STREET_ADDRESS",
-    "LOCATION",
-    "COORDINATE",
-    "POSTAL_CODE",
-    "IP_ADDRESS",
-    "ORGANIZATION",
-)
+from mcp_server.vocabulary import ADDRESS_ENTITIES, SENSITIVITY
 
 
 def most_sensitive(entities: Sequence[str]) -> str:
@@ -113,7 +87,7 @@ class SqlCatalog:
             if override is not None:
                 decided[column.name] = from_override(override)
                 continue
-            by_name = classify_by_name(column.name, column.type, names, context)
+            by_name = classify_by_name(column.name, column.type, context)
             if by_name is not None:
                 decided[column.name] = by_name
             else:

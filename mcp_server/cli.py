@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.ledger.agents import AgentStore
+    from mcp_server.ledger.store import Filters
 
 
 def _find(path: str | None, *, demo: bool = False) -> Path:
@@ -252,7 +253,7 @@ def cmd_agents_revoke(args: argparse.Namespace) -> int:
     return 1
 
 
-def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _filters(args: argparse.Namespace) -> Filters:
     from mcp_server.ledger.report import parse_since
     from mcp_server.ledger.store import Filters
 
@@ -350,15 +351,18 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 
 def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
     from mcp_server.ledger.checkpoints import CheckpointFile, write_checkpoint
-    from mcp_server.ledger.deployment import open_ledger
+    from mcp_server.ledger.deployment import checkpoint_sinks, open_ledger
 
     config = _load(args.config, demo=args.demo)
     file = CheckpointFile(Path(args.to)) if args.to else CheckpointFile(config.checkpoint_file)
     ledger = open_ledger(config)
+    sinks = checkpoint_sinks(config)
     try:
-        checkpoint = write_checkpoint(ledger, file)
+        checkpoint = write_checkpoint(ledger, file, sinks)
     finally:
         ledger.dispose()
+        for sink in sinks:
+            sink.close()
     print(f"Checkpoint of row {checkpoint.last_id} ({checkpoint.count} rows) appended to {file.path}:", file=sys.stderr)
     print(checkpoint.line())
     return 0
@@ -501,7 +505,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(name: str):  # type: ignore[no-untyped-def]
+def _progress_bar(name: str) -> Callable[[int, int, str], None]:
     def show(done: int, total: int, _ref: str) -> None:
         if not sys.stderr.isatty():
             return

@@ -18,11 +18,10 @@ from sqlalchemy.exc import ArgumentError
 
 from mcp_server.masking.presets import PRESETS, PresetName
 from mcp_server.paths import maskwire_home
+from mcp_server.vocabulary import Operator, PredicateMode
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-PredicateMode = Literal["none", "equality", "any"]
-Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
 ENTITY_KEY = r"^[A-Z][A-Z0-9_]*$"
 DEFAULT_ROLE = "default"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -118,6 +117,9 @@ class MaskingSettings(_Strict):
         return value
 
 
+SYSLOG_ADDRESS = r"^(/\S+|(udp|tcp)://[A-Za-z0-9.\-]+:\d{1,5}|(udp|tcp)://\[[0-9A-Fa-f:.]+\]:\d{1,5})$"
+
+
 class LedgerSettings(_Strict):
     url: str | None = None
     """SQLAlchemy URL. Default: SQLite file ledger.sqlite in the state dir."""
@@ -129,6 +131,18 @@ class LedgerSettings(_Strict):
     """A checkpoint is written this often while calls are recorded, and when the server stops."""
     spool_dir: Path | None = None
     """Calls refused because the ledger could not be written wait here. Default: state_dir/ledger-spool."""
+    checkpoint_syslog: Annotated[str, Field(pattern=SYSLOG_ADDRESS)] | None = None
+    """Also send every checkpoint to syslog: a socket path (/dev/log), udp://host:port or tcp://host:port."""
+
+
+class TelemetrySettings(_Strict):
+    """OpenTelemetry traces, off by default: a span per MCP request, exported over OTLP/HTTP."""
+
+    enabled: bool = False
+    endpoint: str | None = None
+    """The OTLP/HTTP traces URL (http://collector:4318/v1/traces). Unset: the exporter reads
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, and headers from OTEL_EXPORTER_OTLP_HEADERS."""
+    service_name: Annotated[str, Field(min_length=1, max_length=200)] = "maskwire"
 
 
 class TokenSettings(_Strict):
@@ -204,7 +218,6 @@ class PgDocsSource(_Strict):
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
 
 
-DocumentSource = FilesSource | PgDocsSource
 Source = Annotated[SqlSource | FilesSource | PgDocsSource, Field(discriminator="kind")]
 
 
@@ -219,6 +232,9 @@ class RoleSettings(_Strict):
     clear: list[Annotated[str, Field(pattern=ENTITY_KEY)]] = Field(default_factory=list)
     """Entity types shown unmasked to this role."""
     operators: dict[Annotated[str, Field(pattern=ENTITY_KEY)], Operator] = Field(default_factory=dict)
+    preset: PresetName | None = None
+    """A regime's operators for this role alone (masking/presets.py): over `[masking]`'s, under the role's own
+    `operators` and `clear`; its default operator too. Classification rules stay the source's."""
 
 
 class AgentQuotas(_Strict):
@@ -249,6 +265,7 @@ class Config(_Strict):
     masking: MaskingSettings = MaskingSettings()
     ledger: LedgerSettings = LedgerSettings()
     tokens: TokenSettings = TokenSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     sources: list[Source] = Field(default_factory=list)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     agents: list[AgentSettings] = Field(default_factory=list)

@@ -82,11 +82,11 @@ class _Parser:
         raise self.fail("unexpected character")
 
     def string(self) -> str:
-        try:
-            value, end = json.decoder.scanstring(self.text, self.pos + 1)
+        try:  # json.decoder.scanstring is in the standard library, not in typeshed
+            scanned: tuple[str, int] = json.decoder.scanstring(self.text, self.pos + 1)  # type: ignore[attr-defined]
         except json.JSONDecodeError:
             raise self.fail("invalid string") from None
-        self.pos = end
+        value, self.pos = scanned
         return value
 
     def object(self) -> _Node:

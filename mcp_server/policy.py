@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from mcp_server.config import Config, RoleSettings
+from mcp_server.config import DEFAULT_OPERATORS, Config, RoleSettings
 from mcp_server.masking.masker import Masker
+from mcp_server.masking.presets import PRESETS
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ def build_policies(config: Config, masker: Masker) -> dict[str, Policy]:
     roles.setdefault("default", RoleSettings())
     policies = {}
     for name, settings in roles.items():
-        operators = {**config.masking.operators, **settings.operators, **dict.fromkeys(settings.clear, "keep")}
-        policies[name] = Policy(name, settings, masker.with_operators(operators))  # type: ignore[arg-type]
+        preset = PRESETS[settings.preset] if settings.preset else None
+        # A role's preset is its regime: it replaces [masking]'s operators for the role (the defaults stay under it).
+        base = {**DEFAULT_OPERATORS, **preset.operators} if preset else config.masking.operators
+        operators = {**base, **settings.operators, **dict.fromkeys(settings.clear, "keep")}
+        default = preset.default_operator if preset else None
+        policies[name] = Policy(name, settings, masker.with_operators(operators, default=default))  # type: ignore[arg-type]
     return policies

@@ -18,6 +18,7 @@ from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
 from mcp_server.masking.term_lists import TermLists
 from mcp_server.masking.vault import TokenVault
+from mcp_server.telemetry import Tracing
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.service import ToolService
 
@@ -34,6 +35,8 @@ class Runtime:
     identities: Identities
     agent_override: str | None = None
     """The agent named by `serve --agent` / $MASKWIRE_AGENT (stdio only)."""
+    tracing: Tracing | None = None
+    """OpenTelemetry traces, when `[telemetry] enabled`."""
     warm: threading.Event = field(default_factory=threading.Event)
     """Set once every column is classified and the known personal values are loaded."""
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -66,7 +69,8 @@ class Runtime:
         ledger = open_ledger(config, masking_key=key, serving=True)
         identities = Identities(config, AgentStore(ledger.engine))
         service = ToolService(config, masker, counter)
-        runtime = cls(config, masker, service, ledger, counter, identities, agent, warm)
+        tracing = Tracing.start(config.telemetry)
+        runtime = cls(config, masker, service, ledger, counter, identities, agent, tracing, warm)
         if warm_up_in_background:
             runtime._warm_up_thread = threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True)
             runtime._warm_up_thread.start()
@@ -116,3 +120,5 @@ class Runtime:
         self.service.close()
         self.ledger.dispose()
         self.masker.pseudonyms.close()
+        if self.tracing is not None:
+            self.tracing.close()

@@ -18,10 +18,12 @@ from pydantic import AnyHttpUrl, Field
 from mcp_server.capabilities import ToolsOnlyMiddleware
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
 from mcp_server.ledger.malformed import MalformedRequests, guard_stream
+from mcp_server.ledger.malformed_http import MalformedBodies
 from mcp_server.ledger.recorder import AgentsUnreachable, CallRecord, LedgerMiddleware, client_identity, current_call
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
+from mcp_server.telemetry import SpanMiddleware, annotate_call, replace_sdk_spans
 from mcp_server.tools.documents import DOC_REF
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
 from mcp_server.tools.problems import ToolOutput, ToolProblem
@@ -113,6 +115,8 @@ class _Server(MCPServer):
     """The SDK's server, with unparseable stdio lines answered and recorded (see `ledger/malformed.py`)."""
 
     malformed: MalformedRequests | None = None
+    bearer_agent: Callable[[str], str | None] | None = None
+    """The agent a bearer token belongs to (HTTP), for recording malformed bodies (`ledger/malformed_http.py`)."""
 
     async def run_stdio_async(self) -> None:
         async with stdio_server() as (read_stream, write_stream), anyio.create_task_group() as tasks:
@@ -123,6 +127,11 @@ class _Server(MCPServer):
                 guarded, write_stream, self._lowlevel_server.create_initialization_options()
             )
             tasks.cancel_scope.cancel()
+
+
+def _agent_of(runtime: Runtime, token: str) -> str | None:
+    agent = runtime.identities.by_token(token)
+    return agent.name if agent is not None else None
 
 
 def _recorded_agent(_ctx: object) -> str:
@@ -140,6 +149,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         _recorded_agent,
         tools=TOOL_NAMES,
         argument_names=ARGUMENT_NAMES,
+        on_recorded=annotate_call if runtime.tracing else None,
     )
     identity = IdentityMiddleware(
         runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)
@@ -163,9 +173,18 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         auth=AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=None) if http_url else None,
     )
 
+    spans = None
+    if runtime.tracing is not None:
+        spans = SpanMiddleware(
+            runtime.tracing.tracer, TOOL_NAMES, runtime.masker.literal, transport="tcp" if http_url else "pipe"
+        )
+    replace_sdk_spans(mcp.middleware, spans)
+
     mcp.malformed = MalformedRequests(
         runtime.ledger, runtime.counter, runtime.masker.literal, lambda: runtime.agent_override or "", TOOL_NAMES
     )
+    if http_url:
+        mcp.bearer_agent = lambda token: _agent_of(runtime, token)
 
     def _policy() -> Policy:
         """The calling agent's role (read on the event loop, where the identity middleware set the agent)."""
@@ -311,9 +330,11 @@ async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable
     """
     import uvicorn
 
-    app = mcp.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True, host=host)
+    app: Any = mcp.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True, host=host)
+    if isinstance(mcp, _Server) and mcp.malformed is not None and mcp.bearer_agent is not None:
+        app = MalformedBodies(app, MCP_PATH, mcp.malformed, mcp.bearer_agent)
 
-    class _Server(uvicorn.Server):
+    class _Uvicorn(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started and self.servers:
@@ -323,7 +344,7 @@ async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable
     # log_config=None: uvicorn's loggers go through Maskwire's logging setup. No access log: request lines are
     # not needed next to the ledger, and a misbehaving client could put a credential in a query string.
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
-    await _Server(config).serve()
+    await _Uvicorn(config).serve()
 
 
 def base_url(host: str, port: int) -> str:

@@ -84,7 +84,6 @@ class TokenCounter:
     """Counts tokens; never raises, so a call cannot fail because of tokenisation."""
 
     def __init__(self, encoding: str = "o200k_base") -> None:
-        self.encoding_name = encoding
         try:
             self._encoding: tiktoken.Encoding | None = get_encoding(encoding)
         except Exception as exc:

@@ -83,3 +83,20 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
         parse_config("[[sources]\n", Path("m.toml"))
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    "address", ["/dev/log", "udp://logs.example.net:514", "tcp://10.0.0.5:6514", "udp://[::1]:514"]
+)
+def test_checkpoint_syslog_addresses(tmp_path: Path, address: str) -> None:
+    path = tmp_path / "maskwire.toml"
+    path.write_text(f'[ledger]\ncheckpoint_syslog = "{address}"\n', "utf-8")
+    assert load_config(path).ledger.checkpoint_syslog == address
+
+
+@pytest.mark.parametrize("address", ["logs.example.net", "http://logs:514", "udp://logs", "udp://a b:514"])
+def test_bad_checkpoint_syslog_address_is_refused(tmp_path: Path, address: str) -> None:
+    path = tmp_path / "maskwire.toml"
+    path.write_text(f'[ledger]\ncheckpoint_syslog = "{address}"\n', "utf-8")
+    with pytest.raises(ConfigError, match="checkpoint_syslog"):
+        load_config(path)

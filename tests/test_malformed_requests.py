@@ -21,6 +21,8 @@ from mcp_server.ledger.store import Ledger
 EMAIL = "quentin.okonkwo@example.org"
 SSN = "219-09-9999"
 
+pytestmark = pytest.mark.e2e
+
 
 class StdioServer:
     def __init__(self, config: Path, stderr: Path) -> None:

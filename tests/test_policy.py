@@ -27,6 +27,13 @@ clear = ["LOCATION"]
 [roles.support]
 sources = ["docs"]
 
+[roles.researcher]
+preset = "hipaa-safe-harbor"
+
+[roles.billing]
+preset = "pci"
+operators = { EMAIL_ADDRESS = "keep" }
+
 [[agents]]
 name = "analyst-bot"
 role = "analyst"
@@ -34,6 +41,14 @@ role = "analyst"
 [[agents]]
 name = "support-bot"
 role = "support"
+
+[[agents]]
+name = "research-bot"
+role = "researcher"
+
+[[agents]]
+name = "billing-bot"
+role = "billing"
 """
 
 
@@ -64,6 +79,33 @@ async def test_role_sees_allowed_entities_in_clear(workspace: Path) -> None:
         assert card.startswith("<CREDIT_CARD:…") and len(card) == len("<CREDIT_CARD:…1234>")
         assert len(birth) == 4 and birth.isdigit()  # generalised to the year
     assert "LOCATION" not in out["data"]["entities_masked"]
+
+
+async def test_a_preset_per_role(workspace: Path) -> None:
+    """The same columns under two roles' presets; the default role keeps [masking]'s operators."""
+    sql = "SELECT first_name, email, card_number, birth_date, postal_code FROM customers ORDER BY id LIMIT 3"
+    research = await _call(workspace, "research-bot", "query", {"source": "crm", "sql": sql})
+    billing = await _call(workspace, "billing-bot", "query", {"source": "crm", "sql": sql})
+    default = await _call(workspace, "someone-else", "query", {"source": "crm", "sql": sql})
+    for out in (research, billing, default):
+        assert not out["error"], out["text"]
+    for name, email, card, birth, postal in research["data"]["rows"]:  # Safe Harbor: removed, no keyed codes
+        assert name == "<PERSON>" and email == "<EMAIL_ADDRESS>" and card == "<CREDIT_CARD>"
+        assert len(birth) == 4 and birth.isdigit()  # dates to the year
+        assert len(postal.rstrip("…")) <= 3  # ZIP to three digits
+    for name, email, card, _birth, _postal in billing["data"]["rows"]:
+        assert name.startswith("<PERSON:")  # pci keeps pseudonyms by default
+        assert "@" in email  # the role's own operators win over its preset
+        assert card.startswith("<CREDIT_CARD:…") and len(card) == len("<CREDIT_CARD:…1234>")
+    for name, email, card, birth, _postal in default["data"]["rows"]:
+        assert name.startswith("<PERSON:") and email.startswith("<EMAIL_ADDRESS:")
+        assert card.startswith("<CREDIT_CARD:…")  # [masking.operators] of this config
+        assert len(birth) == 4
+
+
+def test_unknown_role_preset_is_refused() -> None:
+    with pytest.raises(ConfigError, match="preset"):
+        parse_config('[roles.x]\npreset = "sox"\n')
 
 
 async def test_default_role_masks_everything(workspace: Path) -> None:

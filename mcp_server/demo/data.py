@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 DATABASE_NAME = "crm.sqlite"
@@ -344,7 +345,7 @@ def _people(rng: random.Random, count: int, used: dict[str, set[str]], *, domain
     for _ in range(count):
         full = fresh("name", lambda: f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}")
         first, last = full.split(" ", 1)
-        email = fresh("email", lambda f=first, la=last: _email(rng, f, la, domain))
+        email = fresh("email", partial(_email, rng, first, last, domain))
         phone = fresh("phone", lambda: f"{rng.choice(AREA_CODES)}:01{rng.randint(0, 99):02d}")
         street = fresh(
             "street",

@@ -7,7 +7,6 @@ would include the statement's parameters (a token hash, an agent's name).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +51,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _stored(row: Mapping[str, Any]) -> StoredAgent:
+def _stored(row: sa.RowMapping) -> StoredAgent:
     return StoredAgent(**dict(row))
 
 

@@ -14,8 +14,11 @@ import base64
 import datetime as dt
 import json
 import logging
+import logging.handlers
 import os
+import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,6 @@ from mcp_server.ledger.store import Head, Ledger
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FILE = "ledger-checkpoints.jsonl"
 VERSION = 1
 
 
@@ -86,8 +88,10 @@ class CheckpointLine:
 
 
 def _parse(number: int, text: str) -> CheckpointLine:
+    """A checkpoint line; anything before its first `{` is ignored, so a capture of the syslog messages (with
+    their timestamp, host and tag in front) verifies like the file."""
     try:
-        data: Any = json.loads(text)
+        data: Any = json.loads(text[text.index("{") :])
         checkpoint = Checkpoint(
             last_id=int(data["last_id"]),
             head=str(data["head"]),
@@ -98,7 +102,7 @@ def _parse(number: int, text: str) -> CheckpointLine:
             signature=str(data["signature"]),
             version=int(data.get("version", VERSION)),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # index() raises ValueError too
         return CheckpointLine(number, None, f"checkpoint line {number}: not a checkpoint (damaged or edited)")
     return CheckpointLine(number, checkpoint)
 
@@ -135,22 +139,79 @@ class CheckpointFile:
         return found[-1] if found else None
 
 
-def write_checkpoint(ledger: Ledger, file: CheckpointFile) -> Checkpoint:
-    """Sign the ledger's current head and append it to the file (and to the log, for log shipping)."""
+class _RaisingSyslogHandler(logging.handlers.SysLogHandler):
+    """The standard handler reports a failed send on stderr and goes on; a checkpoint that was not sent must
+    be an error its caller sees."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        raise  # called from the handler's except block: re-raises what failed
+
+
+class CheckpointSyslog:
+    """Sends each checkpoint to syslog as well (`[ledger] checkpoint_syslog`), tagged `maskwire-ledger:`.
+
+    Syslog is the usual road off the machine to a log host the database's administrator does not control."""
+
+    TAG = "maskwire-ledger: "
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._handler: _RaisingSyslogHandler | None = None
+
+    def _open(self) -> _RaisingSyslogHandler:
+        if self._handler is None:
+            if address := self.address.partition("://")[2]:
+                host, _, port = address.rpartition(":")
+                kind = socket.SOCK_STREAM if self.address.startswith("tcp://") else socket.SOCK_DGRAM
+                target: str | tuple[str, int] = (host.strip("[]"), int(port))
+                self._handler = _RaisingSyslogHandler(target, socktype=kind)
+            else:
+                self._handler = _RaisingSyslogHandler(self.address)
+            self._handler.ident = self.TAG
+        return self._handler
+
+    def append(self, checkpoint: Checkpoint) -> None:
+        record = logging.LogRecord("maskwire.ledger", logging.INFO, __file__, 0, checkpoint.line(), None, None)
+        try:
+            handler = self._open()
+            handler.emit(record)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot send the checkpoint to syslog at {self.address} ({exc.strerror or exc})"
+            ) from None
+
+    def close(self) -> None:
+        if self._handler is not None:
+            self._handler.close()
+
+
+def publish(checkpoint: Checkpoint, file: CheckpointFile, also: Sequence[CheckpointSyslog] = ()) -> None:
+    """Append to the file, send to the other sinks and log the line (for log shipping). The file comes first:
+    a sink that fails is reported, and the file still holds the checkpoint."""
+    file.append(checkpoint)
+    log.info("ledger checkpoint %s", checkpoint.line())
+    for sink in also:
+        sink.append(checkpoint)
+
+
+def write_checkpoint(ledger: Ledger, file: CheckpointFile, also: Sequence[CheckpointSyslog] = ()) -> Checkpoint:
+    """Sign the ledger's current head and publish it."""
     if ledger.key is None:
         raise LedgerError("cannot sign a checkpoint: no ledger key")
     checkpoint = sign(ledger.head(), ledger.key)
-    file.append(checkpoint)
-    log.info("ledger checkpoint %s", checkpoint.line())
+    publish(checkpoint, file, also)
     return checkpoint
 
 
 class Checkpointer:
     """Writes a checkpoint every `interval` seconds when the head has moved, and one when stopped."""
 
-    def __init__(self, ledger: Ledger, file: CheckpointFile, interval: float) -> None:
+    def __init__(
+        self, ledger: Ledger, file: CheckpointFile, interval: float, also: Sequence[CheckpointSyslog] = ()
+    ) -> None:
         self.ledger = ledger
         self.file = file
+        self.also = also
         self.interval = interval
         self._stop = threading.Event()
         self._last: tuple[int, str] | None = None
@@ -175,8 +236,10 @@ class Checkpointer:
                 return
             checkpoint = sign(head, self.ledger.key)
             self.file.append(checkpoint)
-            log.info("ledger checkpoint %s", checkpoint.line())
             self._last = (head.last_id, head.hash)
+            log.info("ledger checkpoint %s", checkpoint.line())
+            for sink in self.also:  # a failing sink is reported; the file holds the checkpoint
+                sink.append(checkpoint)
         except LedgerError as exc:
             log.error("could not write a ledger checkpoint (%s)", exc)
 

@@ -12,7 +12,7 @@ from mcp_server.ledger.spool import Spool
 from mcp_server.ledger.store import Ledger
 
 if TYPE_CHECKING:
-    from mcp_server.ledger.checkpoints import CheckpointFile
+    from mcp_server.ledger.checkpoints import CheckpointFile, CheckpointSyslog
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,14 @@ def checkpoint_file(config: Config) -> CheckpointFile:
     from mcp_server.ledger.checkpoints import CheckpointFile
 
     return CheckpointFile(config.checkpoint_file)
+
+
+def checkpoint_sinks(config: Config) -> list[CheckpointSyslog]:
+    """Where checkpoints go besides the file."""
+    from mcp_server.ledger.checkpoints import CheckpointSyslog
+
+    address = config.ledger.checkpoint_syslog
+    return [CheckpointSyslog(address)] if address else []
 
 
 def open_ledger(
@@ -54,8 +62,10 @@ def open_ledger(
 
     file = checkpoint_file(config)
     _warn_if_off_checkpoint(ledger, file)
-    checkpointer = Checkpointer(ledger, file, config.ledger.checkpoint_interval_s).start()
+    sinks = checkpoint_sinks(config)
+    checkpointer = Checkpointer(ledger, file, config.ledger.checkpoint_interval_s, sinks).start()
     ledger.closers.append(checkpointer.stop)
+    ledger.closers.extend(sink.close for sink in sinks)
     return ledger
 
 

@@ -69,7 +69,7 @@ def salvage(raw: str, parser_message: str) -> Salvaged:
         if isinstance(request_id, bool) or not isinstance(request_id, int | str):
             request_id = None
         method = data.get("method") if isinstance(data.get("method"), str) else None
-        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+        params = given if isinstance(given := data.get("params"), dict) else {}
         name = params.get("name") if isinstance(params.get("name"), str) else None
     else:
         head = raw[:20_000]
@@ -145,17 +145,15 @@ class MalformedRequests:
     def answer(self, exc: Exception) -> JSONRPCError | None:
         """The JSON-RPC error for a line the transport could not parse (None for other transport errors)."""
         parsed = _raw_input(exc)
-        if parsed is None:
-            return None
-        found = salvage(*parsed)
-        return JSONRPCError(jsonrpc="2.0", id=found.request_id, error=ErrorData(code=found.code, message=found.problem))
+        return None if parsed is None else error_for(salvage(*parsed))
 
     def record(self, exc: Exception) -> None:
         parsed = _raw_input(exc)
-        if parsed is None:
-            return
-        raw = parsed[0]
-        found = salvage(*parsed)
+        if parsed is not None:
+            self.record_found(parsed[0], salvage(*parsed))
+
+    def record_found(self, raw: str, found: Salvaged, agent: str | None = None) -> None:
+        """A ledger row for a request that could not be parsed; `agent` when the transport authenticated one."""
         if found.method not in (None, "tools/call"):
             tool = UNPARSED_TOOL
         elif found.tool_name in self.tools:
@@ -165,7 +163,7 @@ class MalformedRequests:
         else:
             tool = UNPARSED_TOOL
         entry = LedgerEntry(
-            agent=self.agent() or self.client[0] or "unknown",
+            agent=agent or self.agent() or self.client[0] or "unknown",
             client_name=self.client[0],
             client_version=self.client[1],
             tool=tool,
@@ -182,6 +180,11 @@ class MalformedRequests:
                 self.ledger.refused(entry)
             except LedgerError as spool_error:
                 log.error("a malformed request could not be recorded (%s)", spool_error)
+
+
+def error_for(found: Salvaged) -> JSONRPCError:
+    """The JSON-RPC error answering a malformed request: the problem in Maskwire's words, never the request."""
+    return JSONRPCError(jsonrpc="2.0", id=found.request_id, error=ErrorData(code=found.code, message=found.problem))
 
 
 def _raw_input(exc: Exception) -> tuple[str, str] | None:

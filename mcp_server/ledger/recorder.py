@@ -14,7 +14,7 @@ import contextvars
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,14 +78,17 @@ class LedgerMiddleware:
         agent_name: Callable[[ServerRequestContext[Any, Any]], str],
         tools: frozenset[str] = frozenset(),
         argument_names: frozenset[str] = frozenset(),
+        on_recorded: Callable[[LedgerEntry], None] | None = None,
     ) -> None:
-        """`agent_name` gives the agent a call is recorded under (decided by the identity layer, not here)."""
+        """`agent_name` gives the agent a call is recorded under (decided by the identity layer, not here).
+        `on_recorded` sees each entry once it is written or spooled (telemetry puts its figures on the span)."""
         self.ledger = ledger
         self.counter = counter
         self.mask_literal = mask_literal
         self.agent_name = agent_name
         self.tools = tools
         self.argument_names = argument_names
+        self.on_recorded = on_recorded
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call" or ctx.request_id is None:
@@ -169,6 +172,9 @@ class LedgerMiddleware:
             except LedgerError as exc:
                 log.error("the refused call could not be spooled either (%s)", exc)
             raise
+        finally:
+            if self.on_recorded is not None:
+                self.on_recorded(entry)
 
     def _mask_generic(self, value: Any) -> Any:
         """Arguments of a call no tool looked at: every string, unknown argument name and number that could be
@@ -197,7 +203,7 @@ class AgentsUnreachable:
 
     def __init__(
         self,
-        identity: Callable[[ServerRequestContext[Any, Any], CallNext], Any],
+        identity: Callable[[ServerRequestContext[Any, Any], CallNext], Awaitable[HandlerResult]],
         recorder: LedgerMiddleware,
         fallback_agent: Callable[[ServerRequestContext[Any, Any]], str],
     ) -> None:

@@ -288,8 +288,8 @@ def write_calls(
         writer = csv.writer(out)
         writer.writerow(CALL_CSV_COLUMNS)
         for entry in entries:
-            row = {**entry.record(), "id": entry.id}
-            writer.writerow([row[k] for k in CALL_CSV_COLUMNS])
+            record = {**entry.record(), "id": entry.id}
+            writer.writerow([record[k] for k in CALL_CSV_COLUMNS])
             n += 1
         return n
     if fmt == "html":

@@ -125,7 +125,8 @@ def apply(conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]
         return
     if conn.dialect.name == "postgresql":
         insert: Any = postgresql.insert(table)
-        least, greatest = sa.func.least, sa.func.greatest
+        least: Any = sa.func.least
+        greatest: Any = sa.func.greatest
     else:
         insert = sqlite.insert(table)
         least, greatest = sa.func.min, sa.func.max  # the two-argument (scalar) forms in SQLite

@@ -12,6 +12,7 @@ Rows after the latest checkpoint are protected by the chain only: deleting them 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -83,12 +84,13 @@ def verify_ledger(ledger: Ledger, lines: Sequence[CheckpointLine | Checkpoint]) 
     tally: rollup.Tally | None = rollup.Tally() if ROLLUP in recorded else None
     seen: dict[int, tuple[str, int]] = {}
     prev_hash, prev_id = GENESIS, 0
+    first_keyed = keyed_from if keyed_from is not None else math.inf
     try:
         for row in ledger.rows(batch=5000):
             row_id = int(row["id"])
             report.rows += 1
-            keyed = keyed_from is not None and row_id >= keyed_from
-            if keyed and prev_id and row_id != prev_id + 1 and prev_id + 1 >= keyed_from:
+            keyed = row_id >= first_keyed
+            if keyed and prev_id and row_id != prev_id + 1 and prev_id + 1 >= first_keyed:
                 gap = f"row {prev_id + 1}" if row_id == prev_id + 2 else f"rows {prev_id + 1} to {row_id - 1}"
                 report.problem(f"{gap} missing: deleted", prev_id + 1)
             if row["prev_hash"] != prev_hash:

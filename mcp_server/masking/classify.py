@@ -13,19 +13,16 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from mcp_server.config import ColumnOverride, PredicateMode
-from mcp_server.masking.context import UNKNOWN, TableContext, contains, words
-from mcp_server.masking.entities import NATIONAL_ID_TYPES, PATTERN_ENTITIES
+from mcp_server.config import ColumnOverride
+from mcp_server.masking.context import THING_NAME_WORDS, UNKNOWN, TableContext, contains, words
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.recognizers.national_ids import national_id
+from mcp_server.vocabulary import NATIONAL_ID_TYPES, PATTERN_ENTITIES, ColumnKind, PredicateMode
 
-if TYPE_CHECKING:
-    from mcp_server.masking.detector import Finding
-
-ColumnKind = Literal["pii", "text", "clear"]
 Confidence = Literal["high", "medium", "low"]
 
 
@@ -300,9 +297,7 @@ def _in_context(entity: str, run: Sequence[str], column: str, context: TableCont
     return personal
 
 
-def classify_by_name(
-    column: str, sql_type: str, table_columns: Sequence[str], context: TableContext = UNKNOWN
-) -> ColumnClass | None:
+def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN) -> ColumnClass | None:
     """A decision from the name and type alone (and the table's context), or None when the values must decide."""
     words = _words(column)
     type_upper = sql_type.upper()
@@ -331,8 +326,7 @@ def classify_by_name(
     if type_upper in {"BLOB", "BYTEA", "BINARY", "VARBINARY", "LONGBLOB"}:
         return ColumnClass("pii", "BINARY", f"type {sql_type} (binary is never returned)", "none")
     if set(words) & _TEXT_WORDS:
-        thing = any(w[-1] in _THING_NAME_WORDS for c in table_columns if c != column and (w := _words(c)))
-        if set(words) & _DESCRIPTION_WORDS and thing and context.subject != "person":
+        if set(words) & _DESCRIPTION_WORDS and context.names_things and context.subject != "person":
             reason = f"name ({column}): describes a thing named in its table, names and places by NER left clear"
             return ColumnClass("text", None, reason, names=False)
         return ColumnClass("text", None, f"name ({column})")
@@ -445,8 +439,6 @@ def _title_like(texts: Sequence[str]) -> bool:
     return bool(content) and sum(1 for w in content if w[0].isupper()) >= 0.6 * len(content)
 
 
-# Columns whose presence makes a column of postcode-shaped text a postcode column.
-ADDRESS_ENTITIES = frozenset({"STREET_ADDRESS", "LOCATION"})
 # Password hashes in the modular crypt format and its relatives: bcrypt `$2b$12$...`, `$argon2id$...`,
 # `$scrypt$`, `$pbkdf2-sha256$`, sha512-crypt `$6$`, md5-crypt `$1$`, Django `pbkdf2_sha256$...`.
 _PASSWORD_HASH = re.compile(
@@ -635,7 +627,6 @@ _PEOPLE_EVIDENCE = frozenset(
     {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH", "USERNAME", "US_SSN", "CREDIT_CARD", "IBAN_CODE"}
     | set(NATIONAL_ID_TYPES)
 )
-_THING_NAME_WORDS = {"name", "title", "label"}
 
 
 def in_context(
@@ -658,7 +649,7 @@ def in_context(
                     "pii", "SECRET", f"{cls.reason} in a table about people: password hashes", "none", "medium"
                 )
             continue
-        thing_name = bool(_words(column)) and _words(column)[-1] in _THING_NAME_WORDS
+        thing_name = bool(_words(column)) and _words(column)[-1] in THING_NAME_WORDS
         if cls.kind == "pii" and cls.entity == "LOCATION" and not (context.has_street and context.subject == "unknown"):
             out[column] = ColumnClass(
                 "clear",

@@ -23,7 +23,6 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import spacy.util
@@ -33,18 +32,11 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
 from spacy.tokens import Doc, Span
 
-from mcp_server.masking.entities import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.names_model import NamesModel
-from mcp_server.masking.ner import (
-    _NER_TYPES,
-    BARE_NAME_RECOGNIZERS,
-    _for_ner,
-    _tidy,
-    names_before_addresses,
-    unknown_name_runs,
-)
+from mcp_server.masking.ner import BARE_NAME_RECOGNIZERS, _for_ner, _tidy, names_before_addresses, unknown_name_runs
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
@@ -54,6 +46,7 @@ from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAd
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
 from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
+from mcp_server.vocabulary import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, NER_ENTITIES, TEXT_ENTITIES
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +84,6 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 class ModelUnavailable(RuntimeError):
     """The configured spaCy pipeline is not installed; Maskwire does not download models."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    entity: str
-    start: int
-    end: int
-    score: float
-    bare_name: bool = False
-    """A name or place found by NER or the country list alone, not by a pattern, a cue word or a known value."""
 
 
 def _offline_tldextract() -> None:
@@ -185,13 +168,13 @@ class Detector:
             if not recognizer.is_loaded:
                 recognizer.load()
                 recognizer.is_loaded = True
-        self._recognizers = recognizers
         self._by_id = {r.id: r for r in recognizers}
         gates: dict[str, list[EntityRecognizer]] = {}
         for recognizer in recognizers:
             gates.setdefault(_gate(recognizer), []).append(recognizer)
         self._gated = gates
-        self._secret_gate = _combined([rule.regex for r in gates.get("secret", []) for rule in r.rules])
+        secret = [r for r in gates.get("secret", []) if isinstance(r, RegexSecretRecognizer)]
+        self._secret_gate = _combined([rule.regex for r in secret for rule in r.rules])
         self._entities = list(TEXT_ENTITIES)
         nlp = nlp_engine.nlp[language]  # type: ignore[attr-defined]
         self._nlp = nlp
@@ -222,8 +205,8 @@ class Detector:
         workers = self._workers
         return workers is not None and workers.wait_until_ready(timeout)
 
-    def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
-        return self.analyze_batch([text], context)[0]
+    def analyze(self, text: str, context: Sequence[str] = (), *, known: bool = True) -> list[Finding]:
+        return self.analyze_batch([text], context, known=known)[0]
 
     def english_words(self) -> frozenset[str]:
         """English lemmas from the pipeline's lemmatizer tables (WordNet index and exceptions), for the
@@ -239,8 +222,14 @@ class Detector:
             self._english = frozenset(words)
         return self._english
 
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
-        """Findings per text; the NLP pipeline runs once over the batch (`nlp.pipe`)."""
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
+        """Findings per text; the NLP pipeline runs once over the batch (`nlp.pipe`).
+
+        known=False leaves out the known values of the data: for text the agent composed (a plan echoing its
+        literals, an error echoing its names), where masking only what equals a stored value would say which
+        guesses are stored values."""
         if not texts:
             return []
         words = [w.lower() for w in context] or None
@@ -249,7 +238,7 @@ class Detector:
             plain = [str(t) for t in texts]
             names = self.names.find(plain) if self.names is not None else [[] for _ in plain]
             for text, artifacts, extra in zip(plain, self._artifacts(plain), names, strict=True):
-                out.append(self._analyze_one(text, artifacts, words, extra))
+                out.append(self._analyze_one(text, artifacts, words, known, extra))
         return out
 
     # -- internals -------------------------------------------------------------------------------
@@ -332,7 +321,12 @@ class Detector:
         return artifacts
 
     def _analyze_one(
-        self, text: str, artifacts: NlpArtifacts, context: list[str] | None, extra: Sequence[RecognizerResult] = ()
+        self,
+        text: str,
+        artifacts: NlpArtifacts,
+        context: list[str] | None,
+        known: bool = True,
+        extra: Sequence[RecognizerResult] = (),
     ) -> list[Finding]:
         gated = self._gated
         recognizers = list(gated.get("always", ()))
@@ -352,6 +346,8 @@ class Detector:
             and (self._secret_gate is None or self._secret_gate.search(text))
         ):
             recognizers += gated["secret"]
+        if not known:
+            recognizers = [r for r in recognizers if r is not self.known_values]
         results: list[RecognizerResult] = []
         for recognizer in recognizers:
             found = recognizer.analyze(text=text, entities=self._entities, nlp_artifacts=artifacts)
@@ -367,7 +363,7 @@ class Detector:
         if not results:
             return []
         english = self.english_words()
-        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in _NER_TYPES else [r])]
+        results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in NER_ENTITIES else [r])]
         results += names_before_addresses(text, results)
         results += unknown_name_runs(text, results, english)
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]

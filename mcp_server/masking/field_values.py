@@ -49,7 +49,7 @@ def field_entity(key: str) -> str | None:
     words = key.strip().lower()
     if words in PERSON_FIELDS:
         return "PERSON"
-    cls = classify_by_name(key.strip(), "TEXT", ())
+    cls = classify_by_name(key.strip(), "TEXT")
     if cls is None or cls.kind != "pii" or cls.entity in SKIP:
         return None
     return cls.entity

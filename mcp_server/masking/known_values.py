@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from presidio_analyzer import RecognizerResult
 
 from mcp_server.masking.recognizers._results import TextRecognizer, result
+from mcp_server.vocabulary import TEXT_ENTITIES
 
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 MAX_WORDS = 6
@@ -39,10 +40,31 @@ def _distinctive(words: list[str]) -> bool:
     return 2 <= len(words) <= MAX_WORDS
 
 
-class KnownValuesRecognizer(TextRecognizer):
-    """Finds multi-word values (full names, street addresses) that appear in personal columns."""
+CHUNK = re.compile(r"\S+")
+_EDGES = "\"'`([{<.,;:!?)]}>*"
+_SEPARATORS = re.compile(r"[\s().\-/]")
+MIN_CHUNK = 6
 
-    ENTITIES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTAL_CODE", "ORGANIZATION", "USERNAME", "DATE_OF_BIRTH")
+
+def _chunk_keys(value: str) -> list[str]:
+    """Keys of a value that is one chunk of text (no space: an SSN, an e-mail address, a password, a card or
+    phone number written without spaces): the value folded, and its digits alone when it is a number written
+    with separators (123-45-6789 is also 123456789)."""
+    text = value.strip().strip(_EDGES).casefold()
+    if len(text) < MIN_CHUNK or any(ch.isspace() for ch in text) or text.isalpha():
+        return []
+    keys = [text]
+    digits = _SEPARATORS.sub("", text)
+    if digits != text and digits.isdigit() and len(digits) >= 7:
+        keys.append(digits)
+    return keys
+
+
+class KnownValuesRecognizer(TextRecognizer):
+    """Finds values of personal columns again in free text: word sequences (full names, street addresses) and
+    single chunks with a digit or a symbol (an SSN, an e-mail address, a username, a password)."""
+
+    ENTITIES = TEXT_ENTITIES
 
     def __init__(self, max_values: int = 1_000_000) -> None:
         super().__init__()
@@ -50,6 +72,7 @@ class KnownValuesRecognizer(TextRecognizer):
         # First word of each known value -> the most words a known value starting with it has: most words
         # of a text start no known value, and are passed over without building any candidate key.
         self._starts: dict[str, int] = {}
+        self._chunks: dict[str, str] = {}
         self._max = max_values
         self._lock = threading.Lock()
 
@@ -57,17 +80,41 @@ class KnownValuesRecognizer(TextRecognizer):
         """Remember values of one entity type; returns how many are known now. One-word values are ignored."""
         with self._lock:
             for value in values:
+                if len(self._values) + len(self._chunks) >= self._max:
+                    break
+                chunk_keys = _chunk_keys(str(value))
+                for key in chunk_keys:
+                    self._chunks.setdefault(key, entity)
                 words = WORD.findall(str(value))
-                if _distinctive(words) and len(self._values) < self._max:
+                if _distinctive(words) and not (chunk_keys and len(words) == 1):
                     self._values.setdefault(_key(words), entity)
                     first = _fold(words[0])
                     self._starts[first] = max(self._starts.get(first, 0), len(words))
-            return len(self._values)
+            return len(self)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._values) + len(self._chunks)
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        results = self._find_chunks(text, entities)
+        return results + self._find_words(text, entities, results)
+
+    def _find_chunks(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        if not self._chunks:
+            return []
+        results: list[RecognizerResult] = []
+        for chunk in CHUNK.finditer(text):
+            raw = chunk.group(0)
+            inner = raw.strip(_EDGES)
+            if len(inner) < MIN_CHUNK:
+                continue
+            entity = next((self._chunks[k] for k in _chunk_keys(inner) if k in self._chunks), None)
+            if entity is not None and (not entities or entity in entities):
+                start = chunk.start() + raw.index(inner)
+                results.append(result(self, entity, start, start + len(inner), SCORE, "known value"))
+        return results
+
+    def _find_words(self, text: str, entities: Sequence[str], chunks: list[RecognizerResult]) -> list[RecognizerResult]:
         if not self._values:
             return []
         words = list(WORD.finditer(text))
@@ -82,8 +129,10 @@ class KnownValuesRecognizer(TextRecognizer):
                 gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
                 adjacent = all(g.strip(" \t") == "" and len(g) <= 3 for g in gaps)
                 entity = self._values.get(" ".join(folded[i : i + n])) if adjacent else None
-                if entity is not None and (not entities or entity in entities):
-                    results.append(result(self, entity, span[0].start(), span[-1].end(), SCORE, "known value"))
+                start, end = span[0].start(), span[-1].end()
+                covered = any(c.start <= start and end <= c.end for c in chunks)
+                if entity is not None and not covered and (not entities or entity in entities):
+                    results.append(result(self, entity, start, end, SCORE, "known value"))
                     i += n - 1
                     break
             i += 1

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_server.masking import operators
-from mcp_server.masking.detector import Detector, Finding
-from mcp_server.masking.operators import Operator
+from mcp_server.masking.detector import Detector
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
+from mcp_server.vocabulary import Operator
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +125,13 @@ class Masker:
         # are loaded (the server loads them in the background at start-up). Whole-column masking does not.
         self.known_values_loaded = known_values_loaded
 
-    def with_operators(self, operators: Mapping[str, Operator]) -> Masker:
-        """The same masker (detector, key) under other per-entity operators: one per role."""
+    def with_operators(self, operators: Mapping[str, Operator], *, default: Operator | None = None) -> Masker:
+        """The same masker (detector, key) under other per-entity operators (and default operator): one per role."""
         merged = {**self.operators, **operators}
         return Masker(
             self.detector,
             self.pseudonyms,
-            operator=self.operator,
+            operator=default or self.operator,
             operators=merged,
             max_cell_chars=self.max_cell_chars,
             scan_budget_chars=self.scan_budget_chars,
@@ -277,7 +278,8 @@ class Masker:
         stable: bool,
         names: bool = True,
     ) -> None:
-        for text, findings in zip(texts, self._detect(texts, context), strict=True):
+        # Unstable scans are of text the query composed (plans, operator functions): no known values either.
+        for text, findings in zip(texts, self._detect(texts, context, known=stable), strict=True):
             counts = MaskCounts()
             if findings is None:  # fail closed: a value we could not scan is not returned
                 masked, counts.by_entity = WITHHELD, Counter({"WITHHELD": 1})
@@ -290,40 +292,39 @@ class Masker:
             for i in todo[text]:
                 out[i] = (masked, Counter(counts.by_entity))
 
-    def _detect(self, texts: list[str], context: tuple[str, ...]) -> list[list[Finding] | None]:
-        """Findings per text (None: detection failed), from the cache where the same text was seen."""
-        if self.known_values_loaded is not None:
+    def _detect(self, texts: list[str], context: tuple[str, ...], *, known: bool = True) -> list[list[Finding] | None]:
+        """Findings per text (None: detection failed), from the cache where the same text was seen.
+
+        known=False: without the data's known values (see `Detector.analyze_batch`)."""
+        if known and self.known_values_loaded is not None:
             self.known_values_loaded.wait()
-        found: list[list[Finding] | None] = [self._cache.get((t, context)) for t in texts]
+        key = context if known else (*context, "\x00without-known-values")
+        found: list[list[Finding] | None] = [self._cache.get((t, key)) for t in texts]
         missing = [t for t, f in zip(texts, found, strict=True) if f is None]
         if not missing:
             return found
         try:
-            fresh: list[list[Finding] | None] = list(self.detector.analyze_batch(missing, context))
+            fresh: list[list[Finding] | None] = list(self.detector.analyze_batch(missing, context, known=known))
         except Exception as exc:
             log.warning("batch detection failed (%s); retrying value by value", type(exc).__name__)
             fresh = []
             for text in missing:
                 try:
-                    fresh.append(self.detector.analyze(text, context))
+                    fresh.append(self.detector.analyze(text, context, known=known))
                 except Exception as inner:
                     log.warning("detection failed (%s); value withheld", type(inner).__name__)
                     fresh.append(None)
         by_text = dict(zip(missing, fresh, strict=True))
         for text, findings in by_text.items():
             if findings is not None:
-                self._cache.put((text, context), findings)
+                self._cache.put((text, key), findings)
         return [f if f is not None else by_text[t] for t, f in zip(texts, found, strict=True)]
-
-    def scan_text(self, text: str, counts: MaskCounts, context: Sequence[str] = ()) -> str:
-        masked, found = self.scan_texts([text], context)[0]
-        counts.by_entity.update(found)
-        return str(masked)
 
     def scan_message(self, text: str, identifiers: frozenset[str]) -> str:
         """A database error message: scanned like free text, except words that are names of the source's
-        tables and columns (the guard checked them; a model needs them to fix its query)."""
-        [findings] = self._detect([text], ())
+        tables and columns (the guard checked them; a model needs them to fix its query), and without the known
+        values: an error echoes names the agent wrote, and masking those that equal a stored value would say so."""
+        [findings] = self._detect([text], (), known=False)
         if findings is None:
             return WITHHELD
         kept = [f for f in findings if text[f.start : f.end].casefold() not in identifiers]

@@ -58,8 +58,6 @@ NER_RECOGNIZERS = frozenset({"SpacyRecognizer", "NamesModelRecognizer"})
 # Recognizers of names and places without a pattern, cue word or known value behind them: NER, capitalised
 # runs, the country list (`Finding.bare_name`).
 BARE_NAME_RECOGNIZERS = NER_RECOGNIZERS | {"UnknownNameRun", "CountryRecognizer"}
-# Entity types whose NER spans `_tidy` fits to the text.
-_NER_TYPES = frozenset({"PERSON", "LOCATION"})
 _TOKEN = re.compile(r"\S+")
 # Capitalised words that are not the first name of the name they precede.
 _NOT_FIRST_NAMES = frozenset(
@@ -187,10 +185,9 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     ]
     if len(pieces) > 1:  # a name does not run over a line break: each line is tidied on its own
         out = []
+        metadata = result.recognition_metadata or {}
         for a, b in pieces:
-            part = RecognizerResult(
-                result.entity_type, a, b, result.score, result.analysis_explanation, dict(result.recognition_metadata)
-            )
+            part = RecognizerResult(result.entity_type, a, b, result.score, result.analysis_explanation, dict(metadata))
             out.extend(_tidy(text, part, english))
         return out
     start, end = result.start, result.end
@@ -223,8 +220,7 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
         after = _POSTCODE_AFTER.match(text, end)
         before = _POSTCODE_BEFORE.search(text, max(0, start - 12), start)
         for match in (m for m in (after, before) if m):
-            code = match.group("code")
-            postcodes.append(_part(result, "POSTAL_CODE", match.start("code"), match.start("code") + len(code)))
+            postcodes.append(_part(result, "POSTAL_CODE", match.start("code"), match.end("code")))
     if end - start < 2 or not _ALPHA_WORD.search(text, start, end):
         return []  # no word of letters: `ORD-2024000019` is not a place
     if (start, end) != (result.start, result.end):

@@ -16,12 +16,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from typing import Literal
 
 from mcp_server.masking.pseudonyms import Pseudonymizer, normalise
-
-Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
-OPERATORS: tuple[Operator, ...] = ("pseudonym", "redact", "partial", "hash", "generalize", "keep")
+from mcp_server.vocabulary import Operator as Operator  # re-exported: the query path imports it here
 
 # What a masked value looks like in output: <ENTITY>, <ENTITY:token>, <ENTITY:…4242>, <ENTITY:#hash>.
 MASK_MARK = re.compile(r"<([A-Z][A-Z0-9_]*)(?::[^<>\s]{1,80})?>")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from mcp_server.masking.detector import Finding
+from mcp_server.masking.findings import Finding
 
 DENY_ENTITY = "CUSTOM"
 

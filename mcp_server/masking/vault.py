@@ -70,10 +70,10 @@ class TokenVault:
     def __init__(self, location: Path | str, masking_key: bytes, *, check_key: bool = False) -> None:
         """`location`: the SQLite file (a Path) or a SQLAlchemy URL. `check_key` (a server): record the masking
         key's fingerprint in the vault, and refuse a key other than the one recorded."""
-        if isinstance(location, Path):
-            location = sa.URL.create("sqlite", database=str(location))
         try:
-            url = sa.make_url(location)
+            url = (
+                sa.URL.create("sqlite", database=str(location)) if isinstance(location, Path) else sa.make_url(location)
+            )
         except (sa.exc.ArgumentError, ValueError, TypeError):
             raise VaultError("the token vault URL is not a valid SQLAlchemy URL") from None
         options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
@@ -212,7 +212,7 @@ class TokenVault:
         params = [tuple(r[k] for k in self._insert_order) for r in rows] if self._insert_order else rows
         try:
             with self._engine.begin() as conn:
-                conn.exec_driver_sql(self._insert_sql, params)  # type: ignore[arg-type]
+                conn.exec_driver_sql(self._insert_sql, params)
         except sa.exc.SQLAlchemyError as exc:  # the driver's message lists the parameters: not repeated
             raise VaultError(f"cannot write to the token vault ({type(exc).__name__})") from None
 

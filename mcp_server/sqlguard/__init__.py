@@ -7,7 +7,8 @@ uncertain is refused (SqlDenied) or, for lineage, reported as kind "unknown".
 from mcp_server.sqlguard.errors import SqlDenied
 from mcp_server.sqlguard.guard import check_query
 from mcp_server.sqlguard.literals import mask_literals
-from mcp_server.sqlguard.model import CheckedQuery, ColumnPolicy, OutputColumn, PredicateMode, Schema, SourceColumn
+from mcp_server.sqlguard.model import CheckedQuery, ColumnPolicy, OutputColumn, Schema, SourceColumn
+from mcp_server.vocabulary import PredicateMode
 
 __all__ = [
     "CheckedQuery",

@@ -29,8 +29,6 @@ values (min, max): unchanged only when no restricted column takes part. aggregat
 rows. constant: no input (current_date, pi()). rows: a set-returning function (its arguments decide how many
 rows). rank: a position within a window (row_number). opaque: an operator-allowed function."""
 
-ALL = frozenset({"*"})
-
 
 @dataclass(frozen=True)
 class FunctionRule:

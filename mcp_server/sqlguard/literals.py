@@ -31,11 +31,21 @@ _STRING_TOKENS = {
 }
 
 
-def mask_literals(sql: str, *, dialect: str, mask: Callable[[str], str]) -> str:
+def mask_literals(
+    sql: str,
+    *,
+    dialect: str,
+    mask: Callable[[str], str],
+    shown: Callable[[exp.Literal, exp.Column], bool] | None = None,
+    readable: Callable[[str], bool] | None = None,
+) -> str:
     """SQL for the audit ledger: every string and number literal replaced by mask(value).
 
-    Strings stay quoted string literals. If the SQL cannot be parsed, returns
-    "<unparsed SQL: N chars>" - never the raw text.
+    Strings stay quoted string literals. `shown(literal, column)` may keep a literal compared with a column
+    (`status = 'shipped'`, `amount > 100`, `x IN (...)`, `x BETWEEN ...`) as written. `readable(name)` says
+    which identifiers (tables, columns, aliases) stay as written; the others are masked like literals (an alias
+    can hold a name: `SELECT id AS "Quackenbush"`). Without it, only quoted identifiers that are not plain names
+    are. If the SQL cannot be parsed, returns "<unparsed SQL: N chars>" - never the raw text.
     """
     unparsed = f"<unparsed SQL: {len(sql)} chars>"
     if len(sql) > MAX_MASKED_LENGTH:
@@ -46,18 +56,29 @@ def mask_literals(sql: str, *, dialect: str, mask: Callable[[str], str]) -> str:
             tokens = parser_dialect.tokenize(sql)
             statements = parser_dialect.parser(error_level=ErrorLevel.RAISE).parse(tokens, sql)
             parts = [
-                _mask_tree(s, dialect, mask) for s in statements if s is not None and not isinstance(s, exp.Semicolon)
+                _mask_tree(s, dialect, mask, shown, readable)
+                for s in statements
+                if s is not None and not isinstance(s, exp.Semicolon)
             ]
         except (SqlglotError, RecursionError, ValueError):
             return unparsed
     return ";\n".join(parts)
 
 
-def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
+def _mask_tree(
+    tree: exp.Expr,
+    dialect: str,
+    mask: Callable[[str], str],
+    shown: Callable[[exp.Literal, exp.Column], bool] | None,
+    readable: Callable[[str], bool] | None,
+) -> str:
     def visit(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Command):
             return exp.Var(this=_mask_command(node, dialect, mask))
         if isinstance(node, exp.Literal) and node.find_ancestor(exp.DataType) is None:
+            column = compared_column(node) if shown is not None else None
+            if column is not None and shown is not None and shown(node, column):
+                return node
             if node.is_string:
                 return exp.Literal.string(mask(node.name))
             if _row_count(node):
@@ -65,12 +86,34 @@ def _mask_tree(tree: exp.Expr, dialect: str, mask: Callable[[str], str]) -> str:
             return exp.Var(this=mask(node.name))
         if isinstance(node, _STRING_NODES):
             return exp.Literal.string(mask(node.name))
-        if isinstance(node, exp.Identifier) and node.quoted and not is_plain_name(node.name):
+        if isinstance(node, exp.Identifier):
             # SQLite / PostgreSQL "double quotes" are often a value written with the wrong quotes
-            return exp.Identifier(this=mask(node.name), quoted=True)
+            hidden = not readable(node.name) if readable is not None else node.quoted and not is_plain_name(node.name)
+            if hidden:
+                return exp.Identifier(this=mask(node.name), quoted=True)
         return node
 
     return tree.transform(visit).sql(dialect=dialect, comments=False)
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def compared_column(node: exp.Literal) -> exp.Column | None:
+    """The column a literal is compared with directly: `col = 'x'`, `-5 < col`, `col IN ('x', 'y')`,
+    `col BETWEEN 1 AND 5`; None for a literal in any other position (inside a function, an expression...)."""
+    operand: exp.Expr = node
+    parent = node.parent
+    if isinstance(parent, exp.Neg):
+        operand, parent = parent, parent.parent
+    other: exp.Expr | None = None
+    if isinstance(parent, _COMPARISONS):
+        other = parent.right if parent.left is operand else parent.left
+    elif (isinstance(parent, exp.In) and any(e is operand for e in parent.expressions)) or (
+        isinstance(parent, exp.Between) and parent.this is not operand
+    ):
+        other = parent.this
+    return other if isinstance(other, exp.Column) else None
 
 
 def _row_count(node: exp.Literal) -> bool:

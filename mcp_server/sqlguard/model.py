@@ -10,9 +10,9 @@ from typing import Literal
 from sqlglot import exp
 
 from mcp_server.sqlguard.parsing import quiet_sqlglot
+from mcp_server.vocabulary import ColumnKind
+from mcp_server.vocabulary import PredicateMode as PredicateMode  # re-exported: the query path imports it here
 
-PredicateMode = Literal["none", "equality", "any"]
-Protection = Literal["pii", "text", "clear"]
 Paramstyle = Literal["named", "pyformat"]
 Kind = Literal["value", "count", "unknown"]
 Schema = Mapping[str, Sequence[str]]
@@ -31,7 +31,7 @@ class SourceColumn:
 class ColumnPolicy:
     """What the guard needs to know of a base column: how it is masked and which comparisons it allows."""
 
-    protection: Protection = "clear"
+    protection: ColumnKind = "clear"
     """pii: masked whole; text: free text, scanned; clear: returned as it is."""
     entity: str | None = None
     """Entity type of a pii column (tokens of this type may be compared with it)."""

@@ -103,6 +103,38 @@ def _mysql_string_constant(node: exp.Expr) -> bool:
     return isinstance(node, (exp.Null, exp.National, exp.HexString))
 
 
+_STRING_LITERALS = (exp.National, exp.RawString, exp.ByteString, exp.UnicodeString, exp.HexString, exp.BitString)
+
+
+def _literal_values(node: exp.Expr) -> list[exp.Expr] | None:
+    """The literal values a comparison partner stands for (each one a membership test), or None when it is not
+    made of literals: a function, an expression, or a literal of an array or other composite type (one string
+    `'{…8000 dates…}'::date[]` would be thousands of tests counted as one)."""
+    node = unwrap(node)
+    if isinstance(node, (exp.Any, exp.All)):
+        inner = unwrap(node.this)
+        if not isinstance(inner, exp.Array):
+            return None
+        found = [_literal_values(e) for e in inner.expressions]
+        return None if any(f is None or len(f) != 1 for f in found) else [f[0] for f in found if f]
+    return [node] if _scalar_literal(node) else None
+
+
+def _scalar_literal(node: exp.Expr) -> bool:
+    node = unwrap(node)
+    if isinstance(node, (exp.Literal, exp.Null, exp.Boolean, *_STRING_LITERALS)):
+        return True
+    if isinstance(node, exp.Neg):
+        return isinstance(unwrap(node.this), exp.Literal)
+    if isinstance(node, exp.Introducer):
+        return _scalar_literal(node.expression)
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        target = node.args.get("to")
+        scalar = isinstance(target, exp.DataType) and not target.args.get("nested") and not target.expressions
+        return scalar and _scalar_literal(node.this)
+    return False
+
+
 def _int_literal(node: exp.Expr) -> int | None:
     if isinstance(node, exp.Literal) and not node.is_string and node.name.isdigit():
         return int(node.name)
@@ -146,8 +178,8 @@ class PredicateChecker:
             return
         elif isinstance(node, exp.Predicate):
             op = describe(node) or "an expression"
-            for child in node.iter_expressions():
-                self.any_use(self.resolver.flow(child, scope, True), clause, op)
+            for operand in node.iter_expressions():
+                self.any_use(self.resolver.flow(operand, scope, True), clause, op)
         else:
             self.any_use(self.resolver.flow(node, scope, True), clause, describe(node) or "an expression")
 
@@ -319,15 +351,24 @@ class PredicateChecker:
             theirs = self.resolver.flow(other, scope, True)
             self._same_entity(flow, theirs, clause)
             return
-        if not is_constant(other):
+        values = _literal_values(other)
+        if values is None:
+            token = next((t for n in other.walk() if (t := token_text(n)) is not None), None)
+            if token is not None:
+                raise SqlDenied(
+                    "token_use",
+                    f"pseudonym token {token} can only be compared with a column masked as its entity type"
+                    " (col = token, col <> token, col IN (token, ...)), as it is",
+                )
             raise SqlDenied(
                 "predicate_policy",
                 f"comparison on {source.table}.{source.column} in {clause} is with an expression; {EQUALITY_HINT},"
-                " comparing it only with literal values or other columns",
+                " comparing it only with literal values (one each, or ANY(ARRAY[...]) of them) or other columns",
             )
-        if self.dialect == "mysql" and not _mysql_string_constant(other):
-            raise self._mysql_numeric(source, clause)
-        self._count_membership()
+        for value in values:
+            if self.dialect == "mysql" and not _mysql_string_constant(value):
+                raise self._mysql_numeric(source, clause)
+            self._count_membership()
 
     def _same_entity(self, mine: Flow, theirs: Flow, clause: str) -> None:
         """Both sides direct values of personal columns of one entity type (a join on equal keys)."""

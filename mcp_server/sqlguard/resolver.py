@@ -271,13 +271,13 @@ class Resolver:
         if isinstance(node, (exp.Any, exp.All)):
             return self.flow(node.this, scope, aliases)
         if isinstance(node, (exp.Cast, exp.TryCast)):
-            total = isinstance(node, exp.TryCast) or _textual(node.args.get("to"))
             inner = self.flow(node.this, scope, aliases)
-            if not total:
-                self._refuse_restricted(inner, f"CAST to {_type_name(node)}", "the conversion fails on some values")
+            self._refuse_computed(inner, f"CAST to {_type_name(node)}")
             return transformed(inner)
         if isinstance(node, exp.DPipe):
-            return transformed(combine(self.flow(child, scope, aliases) for child in node.iter_expressions()))
+            inputs = combine(self.flow(child, scope, aliases) for child in node.iter_expressions())
+            self._refuse_computed(inputs, "||")
+            return transformed(inputs)
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Star):
             raise lineage_error("this use of * is not supported (composite expansion); name the columns instead")
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -306,11 +306,12 @@ class Resolver:
         own = self.flow(function, scope, aliases)
         rule = rule_for(function, self.extra_functions) if isinstance(function, exp.Func) else None
         values = combine([own, ordered], direct=True)
+        self._refuse_computed(values, f"{shown_name(function)}()" if isinstance(function, exp.Func) else "WITHIN GROUP")
         if rule is not None and rule.role == "order_pick" and not self._restricted(values):
             return values
         return transformed(values)
 
-    def _choice(self, node: exp.Expr, scope: Scope, aliases: bool) -> Flow:
+    def _choice(self, node: exp.Func, scope: Scope, aliases: bool) -> Flow:
         """CASE, IF, COALESCE, NULLIF, GREATEST, LEAST: conditions checked, the chosen values merged."""
         check = self.predicates
         if isinstance(node, exp.Case):
@@ -370,6 +371,8 @@ class Resolver:
         for arg, flow in flows.items():
             if not rule.is_total(arg.split("#")[0]):
                 self._refuse_restricted(flow, f"{name}()", "that argument can make it fail or set its size")
+        if rule.role not in ("pick", "rank", "constant"):
+            self._refuse_computed(everything, f"{name}()")
         if rule.role == "rows":
             self._refuse_restricted(everything, f"{name}()", "it decides how many rows there are")
             return transformed(everything)
@@ -377,8 +380,6 @@ class Resolver:
             return CONSTANT
         if rule.role == "rank":  # a position; without an ORDER BY of its own, in an order the database chose
             return Flow(arbitrary=not _has_own_order(node))
-        if rule.role == "measure" and not self._personal(everything) and everything.direct:
-            return Flow(everything.sources, "count", False)  # the length of a stored text, not of a piece of it
         arbitrary = rule.order_sensitive and not _has_own_order(node)
         if rule.role in ("pick", "order_pick"):
             picked = [f for arg, f in flows.items() if arg.split("#")[0] in rule.picks]
@@ -418,6 +419,22 @@ class Resolver:
                 "predicate_policy",
                 f"{source.table}.{source.column} cannot be passed to {what}: {why}, which would tell something"
                 f" about its values ({self.column(source).predicates} policy)",
+            )
+
+    def _refuse_computed(self, flow: Flow, what: str) -> None:
+        """A restricted value comes out only as it is (its token), counted, grouped, or compared as its policy
+        allows. Anything computed from it is masked in the result anyway, so it gives the agent nothing but
+        what it costs: whether the computation fails, how long it takes or how much memory it needs can depend
+        on the value (`replace(ssn, '123-4', <a long text>)` fails or slows down only when '123-4' is in it)."""
+        restricted = self._restricted(flow)
+        if restricted:
+            source = restricted[0]
+            raise SqlDenied(
+                "predicate_policy",
+                f"{source.table}.{source.column} cannot be passed to {what}: a protected column comes back only as it"
+                " is (masked), counted, grouped, or compared as its policy allows; computing on it could fail or run"
+                " long depending on its values, which would tell something about them"
+                f" ({self.column(source).predicates} policy)",
             )
 
     def merge(self, flows: list[Flow], what: str) -> Flow:

@@ -23,7 +23,8 @@ def token_text(node: exp.Expr | None) -> str | None:
     """The token a string literal holds (also under a charset introducer), or None."""
     if isinstance(node, exp.Introducer):
         node = node.expression
-    if (isinstance(node, exp.Literal) and node.is_string) or isinstance(node, (exp.National, exp.RawString)):
+    strings = (exp.National, exp.RawString, exp.ByteString, exp.UnicodeString)  # N'', r'', E'' (PostgreSQL), U&''
+    if (isinstance(node, exp.Literal) and node.is_string) or isinstance(node, strings):
         text = node.name
         if TOKEN_PATTERN.fullmatch(text):
             return text

@@ -24,10 +24,11 @@ from mcp_server.masking.classify import ColumnClass
 from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget
 from mcp_server.masking.operators import Operator
 from mcp_server.policy import Policy, build_policies
-from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query, mask_literals
+from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query
 from mcp_server.sqlguard.model import PredicateMode, SourceColumn
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.documents import DocumentTools
+from mcp_server.tools.ledger_sql import ledger_sql
 from mcp_server.tools.models import (
     ColumnDescription,
     DescribeResult,
@@ -219,10 +220,8 @@ class ToolService:
     # -- query -----------------------------------------------------------------------------------
 
     def masked_sql(self, sql: str, source: str | None) -> str:
-        """The SQL as the ledger stores it: every literal replaced by a keyed token."""
-        catalog = self.catalogs.get(source or "")
-        dialect = catalog.database.dialect if catalog else "sqlite"
-        return mask_literals(sql, dialect=dialect, mask=self.masker.literal)
+        """The SQL as the ledger stores it (`ledger_sql.py`)."""
+        return ledger_sql(sql, self.catalogs.get(source or ""), self.masker)
 
     def query(
         self,

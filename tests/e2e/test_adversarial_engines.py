@@ -127,7 +127,8 @@ def test_fifty_adversarial_queries_leak_nothing(target: Target) -> None:
             text = str(problem)
         leaked = _leaks(text, seeded)
         assert not leaked, f"[{target.engine}] {sql} leaked {leaked[:3]}"
-    assert answered >= 40, f"[{target.engine}] only {answered} of {len(queries)} queries were answered"
+    # computing on a protected value is refused (about a third of the suite); everything else must run
+    assert answered >= 30, f"[{target.engine}] only {answered} of {len(queries)} queries were answered"
 
 
 def test_writes_leave_the_database_unchanged(target: Target) -> None:

@@ -188,7 +188,7 @@ async def test_tools_are_masked_and_recorded_under_the_tokens_agent(server: Http
             ("list_sources", {}),
             ("describe", {"source": "crm", "table": "customers"}),
             ("query", {"source": "crm", "sql": "SELECT * FROM customers"}),
-            ("query", {"source": "crm", "sql": "SELECT email AS remark, ssn || '' AS x FROM customers"}),
+            ("query", {"source": "crm", "sql": "SELECT email AS remark, ssn AS x FROM customers"}),
             ("query", {"source": "crm", "sql": "SELECT id, subject, body FROM support_tickets"}),
             ("search", {"query": "refund"}),
         ]:
@@ -250,6 +250,44 @@ async def test_no_or_bad_token_is_refused_with_401_and_runs_nothing(server: Http
 
     response = await _post(url, {"Authorization": f"bearer {server.tokens['http-agent']}"})
     assert response.status_code == 200  # the scheme is case-insensitive; the token is what counts
+
+
+async def test_bodies_that_do_not_parse_are_answered_and_recorded(server: HttpServer) -> None:
+    """Broken JSON, JSON that is not JSON-RPC, nesting too deep, a lone surrogate: each gets a JSON-RPC error
+    that never quotes the body, and a ledger row under the token's agent; without a token, 401 and no row."""
+    seeded = server.seeded[0]
+    bodies = [
+        (
+            b'{"jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {"name": "query", "arguments": {"sql": "'
+            + seeded.encode()
+            + b'"',
+            41,
+        ),
+        (json.dumps({"jsonrpc": "2.0", "id": 42, "method": "tools/call", "params": seeded}).encode(), 42),
+        (json.dumps({seeded: 1, "id": 43}).encode(), 43),
+        (json.dumps([{"jsonrpc": "2.0", "id": 44, "method": "tools/list"}]).encode(), None),
+        (b'{"jsonrpc": "2.0", "id": 45, "method": "tools/call", "params": ' + b"[" * 5000 + b"]" * 5000 + b"}", 45),
+        (b'{"jsonrpc": "2.0", "id": 46, "method": "tools/call", "params": {"name": "q\\ud800", "arguments": {}}}', 46),
+        (b"\xff\xfe" + seeded.encode(), None),
+    ]
+    before = len(server.entries())
+    headers = {**HTTP_HEADERS, "Authorization": f"Bearer {server.tokens['http-agent']}"}
+    async with httpx2.AsyncClient(timeout=30) as http:
+        for body, request_id in bodies:
+            response = await http.post(server.url, content=body, headers=headers)
+            assert response.status_code == 400, body[:80]
+            answer = response.json()
+            assert answer["jsonrpc"] == "2.0" and answer["id"] == request_id
+            assert answer["error"]["code"] in (-32700, -32600) and answer["error"]["message"]
+            assert not _leaks(response.text, server.seeded)
+        for body, _ in bodies[:2]:  # no token: the SDK refuses it, nothing is recorded
+            response = await http.post(server.url, content=body, headers=HTTP_HEADERS)
+            assert response.status_code == 401
+    new = server.entries()[before:]
+    assert len(new) == len(bodies)
+    assert {e.agent for e in new} == {"http-agent"}
+    assert {(e.status, e.error_class) for e in new} == {("error", "MalformedRequest")}
+    assert not _leaks(json.dumps([e.record() for e in new], ensure_ascii=False), server.seeded)
 
 
 async def test_calls_over_quota_are_tool_errors_recorded_as_denied(server: HttpServer) -> None:

@@ -7,12 +7,15 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from mcp_server.ledger.checkpoints import CheckpointFile, write_checkpoint
 from mcp_server.ledger.store import Ledger, LedgerEntry
 from mcp_server.ledger.verify import verify_ledger
 from tests.ledger.conftest import KEY
+
+pytestmark = pytest.mark.slow  # four writer processes
 
 PROCESSES = 4
 APPENDS = 200

@@ -35,7 +35,7 @@ CUSTOMER_COLUMNS = ["id", "FirstName", "LastName", "Email", "Phone", "Address", 
     ],
 )
 def test_personal_columns_by_name(column: str, sql_type: str, entity: str) -> None:
-    cls = classify_by_name(column, sql_type, CUSTOMER_COLUMNS, table_context("Customer", CUSTOMER_COLUMNS))
+    cls = classify_by_name(column, sql_type, table_context("Customer", CUSTOMER_COLUMNS))
     assert cls is not None and cls.kind == "pii" and cls.entity == entity
     assert cls.predicates == "equality"
 
@@ -55,25 +55,25 @@ def test_personal_columns_by_name(column: str, sql_type: str, entity: str) -> No
     ],
 )
 def test_keys_amounts_and_business_dates_are_not_personal(column: str, sql_type: str) -> None:
-    cls = classify_by_name(column, sql_type, ["id", "total", "status"])
+    cls = classify_by_name(column, sql_type)
     assert cls is None or cls.kind == "clear"
 
 
 @pytest.mark.parametrize("column", ["State", "Country", "BillingCountry", "ship_country", "district", "country_code"])
 def test_regions_and_countries_are_not_personal_by_themselves(column: str) -> None:
     for columns in (CUSTOMER_COLUMNS, ["id", "state", "amount"]):
-        cls = classify_by_name(column, "TEXT", columns, table_context("Customer", columns))
+        cls = classify_by_name(column, "TEXT", table_context("Customer", columns))
         assert cls is not None and cls.kind == "clear"
 
 
 @pytest.mark.parametrize("column", ["Company", "CompanyName", "employer"])
 def test_company_names_are_not_personal_by_themselves(column: str) -> None:
-    cls = classify_by_name(column, "TEXT", CUSTOMER_COLUMNS)
+    cls = classify_by_name(column, "TEXT")
     assert cls is not None and cls.kind == "clear"
 
 
 def test_free_text_names_are_scanned() -> None:
-    cls = classify_by_name("notes", "TEXT", [])
+    cls = classify_by_name("notes", "TEXT")
     assert cls is not None and cls.kind == "text"
 
 
@@ -113,13 +113,13 @@ def test_values_decide_ambiguous_columns(detector) -> None:  # type: ignore[no-u
     ],
 )
 def test_abbreviated_and_foreign_column_names(column: str, sql_type: str, entity: str) -> None:
-    cls = classify_by_name(column, sql_type, [])
+    cls = classify_by_name(column, sql_type)
     assert cls is not None and cls.kind == "pii" and cls.entity == entity
 
 
 def test_business_and_hire_dates_stay_clear() -> None:
     for column in ("InvoiceDate", "ordered_at", "created_at", "HireDate", "hired"):
-        cls = classify_by_name(column, "DATETIME", ["HireDate"])
+        cls = classify_by_name(column, "DATETIME")
         assert cls is not None and cls.kind == "clear"
 
 

@@ -36,7 +36,7 @@ def test_table_subject(table: str, columns: list[str], subject: str) -> None:
 
 
 def _name(column: str, table: str, columns: list[str], sql_type: str = "TEXT"):  # type: ignore[no-untyped-def]
-    return classify_by_name(column, sql_type, columns, table_context(table, columns))
+    return classify_by_name(column, sql_type, table_context(table, columns))
 
 
 def test_a_generic_name_is_a_person_only_in_a_table_of_people() -> None:

@@ -132,12 +132,12 @@ def test_passwords_reset_on_an_account() -> None:
 
 def test_descriptions_of_things_leave_names_by_ner_clear(detector) -> None:  # type: ignore[no-untyped-def]
     columns = ["film_id", "title", "description"]
-    cls = classify_by_name("description", "TEXT", columns, table_context("film", columns))
+    cls = classify_by_name("description", "TEXT", table_context("film", columns))
     assert cls is not None and cls.kind == "text" and not cls.names
     people = ["id", "first_name", "description"]
-    assert classify_by_name("description", "TEXT", people, table_context("patient", people)).names  # type: ignore[union-attr]
+    assert classify_by_name("description", "TEXT", table_context("patient", people)).names  # type: ignore[union-attr]
     untitled = ["ticket_id", "description"]
-    assert classify_by_name("description", "TEXT", untitled, table_context("ticket", untitled)).names  # type: ignore[union-attr]
+    assert classify_by_name("description", "TEXT", table_context("ticket", untitled)).names  # type: ignore[union-attr]
 
     masker = Masker(detector, Pseudonymizer(b"k" * 32))
     text = "A Epic Drama of a Feminist in Ancient China, mail jane.roe@example.org or call +44 7700 900 123."

@@ -51,3 +51,31 @@ def test_entities_filter() -> None:
     known.add("PERSON", ["Maria Lopez"])
     assert spans(known, "Maria Lopez", ("LOCATION",)) == []
     assert spans(known, "Maria Lopez", ("PERSON",)) == [("Maria Lopez", "PERSON")]
+
+
+def test_single_chunk_values_are_found_with_their_punctuation_and_separators() -> None:
+    """Values of any masked column come back masked in free text: an SSN the checksum rules reject, a password,
+    an e-mail address, a username, a number written with or without its separators."""
+    known = KnownValuesRecognizer()
+    known.add("US_SSN", ["123-45-6789"])
+    known.add("SECRET", ["p@ssw0rd-crisp"])
+    known.add("EMAIL_ADDRESS", ["o.vexley@plinth.example"])
+    known.add("USERNAME", ["cmapple68"])
+    text = (
+        "Her SSN 123-45-6789, also 123456789; the new login for CMAPPLE68 is p@ssw0rd-crisp. "
+        "Write to (o.vexley@plinth.example)."
+    )
+    assert spans(known, text) == [
+        ("123-45-6789", "US_SSN"),
+        ("123456789", "US_SSN"),
+        ("CMAPPLE68", "USERNAME"),
+        ("p@ssw0rd-crisp", "SECRET"),
+        ("o.vexley@plinth.example", "EMAIL_ADDRESS"),
+    ]
+    # near misses stay as they are
+    assert spans(known, "123-45-6780 and p@ssw0rd-crispy and cmapple69") == []
+
+
+def test_short_or_plain_word_chunks_are_not_remembered() -> None:
+    known = KnownValuesRecognizer()
+    assert known.add("SECRET", ["abc12", "Password"]) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mcp_server.masking.detector import Finding
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.masker import WITHHELD, MaskCounts, Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
 
@@ -12,12 +12,14 @@ from mcp_server.masking.pseudonyms import Pseudonymizer
 class BrokenDetector:
     """Raises for texts that contain "boom" (fault injection, standing in for a crashing recognizer)."""
 
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
         if any("boom" in t for t in texts):
             raise RuntimeError("recognizer crashed")
         return [[] for _ in texts]
 
-    def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
+    def analyze(self, text: str, context: Sequence[str] = (), *, known: bool = True) -> list[Finding]:
         return self.analyze_batch([text], context)[0]
 
 
@@ -70,7 +72,9 @@ class CountingDetector(BrokenDetector):
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
         self.seen.extend(texts)
         return super().analyze_batch(texts, context)
 

@@ -6,6 +6,8 @@ import pytest
 
 from mcp_server.masking.detector import WORKER_MIN_TEXTS
 
+pytestmark = pytest.mark.slow  # starts NER worker processes, each loading the spaCy pipeline
+
 TEXTS = [
     f"Call back {name} at 555-01{i % 100:02d} about order {i}; she lives in {city}."
     for i, (name, city) in enumerate(

@@ -252,8 +252,8 @@ def test_a_column_of_national_numbers_from_many_countries(detector) -> None:  # 
 
 
 def test_national_identity_types_are_listed_once_for_each_recognizer() -> None:
-    from mcp_server.masking.entities import DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
     from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
+    from mcp_server.vocabulary import DIGIT_ENTITIES, NATIONAL_ID_TYPES, TEXT_ENTITIES
 
     recognized = {e for r in national_id_recognizers() for e in r.supported_entities}
     assert recognized == set(NATIONAL_ID_TYPES) == set(ANNOUNCING_WORDS)

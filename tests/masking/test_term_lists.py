@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from mcp_server.config import parse_config
-from mcp_server.masking.detector import Finding
+from mcp_server.masking.findings import Finding
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
@@ -12,7 +12,9 @@ TEXT = "Call Grace Hopper about Project FALCON, then thank Maria Gonzalez."
 class NamesDetector:
     """Reports the two names in TEXT as PERSON (stands in for NER so the list logic is tested alone)."""
 
-    def analyze_batch(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[list[Finding]]:
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
         out = []
         for text in texts:
             found = []
@@ -23,7 +25,7 @@ class NamesDetector:
             out.append(found)
         return out
 
-    def analyze(self, text: str, context: Sequence[str] = ()) -> list[Finding]:
+    def analyze(self, text: str, context: Sequence[str] = (), *, known: bool = True) -> list[Finding]:
         return self.analyze_batch([text], context)[0]
 
 

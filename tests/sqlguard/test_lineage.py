@@ -318,10 +318,10 @@ def test_set_operation_order_by_output_name(check: Check) -> None:
 
 
 def test_unnamed_root_expressions_get_aliases(check: Check) -> None:
-    query = check("SELECT upper(email), email, 1 FROM customers", "mysql")
+    query = check("SELECT upper(first_name), email, 1 FROM customers", "mysql")
     names = [c.name for c in query.columns]
-    assert names == ["UPPER(email)", "email", "1"]
-    assert query.render("pyformat") == "SELECT UPPER(email) AS `UPPER(email)`, email, 1 AS `1` FROM customers"
+    assert names == ["UPPER(first_name)", "email", "1"]
+    assert query.render("pyformat") == "SELECT UPPER(first_name) AS `UPPER(first_name)`, email, 1 AS `1` FROM customers"
 
 
 def test_schema_drift_cannot_shift_columns(check: Check) -> None:

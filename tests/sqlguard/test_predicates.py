@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, SourceColumn, SqlDenied
+from tests.sqlguard.conftest import policy
 
 Check = Callable[..., CheckedQuery]
 ALL = ("sqlite", "postgres", "mysql")
@@ -36,8 +37,8 @@ ALLOWED = [
     "SELECT id FROM customers WHERE email = 'a' AND notes LIKE '%x%' AND id > 5",
     "SELECT id FROM customers ORDER BY last_name, id",
     "SELECT id, count(*) OVER (PARTITION BY email) FROM customers",
-    # output only: masked by lineage, not a predicate
-    "SELECT substr(ssn, 1, 3), upper(email), length(phone) FROM customers",
+    # computing on clear columns, and on free text whose policy allows any use
+    "SELECT upper(first_name), length(notes) FROM customers",
     "SELECT ssn FROM customers WHERE id = 1",
     "SELECT ssn FROM customers ORDER BY id",
     "WITH x AS (SELECT email AS e FROM customers) SELECT e FROM x WHERE e = 'a'",
@@ -93,7 +94,19 @@ DENIED = [
     ("SELECT id, email FROM customers ORDER BY 2", "ORDER BY"),
     ("SELECT id, row_number() OVER (ORDER BY email) FROM customers", "ORDER BY"),
     ("SELECT string_agg(notes, ',' ORDER BY phone) FROM customers", "ORDER BY"),
-    ("SELECT max(email) FROM customers GROUP BY last_name ORDER BY max(email)", "ORDER BY"),
+    ("SELECT max(email) FROM customers GROUP BY last_name ORDER BY max(email)", "MAX()"),
+    # any computation on a protected value: its result is masked, but whether it fails, how long it runs and how
+    # much memory it takes can depend on the value (a guess that makes the output exceed a size limit)
+    ("SELECT substr(ssn, 1, 3) FROM customers", "SUBSTRING()"),
+    ("SELECT upper(email) FROM customers", "UPPER()"),
+    ("SELECT length(phone) FROM customers", "LENGTH()"),
+    ("SELECT replace(replace(ssn, '123-4', repeat('Z', 1001)), 'Z', repeat('x', 1000000)) FROM customers", "ssn"),
+    ("SELECT ssn || repeat('x', 999999990) FROM customers", "ssn"),
+    ("SELECT concat(email, 'x') FROM customers", "email"),
+    ("SELECT CAST(email AS TEXT) FROM customers", "CAST"),
+    ("SELECT max(email) FROM customers", "MAX()"),
+    ("SELECT string_agg(email, ',') FROM customers", "email"),
+    ("SELECT count(*) FROM customers GROUP BY last_name HAVING count(upper(email)) > 0", "UPPER()"),
     # equality: grouping on a transformed value
     ("SELECT count(*) FROM customers GROUP BY substr(email, 1, 1)", "SUBSTRING"),
     ("SELECT substr(email, 1, 1) AS s, count(*) FROM customers GROUP BY 1", "email"),
@@ -207,3 +220,63 @@ def test_policy_sees_canonical_columns(check: Check) -> None:
 
     check("WITH x AS (SELECT EMAIL AS e FROM CUSTOMERS) SELECT e FROM x WHERE e = 'a'", column_policy=record)
     assert [(c.table, c.column) for c in seen] == [("customers", "email")]
+
+
+@pytest.mark.parametrize("dialect", ALL)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT replace(notes, 'sk_live', repeat('x', 1000000)) FROM customers",
+        "SELECT upper(notes) FROM customers",
+        "SELECT substr(notes, 1, 40) FROM customers",
+        "SELECT string_agg(notes, ',') FROM customers",
+    ],
+)
+def test_free_text_under_equality_is_not_computed_on(check: Check, dialect: str, sql: str) -> None:
+    """Free text keeps its default policy (equality) in the product: computing on it is refused like on personal
+    values, while a search and the text itself stay available."""
+
+    def text_equality(column: SourceColumn) -> ColumnPolicy:
+        found = policy(column)
+        return ColumnPolicy("text", None, "equality") if found.protection == "text" else found
+
+    if dialect == "mysql" and "string_agg" in sql:
+        sql = sql.replace("string_agg(notes, ',')", "group_concat(notes)")
+    with pytest.raises(SqlDenied, match=r"customers\.notes cannot be passed"):
+        check(sql, dialect, column_policy=text_equality)
+    assert check("SELECT notes FROM customers WHERE notes LIKE '%x%'", dialect, column_policy=text_equality)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM customers WHERE birth_date = ANY('{1990-07-29,1990-07-30,1990-07-31}'::date[])",
+        "SELECT id FROM customers WHERE birth_date = ANY(CAST('{1990-07-30}' AS DATE[]))",
+        "SELECT id FROM customers WHERE email = ANY(string_to_array('a@x.org,b@x.org', ','))",
+        "SELECT id FROM customers WHERE email = ANY(ARRAY[upper('a')])",
+        "SELECT id FROM customers WHERE email = 'a' || 'b'",
+        "SELECT id FROM customers WHERE email IN (concat('a', 'b'))",
+    ],
+)
+def test_partners_are_literal_values_one_test_each(check: Check, sql: str) -> None:
+    """A protected column is compared with literal values only, each counted as one membership test: a literal
+    of an array type or a function building a list would be thousands of tests counted as one."""
+    with pytest.raises(SqlDenied) as denied:
+        check(sql, "postgres")
+    assert denied.value.reason == "predicate_policy" and "literal values" in str(denied.value)
+
+
+def test_array_of_literals_counts_every_element(check: Check) -> None:
+    dates = ", ".join(f"'1990-01-{d:02d}'" for d in range(1, 29))
+    assert check(f"SELECT id FROM customers WHERE birth_date = ANY(ARRAY[{dates}])", "postgres").membership_tests == 28
+    many = ", ".join(f"'a{i}@x.org'" for i in range(101))
+    with pytest.raises(SqlDenied, match="more than 100 values"):
+        check(f"SELECT id FROM customers WHERE email = ANY(ARRAY[{many}])", "postgres")
+
+
+def test_escape_strings_are_tokens_too(check: Check) -> None:
+    """PostgreSQL's E'...' holds a token like any string literal: not as a clear value in the select list."""
+    with pytest.raises(SqlDenied) as denied:
+        check("SELECT id, E'<EMAIL:0123abcd4567>' AS email FROM customers", "postgres")
+    assert denied.value.reason == "token_use"
+    assert check("SELECT id FROM customers WHERE email = E'<EMAIL:0123abcd4567>'", "postgres").membership_tests == 1

@@ -71,9 +71,9 @@ class NationalIdRecognizer(TextRecognizer):
             if _date_ok(day, month, 1900 + year) or _date_ok(day, month, 2000 + year):
                 found.append(result(self, "DK_CPR", m.start(), m.end(), SCORE, "date of birth and serial"))
         for m in _INSEE.finditer(text):
-            sex, year, month, dept, commune, order, key = m.groups()
-            month_ok = 1 <= int(month) <= 12 or 20 <= int(month) <= 42 or 50 <= int(month) <= 99
-            if month_ok and _insee_ok(sex + year + month + dept + commune + order, key):
+            sex, yy, mm, dept, commune, order, key = m.groups()
+            month_ok = 1 <= int(mm) <= 12 or 20 <= int(mm) <= 42 or 50 <= int(mm) <= 99
+            if month_ok and _insee_ok(sex + yy + mm + dept + commune + order, key):
                 found.append(result(self, "FR_INSEE", m.start(), m.end(), SCORE, "mod-97 key"))
         for m in _CPF.finditer(text):
             if _cpf_ok("".join(m.groups())):
@@ -115,7 +115,7 @@ def national_id(value: str) -> str | None:
     if not 9 <= len(text) <= 20 or not any(ch.isdigit() for ch in text):
         return None
     for recognizer in _ALL:
-        for found in recognizer.analyze(text, list(recognizer.supported_entities), None) or []:
+        for found in recognizer.analyze(text, list(recognizer.supported_entities), None) or []:  # type: ignore[arg-type]
             if found.start == 0 and found.end == len(text) and found.score >= 0.5:
                 return found.entity_type
     return None

@@ -1,7 +1,17 @@
-"""The entity types Maskwire looks for, and what their recognizers need to match: one list, shared by the
-detector (which recognizers to run on a text) and the value classifier (which findings are patterns)."""
+"""Maskwire's shared vocabulary: the literal types of the config, the guard and the masking layer, and the entity
+types with the sets their recognizers and classifiers share. Defined once here; every layer imports them."""
 
 from __future__ import annotations
+
+from typing import Literal
+
+# How the values of one column are protected: masked whole as an entity (pii), scanned as free text (text),
+# or returned as they are (clear).
+ColumnKind = Literal["pii", "text", "clear"]
+# Which comparisons a query may make on a protected column: none, = / IN against a literal or token, or any.
+PredicateMode = Literal["none", "equality", "any"]
+# What replaces a personal value in output.
+Operator = Literal["pseudonym", "redact", "partial", "hash", "generalize", "keep"]
 
 # National identity numbers besides the US SSN (recognizers/national_ids.py).
 NATIONAL_ID_TYPES: tuple[str, ...] = (
@@ -64,3 +74,33 @@ FIVE_DIGIT_ENTITIES = DIGIT_ENTITIES - {"IP_ADDRESS", "CRYPTO", "US_DRIVER_LICEN
 # Entities found by patterns rather than by NER guessing at capitalised words (a street address is a house
 # number next to a street type word).
 PATTERN_ENTITIES = DIGIT_ENTITIES | {"EMAIL_ADDRESS", "SECRET", "STREET_ADDRESS", "POSTAL_CODE"}
+
+# Entity types whose NER spans are fitted to the text (line breaks, first names, a place's postcode).
+NER_ENTITIES = frozenset({"PERSON", "LOCATION"})
+# Columns whose presence makes a column of postcode-shaped text a postcode column.
+ADDRESS_ENTITIES = frozenset({"STREET_ADDRESS", "LOCATION"})
+
+# When one output column derives from several personal columns, it is labelled with the most
+# sensitive of their entity types.
+SENSITIVITY = (
+    "SECRET",
+    "BINARY",
+    "US_SSN",
+    *NATIONAL_ID_TYPES,
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "US_BANK_NUMBER",
+    "DATE_OF_BIRTH",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "PERSON",
+    "USERNAME",
+    "STREET_ADDRESS",
+    "LOCATION",
+    "COORDINATE",
+    "POSTAL_CODE",
+    "IP_ADDRESS",
+    "ORGANIZATION",
+)

@@ -1,0 +1,107 @@
+"""The SQL the ledger keeps: literals compared with clear columns are shown, everything else is a keyed token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mcp import Client
+
+from mcp_server.config import load_config
+from mcp_server.demo.workspace import prepare_demo
+from mcp_server.runtime import Runtime
+from mcp_server.server import build_server
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    root = tmp_path_factory.mktemp("ledger-sql")
+    prepare_demo(root)
+    runtime = Runtime.start(load_config(root / "maskwire.toml"), agent="reviewer")
+    yield runtime
+    runtime.close()
+
+
+def _stored(runtime: Runtime, sql: str) -> str:
+    return runtime.service.masked_sql(sql, "crm")
+
+
+@pytest.mark.parametrize(
+    ("sql", "shown"),
+    [
+        ("SELECT id FROM orders WHERE status = 'shipped'", ["'shipped'"]),
+        ("SELECT id FROM orders WHERE amount > 100 AND quantity BETWEEN 2 AND 5", ["100", "2", "5"]),
+        ("SELECT id FROM orders WHERE status IN ('shipped', 'pending') LIMIT 10", ["'shipped'", "'pending'", "10"]),
+        ("SELECT o.id FROM orders AS o WHERE 'refunded' <> o.status", ["'refunded'"]),
+        ("SELECT id FROM customers WHERE loyalty_tier = 'gold'", ["'gold'"]),
+        ("SELECT id FROM orders WHERE amount > -5", ["-5"]),
+        ("SELECT orders.id FROM orders, customers WHERE id = 12345678", ["12345678"]),  # clear in both tables
+    ],
+)
+def test_literals_compared_with_clear_columns_are_shown(runtime: Runtime, sql: str, shown: list[str]) -> None:
+    stored = _stored(runtime, sql)
+    assert "<LITERAL:" not in stored, stored
+    for literal in shown:
+        assert literal in stored
+
+
+@pytest.mark.parametrize(
+    ("sql", "hidden"),
+    [
+        # compared with a personal column
+        ("SELECT id FROM customers WHERE email = 'ann@example.com'", "ann@example.com"),
+        ("SELECT id FROM customers WHERE last_name IN ('Quattlebaum')", "Quattlebaum"),
+        # a personal value typed against a clear column: the detector finds it
+        ("SELECT id FROM orders WHERE status = 'ann@example.com'", "ann@example.com"),
+        ("SELECT id FROM orders WHERE status = 'Zebulon Quattlebaum'", "Zebulon Quattlebaum"),
+        ("SELECT id FROM orders WHERE status = '4111 1111 1111 1111'", "4111 1111 1111 1111"),
+        # not a direct comparison
+        ("SELECT id FROM orders WHERE upper(status) = 'SHIPPED'", "SHIPPED"),
+        ("SELECT 'shipped' AS s FROM orders", "shipped"),
+        ("SELECT id FROM orders WHERE status LIKE 'ship%'", "ship%"),
+        # a column name that could stand for something else
+        ("WITH orders AS (SELECT email AS status FROM customers) SELECT * FROM orders WHERE status = 'x1'", "x1"),
+        ("SELECT * FROM (SELECT email AS status FROM customers) AS t WHERE status = 'x2'", "x2"),
+        ("SELECT email AS status FROM customers, orders WHERE status = 'x3'", "x3"),
+        # an unknown column, a column of no table read
+        ("SELECT id FROM orders WHERE nothing = 'x4'", "x4"),
+        ("SELECT id FROM orders WHERE status = '" + "s" * 65 + "'", "s" * 65),
+    ],
+)
+def test_other_literals_stay_tokens(runtime: Runtime, sql: str, hidden: str) -> None:
+    stored = _stored(runtime, sql)
+    assert hidden not in stored and hidden.lower() not in stored.lower(), stored
+
+
+async def test_the_ledger_row_shows_the_clear_comparison(runtime: Runtime) -> None:
+    sql = (
+        "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "WHERE o.status = 'shipped' AND c.email = 'zq@example.com'"
+    )
+    async with Client(build_server(runtime)) as client:
+        await client.call_tool("query", {"source": "crm", "sql": sql})
+    [*_, entry] = list(runtime.ledger.entries())
+    stored = entry.arguments["sql"]
+    assert "'shipped'" in stored
+    assert "zq@example.com" not in stored and "<LITERAL:" in stored
+
+
+@pytest.mark.parametrize(
+    ("sql", "hidden", "kept"),
+    [
+        ('SELECT id AS "wquack81", id AS "Quackenbush" FROM orders', ["wquack81", "Quackenbush"], ["orders"]),
+        ("SELECT wquack81 FROM customers AS wquack81", ["wquack81"], ["customers"]),
+        ("WITH Zebulon AS (SELECT id FROM orders) SELECT id FROM Zebulon", ["Zebulon"], ["orders"]),
+    ],
+)
+def test_identifiers_the_agent_chose_are_tokens(runtime: Runtime, sql: str, hidden: list[str], kept: list[str]) -> None:
+    stored = _stored(runtime, sql)
+    for name in hidden:
+        assert name not in stored, stored
+    for name in kept:
+        assert name in stored
+
+
+def test_schema_names_and_plain_english_aliases_stay(runtime: Runtime) -> None:
+    sql = "SELECT o.status, COUNT(*) AS n, SUM(o.amount) AS total_revenue FROM orders AS o GROUP BY o.status"
+    assert _stored(runtime, sql) == sql
