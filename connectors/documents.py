@@ -1,4 +1,4 @@
-"""Types shared by the document connectors (files, PostgreSQL documents).
+"""Data types shared by the document connectors (files, PostgreSQL documents); errors are in `connectors.base`.
 
 Connectors return raw text plus provenance; masking happens in another layer. Exception messages
 name refs and problems only, never document text (it may hold personal data).
@@ -53,18 +53,3 @@ class IndexReport:
     chunks: int
     skipped: tuple[SkippedFile, ...]
     seconds: float
-
-
-class DocumentNotFound(Exception):
-    """The ref names no document."""
-
-
-class DocumentUnreadable(DocumentNotFound):
-    """The ref names a file whose text cannot be extracted (encrypted, corrupt, too large...).
-
-    A DocumentNotFound subclass so a caller handling only "not found" still answers cleanly.
-    """
-
-
-class RefDenied(Exception):
-    """The ref tries traversal, is absolute, leaves the root, or names an excluded/hidden file."""

@@ -19,22 +19,23 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from connectors.documents import (
-    Document,
-    DocumentHit,
+from connectors.base import (
     DocumentNotFound,
+    DocumentStats,
     DocumentUnreadable,
-    IndexReport,
+    InvalidRequest,
+    Progress,
     RefDenied,
-    SkippedFile,
+    SourceUnavailable,
 )
+from connectors.documents import Document, DocumentHit, IndexReport, SkippedFile
 from connectors.extract import ExtractedText, extract, extract_bytes, too_large_reason
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"
@@ -48,7 +49,6 @@ MAX_REF_CHARS = 4096
 ROWID_BITS = 24
 """Chunk rowids are file_id << ROWID_BITS | chunk_index, so a file's chunks are one rowid range
 (deleting them is a range lookup, not a scan of the UNINDEXED ref column)."""
-Progress = Callable[[int, int, str], None]
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -169,12 +169,12 @@ class FileStore:
         include_hidden: bool = False,
     ) -> None:
         if max_file_bytes < 1 or chunk_words < 1:
-            raise ValueError(f'source "{name}": max_file_bytes and chunk_words must be positive')
+            raise SourceUnavailable(f'source "{name}": max_file_bytes and chunk_words must be positive')
         self.name = name
         self.root = Path(root)
         self._root_real = os.path.realpath(self.root)
         if not os.path.isdir(self._root_real):
-            raise ValueError(f'source "{name}": root {self.root} is not a directory')
+            raise SourceUnavailable(f'source "{name}": root {self.root} is not a directory')
         self.index_path = Path(index_path)
         self._include = [glob_regex(p) for p in include]
         self._exclude = [glob_regex(p) for p in exclude]
@@ -218,7 +218,7 @@ class FileStore:
         except sqlite3.DatabaseError as exc:
             db.close()
             problem = type(exc).__name__
-            raise RuntimeError(
+            raise SourceUnavailable(
                 f'source "{self.name}": index {self.index_path} is not a usable index ({problem})'
             ) from None
         return db
@@ -437,9 +437,9 @@ class FileStore:
         All terms must match; when that finds nothing, any term may (natural-language queries).
         """
         if not query or not query.strip():
-            raise ValueError("empty search query")
+            raise InvalidRequest(f'source "{self.name}": the search query is empty')
         if limit < 1 or per_ref < 1:
-            raise ValueError("limit and per_ref must be positive")
+            raise InvalidRequest(f'source "{self.name}": limit and per_ref must be positive')
         strict = fts_query(query, "AND")
         if strict is None:
             return []
@@ -490,19 +490,18 @@ class FileStore:
         rows = self._query("SELECT ref, reason FROM files WHERE status = 'skipped' ORDER BY ref")
         return [SkippedFile(ref, reason or "") for ref, reason in rows]
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> DocumentStats:
         indexed = [ref for (ref,) in self._query("SELECT ref FROM files WHERE status = 'indexed'")]
         last = self._query("SELECT value FROM meta WHERE key = 'last_refresh'")
-        index_bytes = sum(os.path.getsize(p) for p in self._index_files if os.path.exists(p))
-        return {
-            "name": self.name,
-            "files": len(indexed),
-            "chunks": self._query("SELECT count(*) FROM chunks")[0][0],
-            "skipped": self._query("SELECT count(*) FROM files WHERE status = 'skipped'")[0][0],
-            "last_refresh": last[0][0] if last else None,
-            "index_bytes": index_bytes,
-            "types": dict(Counter(PurePosixPath(ref).suffix.lower() or "(none)" for ref in indexed)),
-        }
+        return DocumentStats(
+            documents=len(indexed),
+            chunks=self._query("SELECT count(*) FROM chunks")[0][0],
+            skipped=self._query("SELECT count(*) FROM files WHERE status = 'skipped'")[0][0],
+            types=dict(Counter(PurePosixPath(ref).suffix.lower() or "(none)" for ref in indexed)),
+            last_refresh=last[0][0] if last else None,
+            index_bytes=sum(os.path.getsize(p) for p in self._index_files if os.path.exists(p)),
+            where=str(self.root),
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -19,14 +19,23 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
-from connectors.base import ConnectorError, QueryTimeout, SourceUnavailable
-from connectors.documents import Document, DocumentHit, DocumentNotFound
+from connectors.base import (
+    ConnectorError,
+    DocumentNotFound,
+    DocumentStats,
+    InvalidRequest,
+    QueryTimeout,
+    SourceUnavailable,
+)
+from connectors.documents import Document, DocumentHit
+from connectors.engines import PostgresBackend
 from connectors.extract import flatten_json
 
 TEXT_TYPES = frozenset({"text", "character varying", "character"})
 JSON_TYPES = frozenset({"json", "jsonb"})
 INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 MAX_REF_CHARS = 1000
+POSTGRES = PostgresBackend()
 
 
 class PgDocStore:
@@ -47,15 +56,15 @@ class PgDocStore:
     ) -> None:
         self.name = name
         if statement_timeout_ms < 1 or chunk_words < 1:
-            raise ValueError(f'source "{name}": statement_timeout_ms and chunk_words must be positive')
+            raise SourceUnavailable(f'source "{name}": statement_timeout_ms and chunk_words must be positive')
         self.statement_timeout_ms = int(statement_timeout_ms)
         self.chunk_words = chunk_words
         try:
             parsed = make_url(url)
         except Exception:
-            raise ValueError(f'source "{name}": the url is not a valid SQLAlchemy URL') from None
-        if parsed.get_backend_name() != "postgresql":
-            raise ValueError(f'source "{name}": a PostgreSQL document source needs a postgresql URL')
+            raise SourceUnavailable(f'source "{name}": the url is not a valid SQLAlchemy URL') from None
+        if parsed.get_backend_name() not in POSTGRES.names:
+            raise SourceUnavailable(f'source "{name}": a PostgreSQL document source needs a postgresql URL')
         # hide_parameters: SQLAlchemy error texts would otherwise quote the bound query and ref.
         self._engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         self.table = table
@@ -70,7 +79,7 @@ class PgDocStore:
         self.body_column = body_column
         self.id_type = types[id_column]
         self.body_type = types[body_column]
-        quote = self._engine.dialect.identifier_preparer.quote_identifier
+        quote = POSTGRES.quote
         self._from = f"{quote(self.schema)}.{quote(table)}"
         self._id = quote(id_column)
         self._title = quote(title_column) if title_column else "NULL"
@@ -84,8 +93,8 @@ class PgDocStore:
     def _read_only(self) -> Iterator[Connection]:
         try:
             with self._engine.connect() as conn:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self.statement_timeout_ms}")
+                for statement in POSTGRES.transaction_setup(self.statement_timeout_ms / 1000):
+                    conn.exec_driver_sql(statement)
                 try:
                     yield conn
                 finally:
@@ -102,7 +111,7 @@ class PgDocStore:
             raise ConnectorError(f'source "{self.name}": database error ({type(exc.orig).__name__})') from None
 
     def _introspect(self, schema: str | None, table: str) -> tuple[str, dict[str, str]]:
-        """(schema, {column: data_type}) of the table; ValueError when it does not exist."""
+        """(schema, {column: data_type}) of the table; SourceUnavailable when it does not exist."""
         sql = sa.text(
             "SELECT table_schema, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = coalesce(:schema, current_schema()) AND table_name = :table"
@@ -111,18 +120,20 @@ class PgDocStore:
             rows = conn.execute(sql, {"schema": schema, "table": table}).all()
         if not rows:
             where = f"{schema}.{table}" if schema else table
-            raise ValueError(f'source "{self.name}": table {where!r} not found')
+            raise SourceUnavailable(f'source "{self.name}": table {where!r} not found')
         return rows[0][0], {column: data_type for _, column, data_type in rows}
 
     def _check_columns(self, types: dict[str, str], id_col: str, title_col: str | None, body_col: str) -> None:
         wanted = {"id_column": id_col, "title_column": title_col, "body_column": body_col}
         unknown = [f"{key}={col!r}" for key, col in wanted.items() if col is not None and col not in types]
         if unknown:
-            raise ValueError(
+            raise SourceUnavailable(
                 f'source "{self.name}": unknown column(s) in {self.schema}.{self.table}: {", ".join(unknown)}'
             )
         if types[body_col] not in TEXT_TYPES | JSON_TYPES:
-            raise ValueError(f'source "{self.name}": body column {body_col!r} is {types[body_col]}, not text or json')
+            raise SourceUnavailable(
+                f'source "{self.name}": body column {body_col!r} is {types[body_col]}, not text or json'
+            )
 
     def _text(self, body: Any) -> str:
         if body is None:
@@ -136,9 +147,9 @@ class PgDocStore:
     def search(self, query: str, limit: int = 10) -> list[DocumentHit]:
         """Rows matching `websearch_to_tsquery`, best `ts_rank` first; chunk = window of the first match."""
         if not query or not query.strip():
-            raise ValueError("empty search query")
+            raise InvalidRequest(f'source "{self.name}": the search query is empty')
         if limit < 1:
-            raise ValueError("limit must be positive")
+            raise InvalidRequest(f'source "{self.name}": limit must be positive')
         sql = sa.text(
             f"SELECT {self._id}::text, {self._title}, {self._body}, ts_rank({self._document}, q) AS score "
             f"FROM {self._from}, websearch_to_tsquery('english', :q) AS q "
@@ -184,16 +195,10 @@ class PgDocStore:
                 return None
         return ref
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> DocumentStats:
         with self._read_only() as conn:
             rows = conn.execute(sa.text(f"SELECT count(*) FROM {self._from}")).scalar_one()
-        return {
-            "name": self.name,
-            "table": f"{self.schema}.{self.table}",
-            "rows": rows,
-            "columns": {"id": self.id_column, "title": self.title_column, "body": self.body_column},
-            "body_type": self.body_type,
-        }
+        return DocumentStats(documents=int(rows), where=f"rows of {self.schema}.{self.table}")
 
     def close(self) -> None:
         self._engine.dispose()

@@ -6,54 +6,31 @@ The SQL guard (mcp_server.sqlguard) is the first wall; this module is the second
   with parameters (extended protocol), so a string holding several statements cannot run.
 - MariaDB/MySQL: the session is `TRANSACTION READ ONLY` with `max_statement_time`; PyMySQL does not enable
   multi-statements.
-A database role that can only read is the third wall (see docs/security.md).
+A database role that can only read is the third wall (see docs/security.md). What differs between the
+engines lives in their backends (`connectors/engines/`).
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
 
-from connectors.base import ConnectorError, QueryTimeout, SourceUnavailable
-
-Paramstyle = Literal["named", "pyformat"]
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    name: str
-    type: str
-    nullable: bool
-    primary_key: bool
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    columns: tuple[ColumnInfo, ...]
-
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-@dataclass(frozen=True)
-class ResultPage:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    more: bool
-    """True when the database had more rows after this page."""
-
-
-_DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+from connectors.base import (
+    ColumnInfo,
+    ConnectorError,
+    Paramstyle,
+    QueryTimeout,
+    ResultPage,
+    SourceUnavailable,
+    TableInfo,
+)
+from connectors.engines import EngineBackend, backend_named
 
 
 def redacted_url(url: str | URL) -> str:
@@ -71,56 +48,17 @@ class SqlDatabase:
             parsed = make_url(url)
         except Exception:
             raise SourceUnavailable(f'source "{name}": the url is not a valid SQLAlchemy URL') from None
-        backend = parsed.get_backend_name()
-        if backend not in _DIALECTS:
-            raise SourceUnavailable(f'source "{name}": unsupported database "{backend}"')
-        self.backend = backend
-        self.dialect = _DIALECTS[backend]
-        self.paramstyle: Paramstyle = "named" if backend == "sqlite" else "pyformat"
+        backend = backend_named(parsed.get_backend_name())
+        if backend is None:
+            raise SourceUnavailable(f'source "{name}": unsupported database "{parsed.get_backend_name()}"')
+        self.backend: EngineBackend = backend
+        self.dialect = backend.dialect
+        self.paramstyle: Paramstyle = backend.paramstyle
         self.timeout_seconds = timeout_seconds
         self.display_url = redacted_url(parsed)
-        self._engine = self._create_engine(parsed)
+        self._engine = backend.create_engine(name, parsed, timeout_seconds)
         self._schema: dict[str, TableInfo] | None = None
         self._schema_lock = threading.Lock()
-
-    # -- engine set-up ---------------------------------------------------------------------------
-
-    def _create_engine(self, url: URL) -> sa.Engine:
-        if self.backend == "sqlite":
-            return self._sqlite_engine(url)
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
-        timeout_ms = int(self.timeout_seconds * 1000)
-
-        @sa.event.listens_for(engine, "connect")
-        def _read_only_session(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            if self.backend == "postgresql":
-                cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-                cursor.execute(f"SET statement_timeout = {timeout_ms}")
-            else:
-                cursor.execute("SET SESSION TRANSACTION READ ONLY")
-                cursor.execute(f"SET SESSION max_statement_time = {self.timeout_seconds:.3f}")
-            cursor.close()
-            dbapi_conn.commit()
-
-        return engine
-
-    def _sqlite_engine(self, url: URL) -> sa.Engine:
-        path = url.database
-        if not path or path == ":memory:":
-            raise SourceUnavailable(f'source "{self.name}": a SQLite source needs a database file')
-        if path.startswith("file:"):
-            raise SourceUnavailable(f'source "{self.name}": give a plain SQLite file path, not a file: URI')
-
-        def connect() -> sqlite3.Connection:
-            try:
-                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise SourceUnavailable(f'source "{self.name}": cannot open SQLite file ({exc})') from None
-            conn.execute("PRAGMA query_only = 1")
-            return conn
-
-        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool, pool_size=4)
 
     # -- schema ----------------------------------------------------------------------------------
 
@@ -165,28 +103,12 @@ class SqlDatabase:
     @contextmanager
     def _read_only(self) -> Iterator[Connection]:
         with self._engine.connect() as conn:
-            if self.backend == "postgresql":
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.timeout_seconds * 1000)}")
-            elif self.backend in ("mysql", "mariadb"):
-                conn.exec_driver_sql("START TRANSACTION READ ONLY")
+            for statement in self.backend.transaction_setup(self.timeout_seconds):
+                conn.exec_driver_sql(statement)
             try:
                 yield conn
             finally:
                 conn.rollback()
-
-    @contextmanager
-    def _sqlite_deadline(self, conn: Connection) -> Iterator[None]:
-        if self.backend != "sqlite":
-            yield
-            return
-        raw = conn.connection.dbapi_connection
-        deadline = time.monotonic() + self.timeout_seconds
-        raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)  # type: ignore[union-attr]
-        try:
-            yield
-        finally:
-            raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
     def execute(self, sql: str, params: Mapping[str, Any], *, max_rows: int, skip: int = 0) -> ResultPage:
         """Run one checked read-only statement; return up to `max_rows` rows after skipping `skip`.
@@ -194,47 +116,22 @@ class SqlDatabase:
         `sql` is in the source's paramstyle (`named` for SQLite, `pyformat` with `%` doubled otherwise).
         """
         try:
-            with self._read_only() as conn, self._sqlite_deadline(conn):
-                if self.backend == "postgresql":
-                    columns, fetched = self._execute_prepared(conn, sql, params, max_rows, skip)
-                else:
-                    result = conn.exec_driver_sql(sql, dict(params))
-                    if not result.returns_rows:
-                        return ResultPage(columns=[], rows=[], more=False)
-                    columns = list(result.keys())
-                    for _ in range(skip):
-                        if result.fetchone() is None:
-                            break
-                    fetched = [tuple(r) for r in result.fetchmany(max_rows + 1)]
-                    result.close()
+            with self._read_only() as conn, self.backend.deadline(conn, self.timeout_seconds):
+                ran = self.backend.run(conn, sql, params, max_rows, skip)
+        except QueryTimeout:
+            raise self._timeout() from None
         except sa.exc.OperationalError as exc:
-            if _is_timeout(exc):
+            if self.backend.is_timeout(exc.orig if exc.orig is not None else exc):
                 raise self._timeout() from None
-            raise DatabaseRejected(self.name, exc) from None
+            raise DatabaseRejected(self.name, exc, self.backend) from None
         except sa.exc.DBAPIError as exc:
-            raise DatabaseRejected(self.name, exc) from None
+            raise DatabaseRejected(self.name, exc, self.backend) from None
         except sa.exc.SQLAlchemyError as exc:
             raise ConnectorError(f'source "{self.name}": {type(exc).__name__}') from None
+        if ran is None:
+            return ResultPage(columns=[], rows=[], more=False)
+        columns, fetched = ran
         return ResultPage(columns=columns, rows=fetched[:max_rows], more=len(fetched) > max_rows)
-
-    def _execute_prepared(
-        self, conn: Connection, sql: str, params: Mapping[str, Any], max_rows: int, skip: int
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """PostgreSQL: a server-side prepared statement, which cannot hold more than one command."""
-        import psycopg
-
-        dbapi = conn.connection.dbapi_connection
-        try:
-            with dbapi.cursor() as cursor:  # type: ignore[union-attr]
-                cursor.execute(sql, dict(params), prepare=True)
-                columns = [d.name for d in cursor.description or ()]
-                if skip:
-                    cursor.fetchmany(skip)
-                return columns, [tuple(r) for r in cursor.fetchmany(max_rows + 1)]
-        except psycopg.errors.QueryCanceled:
-            raise self._timeout() from None
-        except psycopg.Error as exc:
-            raise DatabaseRejected(self.name, sa.exc.DBAPIError(sql, None, exc)) from None
 
     def _timeout(self) -> QueryTimeout:
         return QueryTimeout(
@@ -266,11 +163,6 @@ class SqlDatabase:
         self._engine.dispose()
 
 
-def _is_timeout(exc: sa.exc.OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return any(s in text for s in ("interrupted", "statement timeout", "max_statement_time", "canceling statement"))
-
-
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")
 _DIGITS = re.compile(r"\d{4,}")
 
@@ -279,11 +171,9 @@ class DatabaseRejected(ConnectorError):
     """The database refused a checked query. Quoted parts and long digit runs of its message are cut,
     because drivers echo values ("invalid input syntax for type integer: 'John'")."""
 
-    def __init__(self, source: str, exc: sa.exc.DBAPIError) -> None:
+    def __init__(self, source: str, exc: sa.exc.DBAPIError, backend: EngineBackend) -> None:
         original = exc.orig if exc.orig is not None else exc
-        args = getattr(original, "args", ())
-        # PyMySQL: (code, message); the message is the useful part
-        text = str(args[1]) if len(args) == 2 and isinstance(args[0], int) else str(original)
+        text = backend.message_of(original)
         first_line = text.strip().splitlines()[0] if text.strip() else ""
         safe = _DIGITS.sub("…", _QUOTED.sub("…", first_line))[:300]
         self.error_class = type(original).__name__

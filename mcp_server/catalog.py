@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
-from connectors.sql import SqlDatabase, TableInfo
+from connectors.base import TableInfo, TabularSource
 from mcp_server.config import ColumnOverride, SqlSource
 from mcp_server.masking.classify import (
     ColumnClass,
@@ -29,7 +29,7 @@ def most_sensitive(entities: Sequence[str]) -> str:
 
 
 class SqlCatalog:
-    def __init__(self, config: SqlSource, database: SqlDatabase, detector: Detector, sample_rows: int) -> None:
+    def __init__(self, config: SqlSource, database: TabularSource, detector: Detector, sample_rows: int) -> None:
         self.config = config
         self.database = database
         self.detector = detector

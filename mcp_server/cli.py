@@ -90,7 +90,8 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
 
     from mcp_server.identity import Identities
     from mcp_server.runtime import Runtime
-    from mcp_server.server import base_url, build_server, serve_http
+    from mcp_server.server import build_server
+    from mcp_server.transports import base_url, serve_http
 
     if agent:
         print("maskwire: --agent is for stdio; over HTTP each request's bearer token names the agent", file=sys.stderr)
@@ -468,24 +469,27 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    """Build or refresh the full-text index of every `files` source, with a progress bar."""
-    from connectors.files import FileStore
-    from mcp_server.config import FilesSource
+    """Build or refresh the full-text index of every indexed document source, with a progress bar."""
+    from typing import cast
+
+    from connectors.base import ConnectorError, IndexedSource
+    from mcp_server.sources import registry
 
     config = require_sources(_load(args.config, demo=args.demo))
-    sources = [s for s in config.sources if isinstance(s, FilesSource) and (not args.source or s.name == args.source)]
+    sources = [
+        s for s in config.sources if registry.kind(s.kind).indexed and (not args.source or s.name == args.source)
+    ]
     if not sources:
         print("No files sources to index." + (f' (no files source named "{args.source}")' if args.source else ""))
         return 1 if args.source else 0
+    failed = 0
     for source in sources:
-        store = FileStore(
-            source.name,
-            config.files_root(source),
-            config.index_dir / f"{source.name}.sqlite",
-            include=source.include,
-            exclude=source.exclude,
-            max_file_bytes=source.max_file_bytes,
-        )
+        try:
+            store = cast(IndexedSource, registry.kind(source.kind).open(config, source))
+        except ConnectorError as exc:  # the folder is missing, the index unusable...: say so, index the others
+            print(f"maskwire: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         try:
             if sys.stderr.isatty():
                 report = store.refresh(_progress_bar(source.name))
@@ -498,11 +502,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(
             f"\r[{source.name}] {report.files_seen} files seen: {report.files_indexed} indexed, "
             f"{report.files_unchanged} unchanged, {report.files_removed} removed, {len(report.skipped)} skipped; "
-            f"{stats['chunks']} chunks in the index ({report.seconds:.1f}s)"
+            f"{stats.chunks} chunks in the index ({report.seconds:.1f}s)"
         )
         for skipped in report.skipped:
             print(f"  skipped {skipped.ref}: {skipped.reason}")
-    return 0
+    return 1 if failed else 0
 
 
 def _progress_bar(name: str) -> Callable[[int, int, str], None]:

@@ -9,31 +9,36 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from connectors.engines import SqliteBackend, backend_named
 from mcp_server.masking.presets import PRESETS, PresetName
 from mcp_server.paths import maskwire_home
-from mcp_server.vocabulary import Operator, PredicateMode
+from mcp_server.sources import registry
+from mcp_server.sources.files import FilesSource as FilesSource
+from mcp_server.sources.pgdocs import PgDocsSource as PgDocsSource
+from mcp_server.sources.settings import ENTITY_KEY, SourceSettings, StrictSettings
+from mcp_server.sources.settings import ColumnOverride as ColumnOverride
+from mcp_server.sources.sql import SqlSource as SqlSource
+from mcp_server.vocabulary import Operator
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-ENTITY_KEY = r"^[A-Z][A-Z0-9_]*$"
 DEFAULT_ROLE = "default"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-VAULT_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
 class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid. The message names file and key."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictSettings
 
 
 class ServerSettings(_Strict):
@@ -44,7 +49,7 @@ class ServerSettings(_Strict):
     """Where the masking key and the default ledger live. Default: the config file's folder / .maskwire."""
 
 
-DEFAULT_OPERATORS: dict[str, str] = {"SECRET": "redact", "COORDINATE": "generalize"}
+DEFAULT_OPERATORS: dict[str, Operator] = {"SECRET": "redact", "COORDINATE": "generalize"}
 
 
 class MaskingSettings(_Strict):
@@ -112,7 +117,7 @@ class MaskingSettings(_Strict):
             backend = make_url(value).get_backend_name()
         except (ArgumentError, ValueError, TypeError):
             raise ValueError("not a SQLAlchemy URL (like postgresql+psycopg://user@host/db)") from None
-        if backend not in VAULT_BACKENDS:
+        if backend_named(backend) is None:
             raise ValueError("the token vault needs SQLite, PostgreSQL or MySQL/MariaDB") from None
         return value
 
@@ -151,74 +156,9 @@ class TokenSettings(_Strict):
     """Cap on the text a single tool call returns, counted with `encoding`."""
 
 
-class ColumnOverride(_Strict):
-    """Declared policy for one column; wins over every heuristic."""
-
-    kind: Literal["pii", "text", "clear"]
-    """pii: mask every value whole as `entity`; text: scan values for PII; clear: return as is."""
-    entity: str | None = None
-    predicates: PredicateMode | None = None
-    operator: Operator | None = None
-    """Operator for this column's values, over the entity's operator (roles with `keep` still see it clear)."""
-
-    @field_validator("entity")
-    @classmethod
-    def _upper(cls, value: str | None) -> str | None:
-        return value.upper() if value else value
-
-
-class SqlSource(_Strict):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
-    kind: Literal["sql"]
-    url: str
-    description: str = ""
-    max_rows: Annotated[int, Field(ge=1, le=100_000)] = 500
-    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
-    columns: dict[str, ColumnOverride] = Field(default_factory=dict)
-    """Overrides keyed "table.column"."""
-    allow_functions: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]{0,127}$")]] = Field(
-        default_factory=list
-    )
-    """Functions beyond the built-in allow-list that queries may call (e.g. your own pure UDFs). They are treated
-    as opaque: no protected column may be passed to them, and their output is scanned as free text."""
-    preset: PresetName | None = None
-    """A regime's classification rules (masking/presets.py); default: `[masking] preset`."""
-
-    @field_validator("columns")
-    @classmethod
-    def _keys_are_table_dot_column(cls, value: dict[str, ColumnOverride]) -> dict[str, ColumnOverride]:
-        for key in value:
-            if key.count(".") != 1 or not all(key.split(".")):
-                raise ValueError(f'column override key "{key}" must be "table.column"')
-        return value
-
-
-class FilesSource(_Strict):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
-    kind: Literal["files"]
-    path: Path
-    description: str = ""
-    include: list[str] = Field(default_factory=lambda: ["**/*"])
-    exclude: list[str] = Field(default_factory=list)
-    max_file_bytes: Annotated[int, Field(ge=1)] = 10_000_000
-
-
-class PgDocsSource(_Strict):
-    """Rows of a PostgreSQL table or view served as documents (search with PostgreSQL full-text)."""
-
-    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
-    kind: Literal["pgdocs"]
-    url: str
-    table: str
-    id_column: str = "id"
-    title_column: str | None = "title"
-    body_column: str = "body"
-    db_schema: str | None = Field(default=None, alias="schema")
-    description: str = ""
-    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
-
-
-Source = Annotated[SqlSource | FilesSource | PgDocsSource, Field(discriminator="kind")]
+Source = SourceSettings
+"""A `[[sources]]` entry: validated by its registered kind's model (`Config.sources` is derived, see
+`_derive_source_union`)."""
 
 
 class RoleSettings(_Strict):
@@ -281,7 +221,7 @@ class Config(_Strict):
         if preset is None or not isinstance(data.get("sources"), list):
             return data
         sources = [
-            {**s, "preset": s.get("preset", preset)} if isinstance(s, dict) and s.get("kind") == "sql" else s
+            {**s, "preset": s.get("preset", preset)} if isinstance(s, dict) and _has_preset(s.get("kind")) else s
             for s in data["sources"]
         ]
         return {**data, "sources": sources}
@@ -376,7 +316,7 @@ class Config(_Strict):
             return f"sqlite:///{self.state_dir / 'vault.sqlite'}"
         return self._relative_sqlite(self.masking.token_vault_url)
 
-    def source(self, name: str) -> SqlSource | FilesSource | PgDocsSource | None:
+    def source(self, name: str) -> SourceSettings | None:
         return next((s for s in self.sources if s.name == name), None)
 
     def _resolve(self, path: Path) -> Path:
@@ -400,7 +340,7 @@ class Config(_Strict):
         return url
 
 
-def expand_env(value: Any, key: str = "", environ: dict[str, str] | None = None) -> Any:
+def expand_env(value: Any, key: str = "", environ: Mapping[str, str] | None = None) -> Any:
     """Replace `${NAME}` and `${NAME:-default}` in every string of a parsed TOML document."""
     env = os.environ if environ is None else environ
     if isinstance(value, dict):
@@ -430,12 +370,33 @@ def _dotted(loc: tuple[int | str, ...], document: dict[str, Any]) -> str:
             name = node[item].get("name") if isinstance(node, list) and isinstance(node[item], dict) else None
             parts[-1] += f'["{name}"]' if name else f"[{item}]"
             node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif item in ("sql", "files", "pgdocs") and parts and parts[-1].startswith("sources"):
+        elif isinstance(item, str) and item in _kind_names() and parts and parts[-1].startswith("sources"):
             continue  # discriminator tag inserted by pydantic
         else:
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts) or "(top level)"
+
+
+def _has_preset(kind: object) -> bool:
+    """Kinds whose columns are classified take the `[masking] preset` unless they name their own."""
+    known = {k.name: k for k in registry.kinds()}
+    return isinstance(kind, str) and kind in known and "preset" in known[kind].settings.model_fields
+
+
+def _kind_names() -> set[str]:
+    return {k.name for k in registry.kinds()}
+
+
+def _derive_source_union() -> None:
+    """`Config.sources` accepts exactly the registered kinds, discriminated on `kind`."""
+    models = tuple(k.settings for k in registry.kinds())
+    union: Any = Union[models] if len(models) > 1 else models[0]  # noqa: UP007 - built at run time
+    Config.model_fields["sources"].annotation = list[Annotated[union, Field(discriminator="kind")]]
+    Config.model_rebuild(force=True)
+
+
+registry.on_change(_derive_source_union)
 
 
 def parse_config(text: str, path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -542,8 +503,8 @@ def source_entries(dsns: list[str], docs: list[str] | None = None, cwd: Path | N
                 f"--dsn #{position}: not a database URL; use e.g. sqlite:///shop.sqlite or "
                 "postgresql://user@host/dbname"
             ) from None
-        backend = parsed.get_backend_name()
-        if backend == "sqlite":
+        backend = backend_named(parsed.get_backend_name())
+        if isinstance(backend, SqliteBackend):
             database = parsed.database or ""
             if not database or database == ":memory:":
                 raise ConfigError(f"--dsn #{position}: a SQLite URL needs a file: sqlite:///path/to/file.sqlite")
@@ -553,11 +514,10 @@ def source_entries(dsns: list[str], docs: list[str] | None = None, cwd: Path | N
             )
             stem = path.stem
         else:
-            if backend == "postgresql" and parsed.drivername == "postgresql":
-                url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-            elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
-                url = parsed.set(drivername=f"{backend}+pymysql").render_as_string(hide_password=False)
-            stem = parsed.database or backend
+            if backend is not None and backend.bundled_driver and "+" not in parsed.drivername:
+                driver = f"{parsed.drivername}+{backend.bundled_driver}"
+                url = parsed.set(drivername=driver).render_as_string(hide_password=False)
+            stem = parsed.database or parsed.get_backend_name()
         name = named.group(1) if named else _unique(_source_name(stem, "db"), taken)
         entries.append({"name": name, "kind": "sql", "url": url})
         taken.add(name)

@@ -1,4 +1,4 @@
-"""Everything one server process holds: config, masker, tool service, ledger, agents, token counter."""
+"""Everything one server process holds: config, masker, read pipeline, ledger, agents, token counter."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
 from mcp_server.masking.term_lists import TermLists
 from mcp_server.masking.vault import TokenVault
+from mcp_server.pipeline import ReadPipeline, RoleView
+from mcp_server.pipeline.sources import SourceSet
 from mcp_server.telemetry import Tracing
 from mcp_server.tokens import TokenCounter
-from mcp_server.tools.service import ToolService
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 class Runtime:
     config: Config
     masker: Masker
-    service: ToolService
+    pipeline: ReadPipeline
     ledger: Ledger
     counter: TokenCounter
     identities: Identities
@@ -68,15 +69,25 @@ class Runtime:
         counter = TokenCounter(config.tokens.encoding)
         ledger = open_ledger(config, masking_key=key, serving=True)
         identities = Identities(config, AgentStore(ledger.engine))
-        service = ToolService(config, masker, counter)
+        pipeline = ReadPipeline(config, masker, counter)
         tracing = Tracing.start(config.telemetry)
-        runtime = cls(config, masker, service, ledger, counter, identities, agent, tracing, warm)
+        runtime = cls(config, masker, pipeline, ledger, counter, identities, agent, tracing, warm)
         if warm_up_in_background:
             runtime._warm_up_thread = threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True)
             runtime._warm_up_thread.start()
         else:
             runtime._warm_up()
         return runtime
+
+    @property
+    def sources(self) -> SourceSet:
+        return self.pipeline.sources
+
+    @property
+    def service(self) -> RoleView:
+        """The pipeline as the default role sees it, for in-process callers (the MCP server passes each caller's
+        own policy to `pipeline`)."""
+        return RoleView(self.pipeline, self.pipeline.policy_for(None))
 
     def _warm_up(self) -> None:
         """Classify every column and learn the known personal values of every SQL source.
@@ -87,7 +98,7 @@ class Runtime:
         """
         started = time.perf_counter()
         try:
-            for catalog in self.service.catalogs.values():
+            for catalog in self.sources.catalogs.values():
                 try:
                     for entity, values in catalog.known_values(stop=self._stop):
                         self.masker.detector.known_values.add(entity, values)
@@ -105,7 +116,7 @@ class Runtime:
                 log.warning("could not start NER workers (%s)", type(exc).__name__)
         log.info(
             "classified %d source(s) and learned %d known values in %.1f s",
-            len(self.service.catalogs),
+            len(self.sources.catalogs),
             len(self.masker.detector.known_values),
             time.perf_counter() - started,
         )
@@ -117,7 +128,7 @@ class Runtime:
         if self._warm_up_thread is not None:
             self._warm_up_thread.join(timeout=60)
             self.masker.detector.stop_ner_workers()
-        self.service.close()
+        self.pipeline.close()
         self.ledger.dispose()
         self.masker.pseudonyms.close()
         if self.tracing is not None:

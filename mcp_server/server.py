@@ -1,42 +1,35 @@
-"""The MCP server: declares the tools and turns outcomes into tool results. Logic lives in tools/service.py."""
+"""The MCP front door: the tools declared, wired to the read pipeline (`mcp_server/pipeline/`) and to the
+middleware (tools only, identity, ledger, quotas). Running a call and recording it is `tool_calls.py`; the
+transports are `transports.py`."""
 
 from __future__ import annotations
 
-import logging
-import traceback
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import anyio
-import anyio.to_thread
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
-from mcp.server.stdio import stdio_server
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
 from mcp_server.capabilities import ToolsOnlyMiddleware
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
-from mcp_server.ledger.malformed import MalformedRequests, guard_stream
-from mcp_server.ledger.malformed_http import MalformedBodies
-from mcp_server.ledger.recorder import AgentsUnreachable, CallRecord, LedgerMiddleware, client_identity, current_call
+from mcp_server.ledger.malformed import MalformedRequests
+from mcp_server.ledger.recorder import AgentsUnreachable, LedgerMiddleware, client_identity
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
 from mcp_server.telemetry import SpanMiddleware, annotate_call, replace_sdk_spans
-from mcp_server.tools.documents import DOC_REF
+from mcp_server.tool_calls import run_recorded
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryResult, ReadResult, SearchResult
-from mcp_server.tools.problems import ToolOutput, ToolProblem
 from mcp_server.tools.schema_search import MAX_PATTERN_CHARS, SchemaSearchResult
-from mcp_server.tools.schema_search import search_schema as search_schema_in
+from mcp_server.transports import MCP_PATH, GuardedServer, base_url, serve_http
 
-log = logging.getLogger(__name__)
+__all__ = ["ARGUMENT_NAMES", "MCP_PATH", "TOOL_NAMES", "base_url", "build_server", "serve_http"]
 
 TOOL_NAMES = frozenset({"list_sources", "describe", "search_schema", "query", "search", "read"})
 ARGUMENT_NAMES = frozenset(
     {"source", "table", "sql", "max_rows", "cursor", "query", "sources", "limit", "ref", "pattern", "masking", "offset"}
 )
-MCP_PATH = "/mcp"
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 INSTRUCTIONS = (
@@ -45,88 +38,6 @@ INSTRUCTIONS = (
     "so you can join, group and count by tokens and pass a token back as a literal. Start with list_sources, "
     "then describe a source before querying it; in a large schema, find tables and columns with search_schema."
 )
-
-
-async def _run(
-    runtime: Runtime,
-    tool: str,
-    work: Callable[[], ToolOutput],
-    arguments: Callable[[], dict[str, Any]],
-    source: str | None = None,
-) -> CallToolResult:
-    """Run one tool body off the event loop and record its outcome on the current call.
-
-    `arguments` builds the masked arguments for the ledger; it runs in the worker too (it parses SQL and may
-    read the schema). If it fails, the ledger masks every argument generically instead.
-    """
-    record = current_call.get() or CallRecord(tool=tool)
-    service = runtime.service
-
-    def work_and_flush() -> ToolOutput:
-        try:
-            if source is not None:  # named on the row even when the call fails; a token when not a source
-                record.source = service.known_source_or_token(source)
-            record.arguments = arguments()
-        except Exception:
-            record.arguments = None
-        try:
-            return work()
-        finally:
-            runtime.masker.pseudonyms.flush()  # tokens issued by this call outlive the process
-
-    try:
-        output = await anyio.to_thread.run_sync(work_and_flush)
-    except ToolProblem as problem:
-        record.status, record.error_class, record.error_message = (
-            problem.status,
-            problem.error_class,
-            str(problem),
-        )
-        return CallToolResult(content=[TextContent(text=str(problem))], is_error=True)
-    except Exception as exc:  # never a traceback, never a message that could carry a value
-        # Exception messages can carry values (KeyError('ann@example.com')): log the type and where, not the text.
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f"{frame.filename}:{frame.lineno}" if frame else "?"
-        log.error("tool %s failed: %s at %s", tool, type(exc).__name__, where)
-        record.status, record.error_class = "error", type(exc).__name__
-        record.error_message = f"internal error ({type(exc).__name__})"
-        return CallToolResult(
-            content=[
-                TextContent(
-                    text=f"Maskwire hit an internal error ({type(exc).__name__}); the call was "
-                    "recorded. Try a simpler request or ask the operator to check the server log."
-                )
-            ],
-            is_error=True,
-        )
-    record.status = "ok"
-    if output.facts and record.arguments is not None:
-        record.arguments = {**record.arguments, **output.facts}
-    record.source = output.source or record.source
-    record.rows = output.rows
-    record.entities = output.counts.as_dict()
-    return CallToolResult(
-        content=[TextContent(text=output.text)],
-        structured_content=output.structured.model_dump(mode="json"),
-    )
-
-
-class _Server(MCPServer):
-    """The SDK's server, with unparseable stdio lines answered and recorded (see `ledger/malformed.py`)."""
-
-    malformed: MalformedRequests | None = None
-    bearer_agent: Callable[[str], str | None] | None = None
-    """The agent a bearer token belongs to (HTTP), for recording malformed bodies (`ledger/malformed_http.py`)."""
-
-    async def run_stdio_async(self) -> None:
-        async with stdio_server() as (read_stream, write_stream), anyio.create_task_group() as tasks:
-            guarded = read_stream
-            if self.malformed is not None:
-                guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
-            await self._lowlevel_server.run(
-                guarded, write_stream, self._lowlevel_server.create_initialization_options()
-            )
-            tasks.cancel_scope.cancel()
 
 
 def _agent_of(runtime: Runtime, token: str) -> str | None:
@@ -141,7 +52,7 @@ def _recorded_agent(_ctx: object) -> str:
 
 def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
-    service = runtime.service
+    pipeline = runtime.pipeline
     recorder = LedgerMiddleware(
         runtime.ledger,
         runtime.counter,
@@ -154,7 +65,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     identity = IdentityMiddleware(
         runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)
     )
-    middleware = [  # outermost first: tools only, who is calling, record the call, then refuse it if over quota
+    middleware: list[Any] = [  # outermost first: tools only, who is calling, record the call, then refuse if over quota
         ToolsOnlyMiddleware(),
         AgentsUnreachable(
             identity, recorder, lambda ctx: runtime.agent_override or client_identity(ctx)[0] or "unknown"
@@ -162,7 +73,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         recorder,
         QuotaMiddleware(runtime.ledger),
     ]
-    mcp = _Server(
+    mcp = GuardedServer(
         runtime.config.server.name,
         instructions=INSTRUCTIONS,
         version=_version(),
@@ -191,13 +102,13 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         agent = current_agent.get()
         if agent is None or agent.refused is not None:  # never reached through the middleware: refuse
             raise RuntimeError("no identified caller")
-        return service.policies[agent.role]
+        return pipeline.policies[agent.role]
 
     @mcp.tool(annotations=READ_ONLY)
     async def list_sources() -> Annotated[CallToolResult, ListSourcesResult]:
         """List the databases and document stores this server can read, with their kinds and sizes."""
         policy = _policy()
-        return await _run(runtime, "list_sources", lambda: service.list_sources(policy), dict)
+        return await run_recorded(runtime, "list_sources", lambda: pipeline.list_sources(policy=policy), dict)
 
     @mcp.tool(annotations=READ_ONLY)
     async def describe(
@@ -206,13 +117,13 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     ) -> Annotated[CallToolResult, DescribeResult]:
         """Tables and columns of a source, with how each column is masked and which filters it allows."""
         policy = _policy()
-        return await _run(
+        return await run_recorded(
             runtime,
             "describe",
-            lambda: service.describe(source, table, policy),
+            lambda: pipeline.describe(source, table, policy=policy),
             lambda: {
-                "source": service.known_source_or_token(source),
-                "table": service.known_table_or_token(source, table),
+                "source": pipeline.known_source_or_token(source),
+                "table": pipeline.known_table_or_token(source, table),
             },
             source,
         )
@@ -237,13 +148,13 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     ) -> Annotated[CallToolResult, SchemaSearchResult]:
         """Find tables and columns by name in large schemas, with each column's masking decision."""
         policy = _policy()
-        return await _run(
+        return await run_recorded(
             runtime,
             "search_schema",
-            lambda: search_schema_in(service, pattern, sources, masking, limit, offset, policy),
+            lambda: pipeline.search_schema(pattern, sources, masking, limit, offset, policy=policy),
             lambda: {
                 "pattern": runtime.masker.literal(pattern),
-                "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
+                "sources": [pipeline.known_source_or_token(s) for s in sources] if sources else None,
                 "masking": masking,
                 "limit": limit,
                 "offset": offset,
@@ -262,13 +173,13 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         """Run one read-only SELECT. Personal data comes back as tokens; filters on masked columns allow equality
         with values or tokens only. Results are paged: pass the returned cursor to continue."""
         policy = _policy()
-        return await _run(
+        return await run_recorded(
             runtime,
             "query",
-            lambda: service.query(source, sql, max_rows, cursor, policy),
+            lambda: pipeline.query(source, sql, max_rows, cursor, policy=policy),
             lambda: {
-                "source": service.known_source_or_token(source),
-                "sql": service.masked_sql(sql, source),
+                "source": pipeline.known_source_or_token(source),
+                "sql": pipeline.masked_sql(sql, source),
                 "max_rows": max_rows,
                 "cursor": runtime.masker.literal(cursor) if cursor else None,  # agent input, like any string
             },
@@ -286,15 +197,15 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         limit: Annotated[int | None, Field(description="Maximum hits (default 10)", ge=1, le=50)] = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Full-text search over document sources. Returns masked snippets and refs to pass to read()."""
-        docs, policy = service.documents, _policy()
-        return await _run(
+        policy = _policy()
+        return await run_recorded(
             runtime,
             "search",
-            lambda: docs.search(query, sources, limit, policy),
+            lambda: pipeline.search(query, sources, limit, policy=policy),
             lambda: {
                 "query": runtime.masker.literal(query),
                 "query_words": len(query.split()),
-                "sources": [service.known_source_or_token(s) for s in sources] if sources else None,
+                "sources": [pipeline.known_source_or_token(s) for s in sources] if sources else None,
                 "limit": limit,
             },
         )
@@ -306,49 +217,20 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         cursor: Annotated[str | None, Field(description="Cursor from the previous page", max_length=500)] = None,
     ) -> Annotated[CallToolResult, ReadResult]:
         """Read a whole document, masked, in pages bounded by output tokens."""
-        docs, policy = service.documents, _policy()
-        return await _run(
+        policy = _policy()
+        return await run_recorded(
             runtime,
             "read",
-            lambda: docs.read(source, ref, cursor, policy),
+            lambda: pipeline.read(source, ref, cursor, policy=policy),
             lambda: {
-                "source": service.known_source_or_token(source),
-                "ref": ref if DOC_REF.fullmatch(ref) else runtime.masker.literal(ref),
+                "source": pipeline.known_source_or_token(source),
+                "ref": pipeline.ref_or_token(ref),
                 "cursor": runtime.masker.literal(cursor) if cursor else None,
             },
             source,
         )
 
     return mcp
-
-
-async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable[[str], None]) -> None:
-    """Serve streamable HTTP at http://host:port/mcp with uvicorn until interrupted.
-
-    Stateless: every request stands alone, so replicas behind a load balancer need no shared sessions.
-    `on_ready` gets the URL once the socket listens (with the real port when `port` is 0).
-    """
-    import uvicorn
-
-    app: Any = mcp.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True, host=host)
-    if isinstance(mcp, _Server) and mcp.malformed is not None and mcp.bearer_agent is not None:
-        app = MalformedBodies(app, MCP_PATH, mcp.malformed, mcp.bearer_agent)
-
-    class _Uvicorn(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            if self.started and self.servers:
-                bound = self.servers[0].sockets[0].getsockname()[1]
-                on_ready(base_url(host, bound) + MCP_PATH)
-
-    # log_config=None: uvicorn's loggers go through Maskwire's logging setup. No access log: request lines are
-    # not needed next to the ledger, and a misbehaving client could put a credential in a query string.
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
-    await _Uvicorn(config).serve()
-
-
-def base_url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _version() -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from mcp_server.config import Config, FilesSource, PgDocsSource, SqlSource
-from mcp_server.diagnose import DRIVER_MISSING, folder_problem, sql_problem
+from connectors.base import DocumentSource, IndexedSource, TabularSource
+from mcp_server.config import Config
+from mcp_server.diagnose import DRIVER_MISSING
 from mcp_server.progress import step
+from mcp_server.sources import SourceKind, SourceSettings, registry
 
 if TYPE_CHECKING:
     from mcp_server.masking.classify import ColumnClass
@@ -66,29 +68,29 @@ def inspect_sources(config: Config) -> Iterator[SourceReport]:
     """One report per source, in config order, each as soon as it is known."""
     detector = LazyDetector(config)
     for source in config.sources:
-        if isinstance(source, SqlSource):
-            yield _sql(config, source, detector)
-        elif isinstance(source, FilesSource):
-            yield _files(config, source)
-        elif isinstance(source, PgDocsSource):
-            yield _pgdocs(source)
+        kind = registry.kind(source.kind)
+        report = SourceReport(source.name, source.kind, kind.where(config, source))
+        if kind.shape == "tabular":
+            yield _tabular(config, kind, source, report, detector)
+        else:
+            yield _documents(config, kind, source, report)
 
 
-def _sql(config: Config, source: SqlSource, detector: LazyDetector) -> SourceReport:
+def _tabular(
+    config: Config, kind: SourceKind, source: SourceSettings, report: SourceReport, detector: LazyDetector
+) -> SourceReport:
     from connectors.base import ConnectorError
-    from connectors.sql import SqlDatabase, redacted_url
 
-    url = config.sql_url(source)
-    report = SourceReport(source.name, "sql", redacted_url(url))
     try:  # opens no connection yet: refuses unsupported databases
-        database = SqlDatabase(source.name, url, timeout_seconds=source.timeout_seconds)
+        database = kind.open(config, source)
     except ConnectorError as exc:
         report.problem = str(exc)
         return report
     except ModuleNotFoundError:
         report.problem = DRIVER_MISSING
         return report
-    report.problem = sql_problem(url)
+    database = cast(TabularSource, database)
+    report.problem = kind.precheck(config, source) if kind.precheck else None
     if report.problem is not None:
         database.dispose()
         return report
@@ -109,66 +111,33 @@ def _sql(config: Config, source: SqlSource, detector: LazyDetector) -> SourceRep
     return report
 
 
-def _files(config: Config, source: FilesSource) -> SourceReport:
-    from connectors.files import FileStore
-
-    root = config.files_root(source)
-    report = SourceReport(source.name, "files", str(root))
-    report.problem = folder_problem(root)
-    if report.problem is not None:
-        return report
-    try:
-        store = FileStore(
-            source.name,
-            root,
-            config.index_dir / f"{source.name}.sqlite",
-            include=source.include,
-            exclude=source.exclude,
-            max_file_bytes=source.max_file_bytes,
-        )
-    except (ValueError, OSError) as exc:
-        report.problem = str(exc) if isinstance(exc, ValueError) else f"cannot open the index ({type(exc).__name__})"
-        return report
-    try:
-        with step(f"[{source.name}] indexing the documents"):
-            store.refresh()
-        stats = store.stats()
-        types = ", ".join(f"{k} {v}" for k, v in sorted(stats["types"].items()))
-        chunks = f", {_count(stats['chunks'], 'chunk')} ({types})" if types else ""
-        report.summary = _count(stats["files"], "document") + chunks
-        report.notes = [f"skipped {s.ref}: {s.reason}" for s in store.skipped()]
-    finally:
-        store.close()
-    return report
-
-
-def _pgdocs(source: PgDocsSource) -> SourceReport:
+def _documents(config: Config, kind: SourceKind, source: SourceSettings, report: SourceReport) -> SourceReport:
     from connectors.base import ConnectorError
-    from connectors.pgdocs import PgDocStore
-    from connectors.sql import redacted_url
 
-    report = SourceReport(source.name, "pgdocs", redacted_url(source.url))
-    report.problem = sql_problem(source.url)
+    report.problem = kind.precheck(config, source) if kind.precheck else None
     if report.problem is not None:
         return report
     try:
-        store = PgDocStore(
-            source.name,
-            source.url,
-            table=source.table,
-            id_column=source.id_column,
-            title_column=source.title_column,
-            body_column=source.body_column,
-            schema=source.db_schema,
-            statement_timeout_ms=int(source.timeout_seconds * 1000),
-        )
-    except (ValueError, ConnectorError) as exc:
+        store = kind.open(config, source)
+    except ConnectorError as exc:
         report.problem = str(exc)
         return report
+    except OSError as exc:
+        report.problem = f"cannot open the index ({type(exc).__name__})"
+        return report
+    store = cast(DocumentSource, store)
     try:
-        report.summary = (
-            f"{_count(store.stats()['rows'], 'document')} (rows of {source.db_schema or 'public'}.{source.table})"
-        )
+        if isinstance(store, IndexedSource):
+            with step(f"[{source.name}] indexing the documents"):
+                store.refresh()
+            report.notes = [f"skipped {s.ref}: {s.reason}" for s in store.skipped()]
+        stats = store.stats()
+        report.summary = _count(stats.documents, "document")
+        types = ", ".join(f"{k} {v}" for k, v in sorted(stats.types.items()))
+        if types:
+            report.summary += f", {_count(stats.chunks or 0, 'chunk')} ({types})"
+        elif stats.chunks is None and stats.where:
+            report.summary += f" ({stats.where})"
     except ConnectorError as exc:
         report.problem = str(exc)
     finally:

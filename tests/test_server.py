@@ -79,7 +79,7 @@ async def test_unexpected_exception_is_a_clean_error(
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret value 123-45-6789 in an internal message")
 
-    monkeypatch.setattr(runtime.service, "query", boom)
+    monkeypatch.setattr(runtime.pipeline, "query", boom)
     async with Client(build_server(runtime)) as client:
         result = await client.call_tool("query", {"source": "crm", "sql": "SELECT 1"})
     assert result.is_error

@@ -47,6 +47,8 @@ class CallRecord:
     error_message: str | None = None
     rows: int = 0
     entities: dict[str, int] = field(default_factory=dict)
+    tokens_out: int | None = None
+    """The exact token count of the result text, when the tool counted it (off the event loop); else counted here."""
 
 
 current_call: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar("maskwire_call", default=None)
@@ -160,7 +162,7 @@ class LedgerMiddleware:
             error_message=record.error_message,
             rows=record.rows,
             tokens_in=self.counter.count(_json(raw_arguments)),
-            tokens_out=self.counter.count(text),
+            tokens_out=record.tokens_out if record.tokens_out is not None and text else self.counter.count(text),
             entities=record.entities,
             duration_ms=(time.perf_counter() - started) * 1000,
         )

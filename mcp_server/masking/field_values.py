@@ -88,6 +88,17 @@ _WEAK_CUE = re.compile(
     r"|attn:?|attention:|c/o|ask(?:\s+for)?|speak\s+(?:to|with)|talk\s+to|spoke\s+(?:to|with)|talked\s+to|add|adding"
     r"|beneficiary|signed,?)(?=\s)"
 )
+# A sign-off ("Best regards,", "See you on the trail,", "Mit freundlichen Grüßen") at the start of a line or a
+# sentence: the capitalised words after it (on the next line, or after its comma) are the sender's name.
+_SIGN_OFF = re.compile(
+    r"(?im)(?:^|(?<=[.!?]\s))[ \t]*(?:(?:best|kind|warm|warmest|many)\s+)?"
+    r"(?:regards|wishes|thanks|thank\s+you|sincerely|cheers"
+    r"|yours(?:\s+(?:truly|sincerely|faithfully))?|warmly|cordially|respectfully|best|take\s+care|talk\s+soon"
+    r"|see\s+you[^\n,]{0,30}|all\s+the\s+best|mit\s+freundlichen\s+grüßen|viele\s+grüße|liebe\s+grüße"
+    r"|cordialement|bien\s+à\s+vous|saludos|atentamente|un\s+saludo|cordiali\s+saluti|distinti\s+saluti"
+    r"|atenciosamente|abraços|met\s+vriendelijke\s+groet(?:en)?|groeten)"
+    r"(?:[ \t]*[,!][ \t]*(?:\r?\n[ \t]*){0,2}|[ \t]*(?:\r?\n[ \t]*){1,2})"
+)
 _NOT_NAMES = frozenset(
     [
         "team",
@@ -217,6 +228,13 @@ class CueRecognizer(TextRecognizer):
                     span = _name_after(text, match.end(), capitalised)
                     if span is not None:
                         results.append(self._result("PERSON", *span, NAME_SCORE, match.group(0)))
+            for match in _SIGN_OFF.finditer(text):
+                line_end = text.find("\n", match.end())
+                line = text if line_end < 0 else text[:line_end]
+                start = match.end() + len(line[match.end() :]) - len(line[match.end() :].lstrip())
+                span = _name_after(line, start, True)
+                if span is not None:
+                    results.append(self._result("PERSON", *span, NAME_SCORE, "sign-off"))
             for match in _NAME_BEFORE_VERB.finditer(text):
                 words = [w.lower() for w in match.group("name").split()]
                 if not any(w in STOP_WORDS or w in _NOT_NAMES for w in words):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
+import re
 import threading
 import time
 import uuid
@@ -206,7 +207,11 @@ class Masker:
         rendered = plain(value)
         if isinstance(rendered, str) and len(rendered) > self.max_cell_chars:
             hidden = len(rendered) - self.max_cell_chars
-            return rendered[: self.max_cell_chars] + f" …[{hidden} more characters not shown]"
+            rendered = rendered[: self.max_cell_chars] + f" …[{hidden} more characters not shown]"
+        if isinstance(rendered, str) and "<" in rendered:
+            # A clear value shaped like a token (`'<EMAIL' || '_ADDRESS:2a02…>'`) is not one: shown with other
+            # brackets, so no result can plant a token an agent or its user would take for Maskwire's.
+            rendered = _TOKEN_SHAPED.sub(r"‹\1›", rendered)
         return rendered
 
     # -- free text -----------------------------------------------------------------------------
@@ -335,6 +340,9 @@ class Masker:
         if self.pseudonyms.is_token(value):
             return value
         return self.pseudonyms.token("LITERAL", value)
+
+
+_TOKEN_SHAPED = re.compile(r"<([A-Z][A-Z0-9_]*:[0-9a-f…]{1,64})>")
 
 
 def _chunks(texts: list[str], max_chars: int) -> list[list[str]]:

@@ -19,8 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql
 
+from connectors.engines import SqliteBackend, backend_named
 from mcp_server.ledger.keys import fingerprint
 
 TABLE = "maskwire_tokens"
@@ -77,8 +78,14 @@ class TokenVault:
         except (sa.exc.ArgumentError, ValueError, TypeError):
             raise VaultError("the token vault URL is not a valid SQLAlchemy URL") from None
         options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
-        self._dialect = url.get_backend_name()
-        if self._dialect == "sqlite":
+        backend = backend_named(url.get_backend_name())
+        if backend is None:
+            raise VaultError(
+                f"the token vault does not support {url.get_backend_name()} (use SQLite, PostgreSQL or MySQL/MariaDB)"
+            )
+        self._backend = backend
+        on_sqlite = isinstance(backend, SqliteBackend)
+        if on_sqlite:
             memory = url.database in (None, "", ":memory:")
             if not memory:
                 _private_sqlite_file(Path(str(url.database)))
@@ -90,9 +97,9 @@ class TokenVault:
             self._engine = sa.create_engine(url, **options)
         except Exception as exc:  # no such dialect or driver; the URL itself is not repeated
             raise VaultError(f"cannot open the token vault ({type(exc).__name__})") from None
-        if self._dialect == "sqlite":
+        if on_sqlite:
             sa.event.listen(self._engine, "connect", _sqlite_wal)
-        self._table = _table(SQLITE_TABLE if self._dialect == "sqlite" else TABLE)
+        self._table = _table(SQLITE_TABLE if on_sqlite else TABLE)
         # Compiled once and sent to the driver as it is: a call can issue tens of thousands of tokens, and
         # SQLAlchemy's per-row parameter processing would cost more than the encryption.
         compiled = self._insert_if_absent().compile(dialect=self._engine.dialect)
@@ -189,14 +196,7 @@ class TokenVault:
         return True
 
     def _insert_if_absent(self) -> sa.Insert:
-        if self._dialect == "sqlite":
-            return sqlite.insert(self._table).on_conflict_do_nothing(index_elements=["digest"])
-        if self._dialect == "postgresql":
-            return postgresql.insert(self._table).on_conflict_do_nothing(index_elements=["digest"])
-        if self._dialect in ("mysql", "mariadb"):
-            return self._table.insert().prefix_with("IGNORE")
-        self._engine.dispose()
-        raise VaultError(f"the token vault does not support {self._dialect} (use SQLite, PostgreSQL or MySQL/MariaDB)")
+        return self._backend.insert_if_absent(self._table)
 
     def put_many(self, items: dict[str, str]) -> None:
         """Remember digest -> value pairs (already known digests are left as they are), in one transaction."""

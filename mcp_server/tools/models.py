@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-SourceKind = Literal["sql", "files", "pgdocs"]
+SourceKind = str
+"""A registered source kind (`sql`, `files`, `pgdocs`, ...; see `mcp_server/sources/`)."""
 
 
 class SourceInfo(BaseModel):

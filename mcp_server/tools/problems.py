@@ -30,3 +30,5 @@ class ToolOutput:
     counts: MaskCounts = field(default_factory=MaskCounts)
     facts: dict[str, int] = field(default_factory=dict)
     """Numbers the ledger keeps with the call's arguments (e.g. membership_tests: the oracle that remains)."""
+    tokens: int | None = None
+    """The exact token count of `text` when the budget fitter took it (the ledger's tokens out, counted once)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mcp_server.tokens import TokenCounter
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryColumn, QueryResult
 
 
@@ -64,15 +63,15 @@ def cell(value: Any) -> str:
     return text.replace("\r", "").replace("\n", "\\n")
 
 
-def _header(source: str, columns: Sequence[QueryColumn]) -> str:
+def render_header(columns: Sequence[QueryColumn]) -> str:
     return " | ".join(c.name for c in columns)
 
 
-def _row(row: Sequence[Any]) -> str:
+def render_row(row: Sequence[Any]) -> str:
     return " | ".join(cell(v) for v in row)
 
 
-def _footer(result: QueryResult) -> str:
+def render_footer(result: QueryResult) -> str:
     masked = ", ".join(f"{k} {v}" for k, v in sorted(result.entities_masked.items()))
     parts = [f"{result.row_count} row{'s' if result.row_count != 1 else ''}"]
     parts.append(f"masked: {masked}" if masked else "nothing masked")
@@ -81,27 +80,12 @@ def _footer(result: QueryResult) -> str:
     return "(" + "; ".join(parts) + ")"
 
 
-FOOTER_RESERVE = 80  # tokens kept free for the footer (counts, cursor)
-
-
-def fit_rows(
-    source: str,
-    columns: Sequence[QueryColumn],
-    rows: Sequence[Sequence[Any]],
-    counter: TokenCounter,
-    budget: int,
-) -> int:
-    """How many leading rows fit in the token budget together with the header and footer."""
-    used = counter.count(_header(source, columns)) + FOOTER_RESERVE
-    for n, row in enumerate(rows):
-        used += counter.count("\n" + _row(row))
-        if used > budget:
-            return n
-    return len(rows)
+FOOTER_CHARS = 240
+"""Characters the footer (counts, cursor) takes at most, for estimates made before it is written."""
 
 
 def render_query(result: QueryResult) -> str:
-    lines = [_header(result.source, result.columns)]
-    lines.extend(_row(r) for r in result.rows)
-    lines.append(_footer(result))
+    lines = [render_header(result.columns)]
+    lines.extend(render_row(r) for r in result.rows)
+    lines.append(render_footer(result))
     return "\n".join(lines)

@@ -15,11 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from connectors.base import ConnectorError
 from mcp_server.catalog import SqlCatalog
+from mcp_server.pipeline.budget import BudgetFitter
+from mcp_server.pipeline.errors import source_errors
+from mcp_server.pipeline.sources import SourceSet
+from mcp_server.pipeline.sql import column_predicates
 from mcp_server.policy import Policy
+from mcp_server.tokens import TokenCounter
 from mcp_server.tools.problems import ToolOutput, ToolProblem
-from mcp_server.tools.service import ToolService, column_predicates
 
 MAX_PATTERN_CHARS = 200
 DEFAULT_LIMIT = 50
@@ -64,7 +67,9 @@ def name_matcher(pattern: str) -> tuple[Callable[[str], bool] | None, Callable[[
 
 
 def search_schema(
-    service: ToolService,
+    sources_in: SourceSet,
+    counter: TokenCounter,
+    budget: int,
     pattern: str,
     sources: list[str] | None,
     masking: Masking | None,
@@ -80,12 +85,12 @@ def search_schema(
     offset = 0 if offset is None else offset
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise ToolProblem(f"`limit` is 1 to {MAX_LIMIT} and `offset` 0 or more")
-    catalogs = _catalogs(service, sources, policy)
+    catalogs = _catalogs(sources_in, sources, policy)
     table_matches, name_matches = name_matcher(pattern.strip())
 
     # Names first (cheap, from the cached schema); the decisions only for the page returned.
     hits: list[tuple[str, str, str | None]] = []
-    try:
+    with source_errors():
         for catalog in catalogs:
             for table in catalog.tables().values():
                 if not policy.may_read_table(catalog.name, table.name):
@@ -96,47 +101,56 @@ def search_schema(
                     continue
                 hits.extend((catalog.name, table.name, c.name) for c in table.columns if name_matches(c.name))
         if masking is not None:  # a filter on the decision needs the decisions of every candidate
-            hits = [h for h in hits if h[2] is not None and service.catalogs[h[0]].classify(h[1], h[2]).kind == masking]
-        matches = [_match(service, hit) for hit in hits[offset : offset + limit]]
-    except ConnectorError as exc:
-        raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
-    result = _fit(service, matches, offset, len(hits))
-    return ToolOutput(result, render(result))
+            by_name = sources_in.catalogs
+            hits = [h for h in hits if h[2] is not None and by_name[h[0]].classify(h[1], h[2]).kind == masking]
+        matches = [_match(sources_in, hit) for hit in hits[offset : offset + limit]]
+    return _fit(counter, budget, matches, offset, len(hits))
 
 
-def _fit(service: ToolService, matches: list[SchemaMatch], offset: int, total: int) -> SchemaSearchResult:
+def _fit(counter: TokenCounter, budget: int, matches: list[SchemaMatch], offset: int, total: int) -> ToolOutput:
     """The page, cut to the per-call output budget ([tokens] max_output_tokens); the rest is on the next page."""
-    budget = service.config.tokens.max_output_tokens
-    while True:
-        end = offset + len(matches)
-        result = SchemaSearchResult(matches=matches, total=total, next_offset=end if end < total else None)
-        if len(matches) <= 1 or service.counter.count(render(result)) <= budget:
-            return result
-        matches = matches[: max(1, len(matches) * 3 // 4)]
+    sizes = [len(matches)]
+    while sizes[-1] > 1:
+        sizes.append(max(1, sizes[-1] * 3 // 4))
+    results: dict[int, SchemaSearchResult] = {}
+    texts: dict[int, str] = {}
+
+    def text(i: int) -> str:
+        if i not in texts:
+            end = offset + sizes[i]
+            results[i] = SchemaSearchResult(
+                matches=matches[: sizes[i]], total=total, next_offset=end if end < total else None
+            )
+            texts[i] = render(results[i])
+        return texts[i]
+
+    fitted = BudgetFitter(counter, budget).largest(len(sizes), text, lambda i: len(text(i)))
+    return ToolOutput(results[fitted.index], fitted.text, tokens=fitted.tokens)
 
 
-def _catalogs(service: ToolService, sources: list[str] | None, policy: Policy) -> list[SqlCatalog]:
+def _catalogs(sources_in: SourceSet, sources: list[str] | None, policy: Policy) -> list[SqlCatalog]:
     if sources is None:
-        return [c for name, c in service.catalogs.items() if policy.may_use_source(name)]
+        return [c for name, c in sources_in.catalogs.items() if policy.may_use_source(name)]
     chosen = []
     for name in sources:
-        configured = service.config.source(name) if isinstance(name, str) else None
+        configured = sources_in.config.source(name) if isinstance(name, str) else None
         if configured is None:
-            known = ", ".join(sorted(service.catalogs)) or "none"
+            known = ", ".join(sorted(sources_in.catalogs)) or "none"
             raise ToolProblem(f"unknown source in `sources`; SQL sources: {known}")
         if not policy.may_use_source(configured.name):
             raise ToolProblem(f'role "{policy.role}" may not use source "{configured.name}"')
-        if configured.name in service.broken_sources:
-            raise ToolProblem(service.broken_sources[configured.name], status="error", error_class="SourceUnavailable")
-        if configured.name not in service.catalogs:
+        problem = sources_in.unavailable(configured.name, "tabular")
+        if problem is not None:
+            raise problem
+        if configured.name not in sources_in.catalogs:
             raise ToolProblem(f'source "{configured.name}" is a {configured.kind} source: it has no schema to search')
-        chosen.append(service.catalogs[configured.name])
+        chosen.append(sources_in.catalogs[configured.name])
     return chosen
 
 
-def _match(service: ToolService, hit: tuple[str, str, str | None]) -> SchemaMatch:
+def _match(sources_in: SourceSet, hit: tuple[str, str, str | None]) -> SchemaMatch:
     source, table, column = hit
-    catalog = service.catalogs[source]
+    catalog = sources_in.catalogs[source]
     info = catalog.table(table)
     if column is None:
         return SchemaMatch(source=source, table=table, columns=len(info.columns) if info else None)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import connectors.files as files_module
-from connectors.documents import DocumentHit, DocumentNotFound, DocumentUnreadable, RefDenied, SkippedFile
+from connectors.base import DocumentNotFound, DocumentUnreadable, InvalidRequest, RefDenied
+from connectors.documents import DocumentHit, SkippedFile
 from connectors.extract import ExtractedText
 from connectors.files import FileStore, fts_query, glob_regex, split_chunks
 
@@ -103,9 +104,9 @@ def test_refresh_indexes_and_reports(store: FileStore, tmp_path: Path) -> None:
     index = tmp_path / "state" / "index" / "docs.sqlite"
     assert stat.S_IMODE(index.stat().st_mode) == 0o600
     stats = store.stats()
-    assert stats["files"] == 4 and stats["chunks"] == 4 and stats["skipped"] == 0
-    assert stats["types"] == {".md": 2, ".txt": 1, ".csv": 1}
-    assert stats["last_refresh"] and stats["index_bytes"] > 0
+    assert stats.documents == 4 and stats.chunks == 4 and stats.skipped == 0
+    assert stats.types == {".md": 2, ".txt": 1, ".csv": 1}
+    assert stats.last_refresh and stats.index_bytes and stats.index_bytes > 0
 
 
 def test_search_ranking_and_titles(store: FileStore) -> None:
@@ -129,7 +130,7 @@ def test_hostile_queries_do_not_raise(store: FileStore, query: str) -> None:
 
 
 def test_empty_query_is_an_error(store: FileStore) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRequest):
         store.search("   ")
 
 
@@ -167,7 +168,7 @@ def test_incremental_refresh(store: FileStore, root: Path, monkeypatch: pytest.M
     assert refs(store.search("spaceship")) == ["notes.txt"]
     assert store.search("approved") == []
     assert refs(store.search("parcels")) == []
-    assert store.stats()["files"] == 3
+    assert store.stats().documents == 3
 
 
 def test_broken_files_are_skipped_and_remembered(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +199,7 @@ def test_broken_files_are_skipped_and_remembered(root: Path, tmp_path: Path, mon
         fixed = store.refresh()
         assert calls == ["junk.txt"] and fixed.files_indexed == 1
         assert refs(store.search("kumquat")) == ["junk.txt"]
-        assert store.stats()["skipped"] == 4
+        assert store.stats().skipped == 4
         with pytest.raises(DocumentUnreadable):
             store.read("broken.pdf")
     finally:

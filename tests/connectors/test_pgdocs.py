@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from connectors.base import ConnectorError, QueryTimeout
-from connectors.documents import DocumentNotFound
+from connectors.base import ConnectorError, DocumentNotFound, InvalidRequest, QueryTimeout, SourceUnavailable
 from connectors.pgdocs import PgDocStore, match_window
 
 pytestmark = pytest.mark.services
@@ -106,7 +105,7 @@ def test_chunk_is_the_window_of_the_first_match(text_store: PgDocStore) -> None:
 def test_hostile_queries(text_store: PgDocStore) -> None:
     for query in ['"', "AND OR", "NEAR(", "*", "foo:bar", "-x", "'; DROP TABLE x; --", "!&|()"]:
         assert isinstance(text_store.search(query), list)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRequest):
         text_store.search(" ")
 
 
@@ -123,7 +122,7 @@ def test_unknown_and_injection_refs(text_store: PgDocStore, postgres_url: str, t
     ):
         with pytest.raises(DocumentNotFound):
             text_store.read(ref)
-    assert text_store.stats()["rows"] == 4
+    assert text_store.stats().documents == 4
 
 
 def test_jsonb_body(json_store: PgDocStore) -> None:
@@ -137,23 +136,23 @@ def test_jsonb_body(json_store: PgDocStore) -> None:
     with pytest.raises(DocumentNotFound):
         json_store.read("cust-1' OR '1'='1")
     stats = json_store.stats()
-    assert stats["rows"] == 2 and stats["body_type"] == "jsonb"
-    assert stats["columns"] == {"id": "Doc Id", "title": None, "body": "Body"}
+    assert stats.documents == 2 and json_store.body_type == "jsonb"
+    assert (json_store.id_column, json_store.title_column, json_store.body_column) == ("Doc Id", None, "Body")
 
 
 def test_identifiers_are_validated(postgres_url: str, tables: tuple[str, str]) -> None:
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(SourceUnavailable, match="not found"):
         PgDocStore("kb", postgres_url, table="no_such_table", id_column="id", title_column=None, body_column="b")
-    with pytest.raises(ValueError, match=r"title_column='nope'.*body_column='body; DROP'"):
+    with pytest.raises(SourceUnavailable, match=r"title_column='nope'.*body_column='body; DROP'"):
         PgDocStore("kb", postgres_url, table=tables[0], id_column="id", title_column="nope", body_column="body; DROP")
-    with pytest.raises(ValueError, match="not text or json"):
+    with pytest.raises(SourceUnavailable, match="not text or json"):
         PgDocStore("kb", postgres_url, table=tables[0], id_column="id", title_column=None, body_column="id")
 
 
 def test_statements_are_read_only_with_timeout(text_store: PgDocStore, tables: tuple[str, str]) -> None:
     with pytest.raises(ConnectorError), text_store._read_only() as conn:
         conn.execute(sa.text(f'DELETE FROM "{tables[0]}"'))
-    assert text_store.stats()["rows"] == 4
+    assert text_store.stats().documents == 4
     text_store.statement_timeout_ms = 50
     with pytest.raises(QueryTimeout), text_store._read_only() as conn:
         conn.execute(sa.text("SELECT pg_sleep(1)"))

@@ -99,9 +99,9 @@ def test_long_queries_are_cancelled(table: tuple[str, str]) -> None:
     db = SqlDatabase("wall", table[0], timeout_seconds=0.5)
     slow = {
         "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
-        "postgresql": "SELECT pg_sleep(5)",
+        "postgres": "SELECT pg_sleep(5)",
         "mysql": "SELECT SLEEP(5)",
-    }[db.backend]
+    }[db.dialect]
     try:
         with pytest.raises(QueryTimeout):
             db.execute(slow, {}, max_rows=1)

@@ -33,8 +33,9 @@ KEY = "e2e-documents-masking-key-0123456789"
 MAX_OUTPUT_TOKENS = 400
 MAX_FILE_BYTES = 50_000
 QUERIES = ["refund", "password", "key", "welcome", "employee", "runbook", '"escalation"']
-EXTRA_QUERIES = ["privacy", "report", "loyalty"]
-"""The brief's queries leave three demo documents unhit; these reach them, so every document is read."""
+EXTRA_QUERIES = ["privacy", "report", "loyalty", "support"]
+"""The brief's queries leave four demo documents unhit (the employee directory matches "employee" only in its
+file name, which is never shown, so it is not a hit); these reach them, so every document is read."""
 TOKEN_EMAIL = "carlos.rahman@trailhead.example.com"
 """A staff email that the demo documents hold (the employee directory); searched for by its token."""
 UNINDEXED_WORD = "zanzibarquux"

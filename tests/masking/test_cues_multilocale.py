@@ -75,3 +75,37 @@ def test_the_addressee_before_an_address_block(detector) -> None:  # type: ignor
     ):
         street = StreetAddressRecognizer().find(near, ["STREET_ADDRESS"])
         assert street and names_before_addresses(near, street) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("See you on the trail,\nLars Ferreira  \nCustomer Support, Trailhead Outfitters", "Lars Ferreira"),
+        ("Best regards,\nAnna Schmidt\nHead of Sales", "Anna Schmidt"),
+        ("Mit freundlichen Grüßen\nJürgen Weiß", "Jürgen Weiß"),
+        ("Cordialement,\nÉlodie Marchand", "Élodie Marchand"),
+        ("Met vriendelijke groet,\nSanne de Vries", "Sanne"),
+    ],
+)
+def test_the_name_under_a_sign_off_is_a_person(text: str, name: str) -> None:
+    found = [text[r.start : r.end] for r in CueRecognizer().find(text, ["PERSON"])]
+    assert any(name in f for f in found), found
+
+
+@pytest.mark.parametrize("text", ["Thanks,\nthe team", "Cheers!\nWe ship on Monday", "Regards,\n\n"])
+def test_a_sign_off_without_a_name_finds_nothing(text: str) -> None:
+    assert CueRecognizer().find(text, ["PERSON"]) == []
+
+
+def test_a_sign_off_in_text_whose_lines_were_joined() -> None:
+    text = "You can change these at any time. See you on the trail, Lars Ferreira Customer Support, Trailhead"
+    found = [text[r.start : r.end] for r in CueRecognizer().find(text, ["PERSON"])]
+    assert any("Lars Ferreira" in f for f in found), found
+
+
+def test_a_sign_off_with_a_blank_line_before_the_name() -> None:
+    text = (
+        "Thank you for joining.\n\nSee you on the trail,\n\nLars Ferreira  \nCustomer Support, Trailhead Outfitters\n"
+    )
+    found = [text[r.start : r.end] for r in CueRecognizer().find(text, ["PERSON"])]
+    assert "Lars Ferreira" in found, found

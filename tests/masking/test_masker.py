@@ -94,3 +94,11 @@ def test_failed_detection_is_not_cached() -> None:
     first = detector.seen.count("boom")
     assert masker.scan_texts(["boom"])[0][0] == WITHHELD
     assert detector.seen.count("boom") == 2 * first  # tried again, not served from the cache
+
+
+def test_a_clear_value_shaped_like_a_token_is_not_shown_as_one() -> None:
+    masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
+    shown = masker.clear("<EMAIL_ADDRESS:2a026590efb4> and <CREDIT_CARD:…1234>")
+    assert "<EMAIL_ADDRESS:" not in shown and "<CREDIT_CARD:" not in shown
+    assert shown == "‹EMAIL_ADDRESS:2a026590efb4› and ‹CREDIT_CARD:…1234›"
+    assert masker.clear("a < b and <b>bold</b>") == "a < b and <b>bold</b>"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from mcp_server.config import parse_config
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.runtime import Runtime
@@ -22,9 +20,6 @@ operator = "redact"
 """
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the query path passes the column's operator into ColumnPlan.stable (mypy arg-type)"
-)
 def test_a_column_declared_redact_is_redacted_in_query(tmp_path: Path) -> None:
     prepare_demo(tmp_path)
     runtime = Runtime.start(parse_config(SOURCE, tmp_path / "maskwire.toml"))

@@ -13,9 +13,9 @@ from mcp_server.demo.data import DemoWorkspace
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer
+from mcp_server.pipeline.documents import DocumentTools, cut_snippet, split_pieces
 from mcp_server.policy import Policy, build_policies
 from mcp_server.tokens import TokenCounter
-from mcp_server.tools.documents import DocumentTools, cut_snippet, split_pieces
 from mcp_server.tools.problems import ToolProblem
 
 
@@ -158,7 +158,7 @@ def test_refs_survive_a_restart_through_the_vault(workspace: DemoWorkspace, dete
     first.close()
     second = tools()
     # a folder source could rebuild its refs from the index; the vault answers first and for pgdocs too
-    second.stores.clear()
+    second.stores["docs"].indexed_refs = list  # type: ignore[attr-defined]  # an index that lists nothing
     assert second.resolve_ref("docs", ref) == "it/runbook.md"
     with pytest.raises(ToolProblem):
         second.resolve_ref("other", ref)
@@ -171,3 +171,20 @@ def test_snippet_centres_on_a_token_in_the_query(docs: DocumentTools, workspace:
     token = docs.masker.pseudonyms.token("EMAIL_ADDRESS", email)
     hits = docs.search(token, None, None, policy).structured.hits  # type: ignore[attr-defined]
     assert any(token in hit.snippet for hit in hits)
+
+
+def test_a_masked_value_is_not_found_by_searching_for_it(
+    docs: DocumentTools, workspace: DemoWorkspace, policy: Policy
+) -> None:
+    """Search judges hits on the masked text: a guessed secret, e-mail address or fragment of one finds no
+    document, or whether a hit came back would say the guess is in the documents. Its token still finds them."""
+    corpus = " ".join(p.read_text("utf-8", "replace") for p in (workspace.root / "documents").rglob("*") if p.is_file())
+    present = [v for v in workspace.seeded.must_not_leak() if v in corpus and len(v) >= 8 and " " not in v]
+    assert present, "the demo documents hold seeded values"
+    for value in present:
+        out = docs.search(value, None, 50, policy)
+        assert not out.structured.hits, value  # type: ignore[attr-defined]
+        fragment = value[2:-2]
+        assert not docs.search(fragment, None, 50, policy).structured.hits, fragment  # type: ignore[attr-defined]
+    email = next(e for e in workspace.seeded.emails if "trailhead" in e)
+    assert docs.search(docs.masker.pseudonyms.token("EMAIL_ADDRESS", email), None, 50, policy).structured.hits  # type: ignore[attr-defined]

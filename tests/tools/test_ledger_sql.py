@@ -23,7 +23,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 
 
 def _stored(runtime: Runtime, sql: str) -> str:
-    return runtime.service.masked_sql(sql, "crm")
+    return runtime.pipeline.masked_sql(sql, "crm")
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 
 from mcp_server.config import parse_config
+from mcp_server.pipeline.documents import DOC_REF, DocumentTools
 from mcp_server.policy import Policy
 from mcp_server.runtime import Runtime
-from mcp_server.tools.documents import DOC_REF, DocumentTools
 from mcp_server.tools.problems import ToolOutput, ToolProblem
 
 pytestmark = pytest.mark.services
@@ -165,7 +165,7 @@ schema = "public"
     )
     runtime = Runtime.start(config)
     try:
-        yield Env(runtime, runtime.service.documents, runtime.service.policy_for(None), text_table, json_table, engine)
+        yield Env(runtime, runtime.pipeline.documents, runtime.service.policy_for(None), text_table, json_table, engine)
     finally:
         runtime.close()
         with engine.begin() as conn:
@@ -346,7 +346,7 @@ def test_a_row_deleted_after_search_is_an_error_not_a_crash(env: Env) -> None:
             {"t": "Ephemeral", "b": "zanzibarquux note for David Miller"},
         )
     try:
-        hits = _search(env, "zanzibarquux", sources=["kb"]).structured.hits  # type: ignore[attr-defined]
+        hits = _search(env, "ephemeral", sources=["kb"]).structured.hits  # type: ignore[attr-defined]
         assert len(hits) == 1
     finally:
         with env.engine.begin() as conn:

@@ -105,7 +105,7 @@ async def test_paging_through_many_matches(runtime: Runtime) -> None:
 
 async def test_a_page_fits_the_output_budget(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     tokens = runtime.config.tokens.model_copy(update={"max_output_tokens": 300})
-    monkeypatch.setattr(runtime.service, "config", runtime.config.model_copy(update={"tokens": tokens}))
+    monkeypatch.setattr(runtime.pipeline, "config", runtime.config.model_copy(update={"tokens": tokens}))
     result = await _call(runtime, pattern="*.created_at", limit=200)
     page = result.structured_content
     shown = len(page["matches"])  # type: ignore[index]

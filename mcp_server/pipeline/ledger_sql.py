@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from connectors.base import ConnectorError
+from connectors.engines import SqliteBackend
 from mcp_server.catalog import SqlCatalog
 from mcp_server.masking.masker import Masker
 from mcp_server.sqlguard.literals import mask_literals
@@ -26,7 +27,7 @@ _PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def ledger_sql(sql: str, catalog: SqlCatalog | None, masker: Masker) -> str:
-    dialect = catalog.database.dialect if catalog else "sqlite"
+    dialect = catalog.database.dialect if catalog else SqliteBackend.dialect  # any parse masks its literals
     shown = _clear_comparison(catalog, masker) if catalog is not None else None
     readable = _readable_identifier(catalog, masker)
     return mask_literals(sql, dialect=dialect, mask=masker.literal, shown=shown, readable=readable)

@@ -1,4 +1,4 @@
-"""The document side of the tools: search and read over `files` and `pgdocs` sources.
+"""The document side of the read pipeline: search and read over every document source (files, pgdocs, ...).
 
 Document refs handed to agents are opaque keyed tokens (`<DOC:…>`), because file names and row ids can
 themselves carry personal data (`welcome-letter-gonzalez.md`). Whole chunks are masked before a snippet
@@ -7,27 +7,27 @@ is cut, so no fragment of a value escapes at a snippet edge. Pages of `read` are
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import json
 import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from connectors.base import ConnectorError
-from connectors.documents import DocumentHit, DocumentNotFound, RefDenied
-from connectors.files import FileStore
-from connectors.pgdocs import PgDocStore
-from mcp_server.config import Config, FilesSource, PgDocsSource
+from connectors.base import ConnectorError, DocumentNotFound, DocumentSource, IndexedSource, InvalidRequest, RefDenied
+from connectors.documents import DocumentHit
+from mcp_server.config import Config
 from mcp_server.masking.masker import MaskCounts, Masker
 from mcp_server.masking.operators import MASK_MARK
 from mcp_server.masking.pseudonyms import TOKEN_PATTERN
+from mcp_server.pipeline import cursors
+from mcp_server.pipeline.budget import BudgetFitter
+from mcp_server.pipeline.errors import source_errors, source_problem
+from mcp_server.pipeline.masked_search import CANDIDATES_PER_HIT, masked_matches
+from mcp_server.pipeline.sources import SourceSet
 from mcp_server.policy import Policy
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.models import DocumentStats, ReadResult, SearchHit, SearchResult
@@ -41,7 +41,7 @@ MAX_QUERY_CHARS = 1_000
 MAX_LIMIT = 50
 REFRESH_CHECK_SECONDS = 5.0
 
-Store = FileStore | PgDocStore
+Store = DocumentSource
 
 
 @dataclass(frozen=True)
@@ -53,47 +53,26 @@ class MaskedDocument:
 
 
 class DocumentTools:
-    def __init__(self, config: Config, masker: Masker, counter: TokenCounter) -> None:
+    """search and read. `sources` are shared with the SQL side; without them, the document sources are opened here."""
+
+    def __init__(self, config: Config, masker: Masker, counter: TokenCounter, sources: SourceSet | None = None) -> None:
         self.config = config
         self.masker = masker
         self.counter = counter
-        self.stores: dict[str, Store] = {}
-        self.broken: dict[str, str] = {}
+        self._owns_sources = sources is None
+        self.sources = sources if sources is not None else SourceSet(config, masker.detector, shapes=("document",))
         self._refs: dict[str, tuple[str, str]] = {}
         self._refs_lock = threading.Lock()
         self._checked: dict[str, float] = {}
         self._masked: OrderedDict[tuple[str, str, str, str], MaskedDocument] = OrderedDict()
-        for source in config.sources:
-            if isinstance(source, FilesSource | PgDocsSource):
-                try:
-                    self.stores[source.name] = self._open(source)
-                except (ValueError, ConnectorError, OSError) as exc:
-                    self.broken[source.name] = str(exc) if not isinstance(exc, OSError) else type(exc).__name__
 
-    def _open(self, source: FilesSource | PgDocsSource) -> Store:
-        if isinstance(source, FilesSource):
-            return FileStore(
-                source.name,
-                self.config.files_root(source),
-                self.config.index_dir / f"{source.name}.sqlite",
-                include=source.include,
-                exclude=source.exclude,
-                max_file_bytes=source.max_file_bytes,
-            )
-        return PgDocStore(
-            source.name,
-            source.url,
-            table=source.table,
-            id_column=source.id_column,
-            title_column=source.title_column,
-            body_column=source.body_column,
-            schema=source.db_schema,
-            statement_timeout_ms=int(source.timeout_seconds * 1000),
-        )
+    @property
+    def stores(self) -> Mapping[str, Store]:
+        return self.sources.stores
 
     def close(self) -> None:
-        for store in self.stores.values():
-            store.close()
+        if self._owns_sources:
+            self.sources.close()
 
     # -- refs ------------------------------------------------------------------------------------
 
@@ -122,7 +101,7 @@ class DocumentTools:
                 name, _, ref = remembered.partition("\0")
                 known = (name, ref)
         store = self.stores.get(source)
-        if known is None and isinstance(store, FileStore):  # no vault: a folder's index lists every ref
+        if known is None and isinstance(store, IndexedSource):  # no vault: a folder's index lists every ref
             for ref in store.indexed_refs():
                 self.ref_token(source, ref)
             with self._refs_lock:
@@ -134,19 +113,11 @@ class DocumentTools:
     # -- sources ---------------------------------------------------------------------------------
 
     def store(self, source: str, policy: Policy) -> Store:
-        if source in self.stores and not policy.may_use_source(source):
-            raise ToolProblem(f'role "{policy.role}" may not use source "{source}"')
-        if source in self.broken:
-            raise ToolProblem(self.broken[source], status="error", error_class="SourceUnavailable")
-        store = self.stores.get(source)
-        if store is None:
-            known = ", ".join(sorted(self.stores)) or "none configured"
-            raise ToolProblem(f"not a document source; document sources: {known}")
-        return store
+        return self.sources.store(source, policy)
 
     def refresh_if_needed(self, store: Store) -> None:
         """Re-index changed files, checking a folder at most every REFRESH_CHECK_SECONDS (the check walks it)."""
-        if not isinstance(store, FileStore):
+        if not isinstance(store, IndexedSource):
             return
         now = time.monotonic()
         if now - self._checked.get(store.name, -REFRESH_CHECK_SECONDS) < REFRESH_CHECK_SECONDS:
@@ -157,20 +128,16 @@ class DocumentTools:
 
     def stats(self, source: str, policy: Policy) -> DocumentStats:
         store = self.store(source, policy)
-        try:
+        with source_errors():
             self.refresh_if_needed(store)
             raw = store.stats()
-        except ConnectorError as exc:
-            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
-        if isinstance(store, FileStore):
-            return DocumentStats(
-                documents=int(raw["files"]),
-                chunks=int(raw["chunks"]),
-                skipped=int(raw["skipped"]),
-                types={str(k): int(v) for k, v in raw["types"].items()},
-                last_refresh=raw["last_refresh"],
-            )
-        return DocumentStats(documents=int(raw.get("rows", 0)))
+        return DocumentStats(
+            documents=raw.documents,
+            chunks=raw.chunks,
+            skipped=raw.skipped or 0,
+            types=dict(raw.types),
+            last_refresh=raw.last_refresh,
+        )
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -188,43 +155,53 @@ class DocumentTools:
         stores = [(name, self.store(name, policy)) for name in names]
         matching = self._resolve_tokens(query)
 
-        found: list[tuple[str, DocumentHit]] = []
+        candidates_found: list[tuple[str, DocumentHit]] = []
         for name, store in stores:
             try:
                 self.refresh_if_needed(store)
-                found.extend((name, hit) for hit in store.search(matching, limit))
-            except ValueError:
+                candidates_found.extend((name, hit) for hit in store.search(matching, limit * CANDIDATES_PER_HIT))
+            except InvalidRequest:
                 raise ToolProblem("`query` has no words to search for") from None
             except ConnectorError as exc:
-                raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
-        found.sort(key=lambda item: -item[1].score)
-        found = found[:limit]
+                raise source_problem(exc) from None
+        candidates_found.sort(key=lambda item: -item[1].score)
 
-        masked = policy.masker.scan_texts([hit.chunk for _, hit in found])
-        titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in found])
+        # Only what the masked text matches is a hit (`masked_search.py`).
+        all_chunks = policy.masker.scan_texts([hit.chunk for _, hit in candidates_found])
+        all_titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in candidates_found])
+        pairs = [(str(t), str(c)) for (t, _), (c, _) in zip(all_titles, all_chunks, strict=True)]
+        shown = masked_matches(query, pairs)[:limit]
+        found = [candidates_found[i] for i in shown]
+        masked = [all_chunks[i] for i in shown]
+        titles = [all_titles[i] for i in shown]
         terms = _terms(query)
         refs = [self.ref_token(name, hit.ref) for name, hit in found]
-        budget = self.config.tokens.max_output_tokens
         # Over budget: shorter snippets first, then fewer hits (the lowest ranked go first).
-        for words in SNIPPET_SIZES:
-            hits = [
-                SearchHit(
-                    source=name,
-                    ref=ref,
-                    title=str(title),
-                    score=round(hit.score, 4),
-                    snippet=cut_snippet(str(chunk), terms, words),
-                )
-                for (name, hit), ref, (chunk, _), (title, _) in zip(found, refs, masked, titles, strict=True)
-            ]
-            output = self._search_output(hits, len(found), names)
-            if self.counter.count(output.text) <= budget:
-                return output
-        while len(hits) > 1:
-            hits = hits[:-1]
-            output = self._search_output(hits, len(found), names)
-            if self.counter.count(output.text) <= budget:
-                break
+        candidates: list[tuple[int, int]] = [(words, len(found)) for words in SNIPPET_SIZES]
+        candidates += [(SNIPPET_SIZES[-1], n) for n in range(len(found) - 1, 0, -1)]
+        outputs: dict[int, ToolOutput] = {}
+
+        def render(i: int) -> str:
+            if i not in outputs:
+                words, keep = candidates[i]
+                hits = [
+                    SearchHit(
+                        source=name,
+                        ref=ref,
+                        title=str(title),
+                        score=round(hit.score, 4),
+                        snippet=cut_snippet(str(chunk), terms, words),
+                    )
+                    for (name, hit), ref, (chunk, _), (title, _) in zip(found, refs, masked, titles, strict=True)
+                ][:keep]
+                outputs[i] = self._search_output(hits, len(found), names)
+            return outputs[i].text
+
+        fitted = BudgetFitter(self.counter, self.config.tokens.max_output_tokens).largest(
+            len(candidates), render, lambda i: len(render(i))
+        )
+        output = outputs[fitted.index]
+        output.tokens = fitted.tokens
         return output
 
     def _search_output(self, hits: list[SearchHit], total: int, names: Sequence[str]) -> ToolOutput:
@@ -250,7 +227,11 @@ class DocumentTools:
     def read(self, source: str, ref: str, cursor: str | None, policy: Policy) -> ToolOutput:
         store = self.store(source, policy)
         path = self.resolve_ref(source, ref)
-        start_piece, start_char = _read_cursor(cursor, ref) if cursor else (0, 0)
+        start_piece, start_char = (
+            cursors.decode(cursor, "r", ref, ("p", "c"), tool="read", belongs="document: send the same ref with it")
+            if cursor
+            else (0, 0)
+        )
         document = self._masked_document(source, store, path, policy)
 
         budget = self.config.tokens.max_output_tokens - 120
@@ -279,7 +260,7 @@ class DocumentTools:
                 char += len(cut)
             break
         more = piece < len(document.pieces)
-        next_cursor = _make_cursor(ref, piece, char) if more else None
+        next_cursor = cursors.encode({"r": ref, "p": piece, "c": char}) if more else None
         result = ReadResult(
             source=source,
             ref=ref,
@@ -290,7 +271,8 @@ class DocumentTools:
             cursor=next_cursor,
             entities_masked=counts.as_dict(),
         )
-        return ToolOutput(result, render_read(result), source=source, rows=1, counts=counts)
+        text = render_read(result)
+        return ToolOutput(result, text, source=source, rows=1, counts=counts, tokens=self.counter.count(text))
 
     def _masked_document(self, source: str, store: Store, path: str, policy: Policy) -> MaskedDocument:
         try:
@@ -298,7 +280,7 @@ class DocumentTools:
         except (DocumentNotFound, RefDenied):
             raise ToolProblem(f'that document is no longer readable in source "{source}"; search again') from None
         except ConnectorError as exc:
-            raise ToolProblem(str(exc), status="error", error_class=type(exc).__name__) from None
+            raise source_problem(exc) from None
         fingerprint = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
         key = (source, path, fingerprint, policy.role)
         cached = self._masked.get(key)
@@ -366,22 +348,6 @@ def cut_snippet(masked_chunk: str, terms: Sequence[str], words: int = SNIPPET_WO
     start = max(0, min(hit - words // 3, len(tokens) - words))
     snippet = " ".join(tokens[start : start + words])
     return ("… " if start else "") + snippet + (" …" if start + words < len(tokens) else "")
-
-
-def _make_cursor(ref: str, piece: int, char: int) -> str:
-    payload = json.dumps({"r": ref, "p": piece, "c": char}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str, ref: str) -> tuple[int, int]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")))
-        piece, char, owner = int(data["p"]), int(data["c"]), str(data["r"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise ToolProblem("invalid `cursor`: pass back exactly the cursor a previous read returned") from None
-    if owner != ref or piece < 0 or char < 0:
-        raise ToolProblem("`cursor` belongs to a different document: send the same ref with it")
-    return piece, char
 
 
 def render_search(result: SearchResult) -> str:
