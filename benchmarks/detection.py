@@ -296,13 +296,13 @@ def identities_table(path: Path, people: list[dict[str, str]], anonymous: bool) 
     """The CSV as table `people`; returns {column in the table: CSV column}."""
     header = [h for h in people[0] if h != "Number"]
     names = {h: (f"c{i + 1:02d}" if anonymous else h) for i, h in enumerate(header)}
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"CREATE TABLE people ({', '.join(f'{names[h]} TEXT' for h in header)})")
+    with sqlite3.connect(path) as conn:  # `id`: the order rows are compared in (Maskwire orders unordered pages)
+        conn.execute(f"CREATE TABLE people (id INTEGER PRIMARY KEY, {', '.join(f'{names[h]} TEXT' for h in header)})")
         conn.executemany(
-            f"INSERT INTO people VALUES ({', '.join('?' for _ in header)})",
-            [tuple(p[h] or None for h in header) for p in people],
+            f"INSERT INTO people VALUES (?, {', '.join('?' for _ in header)})",
+            [(k, *(p[h] or None for h in header)) for k, p in enumerate(people, start=1)],
         )
-    return {names[h]: h for h in header}
+    return {"id": "Number", **{names[h]: h for h in header}}
 
 
 def _raw(original: Any, masked: Any) -> bool:
@@ -374,9 +374,10 @@ def table_sections(limit: int | None) -> tuple[list[str], dict[str, Any]]:
         total = altered = 0
         raw_values: dict[str, list[Any]] = {}
         for table, columns in CHINOOK_CLEAR_COLUMNS.items():
+            sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {table}Id"  # both sides in one order
             with sqlite3.connect(c.CHINOOK) as conn:
-                originals = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-            _, masked = c.query_all(runtime, "chinook", f"SELECT {', '.join(columns)} FROM {table}")
+                originals = conn.execute(sql).fetchall()
+            _, masked = c.query_all(runtime, "chinook", sql)
             for k, column in enumerate(columns):
                 n = sum(1 for r in originals if r[k] is not None)
                 changed = sum(1 for o, m in zip(originals, masked, strict=True) if o[k] is not None and m[k] != o[k])
@@ -384,16 +385,18 @@ def table_sections(limit: int | None) -> tuple[list[str], dict[str, Any]]:
                 total += n
                 altered += changed
         for table, column in sorted(PERFORMER_COLUMNS):
+            sql = f"SELECT {column} FROM {table} ORDER BY {table}Id"
             with sqlite3.connect(c.CHINOOK) as conn:
-                originals = conn.execute(f"SELECT {column} FROM {table}").fetchall()
-            _, masked = c.query_all(runtime, "chinook", f"SELECT {column} FROM {table}")
+                originals = conn.execute(sql).fetchall()
+            _, masked = c.query_all(runtime, "chinook", sql)
             n = sum(1 for r in originals if r[0] is not None)
             changed = sum(1 for o, m in zip(originals, masked, strict=True) if o[0] is not None and m[0] != o[0])
             raw_values[f"{table}.{column}"] = [n, changed]
         clear_cols = [col for col, personal in gen_personal.items() if not personal]
+        sql = f"SELECT {', '.join(clear_cols)} FROM t ORDER BY col3"  # col3: a clear row number
         with sqlite3.connect(gen_path) as conn:
-            originals = conn.execute(f"SELECT {', '.join(clear_cols)} FROM t").fetchall()
-        _, masked = c.query_all(runtime, "generated", f"SELECT {', '.join(clear_cols)} FROM t")
+            originals = conn.execute(sql).fetchall()
+        _, masked = c.query_all(runtime, "generated", sql)
         for k, column in enumerate(clear_cols):
             n = len(originals)
             changed = sum(1 for o, m in zip(originals, masked, strict=True) if str(m[k]) != str(o[k]))
@@ -416,7 +419,7 @@ def table_sections(limit: int | None) -> tuple[list[str], dict[str, Any]]:
         rows = []
         worst: dict[str, dict[str, float]] = {}
         for source, mapping in (("ids", named_map), ("idsanon", anon_map)):
-            columns, masked = c.query_all(runtime, source, "SELECT * FROM people")
+            columns, masked = c.query_all(runtime, source, "SELECT * FROM people ORDER BY id")
             cat = runtime.service.catalogs[source]
             classes = cat.classify_table("people")
             for k, column in enumerate(columns):

@@ -1,6 +1,6 @@
 """Masking speed: Maskwire's table path and free-text batches next to plain Presidio, in the same run.
 
-    .venv/bin/python benchmarks/masking.py [--rounds N] [--naive-sample N]
+    .venv/bin/python benchmarks/masking.py [--rounds N] [--naive-sample N] [--names-model MODEL]
 
 1. Tables: every table of chinook, and a generated 10,000 x 10 table (100,000 cells), read through the
    product path (Runtime.start -> ToolService.query: column classification, whole-column masking with the
@@ -146,6 +146,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating free-text rounds (default 3)")
     parser.add_argument("--naive-sample", type=int, default=2000, help="cells analysed one by one per table set")
+    parser.add_argument("--names-model", help="also time free text with this [masking] names_model")
     args = parser.parse_args()
     c.require_fixtures(c.SYNTH, c.CHINOOK, c.FAKE_IDENTITIES)
     from presidio_analyzer import BatchAnalyzerEngine
@@ -210,6 +211,17 @@ def main() -> int:
         (", n_process=2", ", one NER worker process"),
     )
     detector.stop_ner_workers()
+    if args.names_model:
+        with_names = Detector(c.MODEL, names_model=args.names_model)
+        with_names.analyze_batch(texts[:20])
+        rows += free_text_rows(
+            f"one process each, names_model {args.names_model}",
+            presidio(1),
+            lambda: with_names.analyze_batch(texts),
+            len(texts),
+            args.rounds,
+            ("", f", names_model {args.names_model}"),
+        )
     lines += [
         f"### Free text: {len(texts)} sentences of the synth dataset, {args.rounds} alternating rounds",
         "",

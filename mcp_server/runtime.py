@@ -55,7 +55,9 @@ class Runtime:
         masking = config.masking
         key = load_or_create_key(masking.key, config.state_dir)
         resolve_model_name(masking.spacy_model)  # a missing pipeline stops the server before it serves
-        detector = LazyDetector(masking.spacy_model, masking.language, masking.score_threshold)
+        detector = LazyDetector(
+            masking.spacy_model, masking.language, masking.score_threshold, names_model=masking.names_model
+        )
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
         masker = Masker(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from mcp_server.config import ColumnOverride
-from mcp_server.masking.context import UNKNOWN, TableContext, contains, words
+from mcp_server.masking.context import THING_NAME_WORDS, UNKNOWN, TableContext, contains, words
 from mcp_server.masking.findings import Finding
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.vocabulary import NATIONAL_ID_TYPES, PATTERN_ENTITIES, ColumnKind, PredicateMode
@@ -33,6 +33,10 @@ class ColumnClass:
     # high: declared, or decided by the column's name; medium: by its values or the table's context; low: too
     # few values to be sure (the decision then leans to scanning or masking, never to clear on NER's word alone)
     confidence: Confidence = "high"
+    # text only: False for descriptions of things in a table not about people (a film's plot, a product's
+    # description), where names and places that only NER finds (`Ancient China`, `Mad Scientist`) stay clear;
+    # patterns, cue words and known values of the source are still masked
+    names: bool = True
 
     def explained(self) -> ColumnClass:
         """The same decision with its confidence at the end of the reason (what `maskwire check` prints)."""
@@ -240,6 +244,9 @@ _REGION_WORDS = {"state", "province", "region", "county", "country", "district",
 # Column-name prefixes of a sale's destination: `ShipCity` is where an order went, a business dimension.
 _SHIPPING_WORDS = {"ship", "shipping", "delivery", "destination"}
 _TEXT_WORDS = {
+    "synopsis",
+    "overview",
+    "blurb",
     "notes",
     "note",
     "comment",
@@ -256,6 +263,8 @@ _TEXT_WORDS = {
     "memo",
     "feedback",
 }
+# Text columns that describe the row's thing (a film, a product), not a person or a conversation.
+_DESCRIPTION_WORDS = {"description", "synopsis", "overview", "blurb"}
 _KEY_WORDS = {"id", "uuid", "guid", "pk", "fk", "sku"}
 _TEXTUAL_ENTITIES = {"EMAIL_ADDRESS", "PERSON", "USERNAME", "ORGANIZATION", "SECRET", "IP_ADDRESS"}
 _NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL", "BOOL", "MONEY", "SERIAL")
@@ -323,6 +332,9 @@ def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN
     if type_upper in {"BLOB", "BYTEA", "BINARY", "VARBINARY", "LONGBLOB"}:
         return ColumnClass("pii", "BINARY", f"type {sql_type} (binary is never returned)", "none")
     if set(words) & _TEXT_WORDS:
+        if set(words) & _DESCRIPTION_WORDS and context.names_things and context.subject != "person":
+            reason = f"name ({column}): describes a thing named in its table, names and places by NER left clear"
+            return ColumnClass("text", None, reason, names=False)
         return ColumnClass("text", None, f"name ({column})")
     return None
 
@@ -688,7 +700,6 @@ _PEOPLE_EVIDENCE = frozenset(
     {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH", "USERNAME", "US_SSN", "CREDIT_CARD", "IBAN_CODE"}
     | set(NATIONAL_ID_TYPES)
 )
-_THING_NAME_WORDS = {"name", "title", "label"}
 
 
 def in_context(
@@ -711,7 +722,7 @@ def in_context(
                     "pii", "SECRET", f"{cls.reason} in a table about people: password hashes", "none", "medium"
                 )
             continue
-        thing_name = bool(_words(column)) and _words(column)[-1] in _THING_NAME_WORDS
+        thing_name = bool(_words(column)) and _words(column)[-1] in THING_NAME_WORDS
         if cls.kind == "pii" and cls.entity == "LOCATION" and not (context.has_street and context.subject == "unknown"):
             out[column] = ColumnClass(
                 "clear",

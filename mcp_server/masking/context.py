@@ -111,6 +111,8 @@ _PERSON_NAME_RUNS = (
     ("lname",),
 )
 _ORGANISATION_COLUMN_WORDS = frozenset({"company", "organisation", "organization", "vendor", "supplier", "employer"})
+# Last words of the column that names a row's thing (`title`, `productName`).
+THING_NAME_WORDS = frozenset({"name", "title", "label"})
 _STREET_WORDS = frozenset({"address", "street", "addr", "addressline", "strasse", "straße", "adresse", "calle"})
 
 
@@ -140,6 +142,8 @@ class TableContext:
     subject: Subject
     has_street: bool
     reason: str
+    names_things: bool = False
+    """A column names the row's thing (`title`, `name`, `label`, `productName`): its descriptions describe it."""
 
     @property
     def of_people(self) -> bool:
@@ -159,22 +163,25 @@ def table_context(table: str, columns: Sequence[str]) -> TableContext:
     table_words = [singular(w) for w in words(table)]
     column_words = [words(c) for c in columns]
     has_street = any(set(w) & _STREET_WORDS for w in column_words)
+    things = any(w[-1] in THING_NAME_WORDS for w in column_words if w)
     person_columns = [
         c
         for c, w in zip(columns, column_words, strict=True)
         if "contact" not in w and any(contains(w, r) for r in _PERSON_NAME_RUNS)
     ]
     if set(table_words) & PERSON_TABLES:
-        return TableContext("person", has_street, f"table {table} holds people")
+        return TableContext("person", has_street, f"table {table} holds people", things)
     if set(table_words) & ORGANISATION_TABLES:
-        return TableContext("organisation", has_street, f"table {table} holds organisations")
+        return TableContext("organisation", has_street, f"table {table} holds organisations", things)
     if person_columns:
-        return TableContext("person", has_street, f"table {table} has person-name column {person_columns[0]}")
+        return TableContext("person", has_street, f"table {table} has person-name column {person_columns[0]}", things)
     org_columns = [
         c
         for c, w in zip(columns, column_words, strict=True)
         if set(w) & _ORGANISATION_COLUMN_WORDS or ("contact" in w and "name" in w)
     ]
     if org_columns:
-        return TableContext("organisation", has_street, f"table {table} has organisation column {org_columns[0]}")
-    return TableContext("unknown", has_street, f"table {table}: subject unknown")
+        return TableContext(
+            "organisation", has_street, f"table {table} has organisation column {org_columns[0]}", things
+        )
+    return TableContext("unknown", has_street, f"table {table}: subject unknown", things)

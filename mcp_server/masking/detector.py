@@ -34,11 +34,13 @@ from spacy.tokens import Doc, Span
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.masking.known_values import KnownValuesRecognizer
-from mcp_server.masking.ner import _for_ner, _tidy, names_before_addresses
+from mcp_server.masking.names_model import NamesModel
+from mcp_server.masking.ner import BARE_NAME_RECOGNIZERS, _for_ner, _tidy, names_before_addresses, unknown_name_runs
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
 from mcp_server.masking.recognizers._base import RegexSecretRecognizer
+from mcp_server.masking.recognizers.address_blocks import AddressBlockRecognizer
 from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAddressRecognizer
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
 from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
@@ -95,14 +97,17 @@ def _select(results: Sequence[RecognizerResult], threshold: float) -> list[Findi
             continue
         if any(r.start < c.end and c.start < r.end for c in chosen):
             continue
-        chosen.append(Finding(r.entity_type, r.start, r.end, r.score))
+        recognizer = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+        chosen.append(Finding(r.entity_type, r.start, r.end, r.score, recognizer in BARE_NAME_RECOGNIZERS))
     return sorted(chosen, key=lambda f: f.start)
 
 
 class Detector:
     """Finds personal data and secrets in text."""
 
-    def __init__(self, model: str, *, language: str = "en", score_threshold: float = 0.5) -> None:
+    def __init__(
+        self, model: str, *, language: str = "en", score_threshold: float = 0.5, names_model: str | None = None
+    ) -> None:
         _offline_tldextract()
         # Presidio warns about every recognizer of another language it skips: noise in a server log.
         logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
@@ -125,6 +130,7 @@ class Detector:
             FieldValueRecognizer(),
             CueRecognizer(),
             StreetAddressRecognizer(),
+            AddressBlockRecognizer(),
             InternationalPhoneRecognizer(),
             CardNumberRecognizer(),
             CountryRecognizer(),
@@ -157,6 +163,7 @@ class Detector:
         self._skip_pipes = _pipes_not_needed_for_ner(nlp)
         self._english: frozenset[str] | None = None
         self._workers: NerWorkers | None = None
+        self.names = NamesModel(names_model) if names_model else None
 
     def add_known_values(self, entity: str, values: list[str]) -> None:
         self.known_values.add(entity, values)
@@ -213,8 +220,10 @@ class Detector:
         words = [w.lower() for w in context] or None
         out: list[list[Finding]] = []
         with self._lock:
-            for text, artifacts in zip(texts, self._artifacts([str(t) for t in texts]), strict=True):
-                out.append(self._analyze_one(str(text), artifacts, words, known))
+            plain = [str(t) for t in texts]
+            names = self.names.find(plain) if self.names is not None else [[] for _ in plain]
+            for text, artifacts, extra in zip(plain, self._artifacts(plain), names, strict=True):
+                out.append(self._analyze_one(text, artifacts, words, known, extra))
         return out
 
     # -- internals -------------------------------------------------------------------------------
@@ -297,7 +306,12 @@ class Detector:
         return artifacts
 
     def _analyze_one(
-        self, text: str, artifacts: NlpArtifacts, context: list[str] | None, known: bool = True
+        self,
+        text: str,
+        artifacts: NlpArtifacts,
+        context: list[str] | None,
+        known: bool = True,
+        extra: Sequence[RecognizerResult] = (),
     ) -> list[Finding]:
         gated = self._gated
         recognizers = list(gated.get("always", ()))
@@ -330,11 +344,13 @@ class Detector:
                 r.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
                 r.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, recognizer.name)
             results.extend(found)
+        results.extend(extra)
         if not results:
             return []
         english = self.english_words()
         results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in NER_ENTITIES else [r])]
         results += names_before_addresses(text, results)
+        results += unknown_name_runs(text, results, english)
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]
         if any(_has_context(r, self._by_id) for r in results):
             results = self.analyzer.context_aware_enhancer.enhance_using_context(
@@ -376,7 +392,7 @@ def _gate(recognizer: EntityRecognizer) -> str:
         return "field"
     if isinstance(recognizer, RegexSecretRecognizer):
         return "secret"
-    if isinstance(recognizer, StreetAddressRecognizer):
+    if isinstance(recognizer, StreetAddressRecognizer | AddressBlockRecognizer):
         return "digit"
     entities = set(recognizer.supported_entities)
     if entities and entities <= set(NATIONAL_ID_TYPES):
@@ -411,14 +427,16 @@ def _pipes_not_needed_for_ner(nlp: spacy.language.Language) -> list[str]:
     return [name for name in nlp.pipe_names if name not in keep]
 
 
-_shared: dict[tuple[str, str, float], Detector] = {}
+_shared: dict[tuple[str, str, float, str | None], Detector] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_detector(model: str, language: str = "en", score_threshold: float = 0.5) -> Detector:
+def shared_detector(
+    model: str, language: str = "en", score_threshold: float = 0.5, *, names_model: str | None = None
+) -> Detector:
     """One detector per process and setting: loading the pipeline takes seconds."""
-    key = (model, language, score_threshold)
+    key = (model, language, score_threshold, names_model)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = Detector(model, language=language, score_threshold=score_threshold)
+            _shared[key] = Detector(model, language=language, score_threshold=score_threshold, names_model=names_model)
         return _shared[key]

@@ -22,6 +22,8 @@ class Finding:
     start: int
     end: int
     score: float
+    bare_name: bool = False
+    """A name or place found by NER or the country list alone, not by a pattern, a cue word or a known value."""
 
 
 def _installed(distribution: str) -> bool:

@@ -58,8 +58,11 @@ class LazyDetector:
     `check` and `init` use it too, so they classify exactly as the server does.
     """
 
-    def __init__(self, model: str, language: str = "en", score_threshold: float = 0.5) -> None:
+    def __init__(
+        self, model: str, language: str = "en", score_threshold: float = 0.5, *, names_model: str | None = None
+    ) -> None:
         self._settings = (model, language, score_threshold)
+        self._names_model = names_model
         self._detector: Detector | None = None
         self._lock = threading.Lock()
         self._known: list[tuple[str, list[str]]] = []  # known values added before the load
@@ -71,7 +74,7 @@ class LazyDetector:
                 from mcp_server.masking.detector import shared_detector
 
                 with step("loading the NLP pipeline (spaCy and Presidio)", after=0.5):
-                    detector = shared_detector(*self._settings)
+                    detector = shared_detector(*self._settings, names_model=self._names_model)
                 for entity, values in self._known:
                     detector.known_values.add(entity, values)
                 self._known.clear()

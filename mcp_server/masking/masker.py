@@ -245,11 +245,13 @@ class Masker:
         budget: ScanBudget | None = None,
         *,
         stable: bool = True,
+        names: bool = True,
     ) -> list[tuple[Any, Counter[str]]]:
         """Scan many cells of free text at once; each distinct text is analysed once.
 
         Returns, per input, the masked value and the entities masked in it. Texts past the call's `budget`
-        (a fresh one when None) are withheld, not scanned. stable=False: see `apply`.
+        (a fresh one when None) are withheld, not scanned. stable=False: see `apply`. names=False: names and
+        places that only a language model found stay clear (descriptions of things, see `ColumnClass.names`).
         """
         budget = budget if budget is not None else self.budget()
         out: list[tuple[Any, Counter[str]]] = [(v, Counter()) for v in values]
@@ -275,11 +277,17 @@ class Masker:
                     for i in todo[text]:
                         out[i] = (WITHHELD_BUDGET, Counter({"WITHHELD": 1}))
                 continue
-            self._scan_chunk(texts, todo, tuple(context), out, stable)
+            self._scan_chunk(texts, todo, tuple(context), out, stable, names)
         return out
 
     def _scan_chunk(
-        self, texts: list[str], todo: dict[str, list[int]], context: tuple[str, ...], out: list[Any], stable: bool
+        self,
+        texts: list[str],
+        todo: dict[str, list[int]],
+        context: tuple[str, ...],
+        out: list[Any],
+        stable: bool,
+        names: bool = True,
     ) -> None:
         # Unstable scans are of text the query composed (plans, operator functions): no known values either.
         for text, findings in zip(texts, self._detect(texts, context, known=stable), strict=True):
@@ -287,6 +295,8 @@ class Masker:
             if findings is None:  # fail closed: a value we could not scan is not returned
                 masked, counts.by_entity = WITHHELD, Counter({"WITHHELD": 1})
             else:
+                if not names:
+                    findings = [f for f in findings if not f.bare_name]
                 if self.term_lists:
                     findings = self.term_lists.apply(text, findings)
                 masked = self.apply(text, findings, counts, stable=stable)

@@ -53,6 +53,11 @@ def _inflected(word: str, english: frozenset[str]) -> bool:
     return False
 
 
+# Recognizers whose spans `_tidy` fits to the text: spaCy's NER and the names pipeline (`names_model.py`).
+NER_RECOGNIZERS = frozenset({"SpacyRecognizer", "NamesModelRecognizer"})
+# Recognizers of names and places without a pattern, cue word or known value behind them: NER, capitalised
+# runs, the country list (`Finding.bare_name`).
+BARE_NAME_RECOGNIZERS = NER_RECOGNIZERS | {"UnknownNameRun", "CountryRecognizer"}
 _TOKEN = re.compile(r"\S+")
 # Capitalised words that are not the first name of the name they precede.
 _NOT_FIRST_NAMES = frozenset(
@@ -173,7 +178,7 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     """NER spans made to fit: a name does not run over a line break, does not start with a lower-case word
     when a capitalised one follows (`ex-Zombie Ahtisaari`), and leaves out a possessive `'s`. A PERSON
     span takes in capitalised words just before it on the same line (`Maika` of `Maika van de Noort`)."""
-    if (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) != "SpacyRecognizer":
+    if (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) not in NER_RECOGNIZERS:
         return [result]
     pieces = [
         (result.start + m.start(), result.start + m.end()) for m in _LINE.finditer(text[result.start : result.end])
@@ -203,8 +208,14 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
         if code is not None and code.end() == end and code.start() > start:
             postcodes.append(_part(result, "POSTAL_CODE", code.start("code"), end))
             end = code.start()
+        piece = _name_piece(text, start, end)
+        if piece is None:
+            return postcodes
+        start, end = piece
         start = _first_names(text, start, english)
         end = _last_names(text, end, english)
+    elif _lone_word_or_label(text[start:end]):
+        return []
     else:  # a place with its postcode: "Costamezzana 43015", "75001 Paris"
         after = _POSTCODE_AFTER.match(text, end)
         before = _POSTCODE_BEFORE.search(text, max(0, start - 12), start)
@@ -215,6 +226,58 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     if (start, end) != (result.start, result.end):
         result.start, result.end = start, end
     return [result, *postcodes]
+
+
+# Contact labels that NER reads as names or places (`Tel. +49`, `Phone`).
+_LABEL_WORDS = frozenset(["tel", "tél", "phone", "fax", "mobile", "mob", "cell", "email", "e-mail", "courriel"])
+# A word with a digit or a symbol is no part of a name (`zg7&Hn$D9`, `ORD-2024`).
+_NOT_NAME_WORD = re.compile(r"[\d$&@#%^*+=!?<>{}\[\]|`~\\/]")
+
+
+def _name_piece(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The name inside a PERSON span of NER. The span is cut at words that are no part of a name (a
+    lower-case word that is not a particle, a word with a digit or a symbol, a contact label) and after a
+    comma that follows two words or more (`Ennio Salgari, Canale Caterina`); the longest piece with a
+    capitalised word is kept, the last of equals (`Rechnung an Urban Rose` -> `Urban Rose`). A span all in
+    lower case (`borna jerković`) of two words or more is kept whole; one lower-case word (`admin`) is not
+    a name."""
+    words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, start, end)]
+    if not words:
+        return None
+    if all(w[2].islower() for w in words):
+        return (start, end) if len(words) > 1 and not any(_NOT_NAME_WORD.search(w[2]) for w in words) else None
+    pieces: list[list[tuple[int, int, str]]] = [[]]
+    for a, b, word in words:
+        bare = word.strip(".,;:'’()")
+        low = bare.lower()
+        if (word[:1].islower() and low not in NAME_PARTICLES) or _NOT_NAME_WORD.search(bare) or low in _LABEL_WORDS:
+            pieces.append([])
+            continue
+        pieces[-1].append((a, b, word))
+        if word.endswith(",") and len(pieces[-1]) >= 2:
+            pieces.append([])
+    best: tuple[int, int] | None = None
+    size = 0
+    for k, piece in enumerate(pieces):
+        capitals = sum(1 for w in piece if w[2][:1].isupper())
+        while piece and piece[0][2].lower() in NAME_PARTICLES and (k > 0 or capitals >= 2):
+            piece = piece[1:]  # `wegen der Lieferung`, `de Thierry Maury`: a preposition (`van de Noort` stays)
+        while piece and piece[-1][2].strip(".,;:").lower() in NAME_PARTICLES:
+            piece = piece[:-1]
+        if not piece or not any(w[2][:1].isupper() and len(w[2].strip(".,;:")) > 1 for w in piece):
+            continue
+        if len(piece) >= size:
+            a, b = piece[0][0], piece[-1][1]
+            while b > a and text[b - 1] in ".,;:":
+                b -= 1
+            best, size = (a, b), len(piece)
+    return best
+
+
+def _lone_word_or_label(span: str) -> bool:
+    """A place of one lower-case word (`compte`, `fatura`: NER read them capitalised) or a contact label."""
+    bare = span.strip(" .,;:")
+    return (bare.islower() and " " not in bare) or bare.lower() in _LABEL_WORDS
 
 
 # One to four capitalised name words (particles allowed inside) right before `, <street address>`.
@@ -252,3 +315,35 @@ def _part(result: RecognizerResult, entity: str, start: int, end: int) -> Recogn
     """Another finding from the same recognizer and score (a place's postcode)."""
     metadata = dict(result.recognition_metadata or {})
     return RecognizerResult(entity, start, end, result.score, result.analysis_explanation, metadata)
+
+
+# Two to four capitalised words (particles inside) after a lower-case word: a run of proper nouns in a sentence.
+_NAME_RUN = re.compile(
+    r"(?<=[^\W\d_] )(?P<name>[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:-[A-ZÀ-ÖØ-Þ][^\W\d_]+)?"
+    r"(?: (?:(?:de|da|do|dos|das|del|della|di|du|van|von|der|den|ter|la|le) )*[A-ZÀ-ÖØ-Þ][^\W\d_]+"
+    r"(?:-[A-ZÀ-ÖØ-Þ][^\W\d_]+)?){1,3})(?![\w-])"
+)
+UNKNOWN_NAME_SCORE = 0.6
+
+
+def unknown_name_runs(text: str, results: list[RecognizerResult], english: frozenset[str]) -> list[RecognizerResult]:
+    """PERSON for two to four capitalised words in the middle of a sentence none of which is an English word
+    (`pour le compte de Thierry Maury`, `hasta que Celia Galindo-Torralba la cambie`), where nothing was
+    found: the English pipeline misses names that follow words of other languages. Places and company names
+    made of English words (`Canadian Rockies`, `General Hospital`) stay clear."""
+    if not english:
+        return []
+    added: list[RecognizerResult] = []
+    for m in _NAME_RUN.finditer(text):
+        start, end = m.span("name")
+        words = [w for w in re.split(r"[ -]", m.group("name")) if w[:1].isupper()]
+        if any(not _unknown_name_word(w, english) for w in words):
+            continue
+        if any(r.start < end and start < r.end for r in results):
+            continue
+        metadata = {
+            RecognizerResult.RECOGNIZER_NAME_KEY: "UnknownNameRun",
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: "UnknownNameRun",
+        }
+        added.append(RecognizerResult("PERSON", start, end, UNKNOWN_NAME_SCORE, recognition_metadata=metadata))
+    return added

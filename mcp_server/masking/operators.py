@@ -4,9 +4,10 @@
 - redact     `<EMAIL_ADDRESS>`
 - partial    the end of the value only: `<CREDIT_CARD:…4242>`, `<PHONE_NUMBER:…0134>`, `<EMAIL_ADDRESS:…@example.com>`
 - hash       `<US_SSN:#…64 hex…>`: the full keyed HMAC-SHA256, for exact matching in other systems that share the key
-- generalize dates to the year, postal codes to their first three characters, ages to a ten-year band,
-             street addresses to the street without the house number, coordinates to two decimals (about
-             1.1 km); anything else is redacted
+- generalize dates to the year, postal codes to their first three characters (`000` for the US ZIP prefixes
+             of fewer than 20,000 people), ages to a ten-year band (`90+` over 89), street addresses to the
+             street without the house number, coordinates to two decimals (about 1.1 km); anything else is
+             redacted
 - keep       the value in clear (for roles allowed to see an entity type)
 """
 
@@ -23,6 +24,33 @@ from mcp_server.vocabulary import Operator as Operator  # re-exported: the query
 MASK_MARK = re.compile(r"<([A-Z][A-Z0-9_]*)(?::[^<>\s]{1,80})?>")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _HOUSE_NUMBER = re.compile(r"^\s*\d+[A-Za-z]?\s+")
+# Ages above this are one group (`90+`): HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)(C).
+OLDEST_AGE = 89
+# The 17 three-digit US ZIP prefixes whose areas had 20,000 people or fewer in the 2000 Census, which Safe Harbor
+# replaces with 000 (45 CFR 164.514(b)(2)(i)(B); HHS OCR, "Guidance Regarding Methods for De-identification of
+# Protected Health Information", 2012, and 67 FR 53182, 53233-53234).
+RESTRICTED_ZIP3 = frozenset(
+    {
+        "036",
+        "059",
+        "063",
+        "102",
+        "203",
+        "556",
+        "692",
+        "790",
+        "821",
+        "823",
+        "830",
+        "831",
+        "878",
+        "879",
+        "884",
+        "890",
+        "893",
+    }
+)
+_US_ZIP = re.compile(r"\d{5}(?:-\d{4})?")
 # No leading `\s*`: searched over a long value it would retry at every blank (quadratic); the caller strips.
 _UNIT = re.compile(r"(?i)\b(?:apt|apartment|suite|ste|unit|flat|floor|room)\b\.?\s*\S.*$|#\s*\S.*$")
 
@@ -57,6 +85,8 @@ def generalize(entity: str, value: str) -> str:
         year = _YEAR.search(value)
         return year.group(1) if year else f"<{entity}>"
     if entity == "AGE" and value.strip().isdigit():
+        if int(value) > OLDEST_AGE:  # HIPAA Safe Harbor, 164.514(b)(2)(i)(C): ages over 89 in one group
+            return f"{OLDEST_AGE + 1}+"
         low = int(value) // 10 * 10
         return f"{low}-{low + 9}"
     compact = value.strip()
@@ -65,6 +95,8 @@ def generalize(entity: str, value: str) -> str:
             return f"{round(float(compact), 2):.2f}"  # 0.01 degree: about 1.1 km of latitude
         except ValueError:
             return f"<{entity}>"
+    if entity == "POSTAL_CODE" and _US_ZIP.fullmatch(compact) and compact[:3] in RESTRICTED_ZIP3:
+        return "000"  # HIPAA Safe Harbor, 164.514(b)(2)(i)(B): the prefix of fewer than 20,000 people
     if entity == "POSTAL_CODE" and len(compact) >= 4 and any(ch.isdigit() for ch in compact):
         keep = 3 if len(compact.replace(" ", "")) >= 5 else 2
         return compact[:keep] + "…"  # the postal district: `941…` of 94103, `91…` of 9100

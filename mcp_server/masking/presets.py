@@ -22,12 +22,16 @@ class Preset:
     # Dates in a table about people (admission, discharge, visit, hire dates...) are that person's: masked as
     # DATE_TIME (and generalised to the year where the operators say so).
     personal_dates: bool = False
+    # An `age` column in a table about people is that person's age: masked as AGE (generalised to a ten-year
+    # band, `90+` over 89, where the operators say so).
+    personal_ages: bool = False
 
 
 PRESETS: dict[str, Preset] = {
     # HIPAA Safe Harbor (45 CFR 164.514(b)(2)): identifiers removed, not pseudonymised (a code derived from
-    # the identifier is not allowed, 164.514(c)); dates to the year, ZIP codes to three digits, coordinates
-    # (a subdivision smaller than a state) removed.
+    # the identifier is not allowed, 164.514(c)); dates to the year, ZIP codes to three digits (000 for the
+    # prefixes of fewer than 20,000 people), ages to ten-year bands with every age over 89 in `90+`,
+    # coordinates (a subdivision smaller than a state) removed.
     "hipaa-safe-harbor": Preset(
         "hipaa-safe-harbor",
         default_operator="redact",
@@ -41,6 +45,7 @@ PRESETS: dict[str, Preset] = {
             "SENSITIVE": "keep",  # diagnoses, pay: not identifiers; what a de-identified data set is for
         },
         personal_dates=True,
+        personal_ages=True,
     ),
     # PCI DSS: the primary account number shown at most as its last four digits; security codes never.
     "pci": Preset(

@@ -59,6 +59,8 @@ class ColumnPlan:
     redacted rather than given tokens."""
     operator: Operator | None = None
     """A column's own operator (declared in config), over the entity's."""
+    names: bool = True
+    """For text: False when every source column is a description of things (`ColumnClass.names`)."""
 
 
 MAX_SQL_CHARS = 100_000
@@ -271,8 +273,9 @@ class SqlReads:
             override = catalog.override(personal[0][0].table, personal[0][0].column) if len(personal) == 1 else None
             operator = override.operator if override else None
             return ColumnPlan("pii", entity, operator=operator)
-        if any(c.kind == "text" for _, c in classes):
-            return ColumnPlan("text" if column.direct else "withheld")
+        texts = [c for _, c in classes if c.kind == "text"]
+        if texts:
+            return ColumnPlan("text" if column.direct else "withheld", names=any(c.names for c in texts))
         return ColumnPlan("clear")
 
 
@@ -303,7 +306,7 @@ def _mask_rows(
                 table[r][i] = WITHHELD_TRANSFORMED
                 found[r]["WITHHELD"] += 1
         elif plan.masking == "text":
-            scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable)
+            scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable, names=plan.names)
             for r, (value, cell_found) in enumerate(scanned):
                 table[r][i] = value
                 found[r].update(cell_found)

@@ -67,3 +67,43 @@ def test_without_a_preset_admission_dates_are_business_dates(tmp_path: Path) -> 
         assert rows[0][1] == "2023-04-17" and "Ramiro" not in repr(rows)
     finally:
         runtime.close()
+
+
+def _ward(tmp_path: Path, preset_lines: str) -> Runtime:
+    path = tmp_path / "ward.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE patients (id INTEGER, first_name TEXT, age INTEGER, zip TEXT)")
+        conn.executemany(
+            "INSERT INTO patients VALUES (?, ?, ?, ?)",
+            [(1, "Ramiro", 93, "03601"), (2, "Aoife", 89, "89301-1234"), (3, "Kwame", 47, "94103")],
+        )
+        conn.execute("CREATE TABLE wards (id INTEGER, age INTEGER)")  # a ward's age is no person's
+        conn.execute("INSERT INTO wards VALUES (1, 93)")
+    text = (
+        f'[server]\nstate_dir = "{tmp_path / "state"}"\n[masking]\nkey = "test-key-0123456789abcdef"\n'
+        f'{preset_lines}[[sources]]\nname = "ward"\nkind = "sql"\nurl = "sqlite:///{path}"\n'
+    )
+    return Runtime.start(parse_config(text))
+
+
+def test_hipaa_ages_over_89_in_one_group_and_small_zip_areas_to_000(tmp_path: Path) -> None:
+    """Safe Harbor: every age over 89 is `90+`; a ZIP prefix of fewer than 20,000 people becomes 000."""
+    runtime = _ward(tmp_path, 'preset = "hipaa-safe-harbor"\n')
+    try:
+        rows = runtime.service.query("ward", "SELECT age, zip FROM patients ORDER BY id").structured.rows
+        assert rows == [["90+", "000"], ["80-89", "000"], ["40-49", "941…"]]
+        shown = repr(rows)
+        for seeded in ("93", "03601", "036", "89301", "893", "94103"):
+            assert seeded not in shown
+        assert runtime.service.query("ward", "SELECT age FROM wards").structured.rows == [[93]]
+    finally:
+        runtime.close()
+
+
+def test_without_a_preset_ages_are_not_masked(tmp_path: Path) -> None:
+    runtime = _ward(tmp_path, "")
+    try:
+        rows = runtime.service.query("ward", "SELECT age FROM patients ORDER BY id").structured.rows
+        assert rows == [[93], [89], [47]]
+    finally:
+        runtime.close()

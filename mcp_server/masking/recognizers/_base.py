@@ -67,7 +67,9 @@ class SecretRecognizer(LocalRecognizer):
         """Run find() over text; NLP artifacts are never needed."""
         if entities and SECRET_ENTITY not in entities:
             return []
-        results = [self._to_result(f) for f in self.find(text) if f.end > f.start]
+        from .continuation import continued
+
+        results = [self._to_result(continued(text, f)) for f in self.find(text) if f.end > f.start]
         return EntityRecognizer.remove_duplicates(results)
 
     def _to_result(self, finding: Finding) -> RecognizerResult:

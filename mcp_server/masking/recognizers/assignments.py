@@ -84,6 +84,17 @@ _NON_SECRET_TOKEN_QUALIFIERS = frozenset(
     }
 )
 _PASSWORD_WORDS = ("password", "passwd", "passphrase")
+# `<anything>_key` names a secret in config files unless the word before says what else it is.
+GENERIC_KEY = "key"
+_NOT_SECRET_KEY_QUALIFIERS = frozenset(
+    {
+        "primary", "foreign", "sort", "partition", "cache", "lookup", "group", "object", "row", "index", "unique",
+        "composite", "natural", "surrogate", "public", "idempotency", "dedup", "dedupe", "routing", "shard",
+        "hash", "map", "dict", "hot", "short", "shortcut", "translation", "i18n", "message", "cluster", "join",
+        "range", "sequence", "order", "record", "entity", "table", "column", "field", "item", "menu", "music",
+        "piano", "answer", "registry", "s3", "bucket", "file", "blob", "storage_object", "redis", "kv", "the", "a",
+    }
+)  # fmt: skip
 
 
 def _key_words(key: str) -> list[str]:
@@ -115,6 +126,8 @@ def secret_kind_for_key(key: str) -> str | None:
         return {"private": "private_key", "secret": "secret"}.get(qualifier, "api_key")
     if last.endswith(("credential", "credentials")) or last in {"auth", "_auth"}:
         return "credential"
+    if last == "key" and previous and previous[-1] not in _NOT_SECRET_KEY_QUALIFIERS:
+        return GENERIC_KEY  # `STRIPE_KEY=...`: only in config-like text, and only a random-looking value
     return None
 
 
@@ -160,6 +173,10 @@ def _value_rejected(value: str, ctx: _Context, *, bare: bool, followed_by: str =
         return True  # URLs (credentials in them are the URL recognizer's job), paths, YAML tags/blocks
     if bare and _is_code(v, followed_by, env_style=ctx.env_style):
         return True
+    if ctx.kind == GENERIC_KEY:  # a name that does not say "secret": the value must look random
+        return not (len(v) >= 16 and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)) or (
+            looks_like_identifier(v)
+        )
     if ctx.kind != "password":
         # Tokens and keys are random: a digit or 20+ letters, and not a code name (Ed25519PrivateKey).
         return (not any(c.isdigit() for c in v) and len(v) < 20) or (bare and looks_like_identifier(v))
@@ -211,6 +228,8 @@ _TRAILING_PUNCTUATION = ".,:"
 _WEAK_KEYS = frozenset({"pass", "pw", "pwd"})
 _MAX_LINE_PREFIX = 40  # indentation / "export " / "- " before a line-start key
 _MAX_LINE_VALUE = 512
+_BLOCK_SCALARS = frozenset({"|", ">", "|-", ">-", "|+", ">+"})
+_LINES = re.compile(r"[^\n]*")
 _RESTLINE_CODE = re.compile(r"[()\[\]{}|<>=\"'`]|\bawait\b")
 
 
@@ -266,6 +285,11 @@ class KeywordAssignmentRecognizer(SecretRecognizer):
             glued = match.end("key") == match.start("sep") or quoted_key
             if _key_words(key)[-1] in _WEAK_KEYS and not (glued and (line_start or quoted_key or sep != ":")):
                 continue  # "pass: ..." / "pass :ref:" in prose is the verb
+            if kind == GENERIC_KEY and not (line_start or quoted_key):
+                continue  # `the key: ...` in prose
+            if match.group("bare") in _BLOCK_SCALARS and line_start:
+                yield from self._block(text, match, _Context(kind))
+                continue
             ctx = _Context(
                 kind,
                 prose=sep == ":" and not (line_start or quoted_key),
@@ -276,6 +300,25 @@ class KeywordAssignmentRecognizer(SecretRecognizer):
                 yield from self._rest_of_line(text, match, ctx)
             else:
                 yield from self._finding(text, match, ctx)
+
+    def _block(self, text: str, match: re.Match[str], ctx: _Context) -> Iterator[Finding]:
+        """A YAML block scalar (`secret: |` then indented lines): the value is the lines indented deeper than
+        the key."""
+        line_begin = text.rfind("\n", 0, match.start("key")) + 1
+        indent = len(text[line_begin : match.start("key")]) - len(text[line_begin : match.start("key")].lstrip())
+        start = end = text.find("\n", match.end("bare"))
+        if start < 0:
+            return
+        for line in _LINES.finditer(text, start + 1):
+            body = line.group(0)
+            if not body.strip():
+                break
+            if len(body) - len(body.lstrip()) <= indent:
+                break
+            end = line.end()
+        first = start + 1 + (len(text[start + 1 : end]) - len(text[start + 1 : end].lstrip()))
+        if end > first and not _value_rejected(text[first:end].replace("\n", ""), ctx, bare=False):
+            yield Finding(first, end, KEYWORD_SCORE, ctx.kind)
 
     def _rest_of_line(self, text: str, match: re.Match[str], ctx: _Context) -> Iterator[Finding]:
         """Extend an unquoted line-start value to the end of its line.

@@ -1,8 +1,8 @@
 """Passwords written in prose and in code spans, in eight languages.
 
-- after a cue: `the password is X`, `password: X`, `reset to X` / `changed to X` with a password word shortly
-  before, `das Passwort ist X`, `le mot de passe est X`, `la contraseña es X`, `la password è X`, `a senha é X`,
-  `het wachtwoord is X`;
+- after a cue: `the password is X`, `password: X`, `reset to X` / `changed to X` with a password or account
+  word shortly before (`my account was reset to X`), `das Passwort ist X`, `le mot de passe est X`,
+  `la contraseña es X`, `la password è X`, `a senha é X`, `het wachtwoord is X`;
 - in a code span (`` `X` ``) in a sentence that speaks of a password.
 
 The value must look like a password: 6 to 64 non-blank characters with a digit or a symbol, or both cases
@@ -33,11 +33,31 @@ _AFTER_CUE = re.compile(
     + _VERB
     + r"\s*[\"'`]?(?P<value>[^\s\"'`]{6,64})",
 )
-# `reset to X`, `changed to X`, `set to X` within 80 characters after a password word
+# What a password is reset for: an account, a login, credentials (in the eight languages).
+_ACCOUNT_WORD = r"(?:account|login|log-in|credentials|konto|zugang|compte|cuenta|conta|acesso|accesso|inloggen)"
+# `reset to X`, `changed to X`, `set to X` within 80 characters after a password or account word
 _RESET_TO = re.compile(
-    r"(?i)" + _PASSWORD_WORD + r"[^\n]{0,80}?\b(?:reset|changed|set|updated|zurückgesetzt|geändert|réinitialisé"
+    r"(?i)(?:"
+    + _PASSWORD_WORD
+    + "|"
+    + _ACCOUNT_WORD
+    + r")[^\n]{0,80}?\b(?:reset|changed|set|updated|zurückgesetzt|geändert|réinitialisé"
     r"|changé|restablecida|cambiada|reimpostata|cambiata|redefinida|alterada|gewijzigd|gereset)"
     r"\s+(?:to|auf|à|a|en|para|naar|in)\s+[\"'`]?(?P<value>[^\s\"'`]{6,64})"
+)
+_RESET_CUES = (
+    "account",
+    "login",
+    "log-in",
+    "credentials",
+    "konto",
+    "zugang",
+    "compte",
+    "cuenta",
+    "conta",
+    "acess",
+    "accesso",
+    "inloggen",
 )
 _CODE_SPAN = re.compile(r"`(?P<value>[^`\s]{6,64})`")
 _PASSWORD_NEAR = re.compile(r"(?i)" + _PASSWORD_WORD)
@@ -74,7 +94,8 @@ class ProsePasswordRecognizer(SecretRecognizer):
     def find(self, text: str) -> Iterator[Finding]:
         lowered = text.lower()
         if not any(
-            w in lowered for w in ("pass", "kennwort", "contrase", "clave", "senha", "wachtwoord", "pwd", "pin")
+            w in lowered
+            for w in ("pass", "kennwort", "contrase", "clave", "senha", "wachtwoord", "pwd", "pin", *_RESET_CUES)
         ):
             return
         for pattern in (_AFTER_CUE, _RESET_TO):

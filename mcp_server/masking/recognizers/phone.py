@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import phonenumbers
 from presidio_analyzer import RecognizerResult
 
 from ._results import TextRecognizer, result
@@ -94,14 +95,32 @@ class UsPhoneRecognizer(TextRecognizer):
 
 _PHONE = re.compile(
     r"(?<![\w+.\-/])(?:\+\d{8,15}(?!\d)|(?:\+\d{1,3}[ .\-]?(?:\(0\)[ .\-]?)?)?(?:\(\d{1,5}\)[ .\-]?|\d{1,5}\)[ .\-]?)?"
-    r"\d{1,5}(?:[ .\-]\d{1,5}){0,5})(?P<ext>\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w]|[.,\-]\d)"
+    r"\d{1,12}(?:[ .\-]\d{1,8}){0,5})(?P<ext>\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w]|[.,\-]\d)"
 )
 _DATE_LIKE = re.compile(r"\d{4}[-.]\d{1,2}[-.]\d{1,2}|\d{1,2}[-.]\d{1,2}[-.]\d{4}|\d{3}-\d{2}-\d{4}")
 _PHONE_CONTEXT = re.compile(
     r"(?i)(?<![a-z])(?:phone|telephone|tel|mobile|mob|cell|cellphone|fax|sms|call|calls|called|ring|whatsapp|"
-    r"contact|desk|office|home|work|reach|dial|number|no|nr|#)(?![a-z])"
+    r"contact|desk|office|home|work|reach|reached|dial|dialled|dialed|number|no|nr|#)(?![a-z])"
 )
 _PHONE_AFTER = re.compile(r"(?i)\s?[-(]?\s?(?:office|fax|mobile|home|work|cell|tel|phone)\b")
+
+
+# The regions whose national formats count without a cue word: the locales Maskwire is measured on.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "PT", "BR", "NL")
+
+
+def national_number(number: str) -> bool:
+    """A valid number in the national format of one of `PHONE_REGIONS` (`0171 2345678`, `06 12345678`)."""
+    if number.startswith("+"):
+        return False
+    for region in PHONE_REGIONS:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number_for_region(parsed, region):
+            return True
+    return False
 
 
 class InternationalPhoneRecognizer(TextRecognizer):
@@ -110,12 +129,15 @@ class InternationalPhoneRecognizer(TextRecognizer):
     Replaces Presidio's PhoneRecognizer (0.4, below the threshold, and the slowest recognizer). Seven to
     fifteen digits in two or more groups of two or more digits (or after `+` / an area code in brackets);
     dates, IPv4 addresses, SSN-shaped and card-length numbers are left to their recognizers. Scores: 0.75
-    with `+` or a bracketed area code, 0.8 with a phone word shortly before it, 0.6 for nine or more digits
-    in three or more groups, else 0.4 (reported, but under the threshold).
+    with `+` or a bracketed area code, 0.8 with a phone word shortly before it, 0.6 for eight or more digits
+    in three or more groups, 0.65 for a valid national number of one of `PHONE_REGIONS` (by the numbering
+    plan of the `phonenumbers` library, written with a trunk prefix `0` or a bracketed area code), else 0.4
+    (reported, but under the threshold).
     """
 
     ENTITY = "PHONE_NUMBER"
     ENTITIES = (ENTITY,)
+    NATIONAL = 0.65
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
@@ -127,19 +149,26 @@ class InternationalPhoneRecognizer(TextRecognizer):
                 continue
             groups = re.findall(r"\d+", number.replace("(0)", " "))
             lead = number.startswith("+") or "(" in number or ")" in number
+            before = _PHONE_CONTEXT.search(text, max(0, m.start() - 30), m.start()) is not None
             if len(groups) < 2 and not (lead and digits >= 9):
+                # one run of digits: a valid national number with a phone word before it, or with a trunk
+                # prefix (`0224589097`); other runs are order numbers and ids as often as phones
+                if (before or number.startswith("0")) and national_number(number):
+                    score = 0.8 if before else self.NATIONAL
+                    results.append(result(self, self.ENTITY, m.start(), m.end(), score, "phone number"))
                 continue
             if len(groups) == 4 and "." in number and all(len(g) <= 3 and int(g) <= 255 for g in groups):
                 continue  # IPv4
             if any(len(g) < 2 for g in groups[2 if lead else 1 :]):
                 continue
-            before = _PHONE_CONTEXT.search(text, max(0, m.start() - 30), m.start()) is not None
             if before or _PHONE_AFTER.match(text, m.end()):
                 score = 0.8
             elif lead or m.group("ext"):
                 score = 0.75
             elif digits >= 8 and len(groups) >= 3:
                 score = 0.6
+            elif number.startswith(("0", "(")) and national_number(number):  # a trunk prefix or an area code
+                score = self.NATIONAL
             else:
                 score = 0.4
             results.append(result(self, self.ENTITY, m.start(), m.end(), score, "phone number"))
