@@ -39,19 +39,19 @@ SCRIPT: list[tuple[str, dict[str, Any], str]] = [
         "query",
         {
             "source": "crm",
-            "sql": "SELECT email AS remark, upper(last_name) AS shout, "
-            "substr(card_number, 1, 8) AS card_prefix FROM customers ORDER BY id LIMIT 3",
+            "sql": "SELECT email AS remark, last_name AS surname, city, loyalty_tier "
+            "FROM customers ORDER BY id LIMIT 3",
         },
-        "An alias, an expression and a substring cannot smuggle a value out",
+        "An alias cannot smuggle a value out: it is masked like its column",
     ),
     (
         "query",
         {
             "source": "crm",
-            "sql": "SELECT first_name || ' ' || last_name AS full_name, city, loyalty_tier "
+            "sql": "SELECT first_name || ' ' || last_name AS full_name, substr(card_number, 1, 8) AS card_prefix "
             "FROM customers ORDER BY id LIMIT 3",
         },
-        "Concatenated names",
+        "Computing on a protected value is refused (whether it fails or how long it runs could tell the value)",
     ),
     (
         "query",
