@@ -50,7 +50,7 @@ def _readable_identifier(catalog: SqlCatalog | None, masker: Masker) -> Callable
     def readable(name: str) -> bool:
         if name.casefold() in names:
             return True
-        parts = [p for p in _PARTS.findall(name)]
+        parts = _PARTS.findall(name)
         return (
             bool(parts)
             and "".join(parts) == name.replace("_", "")
