@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from mcp_server.sqlguard.predicates import PredicateChecker
 
 CONDITION = "a condition (CASE WHEN, IF, a comparison in the select list)"
+COMPUTED = (
+    "a protected column comes back only as it is (masked), counted, grouped, or compared as its policy allows;"
+    " computing on it could fail or run long depending on its values"
+)
 CONDITIONS = (exp.Predicate, exp.Connector, exp.Not)
 CONSTANT_NODES = (
     exp.Literal,
@@ -426,16 +430,7 @@ class Resolver:
         allows. Anything computed from it is masked in the result anyway, so it gives the agent nothing but
         what it costs: whether the computation fails, how long it takes or how much memory it needs can depend
         on the value (`replace(ssn, '123-4', <a long text>)` fails or slows down only when '123-4' is in it)."""
-        restricted = self._restricted(flow)
-        if restricted:
-            source = restricted[0]
-            raise SqlDenied(
-                "predicate_policy",
-                f"{source.table}.{source.column} cannot be passed to {what}: a protected column comes back only as it"
-                " is (masked), counted, grouped, or compared as its policy allows; computing on it could fail or run"
-                " long depending on its values, which would tell something about them"
-                f" ({self.column(source).predicates} policy)",
-            )
+        self._refuse_restricted(flow, what, COMPUTED)
 
     def merge(self, flows: list[Flow], what: str) -> Flow:
         """Values that come out as one column (UNION branches, CASE branches, COALESCE arguments...).
