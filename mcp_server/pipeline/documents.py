@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from connectors.base import ConnectorError, DocumentNotFound, DocumentSource, IndexedSource, InvalidRequest, RefDenied
@@ -26,7 +26,14 @@ from mcp_server.masking.pseudonyms import TOKEN_PATTERN
 from mcp_server.pipeline import cursors
 from mcp_server.pipeline.budget import BudgetFitter
 from mcp_server.pipeline.errors import source_errors, source_problem
-from mcp_server.pipeline.masked_search import CANDIDATES_PER_HIT, masked_matches
+from mcp_server.pipeline.masked_search import (
+    CANDIDATES_PER_TERM,
+    MAX_CANDIDATES_PER_TERM,
+    MAX_TERMS,
+    masked_term_matches,
+    query_terms,
+    ranked_hits,
+)
 from mcp_server.pipeline.sources import SourceSet
 from mcp_server.policy import Policy
 from mcp_server.tokens import TokenCounter
@@ -153,27 +160,52 @@ class DocumentTools:
         if not names:
             raise ToolProblem("no document sources are available to this role")
         stores = [(name, self.store(name, policy)) for name in names]
-        matching = self._resolve_tokens(query)
+        query_words = query_terms(query)
+        if not query_words:
+            raise ToolProblem("`query` has no words to search for")
+        if len(query_words) > MAX_TERMS:
+            raise ToolProblem(f"`query` has {len(query_words)} terms; the limit is {MAX_TERMS}")
 
+        # Each term on its own, a fixed number of candidates each (`masked_search.py`).
+        per_term = min(limit * CANDIDATES_PER_TERM, MAX_CANDIDATES_PER_TERM)
         candidates_found: list[tuple[str, DocumentHit]] = []
-        for name, store in stores:
-            try:
-                self.refresh_if_needed(store)
-                candidates_found.extend((name, hit) for hit in store.search(matching, limit * CANDIDATES_PER_HIT))
-            except InvalidRequest:
-                raise ToolProblem("`query` has no words to search for") from None
-            except ConnectorError as exc:
-                raise source_problem(exc) from None
-        candidates_found.sort(key=lambda item: -item[1].score)
+        index: dict[tuple[str, str, int], int] = {}
+        scores: list[dict[int, float]] = []
+        for term in query_words:
+            raw_term = self._resolve_tokens(term)
+            term_scores: dict[int, float] = {}
+            for name, store in stores:
+                try:
+                    self.refresh_if_needed(store)
+                    hits = store.search(raw_term, per_term)
+                except InvalidRequest:
+                    hits = []
+                except ConnectorError as exc:
+                    raise source_problem(exc) from None
+                for hit in hits:
+                    key = (name, hit.ref, hit.chunk_index)
+                    if key not in index:
+                        index[key] = len(candidates_found)
+                        candidates_found.append((name, hit))
+                    term_scores[index[key]] = hit.score
+            scores.append(term_scores)
 
-        # Only what the masked text matches is a hit (`masked_search.py`).
         all_chunks = policy.masker.scan_texts([hit.chunk for _, hit in candidates_found])
         all_titles = policy.masker.scan_texts([_title(hit.title, hit.ref) for _, hit in candidates_found])
         pairs = [(str(t), str(c)) for (t, _), (c, _) in zip(all_titles, all_chunks, strict=True)]
-        shown = masked_matches(query, pairs)[:limit]
-        found = [candidates_found[i] for i in shown]
-        masked = [all_chunks[i] for i in shown]
-        titles = [all_titles[i] for i in shown]
+        # a term counts for a candidate only where the candidate's own pool found it and its masked text matches
+        matches = [
+            found & set(term_scores)
+            for found, term_scores in zip(masked_term_matches(query_words, pairs), scores, strict=True)
+        ]
+        best: dict[tuple[str, str], tuple[int, float]] = {}
+        for i, score in ranked_hits(matches, scores):
+            name, hit = candidates_found[i]
+            best.setdefault((name, hit.ref), (i, score))  # the best chunk of each document
+        shown = sorted(best.values(), key=lambda item: (-item[1], item[0]))[:limit]
+        found = [(candidates_found[i][0], replace(candidates_found[i][1], score=score)) for i, score in shown]
+        masked = [all_chunks[i] for i, _ in shown]
+        titles = [all_titles[i] for i, _ in shown]
         terms = _terms(query)
         refs = [self.ref_token(name, hit.ref) for name, hit in found]
         # Over budget: shorter snippets first, then fewer hits (the lowest ranked go first).
