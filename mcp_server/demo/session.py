@@ -58,7 +58,7 @@ SCRIPT: list[tuple[str, dict[str, Any], str]] = [
         {
             "source": "crm",
             "sql": "SELECT id, subject, body FROM support_tickets "
-            "WHERE body LIKE '%password%' OR body LIKE '%key%' ORDER BY id LIMIT 2",
+            "WHERE body LIKE '%password%' OR body LIKE '%secret%' ORDER BY id LIMIT 2",
         },
         "Free text is scanned: names, emails, phones and pasted secrets inside it are masked",
     ),

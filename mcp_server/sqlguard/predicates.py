@@ -23,6 +23,7 @@ own entity type; `accepted_tokens` lists the literal nodes that passed, and any 
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from sqlglot import exp
@@ -35,6 +36,8 @@ from mcp_server.sqlguard.tokens import token_entity, token_text
 
 EQUALITY_TYPES = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 MAX_MEMBERSHIP_TESTS = 100
+_SEARCH_WORDS = re.compile(r"[^\W\d_]{3,}(?:[ '’-][^\W\d_]{3,})*")
+"""What a free-text search may look for: words of letters, three or more each, with spaces or hyphens."""
 """Comparisons of restricted columns with literals or tokens in one query (IN lists included)."""
 MAX_TEXT_SEARCHES = 8
 """LIKE searches on free text in one query."""
@@ -261,6 +264,14 @@ class PredicateChecker:
                 "predicate_policy",
                 f"a search on free text in {clause} takes a literal pattern of whole characters ('%refund%'):"
                 " '_' matches one character at a position, which reads the text out",
+            )
+        restricted = any(p.restricted for p in policies)
+        if restricted and not all(_SEARCH_WORDS.fullmatch(part) for part in pattern.name.split("%") if part):
+            raise SqlDenied(
+                "predicate_policy",
+                f"a search on free text in {clause} looks for words of three or more letters ('%refund%',"
+                " '%late delivery%'): digits and symbols would let it grow a guess at a number, an address or"
+                " a key that the text holds masked, a character at a time",
             )
         self.text_searches += 1
         if self.text_searches > MAX_TEXT_SEARCHES:
