@@ -12,6 +12,7 @@ engines lives in their backends (`connectors/engines/`).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -148,12 +149,13 @@ class SqlDatabase:
         stmt = sa.select(*(tbl.c[c] for c in columns)).limit(limit)
         compiled = stmt.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True})
         page = self.execute(str(compiled), {}, max_rows=limit)
+        rows = [[_sampled(v) for v in row] for row in page.rows]
         if not distinct:
-            return {c: [row[i] for row in page.rows] for i, c in enumerate(columns)}
+            return {c: [row[i] for row in rows] for i, c in enumerate(columns)}
         out: dict[str, list[Any]] = {c: [] for c in columns}
         for i, c in enumerate(columns):
             seen: dict[Any, None] = {}
-            for row in page.rows:
+            for row in rows:
                 if row[i] is not None:
                     seen.setdefault(row[i], None)
             out[c] = list(seen)
@@ -178,3 +180,11 @@ class DatabaseRejected(ConnectorError):
         safe = _DIGITS.sub("…", _QUOTED.sub("…", first_line))[:300]
         self.error_class = type(original).__name__
         super().__init__(f'source "{source}": the database rejected the query ({self.error_class}: {safe})')
+
+
+def _sampled(value: Any) -> Any:
+    """A sampled value as the classifier reads it: JSON documents and arrays (jsonb, json, ARRAY columns) as
+    their JSON text, so they can be compared and scanned like any text."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return value

@@ -139,3 +139,23 @@ def test_passwords_never_appear_in_errors() -> None:
     with pytest.raises(Exception) as err:
         SqlDatabase("bad", "postgresql+psycopg://app:Sup3rSecret@127.0.0.1:1/nowhere").schema()
     assert "Sup3rSecret" not in str(err.value)
+
+
+def test_json_and_array_values_are_sampled_as_json_text(postgres_url: str) -> None:
+    """A jsonb or array column used to break its whole table (`unhashable type: 'dict'` while sampling)."""
+    name = f"mw_json_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, profile JSONB, tags TEXT[])")
+        rows = """(1, '{"b": 1, "a": "x"}', ARRAY['p', 'q']), (2, '{"a": "x", "b": 1}', NULL)"""
+        conn.exec_driver_sql(f"INSERT INTO {name} VALUES {rows}")
+    database = SqlDatabase("pg", postgres_url)
+    try:
+        sample = database.sample(name, ["profile", "tags"], 10)
+        assert sample["profile"] == ['{"a": "x", "b": 1}']  # one distinct document, keys sorted
+        assert sample["tags"] == ['["p", "q"]']
+    finally:
+        database.dispose()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        engine.dispose()
