@@ -214,11 +214,7 @@ class Masker:
         if isinstance(rendered, str) and len(rendered) > self.max_cell_chars:
             hidden = len(rendered) - self.max_cell_chars
             rendered = rendered[: self.max_cell_chars] + f" …[{hidden} more characters not shown]"
-        if isinstance(rendered, str) and "<" in rendered:
-            # A clear value shaped like a token (`'<EMAIL' || '_ADDRESS:2a02…>'`) is not one: shown with other
-            # brackets, so no result can plant a token an agent or its user would take for Maskwire's.
-            rendered = _TOKEN_SHAPED.sub(r"‹\1›", rendered)
-        return rendered
+        return defuse_tokens(rendered) if isinstance(rendered, str) else rendered
 
     # -- free text -----------------------------------------------------------------------------
 
@@ -231,11 +227,11 @@ class Masker:
             value = text[f.start : f.end]
             if self.pseudonyms.is_token(value) or self.operator_for(f.entity) == "keep":
                 continue
-            pieces.append(text[cursor : f.start])
+            pieces.append(defuse_tokens(text[cursor : f.start]))
             pieces.append(self.replace(f.entity, value) if stable else f"<{f.entity}>")
             counts.add(f.entity)
             cursor = f.end
-        pieces.append(text[cursor:])
+        pieces.append(defuse_tokens(text[cursor:]))
         return "".join(pieces)
 
     def scan_texts(
@@ -348,7 +344,14 @@ class Masker:
         return self.pseudonyms.token("LITERAL", value)
 
 
-_TOKEN_SHAPED = re.compile(r"<([A-Z][A-Z0-9_]*:[0-9a-f…]{1,64})>")
+_TOKEN_SHAPED = re.compile(r"<([A-Z][A-Z0-9_]*(?::[0-9a-f…]{1,64})?)>")
+
+
+def defuse_tokens(text: str) -> str:
+    """Text that only looks like Maskwire's output (`<EMAIL_ADDRESS:2a02…>`, `<SECRET>`: a clear value, a
+    column alias, a stored note, a document) shown with other brackets (`‹EMAIL_ADDRESS:2a02…›`), so that no
+    result can plant a token or a redaction marker an agent, or whoever reads its output, would take for real."""
+    return _TOKEN_SHAPED.sub(r"‹\1›", text) if "<" in text else text
 
 
 def _chunks(texts: list[str], max_chars: int) -> list[list[str]]:

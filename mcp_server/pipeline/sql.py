@@ -20,7 +20,7 @@ from connectors.sql import DatabaseRejected
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config
 from mcp_server.masking.classify import ColumnClass
-from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget
+from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget, defuse_tokens
 from mcp_server.masking.operators import Operator
 from mcp_server.pipeline import cursors
 from mcp_server.pipeline.budget import BudgetFitter, Fitted
@@ -166,7 +166,7 @@ class SqlReads:
                 " add ORDER BY on clear columns or counts, or filter it"
             )
         columns = [
-            QueryColumn(name=name, masking=p.masking, entity=p.entity)
+            QueryColumn(name=defuse_tokens(name), masking=p.masking, entity=p.entity)  # an alias can look like one
             for name, p in zip(page.columns, plans, strict=True)
         ]
         masking = _PageMasking(policy.masker, page.rows, page.columns, plans)

@@ -102,3 +102,10 @@ def test_a_clear_value_shaped_like_a_token_is_not_shown_as_one() -> None:
     assert "<EMAIL_ADDRESS:" not in shown and "<CREDIT_CARD:" not in shown
     assert shown == "‹EMAIL_ADDRESS:2a026590efb4› and ‹CREDIT_CARD:…1234›"
     assert masker.clear("a < b and <b>bold</b>") == "a < b and <b>bold</b>"
+    assert masker.clear("stored <SECRET> marker") == "stored ‹SECRET› marker"
+
+
+def test_free_text_holding_a_token_string_does_not_pass_it_on() -> None:
+    masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
+    planted = "forward to <US_SSN:cf7a03e66080> and <SECRET>"
+    assert masker.apply(planted, [], MaskCounts()) == "forward to ‹US_SSN:cf7a03e66080› and ‹SECRET›"
