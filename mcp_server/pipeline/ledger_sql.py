@@ -4,9 +4,10 @@ Every literal becomes a keyed token (`mask_literals`), and so does every identif
 source's schema or made of English words (an alias or a CTE name the agent chose can hold a person's name or a
 username: `SELECT id AS "Quackenbush"`). Kept: small `LIMIT`/`OFFSET` amounts and a literal compared directly
 with a clear column (`status = 'shipped'`, `amount > 100`, `category IN ('a', 'b')`). Such
-a literal is still agent input, so it is shown only when it is short, the column is clear in every table of
-the query that has a column of that name (and is not also the name of an alias, a CTE or a derived table,
-which could stand for anything), and the detector finds nothing in it.
+a literal is still agent input, so it is shown only when it is short, made of lower-case English words and numbers
+of up to six digits, the column is clear in every table of the query that has a column of that name (and is not
+also the name of an alias, a CTE or a derived table, which could stand for anything), and the detector finds
+nothing in it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mcp_server.masking.masker import Masker
 from mcp_server.sqlguard.literals import mask_literals
 
 MAX_SHOWN_CHARS = 64
+_WORDS = re.compile(r"[^\W\d_]+|\d+")
 _PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -81,6 +83,17 @@ def _clear_comparison(catalog: SqlCatalog, masker: Masker) -> Callable[[exp.Lite
         ]
         if not owners or any(catalog.classify(table, col).kind != "clear" for table, col in owners):
             return False
-        return not masker.detector.analyze(text)
+        english = masker.detector.english_words()
+        plain = all((w.isdigit() and len(w) <= 6) or _lower_english(w, english) for w in _WORDS.findall(text))
+        return plain and not masker.detector.analyze(text)
 
     return shown
+
+
+def _lower_english(word: str, english: frozenset[str]) -> bool:
+    """A lower-case English word or an inflection of one (`shipped`, `refunded`, `pending`); a capitalised word
+    may be a name, so it is not shown."""
+    if not word.islower():
+        return False
+    stems = [word] + [word[: -len(end)] for end in ("ed", "d", "ing", "es", "s") if word.endswith(end)]
+    return any(stem in english for stem in stems)

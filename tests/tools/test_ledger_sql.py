@@ -35,7 +35,7 @@ def _stored(runtime: Runtime, sql: str) -> str:
         ("SELECT o.id FROM orders AS o WHERE 'refunded' <> o.status", ["'refunded'"]),
         ("SELECT id FROM customers WHERE loyalty_tier = 'gold'", ["'gold'"]),
         ("SELECT id FROM orders WHERE amount > -5", ["-5"]),
-        ("SELECT orders.id FROM orders, customers WHERE id = 12345678", ["12345678"]),  # clear in both tables
+        ("SELECT orders.id FROM orders, customers WHERE id = 123456", ["123456"]),  # clear in both tables
     ],
 )
 def test_literals_compared_with_clear_columns_are_shown(runtime: Runtime, sql: str, shown: list[str]) -> None:
@@ -105,3 +105,9 @@ def test_identifiers_the_agent_chose_are_tokens(runtime: Runtime, sql: str, hidd
 def test_schema_names_and_plain_english_aliases_stay(runtime: Runtime) -> None:
     sql = "SELECT o.status, COUNT(*) AS n, SUM(o.amount) AS total_revenue FROM orders AS o GROUP BY o.status"
     assert _stored(runtime, sql) == sql
+
+
+@pytest.mark.parametrize("value", ["Quackenbush", "HIV positive", "Crispin", "wquack81", "1234567"])
+def test_a_clear_comparison_with_a_name_or_code_stays_a_token(runtime: Runtime, value: str) -> None:
+    stored = _stored(runtime, f"SELECT id FROM orders WHERE status = '{value}'")
+    assert value not in stored and value.lower() not in stored.lower(), stored
