@@ -160,11 +160,9 @@ class DocumentTools:
         if not names:
             raise ToolProblem("no document sources are available to this role")
         stores = [(name, self.store(name, policy)) for name in names]
-        query_words = query_terms(query)
+        query_words = query_terms(query)[:MAX_TERMS]
         if not query_words:
             raise ToolProblem("`query` has no words to search for")
-        if len(query_words) > MAX_TERMS:
-            raise ToolProblem(f"`query` has {len(query_words)} terms; the limit is {MAX_TERMS}")
 
         # Each term on its own, a fixed number of candidates each (`masked_search.py`).
         per_term = min(limit * CANDIDATES_PER_TERM, MAX_CANDIDATES_PER_TERM)

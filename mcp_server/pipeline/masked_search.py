@@ -19,10 +19,11 @@ from collections.abc import Sequence
 
 from connectors.files import TOKENIZE, fts_query
 
-CANDIDATES_PER_TERM = 3
+CANDIDATES_PER_TERM = 2
 """Candidates asked of each store per term and per hit wanted (at most `MAX_CANDIDATES_PER_TERM`)."""
-MAX_CANDIDATES_PER_TERM = 60
-MAX_TERMS = 12
+MAX_CANDIDATES_PER_TERM = 40
+MAX_TERMS = 8
+"""Terms past these are not searched for (a question in natural language keeps its first eight words)."""
 _PIECE = re.compile(r'"([^"]*)"|(\S+)')
 
 

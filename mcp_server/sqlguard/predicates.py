@@ -133,7 +133,7 @@ def _scalar_literal(node: exp.Expr) -> bool:
         return _scalar_literal(node.expression)
     if isinstance(node, (exp.Cast, exp.TryCast)):
         target = node.args.get("to")
-        scalar = isinstance(target, exp.DataType) and not target.args.get("nested") and not target.expressions
+        scalar = isinstance(target, exp.DataType) and not target.args.get("nested")  # not ARRAY, MAP, STRUCT
         return scalar and _scalar_literal(node.this)
     return False
 

@@ -295,3 +295,8 @@ def test_free_text_searches_look_for_words_only(check: Check, pattern: str) -> N
         check(f"SELECT id FROM customers WHERE notes LIKE '{pattern}'", "postgres", column_policy=text_equality)
     for words in ("%refund%", "%late delivery%", "%Müller-Lüdenscheidt%", "refund%"):
         check(f"SELECT id FROM customers WHERE notes ILIKE '{words}'", "postgres", column_policy=text_equality)
+
+
+def test_a_literal_cast_to_a_sized_scalar_type_is_one_value(check: Check) -> None:
+    query = check("SELECT id FROM customers WHERE email = CAST('a@x.org' AS VARCHAR(100))", "postgres")
+    assert query.membership_tests == 1
