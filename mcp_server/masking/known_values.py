@@ -60,6 +60,49 @@ def _chunk_keys(value: str) -> list[str]:
     return keys
 
 
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def date_spellings(value: str) -> list[str]:
+    """Other ways to write an ISO date (`1981-03-14`): 14.03.1981, 14/03/1981, 03/14/1981, 14-03-1981,
+    March 14 1981, 14 March 1981 (matched as words: commas and ordinals between them are allowed)."""
+    match = _ISO_DAY.match(value.strip())
+    if match is None:
+        return []
+    year, month, day = match.groups()
+    if not 1 <= int(month) <= 12:
+        return []
+    name, d = _MONTHS[int(month) - 1], str(int(day))
+    return [
+        f"{day}.{month}.{year}",
+        f"{day}/{month}/{year}",
+        f"{month}/{day}/{year}",
+        f"{day}-{month}-{year}",
+        f"{name} {d} {year}",
+        f"{d} {name} {year}",
+        f"{name} {d}{_ordinal(int(day))} {year}",
+        f"{d}{_ordinal(int(day))} {name} {year}",
+    ]
+
+
+def _ordinal(day: int) -> str:
+    return "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+
+
 class KnownValuesRecognizer(TextRecognizer):
     """Finds values of personal columns again in free text: word sequences (full names, street addresses) and
     single chunks with a digit or a symbol (an SSN, an e-mail address, a username, a password)."""
@@ -77,6 +120,11 @@ class KnownValuesRecognizer(TextRecognizer):
         self._lock = threading.Lock()
 
     def add(self, entity: str, values: Iterable[str]) -> int:
+        if entity == "DATE_OF_BIRTH":  # the same date as people write it: 14.03.1981, March 14, 1981...
+            values = [v for value in values for v in (value, *date_spellings(str(value)))]
+        return self._add(entity, values)
+
+    def _add(self, entity: str, values: Iterable[str]) -> int:
         """Remember values of one entity type; returns how many are known now. One-word values are ignored."""
         with self._lock:
             for value in values:
@@ -127,7 +175,7 @@ class KnownValuesRecognizer(TextRecognizer):
             for n in range(min(longest, len(words) - i), 0, -1):
                 span = words[i : i + n]
                 gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
-                adjacent = all(g.strip(" \t") == "" and len(g) <= 3 for g in gaps)
+                adjacent = all(g.strip(" \t,") == "" and len(g) <= 3 for g in gaps)
                 entity = self._values.get(" ".join(folded[i : i + n])) if adjacent else None
                 start, end = span[0].start(), span[-1].end()
                 covered = any(c.start <= start and end <= c.end for c in chunks)

@@ -79,3 +79,16 @@ def test_single_chunk_values_are_found_with_their_punctuation_and_separators() -
 def test_short_or_plain_word_chunks_are_not_remembered() -> None:
     known = KnownValuesRecognizer()
     assert known.add("SECRET", ["abc12", "Password"]) == 0
+
+
+def test_a_known_birth_date_is_found_as_people_write_it() -> None:
+    known = KnownValuesRecognizer()
+    known.add("DATE_OF_BIRTH", ["1981-03-14"])
+    for text, found in [
+        ("born 14.03.1981 in Lyon", "14.03.1981"),
+        ("on March 14, 1981 she", "March 14, 1981"),
+        ("DOB 03/14/1981", "03/14/1981"),
+        ("14th March 1981", "14th March 1981"),
+    ]:
+        assert spans(known, text) == [(found, "DATE_OF_BIRTH")], text
+    assert spans(known, "on March 15, 1981 and 15.03.1981") == []

@@ -258,3 +258,26 @@ def test_national_identity_types_are_listed_once_for_each_recognizer() -> None:
     recognized = {e for r in national_id_recognizers() for e in r.supported_entities}
     assert recognized == set(NATIONAL_ID_TYPES) == set(ANNOUNCING_WORDS)
     assert recognized <= set(TEXT_ENTITIES) and recognized <= DIGIT_ENTITIES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write to bart.fizz[at]grommet.example today",
+        "bart.fizz%40grommet.example",
+        "o dot vexley at plinth dot example",
+        "mail bart.fizz at grommet.example",
+        "ann (at) example (dot) org",
+    ],
+)
+def test_obfuscated_email_addresses(text: str) -> None:
+    from mcp_server.masking.recognizers.email_address import ObfuscatedEmailRecognizer
+
+    assert ObfuscatedEmailRecognizer().find(text, []), text
+
+
+@pytest.mark.parametrize("text", ["find us at acme.com", "we met at home", "logo (at) site.png", "ann@example.com"])
+def test_obfuscated_email_near_misses(text: str) -> None:
+    from mcp_server.masking.recognizers.email_address import ObfuscatedEmailRecognizer
+
+    assert ObfuscatedEmailRecognizer().find(text, []) == [], text

@@ -15,7 +15,7 @@ from presidio_analyzer import EntityRecognizer
 from . import ai, assignments, cloud, devtools, entropy, keys, messaging, passwords, payments, urls
 from ._base import SECRET_ENTITY, SECRET_KIND_KEY, SecretRecognizer
 from .checksums import iban_valid, luhn_valid
-from .email_address import EMAIL_ENTITY, StrictEmailRecognizer
+from .email_address import EMAIL_ENTITY, ObfuscatedEmailRecognizer, StrictEmailRecognizer
 from .phone import PHONE_ENTITY, UsPhoneRecognizer
 
 __all__ = [
@@ -41,4 +41,4 @@ def secret_recognizers() -> list[EntityRecognizer]:
 
 def maskwire_recognizers() -> list[EntityRecognizer]:
     """Every recognizer Maskwire adds to Presidio's defaults, ready for registry.add_recognizer()."""
-    return [*secret_recognizers(), UsPhoneRecognizer(), StrictEmailRecognizer()]
+    return [*secret_recognizers(), UsPhoneRecognizer(), StrictEmailRecognizer(), ObfuscatedEmailRecognizer()]

@@ -88,3 +88,37 @@ class StrictEmailRecognizer(TextRecognizer):
         lo = max(0, start - 300)
         token_start = max(lo, *(text.rfind(ws, lo, start) + 1 for ws in " \n\t\"'<("))
         return "://" in text[token_start:start]
+
+
+_AT = r"(?:\s*(?:\[at\]|\(at\)|\{at\}|<at>|%40|＠)\s*|\s+at\s+)"
+_DOT = r"(?:\s*(?:\[dot\]|\(dot\)|\{dot\})\s*|\s+dot\s+|\.)"
+_OBFUSCATED = re.compile(
+    rf"(?<![\w.%+\-])(?P<local>[^\W_][\w+\-]{{0,40}}(?:{_DOT}[\w+\-]{{1,40}}){{0,4}})"
+    rf"(?P<at>{_AT})"
+    rf"(?P<domain>[^\W_][\w\-]{{0,61}}(?:{_DOT}[^\W_][\w\-]{{0,61}}){{0,4}}{_DOT}(?P<tld>[^\W\d_]{{2,24}}))"
+    r"(?![\w\-])",
+    re.IGNORECASE,
+)
+
+
+class ObfuscatedEmailRecognizer(TextRecognizer):
+    """E-mail addresses written to dodge scrapers: `bart.fizz[at]grommet.example`, `bart.fizz%40grommet.example`,
+    `o dot vexley at plinth dot example`. With a plain ` at `, the local part must hold a dot, a digit or an
+    underscore (`find us at acme.com` is a website, not an address)."""
+
+    SCORE = 0.8
+    ENTITIES = (EMAIL_ENTITY,)
+
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        results = []
+        for match in _OBFUSCATED.finditer(text):
+            if match.group("tld").lower() in _NOT_TLDS:
+                continue
+            plain_at = match.group("at").strip().lower() == "at"
+            local = match.group("local")
+            if plain_at and not re.search(r"[.\d_]|\sdot\s", local, re.IGNORECASE):
+                continue
+            if "@" in match.group(0):
+                continue  # a real address: the strict recognizer's
+            results.append(result(self, EMAIL_ENTITY, match.start(), match.end(), self.SCORE))
+        return results
