@@ -4,10 +4,9 @@ Every literal becomes a keyed token (`mask_literals`), and so does every identif
 source's schema or made of English words (an alias or a CTE name the agent chose can hold a person's name or a
 username: `SELECT id AS "Quackenbush"`). Kept: small `LIMIT`/`OFFSET` amounts and a literal compared directly
 with a clear column (`status = 'shipped'`, `amount > 100`, `category IN ('a', 'b')`). Such
-a literal is still agent input, so it is shown only when it is short, made of lower-case English words and numbers
-of up to six digits, the column is clear in every table of the query that has a column of that name (and is not
-also the name of an alias, a CTE or a derived table, which could stand for anything), and the detector finds
-nothing in it.
+a literal is still agent input, so it is shown only when it is an ISO date, one number of up to six digits or a few
+lower-case English words, and the column is clear in every table of the query that has a column of that name (and
+is not also the name of an alias, a CTE or a derived table, which could stand for anything).
 """
 
 from __future__ import annotations
@@ -24,30 +23,40 @@ from mcp_server.masking.masker import Masker
 from mcp_server.sqlguard.literals import mask_literals
 
 MAX_SHOWN_CHARS = 64
-_WORDS = re.compile(r"[^\W\d_]+|\d+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"-?\d{1,6}(?:\.\d{1,4})?")
+_PHRASE = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,5}")
 _PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def ledger_sql(sql: str, catalog: SqlCatalog | None, masker: Masker) -> str:
     dialect = catalog.database.dialect if catalog else SqliteBackend.dialect  # any parse masks its literals
-    shown = _clear_comparison(catalog, masker) if catalog is not None else None
-    readable = _readable_identifier(catalog, masker)
-    return mask_literals(sql, dialect=dialect, mask=masker.literal, shown=shown, readable=readable)
+    columns = _column_map(catalog)
+    english = masker.detector.english_words()  # a word list read from disk: the NLP pipeline is not loaded for it
+    shown = _clear_comparison(catalog, columns, english) if catalog is not None else None
+    return mask_literals(
+        sql, dialect=dialect, mask=masker.literal, shown=shown, readable=_readable_identifier(columns, english)
+    )
 
 
-def _readable_identifier(catalog: SqlCatalog | None, masker: Masker) -> Callable[[str], bool]:
+def _column_map(catalog: SqlCatalog | None) -> dict[str, list[str]]:
+    """The source's tables and their columns, read once per call (empty when the source cannot say)."""
+    if catalog is None:
+        return {}
+    try:
+        return catalog.database.column_map()
+    except ConnectorError:
+        return {}
+
+
+def _readable_identifier(columns: dict[str, list[str]], english: frozenset[str]) -> Callable[[str], bool]:
     """Names of the schema, and names whose parts (split at `_` and case changes) are English words, numbers
     or at most two letters (`n`, `total_revenue`, `avgAmount`)."""
     names: set[str] = set()
-    if catalog is not None:
-        try:
-            for table, columns in catalog.database.column_map().items():
-                names.add(table.casefold())
-                names.update(part.casefold() for part in table.split("."))
-                names.update(c.casefold() for c in columns)
-        except ConnectorError:
-            pass
-    english = masker.detector.english_words()
+    for table, cols in columns.items():
+        names.add(table.casefold())
+        names.update(part.casefold() for part in table.split("."))
+        names.update(c.casefold() for c in cols)
 
     def readable(name: str) -> bool:
         if name.casefold() in names:
@@ -62,10 +71,12 @@ def _readable_identifier(catalog: SqlCatalog | None, masker: Masker) -> Callable
     return readable
 
 
-def _clear_comparison(catalog: SqlCatalog, masker: Masker) -> Callable[[exp.Literal, exp.Column], bool]:
+def _clear_comparison(
+    catalog: SqlCatalog, columns: dict[str, list[str]], english: frozenset[str]
+) -> Callable[[exp.Literal, exp.Column], bool]:
     def shown(literal: exp.Literal, column: exp.Column) -> bool:
         text = literal.name
-        if len(text) > MAX_SHOWN_CHARS or not text.isprintable():
+        if len(text) > MAX_SHOWN_CHARS or not _plain_value(text, english):
             return False
         root = literal.root()
         name = column.name.casefold()
@@ -76,18 +87,25 @@ def _clear_comparison(catalog: SqlCatalog, masker: Masker) -> Callable[[exp.Lite
             return False
         owners = [
             (table, col)
-            for table, cols in catalog.database.column_map().items()
+            for table, cols in columns.items()
             if table.casefold().rsplit(".", 1)[-1] in tables
             for col in cols
             if col.casefold() == name
         ]
-        if not owners or any(catalog.classify(table, col).kind != "clear" for table, col in owners):
-            return False
-        english = masker.detector.english_words()
-        plain = all((w.isdigit() and len(w) <= 6) or _lower_english(w, english) for w in _WORDS.findall(text))
-        return plain and not masker.detector.analyze(text)
+        return bool(owners) and all(catalog.classify(table, col).kind == "clear" for table, col in owners)
 
     return shown
+
+
+def _plain_value(text: str, english: frozenset[str]) -> bool:
+    """What a reviewer may read of a literal the agent wrote: an ISO date, one number of up to six digits, or
+    lower-case English words (`shipped`, `late delivery`). Anything with a symbol (an address, a key), several
+    numbers (a card, a phone) or a capitalised word (a name) stays a token."""
+    if _ISO_DATE.fullmatch(text):
+        return True
+    if _NUMBER.fullmatch(text):
+        return True
+    return bool(_PHRASE.fullmatch(text)) and all(_lower_english(w, english) for w in text.replace("-", " ").split())
 
 
 def _lower_english(word: str, english: frozenset[str]) -> bool:

@@ -35,6 +35,7 @@ def _stored(runtime: Runtime, sql: str) -> str:
         ("SELECT o.id FROM orders AS o WHERE 'refunded' <> o.status", ["'refunded'"]),
         ("SELECT id FROM customers WHERE loyalty_tier = 'gold'", ["'gold'"]),
         ("SELECT id FROM orders WHERE amount > -5", ["-5"]),
+        ("SELECT id FROM orders WHERE ordered_at >= '2026-01-01' AND status = 'late delivery'", ["'2026-01-01'"]),
         ("SELECT orders.id FROM orders, customers WHERE id = 123456", ["123456"]),  # clear in both tables
     ],
 )
@@ -107,7 +108,9 @@ def test_schema_names_and_plain_english_aliases_stay(runtime: Runtime) -> None:
     assert _stored(runtime, sql) == sql
 
 
-@pytest.mark.parametrize("value", ["Quackenbush", "HIV positive", "Crispin", "wquack81", "1234567"])
+@pytest.mark.parametrize(
+    "value", ["Quackenbush", "HIV positive", "Crispin", "wquack81", "1234567", "ann@example", "555 0142", "a.b"]
+)
 def test_a_clear_comparison_with_a_name_or_code_stays_a_token(runtime: Runtime, value: str) -> None:
     stored = _stored(runtime, f"SELECT id FROM orders WHERE status = '{value}'")
     assert value not in stored and value.lower() not in stored.lower(), stored
