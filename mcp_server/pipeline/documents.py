@@ -169,12 +169,16 @@ class DocumentTools:
         candidates_found: list[tuple[str, DocumentHit]] = []
         index: dict[tuple[str, str, int], int] = {}
         scores: list[dict[int, float]] = []
+        for _, store in stores:
+            try:
+                self.refresh_if_needed(store)
+            except ConnectorError as exc:
+                raise source_problem(exc) from None
         for term in query_words:
             raw_term = self._resolve_tokens(term)
             term_scores: dict[int, float] = {}
             for name, store in stores:
                 try:
-                    self.refresh_if_needed(store)
                     hits = store.search(raw_term, per_term)
                 except InvalidRequest:
                     hits = []

@@ -50,12 +50,7 @@ CONSTANT_NODES = (
     exp.JSONPath,
     exp.JSONPathPart,
 )
-_TEXT_TYPES = {"TEXT", "VARCHAR", "CHAR", "NCHAR", "NVARCHAR", "NAME", "BPCHAR", "STRING", "CITEXT"}
 _MERGE_PARTNER = {"text": "free text", "clear": "a clear column", "constant": "a literal or computed constant"}
-
-
-def _textual(target: exp.Expr | None) -> bool:
-    return isinstance(target, exp.DataType) and target.this.name in _TEXT_TYPES
 
 
 def _type_name(node: exp.Expr) -> str:
