@@ -269,6 +269,7 @@ async def test_bodies_that_do_not_parse_are_answered_and_recorded(server: HttpSe
         (b'{"jsonrpc": "2.0", "id": 45, "method": "tools/call", "params": ' + b"[" * 5000 + b"]" * 5000 + b"}", 45),
         (b'{"jsonrpc": "2.0", "id": 46, "method": "tools/call", "params": {"name": "q\\ud800", "arguments": {}}}', 46),
         (b"\xff\xfe" + seeded.encode(), None),
+        (b'{"jsonrpc": "2.0", "id": 47, "method": "' + seeded.encode() + b'", "params": [', 47),
     ]
     before = len(server.entries())
     headers = {**HTTP_HEADERS, "Authorization": f"Bearer {server.tokens['http-agent']}"}
