@@ -27,6 +27,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, StatusCode, Tracer
 from pydantic import ValidationError
 
 from mcp_server.config import ConfigError, TelemetrySettings
+from mcp_server.ledger.malformed import METHOD_NAME
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from mcp_server.ledger.entry import LedgerEntry
 
 INSTRUMENTATION = "maskwire"
-CURRENT_SPAN_KEY = "maskwire.span"
 
 
 @dataclass
@@ -96,7 +96,7 @@ class SpanMiddleware:
         self.transport = transport
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        method = ctx.method if ctx.method.isascii() and len(ctx.method) <= 64 else "(unknown method)"
+        method = ctx.method if METHOD_NAME.fullmatch(ctx.method) else "(unknown method)"  # client input
         name = (ctx.params or {}).get("name")
         known = name if isinstance(name, str) and name in self.tools else None
         attributes: dict[str, Any] = {"mcp.method.name": method, "network.transport": self.transport}

@@ -39,7 +39,9 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _ID = re.compile(r'"id"\s*:\s*(-?\d{1,18}(?![\d.eE])|"(?:[^"\\]|\\.){0,200}")')
 _METHOD = re.compile(r'"method"\s*:\s*"((?:[^"\\]|\\.){0,100})"')
-_METHOD_NAME = re.compile(r"[a-z]+(?:/[a-zA-Z_]+){0,3}")
+METHOD_NAME = re.compile(r"[a-z]+(?:/[a-zA-Z_]+){0,3}")
+"""The shape of an MCP method name (`tools/call`, `notifications/initialized`): shown as sent; other text a
+client put there is client input."""
 _NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.){0,1000})')
 
 
@@ -182,11 +184,10 @@ class MalformedRequests:
             except LedgerError as spool_error:
                 log.error("a malformed request could not be recorded (%s)", spool_error)
 
-
     def _method(self, method: str) -> str:
         """A method name as the ledger keeps it: as sent when it has the shape of one (`tools/call`), else its
         keyed token (it is client input, and could be anything)."""
-        return method if _METHOD_NAME.fullmatch(method) else self.mask_literal(storable(method))
+        return method if METHOD_NAME.fullmatch(method) else self.mask_literal(storable(method))
 
 
 def error_for(found: Salvaged) -> JSONRPCError:
