@@ -27,7 +27,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, StatusCode, Tracer
 from pydantic import ValidationError
 
 from mcp_server.config import ConfigError, TelemetrySettings
-from mcp_server.ledger.malformed import METHOD_NAME
+from mcp_server.ledger.malformed import MCP_METHODS
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -96,7 +96,7 @@ class SpanMiddleware:
         self.transport = transport
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        method = ctx.method if METHOD_NAME.fullmatch(ctx.method) else "(unknown method)"  # client input
+        method = ctx.method if ctx.method in MCP_METHODS else "(unknown method)"  # client input
         name = (ctx.params or {}).get("name")
         known = name if isinstance(name, str) and name in self.tools else None
         attributes: dict[str, Any] = {"mcp.method.name": method, "network.transport": self.transport}

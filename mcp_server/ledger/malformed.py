@@ -39,9 +39,31 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _ID = re.compile(r'"id"\s*:\s*(-?\d{1,18}(?![\d.eE])|"(?:[^"\\]|\\.){0,200}")')
 _METHOD = re.compile(r'"method"\s*:\s*"((?:[^"\\]|\\.){0,100})"')
-METHOD_NAME = re.compile(r"[a-z]+(?:/[a-zA-Z_]+){0,3}")
-"""The shape of an MCP method name (`tools/call`, `notifications/initialized`): shown as sent; other text a
-client put there is client input."""
+MCP_METHODS = frozenset(
+    {
+        "initialize",
+        "ping",
+        "server/discover",
+        "tools/list",
+        "tools/call",
+        "resources/list",
+        "resources/read",
+        "resources/templates/list",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/list",
+        "prompts/get",
+        "completion/complete",
+        "logging/setLevel",
+        "subscriptions/listen",
+        "notifications/initialized",
+        "notifications/cancelled",
+        "notifications/progress",
+        "notifications/roots/list_changed",
+    }
+)
+"""The MCP methods named as sent, in the ledger and in spans; any other text a client put in `method` is client
+input (it could be anything) and is not."""
 _NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.){0,1000})')
 
 
@@ -187,7 +209,7 @@ class MalformedRequests:
     def _method(self, method: str) -> str:
         """A method name as the ledger keeps it: as sent when it has the shape of one (`tools/call`), else its
         keyed token (it is client input, and could be anything)."""
-        return method if METHOD_NAME.fullmatch(method) else self.mask_literal(storable(method))
+        return method if method in MCP_METHODS else self.mask_literal(storable(method))
 
 
 def error_for(found: Salvaged) -> JSONRPCError:
