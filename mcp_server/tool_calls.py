@@ -51,11 +51,13 @@ async def run_recorded(
     try:
         output = await anyio.to_thread.run_sync(work_and_flush)
     except ToolProblem as problem:
-        record.status, record.error_class, record.error_message = (
-            problem.status,
-            problem.error_class,
-            str(problem),
-        )
+        message = str(problem)
+        if tool == "query":  # the guard's and the database's messages echo names the agent wrote
+            try:
+                message = await anyio.to_thread.run_sync(pipeline.masked_message, message, source)
+            except Exception:
+                message = f"the query was refused ({problem.error_class})"
+        record.status, record.error_class, record.error_message = problem.status, problem.error_class, message
         return CallToolResult(content=[TextContent(text=str(problem))], is_error=True)
     except Exception as exc:  # never a traceback, never a message that could carry a value
         # Exception messages can carry values (KeyError('ann@example.com')): log the type and where, not the text.

@@ -20,12 +20,15 @@ from connectors.base import ConnectorError
 from connectors.engines import SqliteBackend
 from mcp_server.catalog import SqlCatalog
 from mcp_server.masking.masker import Masker
+from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.sqlguard.literals import mask_literals
 
 MAX_SHOWN_CHARS = 64
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"-?\d{1,6}(?:\.\d{1,4})?")
 _PHRASE = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,5}")
+_MESSAGE_WORD = re.compile(r"[^\W\d_][\w$]*")
+_TOKENS_IN_TEXT = re.compile(r"<[A-Z][A-Z0-9_]*(?::[0-9a-f…]+)?>")
 _PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -39,6 +42,26 @@ def ledger_sql(sql: str, catalog: SqlCatalog | None, masker: Masker) -> str:
     )
 
 
+def ledger_message(message: str, catalog: SqlCatalog | None, masker: Masker) -> str:
+    """A query's error message as the ledger stores it: the guard and the database echo names the agent wrote
+    (`no such collation sequence: Quackenbush`, `function WQUACK81()`), so every word that is not a name of the
+    schema, an English word or a number becomes a keyed token, as in the stored SQL."""
+    english = masker.detector.english_words() | STOP_WORDS  # "the", "no", "such": not in the word list
+    names = _column_map(catalog) | ({catalog.name: []} if catalog is not None else {})
+    readable = _readable_identifier(names, english, any_case=True)
+
+    def word(match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if readable(text) else masker.literal(text)
+
+    pieces = _TOKENS_IN_TEXT.split(message)  # tokens already in the message stay as they are
+    tokens = _TOKENS_IN_TEXT.findall(message)
+    out = [_MESSAGE_WORD.sub(word, pieces[0])]
+    for token, piece in zip(tokens, pieces[1:], strict=True):
+        out += [token, _MESSAGE_WORD.sub(word, piece)]
+    return "".join(out)
+
+
 def _column_map(catalog: SqlCatalog | None) -> dict[str, list[str]]:
     """The source's tables and their columns, read once per call (empty when the source cannot say)."""
     if catalog is None:
@@ -49,9 +72,12 @@ def _column_map(catalog: SqlCatalog | None) -> dict[str, list[str]]:
         return {}
 
 
-def _readable_identifier(columns: dict[str, list[str]], english: frozenset[str]) -> Callable[[str], bool]:
+def _readable_identifier(
+    columns: dict[str, list[str]], english: frozenset[str], *, any_case: bool = False
+) -> Callable[[str], bool]:
     """Names of the schema, and names whose parts (split at `_` and case changes) are English words, numbers
-    or at most two letters (`n`, `total_revenue`, `avgAmount`)."""
+    or at most two letters (`n`, `total_revenue`, `avgAmount`); `any_case` also reads an upper-case part as a
+    word (`DELETE` in a message)."""
     names: set[str] = set()
     for table, cols in columns.items():
         names.add(table.casefold())
@@ -61,11 +87,11 @@ def _readable_identifier(columns: dict[str, list[str]], english: frozenset[str])
     def readable(name: str) -> bool:
         if name.casefold() in names:
             return True
-        parts = _PARTS.findall(name)
+        parts = _PARTS.findall(name.lower() if any_case and name.isupper() else name)
         return (
             bool(parts)
-            and "".join(parts) == name.replace("_", "")
-            and all(p.isdigit() or len(p) <= 2 or p.casefold() in english for p in parts)
+            and "".join(parts).casefold() == name.replace("_", "").casefold()
+            and all(p.isdigit() or len(p) <= 2 or _english(p, english) for p in parts)
         )
 
     return readable
@@ -109,9 +135,14 @@ def _plain_value(text: str, english: frozenset[str]) -> bool:
 
 
 def _lower_english(word: str, english: frozenset[str]) -> bool:
-    """A lower-case English word or an inflection of one (`shipped`, `refunded`, `pending`); a capitalised word
-    may be a name, so it is not shown."""
-    if not word.islower():
-        return False
+    """A lower-case English word or an inflection of one; a capitalised word may be a name, so it is not shown."""
+    return word.islower() and _english(word, english)
+
+
+def _english(word: str, english: frozenset[str]) -> bool:
+    """An English word or an inflection of one (`shipped`, `refunded`, `pending`, `queries`)."""
+    word = word.casefold()
     stems = [word] + [word[: -len(end)] for end in ("ed", "d", "ing", "es", "s") if word.endswith(end)]
+    if word.endswith("ies"):
+        stems.append(word[:-3] + "y")
     return any(stem in english for stem in stems)

@@ -121,6 +121,10 @@ class ReadPipeline:
         """The SQL as the ledger stores it (`ledger_sql.py`)."""
         return self.sql.masked_sql(sql, source)
 
+    def masked_message(self, message: str, source: str | None) -> str:
+        """A query's error message as the ledger stores it (`ledger_sql.py`)."""
+        return self.sql.masked_message(message, source)
+
     def ref_or_token(self, ref: str) -> str:
         """A document ref for the ledger: as is when it has the shape of one Maskwire issued, else a token."""
         return ref if DOC_REF.fullmatch(ref) else self.masker.literal(ref)

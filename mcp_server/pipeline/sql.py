@@ -25,7 +25,7 @@ from mcp_server.masking.operators import Operator
 from mcp_server.pipeline import cursors
 from mcp_server.pipeline.budget import BudgetFitter, Fitted
 from mcp_server.pipeline.errors import source_errors, source_problem
-from mcp_server.pipeline.ledger_sql import ledger_sql
+from mcp_server.pipeline.ledger_sql import ledger_message, ledger_sql
 from mcp_server.pipeline.sources import SourceSet
 from mcp_server.policy import Policy
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query
@@ -122,6 +122,10 @@ class SqlReads:
     def masked_sql(self, sql: str, source: str | None) -> str:
         """The SQL as the ledger stores it (`ledger_sql.py`)."""
         return ledger_sql(sql, self.sources.catalogs.get(source or ""), self.masker)
+
+    def masked_message(self, message: str, source: str | None) -> str:
+        """A query's error message as the ledger stores it (`ledger_sql.py`)."""
+        return ledger_message(message, self.sources.catalogs.get(source or ""), self.masker)
 
     def query(
         self, source: str, sql: str, max_rows: int | None = None, cursor: str | None = None, *, policy: Policy

@@ -114,3 +114,17 @@ def test_schema_names_and_plain_english_aliases_stay(runtime: Runtime) -> None:
 def test_a_clear_comparison_with_a_name_or_code_stays_a_token(runtime: Runtime, value: str) -> None:
     stored = _stored(runtime, f"SELECT id FROM orders WHERE status = '{value}'")
     assert value not in stored and value.lower() not in stored.lower(), stored
+
+
+def test_error_messages_keep_words_and_schema_names_and_tokenise_the_agents_names(runtime: Runtime) -> None:
+    masked = runtime.pipeline.masked_message
+    stored = masked('source "crm": the database rejected the query (no such collation sequence: Quackenbush)', "crm")
+    assert "Quackenbush" not in stored and "rejected the query" in stored and "<LITERAL:" in stored
+    stored = masked("function WQUACK81() is not allowed: it is not on Maskwire's list", "crm")
+    assert "WQUACK81" not in stored and "is not allowed" in stored
+    message = "customers.first_name cannot be passed to ||: a protected column comes back only as it is"
+    assert masked(message, "crm") == message
+    assert (
+        masked("token <EMAIL_ADDRESS:0123456789ab> is unknown", "crm")
+        == "token <EMAIL_ADDRESS:0123456789ab> is unknown"
+    )
