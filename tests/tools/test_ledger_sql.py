@@ -128,3 +128,10 @@ def test_error_messages_keep_words_and_schema_names_and_tokenise_the_agents_name
         masked("token <EMAIL_ADDRESS:0123456789ab> is unknown", "crm")
         == "token <EMAIL_ADDRESS:0123456789ab> is unknown"
     )
+
+
+def test_collation_and_unknown_function_names_are_tokens(runtime: Runtime) -> None:
+    stored = _stored(runtime, "SELECT wquack81(id) FROM orders WHERE status = 'x' COLLATE Quackenbush")
+    assert "wquack81" not in stored and "Quackenbush" not in stored, stored
+    kept = _stored(runtime, "SELECT id FROM orders WHERE ordered_at > DATE('now', '-7 days') ORDER BY id")
+    assert "ORDER BY id" in kept
