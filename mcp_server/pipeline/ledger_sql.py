@@ -46,7 +46,7 @@ def ledger_message(message: str, catalog: SqlCatalog | None, masker: Masker) -> 
     """A query's error message as the ledger stores it: the guard and the database echo names the agent wrote
     (`no such collation sequence: Quackenbush`, `function WQUACK81()`), so every word that is not a name of the
     schema, an English word or a number becomes a keyed token, as in the stored SQL."""
-    english = masker.detector.english_words() | STOP_WORDS  # "the", "no", "such": not in the word list
+    english = masker.detector.english_words() | STOP_WORDS | {"maskwire"}  # "the", "no": not in the word list
     names = _column_map(catalog) | ({catalog.name: []} if catalog is not None else {})
     readable = _readable_identifier(names, english, any_case=True)
 

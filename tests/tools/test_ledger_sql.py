@@ -121,6 +121,7 @@ def test_error_messages_keep_words_and_schema_names_and_tokenise_the_agents_name
     stored = masked('source "crm": the database rejected the query (no such collation sequence: Quackenbush)', "crm")
     assert "Quackenbush" not in stored and "rejected the query" in stored and "<LITERAL:" in stored
     stored = masked("function WQUACK81() is not allowed: it is not on Maskwire's list", "crm")
+    assert "Maskwire" in stored
     assert "WQUACK81" not in stored and "is not allowed" in stored
     message = "customers.first_name cannot be passed to ||: a protected column comes back only as it is"
     assert masked(message, "crm") == message
