@@ -99,8 +99,8 @@ class TokenCounter:
             return 0
         if self._encoding is not None:
             try:
-                return len(self._encoding.encode(text, disallowed_special=()))
-            except Exception:  # pragma: no cover - tiktoken rejects nothing with disallowed_special=()
+                return len(self._encoding.encode_ordinary(text))  # special-token text counts as text
+            except Exception:  # pragma: no cover - tiktoken rejects no text encoded as ordinary text
                 pass
         return max(1, len(text) // 4)
 

@@ -180,7 +180,33 @@ class Masker:
         self, entity: str, values: Sequence[Any], operator: Operator | None = None
     ) -> list[tuple[Any, str | None]]:
         """`mask_whole` over a column's cells, each distinct value masked once (names, cities and
-        statuses repeat); per cell, the masked value and the entity counted for it (None: nothing masked)."""
+        statuses repeat); per cell, the masked value and the entity counted for it (None: nothing masked).
+
+        The operator is chosen once for the column, and under `pseudonym` the column's tokens are issued in one
+        batch (`Pseudonymizer.tokens`): a personal cell is the unit of work of every page."""
+        role_choice = self.operator_for(entity)
+        chosen = role_choice if role_choice == "keep" else (operator or role_choice)
+        if chosen != "pseudonym":
+            return self._mask_each(entity, values, operator)
+        cells: list[tuple[Any, str | None] | str] = []  # per cell: its result, or the text its token is made of
+        for value in values:
+            if value is None or isinstance(value, bytes | bytearray | memoryview):
+                cells.append(self._mask_whole(entity, value, operator))
+            else:
+                shown = plain(value)
+                cells.append(shown if isinstance(shown, str) else str(shown))
+        distinct = list(dict.fromkeys(c for c in cells if isinstance(c, str)))
+        already = {t for t in distinct if self.pseudonyms.is_token(t)}  # e.g. a value masked upstream
+        tokens = self.pseudonyms.tokens(entity, [t for t in distinct if t not in already])
+        out: list[tuple[Any, str | None]] = []
+        for c in cells:
+            if not isinstance(c, str):
+                out.append(c)
+            else:
+                out.append((c, None) if c in already else (tokens[c], entity))
+        return out
+
+    def _mask_each(self, entity: str, values: Sequence[Any], operator: Operator | None) -> list[tuple[Any, str | None]]:
         out: list[tuple[Any, str | None]] = []
         seen: dict[Any, tuple[Any, str | None]] = {}
         for value in values:
@@ -204,6 +230,10 @@ class Masker:
         if self.operator_for(entity) == "keep":
             return [(self.clear(v), None) for v in values]
         return [(f"<{entity}>", entity) for _ in values]
+
+    def clear_column(self, values: Sequence[Any]) -> list[Any]:
+        """`clear` over a column's cells (numbers, flags and NULLs pass as they are)."""
+        return [value if value is None or type(value) is int else self.clear(value) for value in values]
 
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw; text longer than

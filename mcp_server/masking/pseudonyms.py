@@ -13,6 +13,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 from mcp_server.masking.vault import TokenVault
@@ -97,6 +98,31 @@ class Pseudonymizer:
         if flush:
             self.flush()
         return f"<{entity}:{digest}>"
+
+    def tokens(self, entity: str, values: Sequence[str]) -> dict[str, str]:
+        """`token` for each of `values` (distinct), under one acquisition of the lock: a column's worth."""
+        digests = self._digests
+        if len(digests) + len(values) > self._remember:
+            digests.clear()
+        found = []
+        for value in values:
+            digest = digests.get(value)
+            if digest is None:
+                digest = digests[value] = self.digest(value)
+            found.append(digest)
+        with self._lock:
+            known = self._values
+            for value, digest in zip(values, found, strict=True):
+                if self._vault is not None and digest not in known:
+                    self._pending[digest] = value
+                known[digest] = value
+                known.move_to_end(digest)
+            while len(known) > self._remember:
+                known.popitem(last=False)
+            flush = len(self._pending) >= 10_000
+        if flush:
+            self.flush()
+        return {value: f"<{entity}:{digest}>" for value, digest in zip(values, found, strict=True)}
 
     def remember(self, digest: str, value: str) -> None:
         """Keep another kind of keyed reference (document refs) in the vault."""

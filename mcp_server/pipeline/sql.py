@@ -8,11 +8,12 @@ raises a raw value: rows pass through the masker, and messages name tables, colu
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import accumulate, groupby
+from itertools import accumulate, chain, groupby
 from typing import Any, Literal
 
 from connectors.base import ConnectorError
@@ -201,13 +202,16 @@ class SqlReads:
         budget = self.config.tokens.max_output_tokens
         fitter = BudgetFitter(self.counter, budget)
         header = render_header(columns)
+        counted: dict[int, MaskCounts] = {}
 
-        def page(kept: int) -> tuple[QueryResult, MaskCounts]:
+        def counts(kept: int) -> MaskCounts:
+            if kept not in counted:
+                counted[kept] = MaskCounts(Counter(chain.from_iterable(masking.counts[:kept])))
+            return counted[kept]
+
+        def page(kept: int) -> QueryResult:
             more = more_in_database or kept < masking.total
-            counts = MaskCounts()
-            for found in masking.counts[:kept]:
-                counts.by_entity.update(found)
-            result = QueryResult(
+            return QueryResult(
                 source=source,
                 columns=columns,
                 rows=masking.rows[:kept],
@@ -215,23 +219,28 @@ class SqlReads:
                 truncated=more,
                 more=more,
                 cursor=_make_cursor(sql, offset + kept) if more else None,
-                entities_masked=counts.as_dict(),
+                entities_masked=counts(kept).as_dict(),
             )
-            return result, counts
+
+        def footer(kept: int) -> str:
+            more = more_in_database or kept < masking.total
+            cursor = _make_cursor(sql, offset + kept) if more else None
+            return render_footer(kept, counts(kept).as_dict(), more, cursor)
 
         if masking.masked == 0:
             masking.mask_more(budget)
-        fitted, kept = _largest_page(fitter, header, masking.rows, page)
+        fitted, kept = _largest_page(fitter, header, masking.rows, footer)
         while kept == masking.masked < masking.total:  # every masked row fits: the page may hold more
             masking.mask_more(budget)
-            fitted, kept = _largest_page(fitter, header, masking.rows, page)
+            counted.clear()
+            fitted, kept = _largest_page(fitter, header, masking.rows, footer)
         text, tokens = fitted.text, fitted.tokens
         if not fitted.fits and kept == 1:  # one row alone is over budget: return it with its long cells cut
             masking.rows[0] = _shorten_cells(masking.rows[0], budget, len(columns))
-            text = render_query(page(1)[0])
+            text = render_query(page(1))
             tokens = self.counter.count(text)
-        result, counts = page(kept)
-        return ToolOutput(result, text, source=source, rows=kept, counts=counts, facts=facts, tokens=tokens)
+        result = page(kept)
+        return ToolOutput(result, text, source=source, rows=kept, counts=counts(kept), facts=facts, tokens=tokens)
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
         def column_policy(column: SourceColumn) -> ColumnPolicy:
@@ -283,16 +292,20 @@ class SqlReads:
         return ColumnPlan("clear")
 
 
+Found = list[str]
+"""The entities masked in one row, one entry per value masked (a list: cheaper per cell than a Counter)."""
+
+
 def _mask_rows(
     masker: Masker,
     rows: Sequence[Sequence[Any]],
     names: Sequence[str],
     plans: Sequence[ColumnPlan],
     budget: ScanBudget,
-) -> tuple[list[list[Any]], list[Counter[str]]]:
+) -> tuple[list[list[Any]], list[Found]]:
     """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
     table = [list(row) for row in rows]
-    found: list[Counter[str]] = [Counter() for _ in rows]
+    found: list[Found] = [[] for _ in rows]
     for i, plan in enumerate(plans):
         column = [row[i] for row in table]
         if plan.masking in ("pii", "redacted"):
@@ -301,27 +314,29 @@ def _mask_rows(
                 masked = masker.mask_column(entity, column, plan.operator)
             else:
                 masked = masker.redact_column(entity, column)
-            for r, (value, counted) in enumerate(masked):
-                table[r][i] = value
+            for row, kept, (value, counted) in zip(table, found, masked, strict=True):
+                row[i] = value
                 if counted is not None:
-                    found[r][counted] += 1
+                    kept.append(counted)
         elif plan.masking == "withheld":
-            for r in range(len(table)):
-                table[r][i] = WITHHELD_TRANSFORMED
-                found[r]["WITHHELD"] += 1
+            for row, kept in zip(table, found, strict=True):
+                row[i] = WITHHELD_TRANSFORMED
+                kept.append("WITHHELD")
         elif plan.masking == "text":
             scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable, names=plan.names)
-            for r, (value, cell_found) in enumerate(scanned):
-                table[r][i] = value
-                found[r].update(cell_found)
+            for row, kept, (value, cell_found) in zip(table, found, scanned, strict=True):
+                row[i] = value
+                kept.extend(cell_found.elements())
         else:
-            for r, value in enumerate(column):
-                table[r][i] = masker.clear(value)
+            for row, value in zip(table, masker.clear_column(column), strict=True):
+                row[i] = value
     return table, found
 
 
 FIRST_PAGE_CHARS_PER_TOKEN = 8
 """Raw characters masked per token of budget before the first fit (a masked cell is rarely 8x shorter)."""
+ROWS_MEASURED = 64
+"""Rows whose raw length is measured before the first fit; the rest are estimated from them."""
 
 
 class _PageMasking:
@@ -344,11 +359,11 @@ class _PageMasking:
         """Raw row indexes in display order."""
         self.rows: list[list[Any]] = []
         """Masked rows, in display order: the first `masked` of `order`."""
-        self.counts: list[Counter[str]] = []
+        self.counts: list[Found] = []
         self._text = [i for i, plan in enumerate(plans) if plan.masking == "text"]
         self._structured: list[list[Any]] | None = None
-        self._structured_counts: list[Counter[str]] = []
-        self._done: dict[int, tuple[list[Any], Counter[str]]] = {}
+        self._structured_counts: list[Found] = []
+        self._done: dict[int, tuple[list[Any], Found]] = {}
         """Rows masked whole ahead of their turn (their free text decided the order)."""
 
     @property
@@ -359,7 +374,7 @@ class _PageMasking:
     def masked(self) -> int:
         return len(self.rows)
 
-    def _mask(self, indexes: Sequence[int]) -> list[tuple[list[Any], Counter[str]]]:
+    def _mask(self, indexes: Sequence[int]) -> list[tuple[list[Any], Found]]:
         """Rows `indexes` of the raw rows, masked whole (only their free text, when the rest is masked already)."""
         todo = [r for r in indexes if r not in self._done]
         if self._structured is None:
@@ -389,6 +404,10 @@ class _PageMasking:
         wanted = budget_tokens * FIRST_PAGE_CHARS_PER_TOKEN
         end, chars = self.masked, 0
         while end < self.total and (end < 2 * self.masked or end == self.masked or chars < wanted):
+            if end - self.masked == ROWS_MEASURED:  # the rest at the rate of the rows measured (a cheap estimate)
+                per_row = max(chars / ROWS_MEASURED, 1.0)
+                end = min(self.total, max(end, 2 * self.masked, self.masked + math.ceil(wanted / per_row)))
+                break
             raw = self.raw[self.order[end]]
             chars += sum(len(str(value)) for value in raw) + 3 * len(raw)
             end += 1
@@ -444,10 +463,7 @@ class _PageMasking:
 
 
 def _largest_page(
-    fitter: BudgetFitter,
-    header: str,
-    rows: Sequence[Sequence[Any]],
-    page: Callable[[int], tuple[QueryResult, MaskCounts]],
+    fitter: BudgetFitter, header: str, rows: Sequence[Sequence[Any]], footer: Callable[[int], str]
 ) -> tuple[Fitted, int]:
     """The fitted text of the longest prefix of `rows` within the budget, and how many rows it keeps."""
     lines = [render_row(row) for row in rows]
@@ -458,9 +474,12 @@ def _largest_page(
     def render(i: int) -> str:
         if i not in texts:
             kept = kept_at[i]
-            texts[i] = "\n".join([header, *lines[:kept], render_footer(page(kept)[0])])
+            texts[i] = "\n".join([header, *lines[:kept], footer(kept)])
         return texts[i]
 
+    whole = render(0)
+    if len(whole.encode("utf-8")) <= fitter.budget:  # a token is at least a byte: every row fits, count once
+        return Fitted(0, whole, fitter.counter.count(whole), True), kept_at[0]
     # Nested prefixes of one result: a ratio sampled from its rows estimates them to a fraction of a row, so a
     # larger page the estimate puts over the budget is not counted (margin 0).
     ratio = fitter.sample_ratio("\n".join([header, *lines[:50]]))
@@ -469,8 +488,8 @@ def _largest_page(
 
 
 def _canonical_order(
-    rows: list[list[Any]], counts: list[Counter[str]], keys: Sequence[tuple[int, bool]] = ()
-) -> tuple[list[list[Any]], list[Counter[str]]]:
+    rows: list[list[Any]], counts: list[Found], keys: Sequence[tuple[int, bool]] = ()
+) -> tuple[list[list[Any]], list[Found]]:
     """The rows sorted by what the agent sees (clear values, tokens), an order no hidden value decides; first by
     the query's own ORDER BY keys (result columns) when Maskwire applies them itself."""
     order = sorted(range(len(rows)), key=lambda r: [_sort_key(v) for v in rows[r]])

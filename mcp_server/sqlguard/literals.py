@@ -97,7 +97,7 @@ def _mask_tree(
                 return exp.Identifier(this=mask(node.name), quoted=True)
         return node
 
-    return tree.transform(visit).sql(dialect=dialect, comments=False)
+    return tree.transform(visit).sql(dialect=dialect, comments=False, copy=False)  # transform made a copy
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)

@@ -106,7 +106,7 @@ class CheckedQuery:
             expected[name] = expected.get(name, 0) + 1
             node.replace(exp.Var(this=f"mwph{nonce}{name}x"))
         with quiet_sqlglot():
-            sql = tree.sql(dialect=self.dialect, comments=False)
+            sql = tree.sql(dialect=self.dialect, comments=False, copy=False)  # `tree` is this call's own copy
         if self.explain_prefix:
             sql = f"{self.explain_prefix} {sql}"
         if paramstyle == "pyformat":

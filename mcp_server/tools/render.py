@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcp_server.tools.models import DescribeResult, ListSourcesResult, QueryColumn, QueryResult
@@ -68,15 +68,15 @@ def render_header(columns: Sequence[QueryColumn]) -> str:
 
 
 def render_row(row: Sequence[Any]) -> str:
-    return " | ".join(cell(v) for v in row)
+    return " | ".join([v if type(v) is str and "\n" not in v and "\r" not in v else cell(v) for v in row])
 
 
-def render_footer(result: QueryResult) -> str:
-    masked = ", ".join(f"{k} {v}" for k, v in sorted(result.entities_masked.items()))
-    parts = [f"{result.row_count} row{'s' if result.row_count != 1 else ''}"]
+def render_footer(row_count: int, entities_masked: Mapping[str, int], more: bool, cursor: str | None) -> str:
+    masked = ", ".join(f"{k} {v}" for k, v in sorted(entities_masked.items()))
+    parts = [f"{row_count} row{'s' if row_count != 1 else ''}"]
     parts.append(f"masked: {masked}" if masked else "nothing masked")
-    if result.more and result.cursor:
-        parts.append(f'more rows exist: call query again with the same sql and cursor="{result.cursor}"')
+    if more and cursor:
+        parts.append(f'more rows exist: call query again with the same sql and cursor="{cursor}"')
     return "(" + "; ".join(parts) + ")"
 
 
@@ -87,5 +87,5 @@ FOOTER_CHARS = 240
 def render_query(result: QueryResult) -> str:
     lines = [render_header(result.columns)]
     lines.extend(render_row(r) for r in result.rows)
-    lines.append(render_footer(result))
+    lines.append(render_footer(result.row_count, result.entities_masked, result.more, result.cursor))
     return "\n".join(lines)

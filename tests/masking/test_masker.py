@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 
 from mcp_server.masking.findings import Finding
 from mcp_server.masking.masker import WITHHELD, MaskCounts, Masker
@@ -44,15 +46,23 @@ def test_binary_and_whole_values() -> None:
 
 def test_a_column_is_masked_like_its_cells_one_by_one() -> None:
     masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
-    column = ["Maria Lopez", 1, "Maria Lopez", None, b"\x00raw", True, "1", 1, "<PERSON:0123456789ab>", 2.5]
-    one_by_one = []
-    for value in column:
-        counts = MaskCounts()
-        masked = masker.mask_whole("PERSON", value, counts)
-        one_by_one.append((masked, next(iter(counts.by_entity), None)))
-    assert masker.mask_column("PERSON", column) == one_by_one
-    assert one_by_one[0][0] == one_by_one[2][0] and "Maria" not in str(one_by_one[0][0])
-    assert one_by_one[1][0] != one_by_one[5][0]  # 1 and True are different values
+    utc, plus_two = dt.UTC, dt.timezone(dt.timedelta(hours=2))
+    column = [
+        *("Maria Lopez", 1, "Maria Lopez", None, b"\x00raw", True, "1", 1, "<PERSON:0123456789ab>", 2.5),
+        *(dt.date(1981, 3, 14), "1981-03-14", Decimal("1.0"), Decimal("1.00"), float("nan"), bytearray(b"x")),
+        # equal instants written differently: the text decides the token, as it does cell by cell
+        *(dt.datetime(2020, 1, 1, 12, tzinfo=utc), dt.datetime(2020, 1, 1, 14, tzinfo=plus_two), " maria  LOPEZ "),
+    ]
+    for operator in (None, "hash", "partial", "redact"):
+        one_by_one = []
+        for value in column:
+            counts = MaskCounts()
+            masked = masker.mask_whole("PERSON", value, counts, operator)
+            one_by_one.append((masked, next(iter(counts.by_entity), None)))
+        assert masker.mask_column("PERSON", column, operator) == one_by_one, operator
+    tokens = [masker.mask_whole("PERSON", value, MaskCounts()) for value in column]
+    assert tokens[0] == tokens[2] == tokens[-1] and "Maria" not in str(tokens[0])
+    assert tokens[1] != tokens[5]  # 1 and True are different values
     kept = masker.with_operators({"PERSON": "keep"}).mask_column("PERSON", ["Maria Lopez"])
     assert kept == [("Maria Lopez", None)]
 
