@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
@@ -78,9 +78,22 @@ class QueryColumn(BaseModel):
     entity: str | None = None
 
 
+def _inline(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema written out in place: a client's jsonschema resolves a `$ref` for every object it
+    checks (each column of every page), which costs more than the check itself."""
+    schema = model.model_json_schema(mode="serialization")
+    for field in schema["properties"].values():
+        field.pop("title", None)
+    schema.pop("title", None)
+    return schema
+
+
+Columns = Annotated[list[QueryColumn], WithJsonSchema({"type": "array", "items": _inline(QueryColumn)})]
+
+
 class QueryResult(BaseModel):
     source: str
-    columns: list[QueryColumn]
+    columns: Columns
     rows: Rows
     row_count: int
     truncated: bool = Field(description="True when the page was cut by the row or token budget")
