@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -52,8 +52,9 @@ NODE = TOOLS_DIR / "node_modules" / ".bin" / "node"
 DBHUB = TOOLS_DIR / "node_modules" / "@bytebase" / "dbhub" / "dist" / "index.js"
 MASKWIRE = Path(sys.executable).with_name("maskwire")
 PG = "postgres@127.0.0.1:5432"
-TABLE_ROWS = 2_000
 SIZES = (100, 1_000)
+FRESH_START = {100: 1_000, 1_000: 3_000}
+"""Where the pages of rows never returned before begin, per size (after every row the repeated queries read)."""
 COLUMNS = "id, full_name, email, phone, street, city, birthday, plan, amount, signed_up, notes"
 DOCS = c.ROOT / "docs" / "performance.md"
 SECTION = "## Side by side with DBHub"
@@ -179,8 +180,9 @@ class Side:
         wrapped = ["-c", 'exec "$0" "$@" 2>>"$SERVER_LOG"', self.command, *self.args]
         return StdioServerParameters(command="/bin/sh", args=wrapped, env=env, cwd=str(c.ROOT))
 
-    def arguments(self, rows: int, columns: str = COLUMNS) -> dict[str, Any]:
-        return {**self.sql_argument, "sql": f"SELECT {columns} FROM customers ORDER BY id LIMIT {rows}"}
+    def arguments(self, rows: int, columns: str = COLUMNS, offset: int = 0) -> dict[str, Any]:
+        skip = f" OFFSET {offset}" if offset else ""
+        return {**self.sql_argument, "sql": f"SELECT {columns} FROM customers ORDER BY id LIMIT {rows}{skip}"}
 
 
 def sides(workdir: Path, database: str) -> list[Side]:
@@ -227,8 +229,16 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-async def warm_runs(all_sides: list[Side], reps: int, warm: int, raw: set[str]) -> dict[str, Any]:
-    """Every side open at once; each repetition sends each size to each side, in rotating order."""
+def table_rows(reps: int, warm: int) -> int:
+    """Rows enough for the repeated queries and for `warm + reps` fresh pages of each size."""
+    return max(FRESH_START[n] + (warm + reps) * n for n in SIZES)
+
+
+async def warm_runs(
+    all_sides: list[Side], reps: int, warm: int, raw: Callable[[int, int], set[str]], *, fresh: bool = False
+) -> dict[str, Any]:
+    """Every side open at once; each repetition sends each size to each side, in rotating order. With `fresh`,
+    repetition k of a size reads page k of rows no call has returned before (the same page on every side)."""
     from mcp import Client
 
     times: dict[tuple[str, int], list[float]] = {(s.label, n): [] for s in all_sides for n in SIZES}
@@ -237,21 +247,23 @@ async def warm_runs(all_sides: list[Side], reps: int, warm: int, raw: set[str]) 
         clients = [await stack.enter_async_context(Client(s.params())) for s in all_sides]
         for rep in range(warm + reps):
             for rows in SIZES:
+                offset = FRESH_START[rows] + rep * rows if fresh else 0
+                page_raw = raw(offset, rows)
                 order = list(range(len(all_sides)))
                 order = order[rep % len(order) :] + order[: rep % len(order)]
                 for i in order:
                     side, client = all_sides[i], clients[i]
                     started = time.perf_counter()
-                    result = await client.call_tool(side.tool, side.arguments(rows))
+                    result = await client.call_tool(side.tool, side.arguments(rows, offset=offset))
                     elapsed = time.perf_counter() - started
-                    sizes[(side.label, rows)] = check_answer(side, result, rows, raw)
+                    sizes[(side.label, rows)] = check_answer(side, result, rows, page_raw)
                     if rep >= warm:
                         times[(side.label, rows)].append(elapsed * 1000)
     return {"times": times, "bytes": sizes}
 
 
-def server_durations(side: Side, count: int) -> list[float]:
-    """The last `count` query durations (ms) the side's ledger recorded, oldest first."""
+def server_durations(side: Side) -> list[float]:
+    """Every query duration (ms) the side's ledger recorded, oldest first."""
     assert side.config is not None
     run = subprocess.run(
         [str(MASKWIRE), "usage", "--config", str(side.config), "--calls", "--format", "json", "--tool", "query"],
@@ -262,8 +274,7 @@ def server_durations(side: Side, count: int) -> list[float]:
     )
     calls = json.loads(run.stdout)
     calls = calls["calls"] if isinstance(calls, dict) else calls
-    durations = [float(call["duration_ms"]) for call in sorted(calls, key=lambda call: call["id"])]
-    return durations[-count:]
+    return [float(call["duration_ms"]) for call in sorted(calls, key=lambda call: call["id"])]
 
 
 async def cold_start(side: Side, columns: str) -> float:
@@ -287,13 +298,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     c.require_fixtures(c.FAKE_IDENTITIES)
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "settings": {"reps": args.reps, "warm": args.warm, "cold": args.cold, "table_rows": TABLE_ROWS},
+        "settings": {
+            "reps": args.reps,
+            "warm": args.warm,
+            "cold": args.cold,
+            "table_rows": table_rows(args.reps, args.warm),
+        },
         "versions": pinned_versions(),
         "load_before": load(),
     }
-    with tempfile.TemporaryDirectory(prefix="maskwire-peers-") as tmp, customers_database(TABLE_ROWS, 7) as db:
+    with (
+        tempfile.TemporaryDirectory(prefix="maskwire-peers-") as tmp,
+        customers_database(table_rows(args.reps, args.warm), 7) as db,
+    ):
         all_sides = sides(Path(tmp), db)
-        raw = raw_values(db)
+
+        def raw(offset: int, rows: int) -> set[str]:
+            return raw_values(db, offset, rows)
+
         masked, dbhub, declared = all_sides[0], all_sides[2], all_sides.pop()
         structured = COLUMNS.replace(", notes", "")  # a query that scans no free text
         cases = {
@@ -306,23 +328,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for label, (side, columns) in cases.items():
                 cold[label].append(asyncio.run(cold_start(side, columns)))
         report["load_after_cold"] = load()
-        warm = asyncio.run(warm_runs(all_sides, args.reps, args.warm, raw))
+        phases = {
+            "query_ms": asyncio.run(warm_runs(all_sides, args.reps, args.warm, raw)),
+            "fresh_query_ms": asyncio.run(warm_runs(all_sides, args.reps, args.warm, raw, fresh=True)),
+        }
         report["load_after"] = load()
-        queries = {}
-        for rows in SIZES:
-            per_side = {s.label: summarise(warm["times"][(s.label, rows)]) for s in all_sides}
-            for side in all_sides:
-                per_side[side.label]["bytes"] = warm["bytes"][(side.label, rows)]
-                if side.config is not None:  # the ledger has both sizes, alternating, warm-up first
-                    recorded = server_durations(side, len(SIZES) * (args.warm + args.reps))
-                    server = statistics.median(recorded[SIZES.index(rows) :: len(SIZES)][args.warm :])
-                    per_side[side.label]["server_p50"] = server
-                    per_side[side.label]["transport_share"] = 1 - server / per_side[side.label]["p50"]
-            dbhub = per_side["DBHub"]["p50"]
-            for label in per_side:
-                per_side[label]["ratio_p50"] = per_side[label]["p50"] / dbhub
-            queries[str(rows)] = per_side
-        report["query_ms"] = queries
+        per_phase = len(SIZES) * (args.warm + args.reps)  # each ledger: the cold starts, then both phases
+        recorded = {s.label: server_durations(s) for s in all_sides if s.config is not None}
+        for number, (key, phase) in enumerate(phases.items()):
+            queries = {}
+            for rows in SIZES:
+                per_side = {s.label: summarise(phase["times"][(s.label, rows)]) for s in all_sides}
+                for side in all_sides:
+                    per_side[side.label]["bytes"] = phase["bytes"][(side.label, rows)]
+                    if side.label in recorded:  # both sizes alternate, warm-up first
+                        calls = recorded[side.label][-2 * per_phase :]
+                        calls = calls[number * per_phase : (number + 1) * per_phase]
+                        server = statistics.median(calls[SIZES.index(rows) :: len(SIZES)][args.warm :])
+                        per_side[side.label]["server_p50"] = server
+                        per_side[side.label]["transport_share"] = 1 - server / per_side[side.label]["p50"]
+                dbhub = per_side["DBHub"]["p50"]
+                for label in per_side:
+                    per_side[label]["ratio_p50"] = per_side[label]["p50"] / dbhub
+                queries[str(rows)] = per_side
+            report[key] = queries
         report["cold_start_s"] = {
             label: {**summarise(values), "ratio_p50": statistics.median(values) / statistics.median(cold["DBHub"])}
             for label, values in cold.items()
@@ -331,12 +360,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def raw_values(database: str) -> set[str]:
-    """The personal values of the rows queried, which the masked server must never return."""
+def raw_values(database: str, offset: int, rows: int) -> set[str]:
+    """The personal values of the rows of one page, which the masked server must never return."""
     import psycopg
 
     with psycopg.connect(f"postgresql://{PG}/{database}") as conn:
-        found = conn.execute(f"SELECT full_name, email, phone, street FROM customers WHERE id <= {max(SIZES)}")
+        found = conn.execute(
+            "SELECT full_name, email, phone, street FROM customers ORDER BY id LIMIT %s OFFSET %s", (rows, offset)
+        )
         return {str(v) for row in found for v in row if v and len(str(v)) > 5}
 
 
@@ -352,22 +383,33 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['load_before']:.2f} at the start, {report['load_after_cold']:.2f} after the cold starts, "
         f"{report['load_after']:.2f} at the end (2 shared cores).",
         "",
-        f"`SELECT {COLUMNS} FROM customers ORDER BY id LIMIT n` on a {s['table_rows']:,}-row table, through "
-        "Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all three servers "
-        "open at once over stdio MCP from one Python client (`mcp` SDK).",
-        "",
-        "| rows | side | p50 ms | p90 ms | vs DBHub (p50) | server-side p50 ms | transport share | text KB "
-        "| structured KB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"`SELECT {COLUMNS} FROM customers ORDER BY id LIMIT n [OFFSET o]` on a {s['table_rows']:,}-row table, "
+        "through Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all three "
+        "servers open at once over stdio MCP from one Python client (`mcp` SDK).",
     ]
-    for rows, per_side in report["query_ms"].items():
-        for label, m in per_side.items():
-            server = f"{m['server_p50']:.1f}" if "server_p50" in m else ""
-            share = f"{m['transport_share']:.0%}" if "transport_share" in m else ""
-            lines.append(
-                f"| {int(rows):,} | {label} | {m['p50']:.1f} | {m['p90']:.1f} | {m['ratio_p50']:.2f}x | {server} "
-                f"| {share} | {m['bytes'][0] / 1000:.1f} | {m['bytes'][1] / 1000:.1f} |"
-            )
+    titles = {
+        "query_ms": "The same page again and again (the first rows of the table): what a repeated or re-run "
+        "query costs, with every cache warm (the findings of free text seen before, the digests of values "
+        "masked before).",
+        "fresh_query_ms": "A page of rows no call has returned before at every repetition (the same page on "
+        "every side): what reading new data costs; every personal cell gets its digest computed and every "
+        "new free text goes through the NLP pipeline.",
+    }
+    for key, title in titles.items():
+        lines += ["", title, ""]
+        lines += [
+            "| rows | side | p50 ms | p90 ms | vs DBHub (p50) | server-side p50 ms | transport share | text KB "
+            "| structured KB |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for rows, per_side in report[key].items():
+            for label, m in per_side.items():
+                server = f"{m['server_p50']:.1f}" if "server_p50" in m else ""
+                share = f"{m['transport_share']:.0%}" if "transport_share" in m else ""
+                lines.append(
+                    f"| {int(rows):,} | {label} | {m['p50']:.1f} | {m['p90']:.1f} | {m['ratio_p50']:.2f}x "
+                    f"| {server} | {share} | {m['bytes'][0] / 1000:.1f} | {m['bytes'][1] / 1000:.1f} |"
+                )
     lines += ["", "| cold start (spawn to first answered 100-row query) | p50 s | p90 s | vs DBHub (p50) |"]
     lines.append("|---|---|---|---|")
     for label, m in report["cold_start_s"].items():
