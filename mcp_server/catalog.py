@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from connectors.base import TableInfo, TabularSource
@@ -20,6 +20,7 @@ from mcp_server.masking.classify import (
 from mcp_server.masking.context import table_context, words
 from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.presets import PRESETS
+from mcp_server.sqlguard.schema import SchemaIndex
 from mcp_server.vocabulary import ADDRESS_ENTITIES, SENSITIVITY, TEXT_ENTITIES
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class SqlCatalog:
         self.sample_rows = sample_rows
         self._classes: dict[tuple[str, str], ColumnClass] = {}
         self._signature: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = None
+        self._seen: Mapping[str, TableInfo] | None = None
+        """The schema snapshot whose signature was compared last."""
+        self._index: tuple[Mapping[str, TableInfo], SchemaIndex] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -49,12 +53,24 @@ class SqlCatalog:
 
     def tables(self, refresh: bool = False) -> dict[str, TableInfo]:
         tables = self.database.schema(refresh=refresh)
+        with self._lock:
+            if tables is self._seen:  # the same snapshot as last time (a source caches its schema until refreshed)
+                return tables
         signature = tuple((t.name, tuple((c.name, c.type) for c in t.columns)) for t in tables.values())
         with self._lock:
             if signature != self._signature:  # the schema changed: classify again
                 self._classes.clear()
                 self._signature = signature
+            self._seen = tables
         return tables
+
+    def schema_index(self) -> SchemaIndex:
+        """The name index of the current schema, built once per schema the source reports (see `SchemaIndex`)."""
+        tables = self.tables()
+        with self._lock:
+            if self._index is None or self._index[0] is not tables:
+                self._index = (tables, SchemaIndex({name: t.column_names() for name, t in tables.items()}))
+            return self._index[1]
 
     def table(self, name: str) -> TableInfo | None:
         tables = self.tables()

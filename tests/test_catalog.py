@@ -50,3 +50,22 @@ def test_counters_next_to_an_address_are_keys_not_postcodes(tmp_path: Path, dete
     catalog = _catalog(tmp_path, rows, detector)
     assert catalog.classify_table("t")["c03"].kind == "clear"
     catalog.database.dispose()
+
+
+def test_a_schema_change_is_seen_by_the_name_index_and_the_classes(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    """The index and the signature are kept per schema snapshot; a refresh that changes the schema must not leave
+    a check or a column's masking decided on the old one."""
+    catalog = _catalog(tmp_path, ADDRESSES, detector)
+    index = catalog.schema_index()
+    assert catalog.schema_index() is index  # built once per snapshot
+    assert catalog.classify("t", "c01").entity == "STREET_ADDRESS"
+    with sqlite3.connect(tmp_path / "anon.sqlite") as conn:
+        conn.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT)")
+    assert "people" not in catalog.schema_index().columns  # cached until the source reads its schema again
+    catalog.tables(refresh=True)
+    fresh = catalog.schema_index()
+    assert fresh is not index and fresh.columns["people"] == ["id", "email"]
+    assert "email" in fresh.names and "people" in fresh.names
+    assert catalog.classify("people", "email").entity == "EMAIL_ADDRESS"
+    assert catalog.classify("t", "c01").entity == "STREET_ADDRESS"  # classified again after the change
+    catalog.database.dispose()

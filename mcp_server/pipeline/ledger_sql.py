@@ -22,6 +22,7 @@ from mcp_server.catalog import SqlCatalog
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.sqlguard.literals import mask_literals
+from mcp_server.sqlguard.schema import SchemaIndex
 
 MAX_SHOWN_CHARS = 64
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -34,11 +35,11 @@ _PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 def ledger_sql(sql: str, catalog: SqlCatalog | None, masker: Masker) -> str:
     dialect = catalog.database.dialect if catalog else SqliteBackend.dialect  # any parse masks its literals
-    columns = _column_map(catalog)
+    schema = _schema(catalog)
     english = masker.detector.english_words()  # a word list read from disk: the NLP pipeline is not loaded for it
-    shown = _clear_comparison(catalog, columns, english) if catalog is not None else None
+    shown = _clear_comparison(catalog, schema, english) if catalog is not None else None
     return mask_literals(
-        sql, dialect=dialect, mask=masker.literal, shown=shown, readable=_readable_identifier(columns, english)
+        sql, dialect=dialect, mask=masker.literal, shown=shown, readable=_readable_identifier(schema.names, english)
     )
 
 
@@ -47,7 +48,8 @@ def ledger_message(message: str, catalog: SqlCatalog | None, masker: Masker) -> 
     (`no such collation sequence: Quackenbush`, `function WQUACK81()`), so every word that is not a name of the
     schema, an English word or a number becomes a keyed token, as in the stored SQL."""
     english = masker.detector.english_words() | STOP_WORDS | {"maskwire"}  # "the", "no": not in the word list
-    names = _column_map(catalog) | ({catalog.name: []} if catalog is not None else {})
+    source = {catalog.name, *catalog.name.split(".")} if catalog is not None else set()
+    names = _schema(catalog).names | {name.casefold() for name in source}
     readable = _readable_identifier(names, english, any_case=True)
 
     def word(match: re.Match[str]) -> str:
@@ -62,27 +64,25 @@ def ledger_message(message: str, catalog: SqlCatalog | None, masker: Masker) -> 
     return "".join(out)
 
 
-def _column_map(catalog: SqlCatalog | None) -> dict[str, list[str]]:
-    """The source's tables and their columns, read once per call (empty when the source cannot say)."""
+_NO_SCHEMA = SchemaIndex({})
+
+
+def _schema(catalog: SqlCatalog | None) -> SchemaIndex:
+    """The source's tables and columns (empty when there is no source or it cannot say)."""
     if catalog is None:
-        return {}
+        return _NO_SCHEMA
     try:
-        return catalog.database.column_map()
+        return catalog.schema_index()
     except ConnectorError:
-        return {}
+        return _NO_SCHEMA
 
 
 def _readable_identifier(
-    columns: dict[str, list[str]], english: frozenset[str], *, any_case: bool = False
+    names: frozenset[str] | set[str], english: frozenset[str], *, any_case: bool = False
 ) -> Callable[[str], bool]:
-    """Names of the schema, and names whose parts (split at `_` and case changes) are English words, numbers
-    or at most two letters (`n`, `total_revenue`, `avgAmount`); `any_case` also reads an upper-case part as a
-    word (`DELETE` in a message)."""
-    names: set[str] = set()
-    for table, cols in columns.items():
-        names.add(table.casefold())
-        names.update(part.casefold() for part in table.split("."))
-        names.update(c.casefold() for c in cols)
+    """Names of the schema (`names`, case-folded), and names whose parts (split at `_` and case changes) are English
+    words, numbers or at most two letters (`n`, `total_revenue`, `avgAmount`); `any_case` also reads an upper-case
+    part as a word (`DELETE` in a message)."""
 
     def readable(name: str) -> bool:
         if name.casefold() in names:
@@ -98,7 +98,7 @@ def _readable_identifier(
 
 
 def _clear_comparison(
-    catalog: SqlCatalog, columns: dict[str, list[str]], english: frozenset[str]
+    catalog: SqlCatalog, schema: SchemaIndex, english: frozenset[str]
 ) -> Callable[[exp.Literal, exp.Column], bool]:
     def shown(literal: exp.Literal, column: exp.Column) -> bool:
         text = literal.name
@@ -111,13 +111,7 @@ def _clear_comparison(
         aliases = {node.alias.casefold() for node in root.find_all(exp.Alias, exp.TableAlias) if node.alias}
         if tables & derived or name in aliases or name in derived:
             return False
-        owners = [
-            (table, col)
-            for table, cols in columns.items()
-            if table.casefold().rsplit(".", 1)[-1] in tables
-            for col in cols
-            if col.casefold() == name
-        ]
+        owners = schema.owners(tables, name)
         return bool(owners) and all(catalog.classify(table, col).kind == "clear" for table, col in owners)
 
     return shown

@@ -251,7 +251,7 @@ class SqlReads:
             return check_query(
                 sql,
                 dialect=catalog.database.dialect,
-                schema=catalog.database.column_map(),
+                schema=catalog.schema_index(),
                 column_policy=column_policy,
                 resolve_token=self.masker.pseudonyms.resolve,
                 max_length=MAX_SQL_CHARS,

@@ -26,7 +26,7 @@ def check_query(
     sql: str,
     *,
     dialect: str,
-    schema: Schema,
+    schema: Schema | SchemaIndex,
     column_policy: Callable[[SourceColumn], ColumnPolicy] = _clear,
     resolve_token: Callable[[str], str | None] | None = None,
     max_length: int = 100_000,
@@ -34,6 +34,7 @@ def check_query(
 ) -> CheckedQuery:
     """Accept one read-only statement and describe its output columns, or raise SqlDenied.
 
+    `schema` maps tables to their columns, or is an index of such a mapping built once (`SchemaIndex`).
     `column_policy` tells how each base column is protected; `allow_functions` are extra function names an
     operator allowed (lower case). Raises ValueError for an unsupported dialect. Exceptions raised by the
     callbacks propagate; callers must treat any exception as a refusal.
@@ -50,7 +51,7 @@ def check_query(
 def _check(
     sql: str,
     dialect: str,
-    schema: Schema,
+    schema: Schema | SchemaIndex,
     column_policy: Callable[[SourceColumn], ColumnPolicy],
     resolve_token: Callable[[str], str | None] | None,
     max_length: int,
@@ -59,7 +60,8 @@ def _check(
     parsed = parse_statement(sql, dialect, max_length)
     root = parsed.statement
     check_read_only(root)
-    analyzer = Analyzer(SchemaIndex(schema), dialect, column_policy, frozenset(f.lower() for f in allow_functions))
+    index = schema if isinstance(schema, SchemaIndex) else SchemaIndex(schema)
+    analyzer = Analyzer(index, dialect, column_policy, frozenset(f.lower() for f in allow_functions))
     outs = analyzer.analyse(root)
     outs = _order_taint(analyzer, outs)
     sort_keys: tuple[tuple[int, bool], ...] = ()

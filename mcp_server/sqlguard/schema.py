@@ -1,8 +1,13 @@
-"""Case-insensitive lookup of tables and columns in the caller's schema mapping."""
+"""Case-insensitive lookup of tables and columns in the caller's schema mapping.
+
+An index is built once per schema snapshot (`SqlCatalog.schema_index`): every check and every stored SQL of a
+call looks names up in it, and building it walks every column of the schema (a few milliseconds at hundreds of
+tables)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -56,6 +61,29 @@ class SchemaIndex:
 
     def column(self, table: str, column: str) -> str | None:
         return _pick(self._column_index[table].get(column.lower(), []), column)
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Every table name, part of a qualified table name and column name, case-folded."""
+        names: set[str] = set()
+        for table, cols in self.columns.items():
+            names.add(table.casefold())
+            names.update(part.casefold() for part in table.split("."))
+            names.update(c.casefold() for c in cols)
+        return frozenset(names)
+
+    @cached_property
+    def _owners(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for table, cols in self.columns.items():
+            last = table.casefold().rsplit(".", 1)[-1]
+            for col in cols:
+                found.setdefault((last, col.casefold()), []).append((table, col))
+        return found
+
+    def owners(self, tables: set[str], column: str) -> list[tuple[str, str]]:
+        """(table, column) of the tables named (case-folded, unqualified) that have a column `column` (case-folded)."""
+        return [owner for table in tables for owner in self._owners.get((table, column), [])]
 
     def _unknown(self, name: str) -> SqlDenied:
         known = ", ".join(self.tables[:20]) + (", ..." if len(self.tables) > 20 else "")
