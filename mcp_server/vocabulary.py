@@ -75,6 +75,11 @@ FIVE_DIGIT_ENTITIES = DIGIT_ENTITIES - {"IP_ADDRESS", "CRYPTO", "US_DRIVER_LICEN
 # number next to a street type word).
 PATTERN_ENTITIES = DIGIT_ENTITIES | {"EMAIL_ADDRESS", "SECRET", "STREET_ADDRESS", "POSTAL_CODE"}
 
+# Entity types whose values are few or guessable (a diagnosis from a list of conditions, a salary band, a password
+# from a dictionary): a membership test with a literal value reads them out by guessing, so their columns are
+# compared only with tokens from their own results or with other columns of the type (sqlguard/predicates.py).
+GUESSABLE_ENTITIES = frozenset({"SENSITIVE", "SECRET"})
+
 # Entity types whose NER spans are fitted to the text (line breaks, first names, a place's postcode).
 NER_ENTITIES = frozenset({"PERSON", "LOCATION"})
 # Columns whose presence makes a column of postcode-shaped text a postcode column.

@@ -37,6 +37,9 @@ class ColumnClass:
     # description), where names and places that only NER finds (`Ancient China`, `Mad Scientist`) stay clear;
     # patterns, cue words and known values of the source are still masked
     names: bool = True
+    # text only: the sampled values held identifiers found by their pattern (an e-mail, an SSN, a card, a key),
+    # which no reading of the column as names of things makes clear
+    identifiers: bool = False
 
     def explained(self) -> ColumnClass:
         """The same decision with its confidence at the end of the reason (what `maskwire check` prints)."""
@@ -689,7 +692,13 @@ def classify_by_values(
         )
     if partial:
         share = sum(1 for found in findings if found) / len(texts)
-        return ColumnClass("text", None, f"values ({share:.0%} contain personal data)", confidence=confidence)
+        return ColumnClass(
+            "text",
+            None,
+            f"values ({share:.0%} contain personal data)",
+            confidence=confidence,
+            identifiers=patterns > 0,
+        )
     if distinct < FEW_VALUES:
         return ColumnClass("text", None, f"values ({distinct} sampled: too few to call clear)", confidence="low")
     return ColumnClass("clear", None, f"values ({len(texts)} sampled, none personal)", confidence=confidence)
@@ -729,6 +738,11 @@ def in_context(
                 None,
                 f"{cls.reason}: place names, not personal outside a person's address",
                 confidence="medium",
+            )
+        elif thing_name and cls.kind == "text" and cls.identifiers:
+            # a title holding an e-mail or an SSN: scanned, and only the names NER finds stay (as in descriptions)
+            out[column] = replace(
+                cls, reason=f"{cls.reason}: names of things holding identifiers ({context.reason})", names=False
             )
         elif thing_name and (cls.kind == "text" or (cls.kind == "pii" and cls.entity in ("PERSON", "LOCATION"))):
             out[column] = ColumnClass(

@@ -17,6 +17,10 @@ aggregate orders) - is traced to its base columns and checked against `predicate
   string literal or another protected column: MySQL compares a string with a number numerically, which
   matches on prefixes ('123-45' = 123).
 
+Columns masked as a guessable entity type (`GUESSABLE_ENTITIES`: SENSITIVE, SECRET) take no literal partners:
+a list of diagnoses or a password dictionary would read them out, 100 guesses a query. Tokens and columns of the
+same type still compare.
+
 A pseudonym token is accepted only as the partner of a direct comparison with a personal column of the token's
 own entity type; `accepted_tokens` lists the literal nodes that passed, and any other token is refused later.
 """
@@ -33,6 +37,7 @@ from mcp_server.sqlguard.flows import Flow
 from mcp_server.sqlguard.model import ColumnPolicy, SourceColumn
 from mcp_server.sqlguard.scopes import Out, Scope, is_constant, is_query, unwrap
 from mcp_server.sqlguard.tokens import token_entity, token_text
+from mcp_server.vocabulary import GUESSABLE_ENTITIES
 
 EQUALITY_TYPES = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 MAX_MEMBERSHIP_TESTS = 100
@@ -375,6 +380,19 @@ class PredicateChecker:
                 "predicate_policy",
                 f"comparison on {source.table}.{source.column} in {clause} is with an expression; {EQUALITY_HINT},"
                 " comparing it only with literal values (one each, or ANY(ARRAY[...]) of them) or other columns",
+            )
+        guessable = [
+            self.resolver.column(s)
+            for s in sorted(flow.sources)
+            if self.resolver.column(s).protection == "pii" and self.resolver.column(s).entity_type in GUESSABLE_ENTITIES
+        ]
+        if guessable:
+            entity = guessable[0].entity_type
+            raise SqlDenied(
+                "predicate_policy",
+                f"{source.table}.{source.column} is masked as {entity}: its values are few or guessable (a diagnosis,"
+                f" a salary, a password), so comparing it with literal values in {clause} would read them out one"
+                f" guess at a time; compare it with tokens from its results or with another column masked as {entity}",
             )
         for value in values:
             if self.dialect == "mysql" and not _mysql_string_constant(value):

@@ -1,6 +1,6 @@
 import pytest
 
-from mcp_server.masking.classify import classify_by_name, classify_by_values
+from mcp_server.masking.classify import classify_by_name, classify_by_values, in_context
 from mcp_server.masking.context import table_context
 
 CUSTOMER_COLUMNS = ["id", "FirstName", "LastName", "Email", "Phone", "Address", "City", "State", "PostalCode"]
@@ -143,6 +143,20 @@ def test_values_titles_and_labels_stay_clear(detector) -> None:  # type: ignore[
 def test_values_titles_with_an_email_are_scanned(detector) -> None:  # type: ignore[no-untyped-def]
     values = ["Balls to the Wall", "Contact ann@example.com", "Restless and Wild", "Fast As a Shark"]
     assert classify_by_values("t", values, detector.analyze_batch).kind == "text"
+
+
+def test_names_of_things_holding_identifiers_are_scanned(detector) -> None:  # type: ignore[no-untyped-def]
+    """A `title` in a table not about people stays clear for the names NER finds in it, not for identifiers."""
+    context = table_context("docs", ["id", "title"])
+    for values in (
+        ["Quarterly report", "Offer letter for Ysolde Brackenridge 478-22-9013 ysolde.b@quuxpost.org", "Roadmap"],
+        ["Release notes 4.2", "Holiday rota", "Access for vendor: key sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+    ):
+        cls = in_context({"title": classify_by_values("title", values, detector.analyze_batch)}, ["title"], context)
+        assert cls["title"].kind == "text" and not cls["title"].names, cls["title"]
+    films = ["Academy Dinosaur", "A Epic Drama of a Feminist And a Mad Scientist who must Battle a Teacher"]
+    cls = in_context({"title": classify_by_values("title", films, detector.analyze_batch)}, ["title"], context)
+    assert cls["title"].kind == "clear"  # names of things NER alone finds stay readable
 
 
 def test_values_birth_dates(detector) -> None:  # type: ignore[no-untyped-def]

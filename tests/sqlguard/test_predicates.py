@@ -300,3 +300,44 @@ def test_free_text_searches_look_for_words_only(check: Check, pattern: str) -> N
 def test_a_literal_cast_to_a_sized_scalar_type_is_one_value(check: Check) -> None:
     query = check("SELECT id FROM customers WHERE email = CAST('a@x.org' AS VARCHAR(100))", "postgres")
     assert query.membership_tests == 1
+
+
+GUESSABLE = {
+    "customers.notes": ColumnPolicy("pii", "SENSITIVE", "equality"),  # a diagnosis
+    "customers.phone": ColumnPolicy("pii", "SECRET", "equality"),  # a password
+    "customers.email": ColumnPolicy("pii", "EMAIL", "equality"),
+}
+
+
+def _guessable(column: SourceColumn) -> ColumnPolicy:
+    return GUESSABLE.get(f"{column.table}.{column.column}", ColumnPolicy())
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM customers WHERE notes = 'HIV positive'",
+        "SELECT id, notes = 'HIV positive' AS d FROM customers",
+        "SELECT id FROM customers WHERE notes IN ('flu', 'asthma')",
+        "SELECT id FROM customers WHERE phone = 'Hunter2Secret!'",
+        "SELECT id FROM customers WHERE notes = ANY(ARRAY['flu', 'asthma'])",
+        "SELECT id, CASE WHEN phone <> 'hunter2' THEN 1 END FROM customers",
+    ],
+)
+def test_guessable_columns_take_no_literal_guesses(check: Check, sql: str) -> None:
+    """Diagnoses and passwords come from short lists: 100 guesses a query would read every row's value."""
+    with pytest.raises(SqlDenied, match="guessable"):
+        check(sql, column_policy=_guessable)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT notes, count(*) FROM customers GROUP BY notes",
+        "SELECT a.id FROM customers a JOIN customers b ON a.notes = b.notes",
+        "SELECT id FROM customers WHERE notes IS NULL",
+        "SELECT id FROM customers WHERE email = 'ann@example.com'",  # an e-mail is not guessed from a list
+    ],
+)
+def test_guessable_columns_still_group_join_and_compare_with_columns(check: Check, sql: str) -> None:
+    check(sql, column_policy=_guessable)
