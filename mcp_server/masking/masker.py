@@ -291,9 +291,8 @@ class Masker:
             rendered = plain(value)
             if not isinstance(rendered, str):
                 rendered = str(rendered)
-            if len(rendered) > self.max_cell_chars:
-                hidden = len(rendered) - self.max_cell_chars
-                rendered = rendered[: self.max_cell_chars] + f" …[{hidden} more characters not shown]"
+            if len(rendered) > self.max_cell_chars:  # how much is cut is not said: the tail's length is its own
+                rendered = rendered[: self.max_cell_chars] + " …[more characters not shown]"
             todo.setdefault(rendered, []).append(i)
         if not todo:
             return out

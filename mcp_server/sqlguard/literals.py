@@ -18,6 +18,8 @@ from mcp_server.sqlguard.parsing import get_dialect, quiet_sqlglot
 
 MAX_MASKED_LENGTH = 1_000_000
 _STRING_NODES = (exp.National, exp.RawString, exp.ByteString, exp.HexString, exp.BitString, exp.UnicodeString)
+_JSON_PATH_TEXT = (exp.JSONPathKey, exp.JSONPathFilter, exp.JSONPathScript, exp.JSONPathSelector)
+"""Parts of a parsed JSON path that hold text the agent wrote (a key, a filter); indexes and wildcards stay."""
 _STRING_TOKENS = {
     TokenType.STRING,
     TokenType.BIT_STRING,
@@ -86,6 +88,11 @@ def _mask_tree(
             return exp.Var(this=mask(node.name))
         if isinstance(node, _STRING_NODES):
             return exp.Literal.string(mask(node.name))
+        if isinstance(node, _JSON_PATH_TEXT) and isinstance(node.this, str):
+            # a JSON path's keys are written by the agent like any literal (`doc -> 'ann@example.com'`): only a
+            # lower-case name a reviewer can read (`'shipping_address'`) stays
+            if readable is None or not node.this.islower() or not readable(node.this):
+                return node.__class__(this=mask(node.this))
         if readable is not None and isinstance(node, exp.Var) and not readable(node.name):
             return exp.Var(this=mask(node.name))  # a bare word: a collation, a setting name
         if readable is not None and isinstance(node, exp.Anonymous) and not readable(str(node.this)):

@@ -67,6 +67,11 @@ def test_literals_compared_with_clear_columns_are_shown(runtime: Runtime, sql: s
         # an unknown column, a column of no table read
         ("SELECT id FROM orders WHERE nothing = 'x4'", "x4"),
         ("SELECT id FROM orders WHERE status = '" + "s" * 65 + "'", "s" * 65),
+        # keys of a JSON path are literals the agent wrote (SQLite's json_extract, PostgreSQL's -> and ->>)
+        ("SELECT json_extract(status, '$.Hunter2Secret') FROM orders", "Hunter2Secret"),
+        ("SELECT json_extract(status, '$.a[0].\"zq@example.com\"') FROM orders", "zq@example.com"),
+        ("SELECT status -> 'Zebulon Quattlebaum' FROM orders", "Quattlebaum"),
+        ("SELECT json_extract_path_text('{}', '555-31-4592') FROM orders", "4592"),
     ],
 )
 def test_other_literals_stay_tokens(runtime: Runtime, sql: str, hidden: str) -> None:
