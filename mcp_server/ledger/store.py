@@ -177,6 +177,9 @@ class Ledger:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 60}
+            if not sqlite_file:  # one in-memory database for every thread (appends run in worker threads)
+                options["connect_args"]["check_same_thread"] = False
+                options["poolclass"] = sa.pool.StaticPool
         self.engine = sa.create_engine(url, **options)
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_connect)

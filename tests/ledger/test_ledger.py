@@ -298,3 +298,25 @@ def test_appends_keep_the_rollup_equal_to_the_calls(ledger_url: str, tmp_path: P
         assert [e.id for e in ledger.entries()] == list(range(1, 31))
     finally:
         ledger.dispose()
+
+
+def test_an_in_memory_ledger_is_one_database_for_every_thread() -> None:
+    """The server appends from worker threads: an in-memory ledger must not be one database per thread."""
+    import threading
+
+    ledger = Ledger("sqlite://", key=KEY)
+
+    def append() -> None:
+        for _ in range(25):
+            ledger.append(LedgerEntry(agent="a", tool="query", status="ok"))
+
+    threads = [threading.Thread(target=append) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ledger.append(LedgerEntry(agent="a", tool="query", status="ok"))
+    try:
+        assert ledger.verify() == (101, [])
+    finally:
+        ledger.dispose()
