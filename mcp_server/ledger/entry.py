@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 QUOTA_EXCEEDED = "QuotaExceeded"
@@ -37,11 +37,10 @@ class LedgerEntry:
 
     def record(self) -> dict[str, Any]:
         """The row as stored (JSON columns serialised canonically)."""
-        row = asdict(self)
-        row.pop("id")
+        row = {name: getattr(self, name) for name in _STORED}  # not `asdict`: it deep-copies what is replaced below
         row["arguments"] = json.dumps(self.arguments, sort_keys=True, ensure_ascii=False)
         row["entities"] = json.dumps(dict(sorted(self.entities.items())), sort_keys=True)
-        row["duration_ms"] = round(self.duration_ms, 3)
+        row["duration_ms"] = float(round(self.duration_ms, 3))  # stored as a float: hashed as one
         return row
 
     @classmethod
@@ -51,3 +50,6 @@ class LedgerEntry:
         data["arguments"] = json.loads(data["arguments"])
         data["entities"] = json.loads(data["entities"])
         return cls(**data)
+
+
+_STORED = tuple(f.name for f in fields(LedgerEntry) if f.name != "id")

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, TextContent
@@ -126,7 +128,7 @@ class LedgerMiddleware:
                 record.error_class = "InvalidRequest"
                 record.error_message = "the call was rejected before reaching the tool"
         try:
-            self.write_call(ctx, record, raw_arguments, result_text(call_result), started)
+            await self.write_call_off_loop(ctx, record, raw_arguments, result_text(call_result), started)
         except LedgerError as exc:
             log.error("ledger write failed (%s); withholding the result", exc)
             return CallToolResult(
@@ -139,6 +141,21 @@ class LedgerMiddleware:
                 is_error=True,
             )
         return result
+
+    async def write_call_off_loop(
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        record: CallRecord,
+        raw_arguments: Any,
+        text: str,
+        started: float,
+    ) -> None:
+        """`write_call` in a worker thread, so that the event loop serves other messages while the row is
+        committed (the commit's fsync is most of an append). Awaited to the end, shielded: the answer leaves
+        only after the commit, and a call cancelled meanwhile is still recorded. Appends stay in one chain
+        whatever thread runs them (the ledger's lock and the database's)."""
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.write_call, ctx, record, raw_arguments, text, started)
 
     def write_call(
         self,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mcp_server.ledger.entry import QUOTA_EXCEEDED
+from mcp_server.ledger.prepared import Prepared
 
 CALLS_ROW = ""
 """`entity` of the row that counts calls (other rows count one entity type each)."""
@@ -118,12 +119,9 @@ def compare(conn: sa.Connection, table: sa.Table, tally: Tally, limit: int = 5) 
     return (found + list(left))[:limit]
 
 
-def apply(conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Add stored rows to the rollup (inside the append transaction)."""
-    values = deltas(rows)
-    if not values:
-        return
-    if conn.dialect.name == "postgresql":
+def upsert(table: sa.Table, dialect: sa.Dialect) -> Any:
+    """The statement that adds one delta (a dict of `deltas`) to the rollup, for `dialect`."""
+    if dialect.name == "postgresql":
         insert: Any = postgresql.insert(table)
         least: Any = sa.func.least
         greatest: Any = sa.func.greatest
@@ -134,7 +132,14 @@ def apply(conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]
     update = {name: table.c[name] + excluded[name] for name in SUMS}
     update["first_ts"] = least(table.c.first_ts, excluded.first_ts)
     update["last_ts"] = greatest(table.c.last_ts, excluded.last_ts)
-    conn.execute(insert.on_conflict_do_update(index_elements=list(KEY), set_=update), values)
+    return insert.on_conflict_do_update(index_elements=list(KEY), set_=update)
+
+
+def apply(conn: sa.Connection, statement: Prepared, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add stored rows to the rollup (inside the append transaction); `statement` is the prepared `upsert`."""
+    values = deltas(rows)
+    if values:
+        statement.run(conn, values)
 
 
 def _expected_sql(dialect: str) -> str:

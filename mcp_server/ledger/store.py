@@ -28,6 +28,7 @@ from mcp_server.ledger.chain import GENESIS, keyed_hash
 from mcp_server.ledger.entry import QUOTA_EXCEEDED, LedgerEntry, utc_iso
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.keys import KEY_ENV, KEY_FILE, LedgerKey, LedgerKeyError, load_ledger_key
+from mcp_server.ledger.prepared import Prepared
 from mcp_server.ledger.spool import Spool, spooled
 
 __all__ = ["GENESIS", "QUOTA_EXCEEDED", "Head", "Ledger", "LedgerEntry", "LedgerError", "calls", "meta", "usage_daily"]
@@ -138,6 +139,16 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("maskwire_write") else "BEGIN")
 
 
+class _AppendStatements:
+    """What every append runs, compiled once for the ledger's dialect (see `prepared.py`)."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        head = sa.select(calls.c.id, calls.c.hash).order_by(calls.c.id.desc()).limit(1)
+        self.head = Prepared(head, dialect, literal=True)
+        self.insert = Prepared(calls.insert(), dialect)
+        self.rollup = Prepared(rollup.upsert(usage_daily, dialect), dialect)
+
+
 class Ledger:
     def __init__(
         self,
@@ -166,6 +177,9 @@ class Ledger:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 60}
+            if not sqlite_file:  # one in-memory database for every thread (appends run in worker threads)
+                options["connect_args"]["check_same_thread"] = False
+                options["poolclass"] = sa.pool.StaticPool
         self.engine = sa.create_engine(url, **options)
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_connect)
@@ -176,6 +190,7 @@ class Ledger:
         """Run by `dispose` (the final checkpoint)."""
         self._lock = threading.Lock()
         self._keys_checked = False
+        self._statements = _AppendStatements(self.engine.dialect)
         try:
             if create_tables:
                 metadata.create_all(self.engine)
@@ -290,8 +305,8 @@ class Ledger:
                     row["hash"] = prev = keyed_hash(key, prev, row)
                     rows.append(row)
                 if rows:
-                    conn.execute(calls.insert(), rows)
-                    rollup.apply(conn, usage_daily, rows)
+                    self._statements.insert.run(conn, rows)
+                    rollup.apply(conn, self._statements.rollup, rows)
         except sa.exc.SQLAlchemyError as exc:
             raise LedgerError(f"cannot write to the ledger ({type(exc).__name__})") from None
         self._keys_checked = True
@@ -325,9 +340,8 @@ class Ledger:
     def _write(self) -> _WriteTransaction:
         return _WriteTransaction(self.engine)
 
-    @staticmethod
-    def _head_row(conn: sa.Connection) -> tuple[int, str]:
-        last = conn.execute(sa.select(calls.c.id, calls.c.hash).order_by(calls.c.id.desc()).limit(1)).first()
+    def _head_row(self, conn: sa.Connection) -> tuple[int, str]:
+        last = self._statements.head.run(conn).first()
         return (int(last.id), str(last.hash)) if last is not None else (0, GENESIS)
 
     def head(self) -> Head:

@@ -259,3 +259,64 @@ def test_since_filter(tmp_path: Path) -> None:
     ledger.append(LedgerEntry(agent="a", tool="q", status="ok"))
     recent = list(ledger.entries(since=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)))
     assert len(recent) == 1
+
+
+def test_appends_keep_the_rollup_equal_to_the_calls(ledger_url: str, tmp_path: Path) -> None:
+    """Calls appended one by one and in batches (the prepared insert and upsert) give the rollup that the
+    stored rows give, on every engine; an integer duration is stored and hashed as the same float."""
+    from mcp_server.ledger import rollup
+    from mcp_server.ledger.store import usage_daily
+
+    ledger = Ledger(ledger_url, key=KEY)
+    rng = random.Random(5)
+    days = ("2026-11-30T23:59:59.999+00:00", "2026-12-01T00:00:00.000+00:00", "2026-12-01T12:00:00.000+00:00")
+
+    def entry(i: int) -> LedgerEntry:
+        status = rng.choice(("ok", "ok", "denied", "error"))
+        return LedgerEntry(
+            agent=rng.choice(("a", "b")),
+            tool=rng.choice(("query", "read")),
+            status=status,
+            error_class="QuotaExceeded" if status == "denied" and i % 2 else None,
+            rows=rng.randint(0, 100),
+            tokens_in=rng.randint(1, 50),
+            tokens_out=rng.randint(0, 5000),
+            entities=rng.choice(({}, {"PERSON": 3}, {"PERSON": 1, "EMAIL_ADDRESS": 2})),
+            duration_ms=rng.choice((7, 1.23456)),
+            ts=days[i % len(days)],
+        )
+
+    for i in range(12):
+        ledger.append(entry(i))
+    ledger.append_many([entry(i) for i in range(12, 30)])
+    try:
+        with ledger.engine.connect() as conn:
+            assert rollup.differences(conn, usage_daily) == []
+            stored = conn.execute(sa.select(sa.func.count()).select_from(usage_daily)).scalar_one()
+        assert stored > 10
+        assert ledger.verify() == (30, [])
+        assert [e.id for e in ledger.entries()] == list(range(1, 31))
+    finally:
+        ledger.dispose()
+
+
+def test_an_in_memory_ledger_is_one_database_for_every_thread() -> None:
+    """The server appends from worker threads: an in-memory ledger must not be one database per thread."""
+    import threading
+
+    ledger = Ledger("sqlite://", key=KEY)
+
+    def append() -> None:
+        for _ in range(25):
+            ledger.append(LedgerEntry(agent="a", tool="query", status="ok"))
+
+    threads = [threading.Thread(target=append) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ledger.append(LedgerEntry(agent="a", tool="query", status="ok"))
+    try:
+        assert ledger.verify() == (101, [])
+    finally:
+        ledger.dispose()
