@@ -67,6 +67,11 @@ def mask_literals(
     return ";\n".join(parts)
 
 
+def _readable_key(key: str, readable: Callable[[str], bool] | None) -> bool:
+    """A JSON path key a reviewer may read: a lower-case name (`'shipping_address'`) that `readable` accepts."""
+    return readable is not None and key.islower() and readable(key)
+
+
 def _mask_tree(
     tree: exp.Expr,
     dialect: str,
@@ -88,11 +93,8 @@ def _mask_tree(
             return exp.Var(this=mask(node.name))
         if isinstance(node, _STRING_NODES):
             return exp.Literal.string(mask(node.name))
-        if isinstance(node, _JSON_PATH_TEXT) and isinstance(node.this, str):
-            # a JSON path's keys are written by the agent like any literal (`doc -> 'ann@example.com'`): only a
-            # lower-case name a reviewer can read (`'shipping_address'`) stays
-            if readable is None or not node.this.islower() or not readable(node.this):
-                return node.__class__(this=mask(node.this))
+        if isinstance(node, _JSON_PATH_TEXT) and isinstance(node.this, str) and not _readable_key(node.this, readable):
+            return node.__class__(this=mask(node.this))  # a JSON path's key is agent input like any literal
         if readable is not None and isinstance(node, exp.Var) and not readable(node.name):
             return exp.Var(this=mask(node.name))  # a bare word: a collation, a setting name
         if readable is not None and isinstance(node, exp.Anonymous) and not readable(str(node.this)):
