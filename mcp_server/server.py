@@ -61,6 +61,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         tools=TOOL_NAMES,
         argument_names=ARGUMENT_NAMES,
         on_recorded=annotate_call if runtime.tracing else None,
+        english=runtime.masker.detector.english_words,
     )
     identity = IdentityMiddleware(
         runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)

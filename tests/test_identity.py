@@ -179,3 +179,34 @@ async def test_a_stdio_agent_whose_role_is_gone_is_recorded_and_denied(tmp_path:
         )
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "stored_as_sent"),
+    [
+        ("claude-ai", "0.7.1", True),
+        ("Visual Studio Code", "1.96.2", True),
+        ("langchain-mcp-adapters", "0.1.0", True),
+        ("Quentin Vandermolen 555-31-4592", "Hunter2Secret!", False),
+        ("ysolde.b@quuxpost.org", "555-31-4592", False),
+    ],
+)
+async def test_the_clients_own_name_is_kept_only_when_it_reads_like_software(
+    tmp_path: Path, name: str, version: str, stored_as_sent: bool
+) -> None:
+    """A client describes itself in the handshake with any text it likes; the ledger stores it as sent only when
+    it is made of English words and words of known clients, else as keyed tokens."""
+    prepare_demo(tmp_path)
+    runtime = Runtime.start(load_config(tmp_path / "maskwire.toml"), agent="reviewer")
+    try:
+        async with Client(build_server(runtime), client_info=Implementation(name=name, version=version)) as client:
+            await client.call_tool("list_sources", {})
+        [entry] = list(runtime.ledger.entries())
+    finally:
+        runtime.close()
+    if stored_as_sent:
+        assert (entry.client_name, entry.client_version) == (name, version)
+    else:
+        assert entry.client_name.startswith("<LITERAL:") and entry.client_version.startswith("<LITERAL:")
+        for secret in ("Vandermolen", "555-31-4592", "4592", "Hunter2", "quuxpost"):
+            assert secret not in entry.client_name + entry.client_version

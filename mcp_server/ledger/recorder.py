@@ -25,6 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, TextContent
 
 from mcp_server.ledger.agents import AgentStoreError
+from mcp_server.ledger.client_info import stored_client
 from mcp_server.ledger.entry import LedgerEntry
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.malformed import storable
@@ -83,9 +84,12 @@ class LedgerMiddleware:
         tools: frozenset[str] = frozenset(),
         argument_names: frozenset[str] = frozenset(),
         on_recorded: Callable[[LedgerEntry], None] | None = None,
+        english: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         """`agent_name` gives the agent a call is recorded under (decided by the identity layer, not here).
-        `on_recorded` sees each entry once it is written or spooled (telemetry puts its figures on the span)."""
+        `on_recorded` sees each entry once it is written or spooled (telemetry puts its figures on the span).
+        `english` gives the English words a client's name may be made of and still be stored as sent."""
+        self.english = english
         self.ledger = ledger
         self.counter = counter
         self.mask_literal = mask_literal
@@ -165,12 +169,12 @@ class LedgerMiddleware:
         text: str,
         started: float,
     ) -> None:
-        client_name, client_version = client_identity(ctx)
+        client_name, client_version = stored_client(*client_identity(ctx), self.english(), self.mask_literal)
         arguments = record.arguments if record.arguments is not None else self._mask_generic(raw_arguments)
         entry = LedgerEntry(
             agent=record.agent[:200],
-            client_name=client_name[:200],
-            client_version=client_version[:100],
+            client_name=client_name,
+            client_version=client_version,
             tool=record.tool,
             source=record.source,
             arguments=arguments,

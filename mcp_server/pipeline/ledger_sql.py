@@ -19,6 +19,7 @@ from sqlglot import exp
 from connectors.base import ConnectorError
 from connectors.engines import SqliteBackend
 from mcp_server.catalog import SqlCatalog
+from mcp_server.masking.english import is_english
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.sqlguard.literals import mask_literals
@@ -91,7 +92,7 @@ def _readable_identifier(
         return (
             bool(parts)
             and "".join(parts).casefold() == name.replace("_", "").casefold()
-            and all(p.isdigit() or len(p) <= 2 or _english(p, english) for p in parts)
+            and all(p.isdigit() or len(p) <= 2 or is_english(p, english) for p in parts)
         )
 
     return readable
@@ -130,13 +131,4 @@ def _plain_value(text: str, english: frozenset[str]) -> bool:
 
 def _lower_english(word: str, english: frozenset[str]) -> bool:
     """A lower-case English word or an inflection of one; a capitalised word may be a name, so it is not shown."""
-    return word.islower() and _english(word, english)
-
-
-def _english(word: str, english: frozenset[str]) -> bool:
-    """An English word or an inflection of one (`shipped`, `refunded`, `pending`, `queries`)."""
-    word = word.casefold()
-    stems = [word] + [word[: -len(end)] for end in ("ed", "d", "ing", "es", "s") if word.endswith(end)]
-    if word.endswith("ies"):
-        stems.append(word[:-3] + "y")
-    return any(stem in english for stem in stems)
+    return word.islower() and is_english(word, english)
