@@ -70,7 +70,7 @@ class Runtime:
             term_lists=TermLists(masking.allow_list, masking.deny_list),
             known_values_loaded=warm,
         )
-        counter = TokenCounter(config.tokens.encoding)
+        counter = TokenCounter(config.tokens.encoding, background=True)
         ledger = open_ledger(config, masking_key=key, serving=True)
         identities = Identities(config, AgentStore(ledger.engine))
         pipeline = ReadPipeline(config, masker, counter)
@@ -102,6 +102,10 @@ class Runtime:
         """
         started = time.perf_counter()
         learned = 0
+        try:  # read now, while the client's handshake runs: the first query's ledger SQL needs them
+            self.masker.detector.english_words()
+        except Exception as exc:  # the call that needs them reads them again
+            log.warning("could not read the English words (%s)", type(exc).__name__)
         try:
             for catalog in self.sources.catalogs.values():
                 try:
