@@ -6,47 +6,17 @@ Loading the NLP pipeline takes seconds and imports spaCy and Presidio; this modu
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mcp_server.masking.english_words import lemma_words
 from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.masking.detector import Detector
     from mcp_server.masking.known_values import KnownValuesRecognizer
-
-LEMMA_TABLES = ("lemma_index", "lemma_exc")
-
-
-def lemma_words(model: str) -> frozenset[str] | None:
-    """The words of an installed pipeline's lemmatizer tables, as `Detector.english_words` reads them once the
-    pipeline is loaded, but from the file it loads them from (0.2 s instead of seconds); None when the
-    pipeline keeps no such file (the caller then loads the pipeline)."""
-    name = resolve_model_name(model)
-    if Path(name).exists():
-        folders = [Path(name)]
-    else:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            return None
-        package = Path(spec.origin).parent
-        folders = [package, *sorted(p for p in package.iterdir() if p.is_dir())]
-    for folder in folders:
-        path = folder / "lemmatizer" / "lookups" / "lookups.bin"
-        if path.is_file():
-            import srsly  # spaCy's serialisation library: light, unlike spaCy
-
-            tables = srsly.msgpack_loads(path.read_bytes())
-            words: set[str] = set()
-            for table in LEMMA_TABLES:
-                for entries in tables.get(table, {}).values():
-                    words.update(str(w).lower() for w in entries)
-            return frozenset(words)
-    return None
 
 
 class LazyDetector:
@@ -109,7 +79,7 @@ class LazyDetector:
         """The pipeline's English words (`Detector.english_words`), read from its lemmatizer tables on disk
         when it is not loaded: the ledger's SQL and the column classifier need them on structured data too."""
         if self._detector is None and self._english is None:
-            self._english = lemma_words(self._settings[0])
+            self._english = lemma_words(resolve_model_name(self._settings[0]))
         if self._english is not None:
             return self._english
         return self.loaded().english_words()
