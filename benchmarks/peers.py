@@ -12,8 +12,10 @@ with `npm ci` into the gitignored `.npm-tools-bench/`, on Node 22 from the npm p
 every side alike; the first `--warm` repetitions are not counted. Server-side time is the ledger's duration
 of each Maskwire call (the tool and the middleware, before the ledger write, serialisation and the pipe);
 the rest of what the client waits for is the transport's share. Cold start is process spawn to the first
-answered 100-row query, a fresh process each time, interleaved; `--cold-only` measures only that (to compare
-two source trees, run it in each in turn). The load average is recorded at the start and at the end.
+answered 100-row query, a fresh process each time, interleaved; `--cold-only` measures only that, and
+`--compare-tree DIR` adds the same cold starts of the Maskwire installed in another checkout (DIR/.venv), in
+the same rotation: before and after a change, in one sitting. The load average is recorded at the start and
+at the end.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -290,7 +292,7 @@ async def cold_start(side: Side, columns: str) -> float:
 
 
 def summarise(values: list[float]) -> dict[str, float]:
-    return {"p50": statistics.median(values), "p90": percentile(values, 0.9), "n": len(values)}
+    return {"p50": statistics.median(values), "p90": percentile(values, 0.9), "n": len(values), "runs": values}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -323,6 +325,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "Maskwire masked, `plan` declared clear, without `notes` (no free text)": (declared, structured),
             "DBHub": (dbhub, COLUMNS),
         }
+        if args.compare_tree is not None:
+            other = str(args.compare_tree.resolve() / ".venv" / "bin" / "maskwire")
+            for label in [label for label in cases if label != "DBHub"]:
+                side, columns = cases[label]
+                cases[f"{label}, {args.compare_tree.name}"] = (replace(side, command=other), columns)
         cold: dict[str, list[float]] = {label: [] for label in cases}
         for _ in range(args.cold):  # interleaved, a fresh process each time
             for label, (side, columns) in cases.items():
@@ -452,11 +459,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=3, help="repetitions run first and not counted")
     parser.add_argument("--cold", type=int, default=5, help="cold starts of each side")
     parser.add_argument("--cold-only", action="store_true", help="measure the cold starts only")
+    parser.add_argument("--compare-tree", type=Path, help="also cold-start the Maskwire of this checkout")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     parser.add_argument("--write-docs", action="store_true", help=f"update '{SECTION}' in docs/performance.md")
     args = parser.parse_args(argv)
-    if args.cold_only and args.write_docs:
-        parser.error("--write-docs needs the whole run: leave out --cold-only")
+    if (args.cold_only or args.compare_tree) and args.write_docs:
+        parser.error("--write-docs records this tree's whole run: leave out --cold-only and --compare-tree")
     report = run(args)
     section = markdown(report)
     print(section)

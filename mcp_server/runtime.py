@@ -27,6 +27,9 @@ from mcp_server.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
+# A server with free text loads the NLP pipeline after its first call, or after this long without one.
+PIPELINE_AFTER_SECONDS = 5.0
+
 
 @dataclass
 class Runtime:
@@ -42,6 +45,8 @@ class Runtime:
     """OpenTelemetry traces, when `[telemetry] enabled`."""
     warm: threading.Event = field(default_factory=threading.Event)
     """Set once every column is classified and the known personal values are loaded."""
+    answered: threading.Event = field(default_factory=threading.Event)
+    """Set once a tool call has run: a server's warm-up loads the NLP pipeline after it (see `_warm_up`)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _warm_up_thread: threading.Thread | None = None
 
@@ -70,7 +75,7 @@ class Runtime:
             term_lists=TermLists(masking.allow_list, masking.deny_list),
             known_values_loaded=warm,
         )
-        counter = TokenCounter(config.tokens.encoding, background=True)
+        counter = TokenCounter(config.tokens.encoding)
         ledger = open_ledger(config, masking_key=key, serving=True)
         identities = Identities(config, AgentStore(ledger.engine))
         pipeline = ReadPipeline(config, masker, counter)
@@ -122,8 +127,15 @@ class Runtime:
             learned,
             time.perf_counter() - started,
         )
+        self.counter.load()  # every answer's text is counted
         if self._stop.is_set() or not self._has_free_text():  # the NLP pipeline loads if a call needs it
             return
+        if self._warm_up_thread is not None:
+            # A server loads the pipeline once its first call has run: loading it beside that call (seconds of
+            # imports competing for the interpreter) would slow the call down. A call that needs it loads it.
+            self.answered.wait(PIPELINE_AFTER_SECONDS)
+            if self._stop.is_set():
+                return
         if isinstance(self.masker.detector, LazyDetector):
             try:
                 self.masker.detector.loaded()  # here rather than in the first call that scans free text
@@ -154,6 +166,7 @@ class Runtime:
         # Let a background warm-up end at its next table: a thread still inside the NLP pipeline's native
         # code when the interpreter exits makes the process abort.
         self._stop.set()
+        self.answered.set()  # a warm-up waiting for the first call goes on, and sees `_stop`
         if self._warm_up_thread is not None:
             self._warm_up_thread.join(timeout=60)
             self.masker.detector.stop_ner_workers()

@@ -80,30 +80,30 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 class TokenCounter:
     """Counts tokens; never raises, so a call cannot fail because of tokenisation.
 
-    Building the encoding takes most of a second (200,000 ranks). With `background`, it is built in a thread
-    started here, so a server answers its handshake meanwhile; the first count waits for it."""
+    The encoding (200,000 ranks, most of a second to build) is built on first use, once: a server builds it
+    in its warm-up, while the client's handshake runs (`Runtime._warm_up`)."""
 
-    def __init__(self, encoding: str = "o200k_base", *, background: bool = False) -> None:
+    def __init__(self, encoding: str = "o200k_base") -> None:
         self._name = encoding
-        self._encoding_: tiktoken.Encoding | None = None
-        self._ready = threading.Event()
-        if background:
-            threading.Thread(target=self._load, name="maskwire-encoding", daemon=True).start()
-        else:
-            self._load()
+        self._built: tiktoken.Encoding | None = None
+        self._loaded = False
+        self._lock = threading.Lock()
 
-    def _load(self) -> None:
-        try:
-            self._encoding_ = get_encoding(self._name)
-        except Exception as exc:
-            log.error("token encoding %s unavailable (%s); counting ~4 chars per token", self._name, exc)
-        finally:
-            self._ready.set()
+    def load(self) -> None:
+        with self._lock:  # a second first use waits for the build under way
+            if self._loaded:
+                return
+            try:
+                self._built = get_encoding(self._name)
+            except Exception as exc:
+                log.error("token encoding %s unavailable (%s); counting ~4 chars per token", self._name, exc)
+            self._loaded = True
 
     @property
     def _encoding(self) -> tiktoken.Encoding | None:
-        self._ready.wait()
-        return self._encoding_
+        if not self._loaded:
+            self.load()
+        return self._built
 
     @property
     def exact(self) -> bool:

@@ -7,14 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
+from mcp import Client
 
+from mcp_server import runtime as runtime_module
 from mcp_server.config import load_config
 from mcp_server.masking.findings import ModelUnavailable
 from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.policy import Policy
 from mcp_server.runtime import Runtime
+from mcp_server.server import build_server
 
 PEOPLE = [("Marie Hamanova", "marie.hamanova@example.org"), ("Jonas Lindqvist", "jonas.l@example.net")]
 
@@ -102,6 +106,30 @@ def test_a_pipeline_that_cannot_load_withholds_free_text(
         assert "<PERSON:" in structured and "Marie Hamanova" not in structured
         text = _query(runtime, "SELECT notes FROM tickets")
         assert "Marie Hamanova" not in text and "invoice" not in text
+    finally:
+        runtime.close()
+
+
+async def test_a_server_loads_the_pipeline_once_its_first_call_has_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading it beside the first call would slow that call down (a query of structured columns needs none of
+    it); once the call has run, the warm-up loads it for the free text to come."""
+    monkeypatch.setattr(runtime_module, "PIPELINE_AFTER_SECONDS", 300.0)  # no call for a while: not yet either
+    config = load_config(_workspace(tmp_path, notes=True))
+    runtime = Runtime.start(config, agent="unit-agent", warm_up_in_background=True)
+    try:
+        detector = runtime.masker.detector
+        assert isinstance(detector, LazyDetector)
+        assert runtime.warm.wait(60)
+        await anyio.sleep(3)  # the pipeline loads in about a second
+        assert not detector.is_loaded  # the warm-up waits for the first call
+        async with Client(build_server(runtime)) as client:
+            result = await client.call_tool("query", {"source": "crm", "sql": "SELECT full_name FROM customers"})
+            assert not result.is_error and "Marie Hamanova" not in str(result.structured_content)
+        with anyio.fail_after(120):
+            while not detector.is_loaded:
+                await anyio.sleep(0.05)
     finally:
         runtime.close()
 

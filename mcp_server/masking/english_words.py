@@ -8,19 +8,26 @@ imports neither spaCy nor Presidio.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from functools import cache
 from pathlib import Path
 
 from mcp_server.masking.findings import resolve_model_name
 
 LEMMA_TABLES = ("lemma_index", "lemma_exc")
+_lock = threading.Lock()
 
 
-@cache
 def lemma_words(model: str) -> frozenset[str] | None:
     """The words of an installed pipeline's lemmatizer tables (`Detector.english_words`), read from the file
     the lemmatizer would load them from, without loading the pipeline (0.2 s instead of seconds); None when
-    the pipeline keeps no such file. Read once per process."""
+    the pipeline keeps no such file. Read once per process: a second caller waits for the first."""
+    with _lock:
+        return _read_lemma_words(model)
+
+
+@cache
+def _read_lemma_words(model: str) -> frozenset[str] | None:
     name = resolve_model_name(model)
     if Path(name).exists():
         folders = [Path(name)]
