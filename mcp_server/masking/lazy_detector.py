@@ -24,8 +24,9 @@ class LazyDetector:
     """A shared `Detector` loaded on first use, so `serve` answers before the NLP pipeline is in memory.
 
     Only free text needs it: a scanned column, a document, a column decided by its sampled values. Known
-    personal values (what free text is scanned with) are kept until it loads. The server's warm-up thread
-    loads it when a source has free text; a call that needs it earlier, or on a source without, waits for it.
+    personal values (what free text is scanned with) are kept until it loads. When a source has free text,
+    the server's warm-up thread loads it once the first call has run; a call that needs it earlier, or on a
+    source without, loads it (and waits for it).
     `check` and `init` use it too, so they classify exactly as the server does.
     """
 
