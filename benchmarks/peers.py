@@ -1,6 +1,6 @@
 """Maskwire side by side with DBHub, an unmasked MCP database server, on the same PostgreSQL table in one run.
 
-    .venv/bin/python benchmarks/peers.py [--reps 30] [--cold 5] [--json OUT] [--write-docs]
+    .venv/bin/python benchmarks/peers.py [--reps 30] [--cold 5] [--cold-only] [--json OUT] [--write-docs]
 
 Builds a table of customers (names, emails, phones, street addresses, birthdays, plans, amounts and a notes
 column of free text, some naming people) from the fake-identity fixture in a PostgreSQL database with a random
@@ -12,8 +12,10 @@ with `npm ci` into the gitignored `.npm-tools-bench/`, on Node 22 from the npm p
 every side alike; the first `--warm` repetitions are not counted. Server-side time is the ledger's duration
 of each Maskwire call (the tool and the middleware, before the ledger write, serialisation and the pipe);
 the rest of what the client waits for is the transport's share. Cold start is process spawn to the first
-answered 100-row query, a fresh process each time, interleaved. The load average is recorded at the start
-and at the end.
+answered 100-row query, a fresh process each time, interleaved; `--cold-only` measures only that, and
+`--compare-tree DIR` adds the same cold starts of the Maskwire installed in another checkout (DIR/.venv), in
+the same rotation: before and after a change, in one sitting. The load average is recorded at the start and
+at the end.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -290,7 +292,7 @@ async def cold_start(side: Side, columns: str) -> float:
 
 
 def summarise(values: list[float]) -> dict[str, float]:
-    return {"p50": statistics.median(values), "p90": percentile(values, 0.9), "n": len(values)}
+    return {"p50": statistics.median(values), "p90": percentile(values, 0.9), "n": len(values), "runs": values}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -323,11 +325,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "Maskwire masked, `plan` declared clear, without `notes` (no free text)": (declared, structured),
             "DBHub": (dbhub, COLUMNS),
         }
+        if args.compare_tree is not None:
+            other = str(args.compare_tree.resolve() / ".venv" / "bin" / "maskwire")
+            for label in [label for label in cases if label != "DBHub"]:
+                side, columns = cases[label]
+                cases[f"{label}, {args.compare_tree.name}"] = (replace(side, command=other), columns)
         cold: dict[str, list[float]] = {label: [] for label in cases}
         for _ in range(args.cold):  # interleaved, a fresh process each time
             for label, (side, columns) in cases.items():
                 cold[label].append(asyncio.run(cold_start(side, columns)))
         report["load_after_cold"] = load()
+        report["cold_start_s"] = {
+            label: {**summarise(values), "ratio_p50": statistics.median(values) / statistics.median(cold["DBHub"])}
+            for label, values in cold.items()
+            if values
+        }
+        if args.cold_only:
+            report["load_after"] = report["load_after_cold"]
+            return report
         phases = {
             "query_ms": asyncio.run(warm_runs(all_sides, args.reps, args.warm, raw)),
             "fresh_query_ms": asyncio.run(warm_runs(all_sides, args.reps, args.warm, raw, fresh=True)),
@@ -352,11 +367,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     per_side[label]["ratio_p50"] = per_side[label]["p50"] / dbhub
                 queries[str(rows)] = per_side
             report[key] = queries
-        report["cold_start_s"] = {
-            label: {**summarise(values), "ratio_p50": statistics.median(values) / statistics.median(cold["DBHub"])}
-            for label, values in cold.items()
-            if values
-        }
     return report
 
 
@@ -374,6 +384,9 @@ def raw_values(database: str, offset: int, rows: int) -> set[str]:
 def markdown(report: dict[str, Any]) -> str:
     s = report["settings"]
     v = report["versions"]
+    if "query_ms" not in report:  # --cold-only
+        head = f"Cold starts only (--cold {s['cold']}); {report['date']}, load average {report['load_before']:.2f} to "
+        return "\n".join([head + f"{report['load_after']:.2f}.", "", *cold_table(report)]) + "\n"
     lines = [
         SECTION,
         "",
@@ -410,11 +423,18 @@ def markdown(report: dict[str, Any]) -> str:
                     f"| {int(rows):,} | {label} | {m['p50']:.1f} | {m['p90']:.1f} | {m['ratio_p50']:.2f}x "
                     f"| {server} | {share} | {m['bytes'][0] / 1000:.1f} | {m['bytes'][1] / 1000:.1f} |"
                 )
-    lines += ["", "| cold start (spawn to first answered 100-row query) | p50 s | p90 s | vs DBHub (p50) |"]
-    lines.append("|---|---|---|---|")
+    lines += ["", *cold_table(report)]
+    return "\n".join(lines) + "\n"
+
+
+def cold_table(report: dict[str, Any]) -> list[str]:
+    lines = [
+        "| cold start (spawn to first answered 100-row query) | p50 s | p90 s | vs DBHub (p50) |",
+        "|---|---|---|---|",
+    ]
     for label, m in report["cold_start_s"].items():
         lines.append(f"| {label} | {m['p50']:.2f} | {m['p90']:.2f} | {m['ratio_p50']:.2f}x |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 GENERATED_END = "<!-- figures above are written by benchmarks/peers.py --write-docs -->"
@@ -438,9 +458,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=30, help="counted repetitions of each query on each side")
     parser.add_argument("--warm", type=int, default=3, help="repetitions run first and not counted")
     parser.add_argument("--cold", type=int, default=5, help="cold starts of each side")
+    parser.add_argument("--cold-only", action="store_true", help="measure the cold starts only")
+    parser.add_argument("--compare-tree", type=Path, help="also cold-start the Maskwire of this checkout")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     parser.add_argument("--write-docs", action="store_true", help=f"update '{SECTION}' in docs/performance.md")
     args = parser.parse_args(argv)
+    if (args.cold_only or args.compare_tree) and args.write_docs:
+        parser.error("--write-docs records this tree's whole run: leave out --cold-only and --compare-tree")
     report = run(args)
     section = markdown(report)
     print(section)

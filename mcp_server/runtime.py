@@ -27,6 +27,9 @@ from mcp_server.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
+# A server with free text loads the NLP pipeline after its first call, or after this long without one.
+PIPELINE_AFTER_SECONDS = 5.0
+
 
 @dataclass
 class Runtime:
@@ -42,6 +45,8 @@ class Runtime:
     """OpenTelemetry traces, when `[telemetry] enabled`."""
     warm: threading.Event = field(default_factory=threading.Event)
     """Set once every column is classified and the known personal values are loaded."""
+    answered: threading.Event = field(default_factory=threading.Event)
+    """Set once a tool call has run: a server's warm-up loads the NLP pipeline after it (see `_warm_up`)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _warm_up_thread: threading.Thread | None = None
 
@@ -56,7 +61,11 @@ class Runtime:
         key = load_or_create_key(masking.key, config.state_dir)
         resolve_model_name(masking.spacy_model)  # a missing pipeline stops the server before it serves
         detector = LazyDetector(
-            masking.spacy_model, masking.language, masking.score_threshold, names_model=masking.names_model
+            masking.spacy_model,
+            masking.language,
+            masking.score_threshold,
+            names_model=masking.names_model,
+            cache_dir=config.state_dir,
         )
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
         warm = threading.Event()
@@ -102,6 +111,11 @@ class Runtime:
         """
         started = time.perf_counter()
         learned = 0
+        try:  # read now, while the client's handshake runs: the first query's ledger SQL needs them
+            self.masker.detector.english_words()
+        except Exception as exc:  # the call that needs them reads them again
+            log.warning("could not read the English words (%s)", type(exc).__name__)
+        self.counter.load()  # every answer's text is counted
         try:
             for catalog in self.sources.catalogs.values():
                 try:
@@ -120,6 +134,12 @@ class Runtime:
         )
         if self._stop.is_set() or not self._has_free_text():  # the NLP pipeline loads if a call needs it
             return
+        if self._warm_up_thread is not None:
+            # A server loads the pipeline once its first call has run: loading it beside that call (seconds of
+            # imports competing for the interpreter) would slow the call down. A call that needs it loads it.
+            self.answered.wait(PIPELINE_AFTER_SECONDS)
+            if self._stop.is_set():
+                return
         if isinstance(self.masker.detector, LazyDetector):
             try:
                 self.masker.detector.loaded()  # here rather than in the first call that scans free text
@@ -150,6 +170,7 @@ class Runtime:
         # Let a background warm-up end at its next table: a thread still inside the NLP pipeline's native
         # code when the interpreter exits makes the process abort.
         self._stop.set()
+        self.answered.set()  # a warm-up waiting for the first call goes on, and sees `_stop`
         if self._warm_up_thread is not None:
             self._warm_up_thread.join(timeout=60)
             self.masker.detector.stop_ner_workers()

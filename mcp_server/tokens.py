@@ -7,7 +7,7 @@ tiktoken itself expects for that encoding.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import gzip
 import hashlib
 import logging
@@ -52,12 +52,9 @@ def _offline_encoding(name: str) -> tiktoken.Encoding:
     def load_bundled(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
         if expected_hash and hashlib.sha256(data).hexdigest() != expected_hash:
             raise EncodingUnavailable(f"bundled {name} does not match tiktoken's expected hash")
-        ranks: dict[bytes, int] = {}
-        for line in data.splitlines():
-            if line:
-                token, rank = line.split()
-                ranks[base64.b64decode(token)] = int(rank)
-        return ranks
+        # "<base64 token> <rank>" per line; a2b_base64 is what base64.b64decode calls, without its checks.
+        fields = data.split()
+        return dict(zip(map(binascii.a2b_base64, fields[::2]), map(int, fields[1::2]), strict=True))
 
     with _patch_lock:  # the constructor looks the loader up as a module global
         original = openai_public.load_tiktoken_bpe
@@ -81,14 +78,32 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 
 
 class TokenCounter:
-    """Counts tokens; never raises, so a call cannot fail because of tokenisation."""
+    """Counts tokens; never raises, so a call cannot fail because of tokenisation.
+
+    The encoding (200,000 ranks, most of a second to build) is built on first use, once: a server builds it
+    in its warm-up, while the client's handshake runs (`Runtime._warm_up`)."""
 
     def __init__(self, encoding: str = "o200k_base") -> None:
-        try:
-            self._encoding: tiktoken.Encoding | None = get_encoding(encoding)
-        except Exception as exc:
-            log.error("token encoding %s unavailable (%s); counting ~4 chars per token", encoding, exc)
-            self._encoding = None
+        self._name = encoding
+        self._built: tiktoken.Encoding | None = None
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:  # a second first use waits for the build under way
+            if self._loaded:
+                return
+            try:
+                self._built = get_encoding(self._name)
+            except Exception as exc:
+                log.error("token encoding %s unavailable (%s); counting ~4 chars per token", self._name, exc)
+            self._loaded = True
+
+    @property
+    def _encoding(self) -> tiktoken.Encoding | None:
+        if not self._loaded:
+            self.load()
+        return self._built
 
     @property
     def exact(self) -> bool:
@@ -97,16 +112,18 @@ class TokenCounter:
     def count(self, text: str) -> int:
         if not text:
             return 0
-        if self._encoding is not None:
+        encoding = self._encoding
+        if encoding is not None:
             try:
-                return len(self._encoding.encode_ordinary(text))  # special-token text counts as text
+                return len(encoding.encode_ordinary(text))  # special-token text counts as text
             except Exception:  # pragma: no cover - tiktoken rejects no text encoded as ordinary text
                 pass
         return max(1, len(text) // 4)
 
     def truncate(self, text: str, max_tokens: int) -> str:
         """The longest prefix of `text` with at most `max_tokens` tokens."""
-        if self._encoding is None:
+        encoding = self._encoding
+        if encoding is None:
             return text[: max_tokens * 4]
-        tokens = self._encoding.encode(text, disallowed_special=())
-        return text if len(tokens) <= max_tokens else self._encoding.decode(tokens[:max_tokens])
+        tokens = encoding.encode(text, disallowed_special=())
+        return text if len(tokens) <= max_tokens else encoding.decode(tokens[:max_tokens])

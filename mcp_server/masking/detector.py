@@ -4,9 +4,11 @@ Built once per process. It never downloads anything: a missing spaCy pipeline is
 how to install one, and tldextract (used by Presidio's email recognizer) runs on its bundled suffix list.
 
 How a batch of texts is analysed (`Detector.analyze_batch`), and why:
-- Only the spaCy components named entity recognition needs run (`ner`, plus a shared `tok2vec` or
-  `transformer` when `ner` listens to one): the tagger, parser and lemmatizer cost half the time and
-  change nothing the recognizers use (context words are compared in lower case instead of as lemmas).
+- Only the spaCy components named entity recognition needs are loaded (`ner`, and a `tok2vec` or
+  `transformer` it may listen to) and run (`ner`, plus the embedding layer when it listens to one): the
+  tagger, parser and lemmatizer cost half the time and change nothing the recognizers use (context words
+  are compared in lower case instead of as lemmas; the English words come from the lemmatizer's tables on
+  disk, `lemma_words`).
 - NER reads the text as `ner.py` prepares it (same offsets), and its spans are tidied there. Texts
   without a letter skip NER.
 - The recognizers are chosen once, not per text; those that need a digit, an `@` or a `:`/`=` are not
@@ -23,14 +25,16 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import spacy.util
 import tldextract
 import tldextract.tldextract
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc, Span
 
+from mcp_server.masking.english_words import lemma_words
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.masking.known_values import KnownValuesRecognizer
@@ -112,14 +116,12 @@ class Detector:
         # Presidio warns about every recognizer of another language it skips: noise in a server log.
         logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
         model_name = resolve_model_name(model)
-        provider = NlpEngineProvider(
-            nlp_configuration={
-                "nlp_engine_name": "spacy",
-                "models": [{"lang_code": language, "model_name": model_name}],
-                "ner_model_configuration": {"labels_to_ignore": list(IGNORED_NER_LABELS)},
-            }
+        nlp_engine = SpacyNlpEngine(
+            models=[{"lang_code": language, "model_name": model_name}],
+            ner_model_configuration=NerModelConfiguration.from_dict({"labels_to_ignore": list(IGNORED_NER_LABELS)}),
         )
-        nlp_engine = provider.create_engine()
+        nlp, excluded = load_for_ner(model_name)
+        nlp_engine.nlp = {language: nlp}  # type: ignore[assignment]  # instead of `load()`: every component
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
         for name in REPLACED_RECOGNIZERS:
@@ -158,9 +160,9 @@ class Detector:
         secret = [r for r in gates.get("secret", []) if isinstance(r, RegexSecretRecognizer)]
         self._secret_gate = _combined([rule.regex for r in secret for rule in r.rules])
         self._entities = list(TEXT_ENTITIES)
-        nlp = nlp_engine.nlp[language]  # type: ignore[attr-defined]
         self._nlp = nlp
         self._skip_pipes = _pipes_not_needed_for_ner(nlp)
+        self._not_for_ner = [*excluded, *self._skip_pipes]  # what the NER workers leave out when they load
         self._english: frozenset[str] | None = None
         self._workers: NerWorkers | None = None
         self.names = NamesModel(names_model) if names_model else None
@@ -175,7 +177,7 @@ class Detector:
             return
         with self._lock:
             if self._workers is None:
-                self._workers = NerWorkers(self.model_name, self._skip_pipes, workers)
+                self._workers = NerWorkers(self.model_name, self._not_for_ner, workers)
             workers_ = self._workers
         workers_.start()
 
@@ -197,14 +199,7 @@ class Detector:
         """English lemmas from the pipeline's lemmatizer tables (WordNet index and exceptions), for the
         column classifier; empty when the pipeline has none."""
         if self._english is None:
-            words: set[str] = set()
-            if "lemmatizer" in self._nlp.pipe_names:
-                lookups = getattr(self._nlp.get_pipe("lemmatizer"), "lookups", None)
-                for name in ("lemma_index", "lemma_exc"):
-                    if lookups is not None and lookups.has_table(name):
-                        for entries in lookups.get_table(name).values():
-                            words.update(str(w).lower() for w in entries)
-            self._english = frozenset(words)
+            self._english = lemma_words(self.model_name) or frozenset()
         return self._english
 
     def analyze_batch(
@@ -249,9 +244,8 @@ class Detector:
                 docs[i] = doc
         default = engine.ner_model_configuration.default_score  # type: ignore[attr-defined]
         artifacts = []
-        for i, doc in enumerate(docs):
-            if doc is None:
-                doc = nlp.make_doc(prepared[i])
+        for i, piped_doc in enumerate(docs):
+            doc = piped_doc if piped_doc is not None else nlp.make_doc(prepared[i])
             ents: list[Span] = list(doc.ents)
             scores = [default] * len(ents)
             if ents:
@@ -412,6 +406,25 @@ def _combined(patterns: list[str]) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p})" for p in parts))
     except re.error:
         return None
+
+
+# Components kept when the pipeline loads: NER and the embedding layers it may listen to.
+NER_COMPONENTS = ("ner", "tok2vec", "transformer")
+
+
+def load_for_ner(model_name: str) -> tuple[spacy.language.Language, list[str]]:
+    """The spaCy pipeline without the components NER does not need (its tagger, parser, lemmatizer...),
+    and their names: they would be loaded from disk only to be disabled. A pipeline without `ner` loads
+    whole."""
+    try:
+        path = Path(model_name) if Path(model_name).exists() else spacy.util.get_package_path(model_name)
+        components = list(spacy.util.get_model_meta(path).get("components", []))
+    except Exception:  # no meta.json to read the components from
+        components = []
+    if "ner" not in components:
+        return spacy.load(model_name), []
+    excluded = [name for name in components if name not in NER_COMPONENTS]
+    return spacy.load(model_name, exclude=excluded), excluded
 
 
 def _pipes_not_needed_for_ner(nlp: spacy.language.Language) -> list[str]:

@@ -6,62 +6,41 @@ Loading the NLP pipeline takes seconds and imports spaCy and Presidio; this modu
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcp_server.masking.findings import Finding, resolve_model_name
+from mcp_server.masking.english_words import lemma_words
+from mcp_server.masking.findings import Finding
 from mcp_server.progress import step
 
 if TYPE_CHECKING:
     from mcp_server.masking.detector import Detector
     from mcp_server.masking.known_values import KnownValuesRecognizer
 
-LEMMA_TABLES = ("lemma_index", "lemma_exc")
-
-
-def lemma_words(model: str) -> frozenset[str] | None:
-    """The words of an installed pipeline's lemmatizer tables, as `Detector.english_words` reads them once the
-    pipeline is loaded, but from the file it loads them from (0.2 s instead of seconds); None when the
-    pipeline keeps no such file (the caller then loads the pipeline)."""
-    name = resolve_model_name(model)
-    if Path(name).exists():
-        folders = [Path(name)]
-    else:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            return None
-        package = Path(spec.origin).parent
-        folders = [package, *sorted(p for p in package.iterdir() if p.is_dir())]
-    for folder in folders:
-        path = folder / "lemmatizer" / "lookups" / "lookups.bin"
-        if path.is_file():
-            import srsly  # spaCy's serialisation library: light, unlike spaCy
-
-            tables = srsly.msgpack_loads(path.read_bytes())
-            words: set[str] = set()
-            for table in LEMMA_TABLES:
-                for entries in tables.get(table, {}).values():
-                    words.update(str(w).lower() for w in entries)
-            return frozenset(words)
-    return None
-
 
 class LazyDetector:
     """A shared `Detector` loaded on first use, so `serve` answers before the NLP pipeline is in memory.
 
     Only free text needs it: a scanned column, a document, a column decided by its sampled values. Known
-    personal values (what free text is scanned with) are kept until it loads. The server's warm-up thread
-    loads it when a source has free text; a call that needs it earlier, or on a source without, waits for it.
+    personal values (what free text is scanned with) are kept until it loads. When a source has free text,
+    the server's warm-up thread loads it once the first call has run; a call that needs it earlier, or on a
+    source without, loads it (and waits for it).
     `check` and `init` use it too, so they classify exactly as the server does.
     """
 
     def __init__(
-        self, model: str, language: str = "en", score_threshold: float = 0.5, *, names_model: str | None = None
+        self,
+        model: str,
+        language: str = "en",
+        score_threshold: float = 0.5,
+        *,
+        names_model: str | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self._settings = (model, language, score_threshold)
+        self._cache_dir = cache_dir  # where a copy of the English words is kept (`english_words.py`)
         self._names_model = names_model
         self._detector: Detector | None = None
         self._lock = threading.Lock()
@@ -109,7 +88,7 @@ class LazyDetector:
         """The pipeline's English words (`Detector.english_words`), read from its lemmatizer tables on disk
         when it is not loaded: the ledger's SQL and the column classifier need them on structured data too."""
         if self._detector is None and self._english is None:
-            self._english = lemma_words(self._settings[0])
+            self._english = lemma_words(self._settings[0], self._cache_dir)
         if self._english is not None:
             return self._english
         return self.loaded().english_words()
