@@ -98,7 +98,8 @@ def _mask_tree(
         if readable is not None and isinstance(node, exp.Var) and not readable(node.name):
             return exp.Var(this=mask(node.name))  # a bare word: a collation, a setting name
         if readable is not None and isinstance(node, exp.Anonymous) and not readable(str(node.this)):
-            return exp.Anonymous(this=mask(str(node.this)), expressions=node.expressions)  # an unknown function
+            node.set("this", mask(str(node.this)))  # an unknown function: renamed in place, its arguments still visited
+            return node
         if isinstance(node, exp.Identifier):
             # SQLite / PostgreSQL "double quotes" are often a value written with the wrong quotes
             hidden = not readable(node.name) if readable is not None else node.quoted and not is_plain_name(node.name)
