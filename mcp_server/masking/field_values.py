@@ -15,11 +15,23 @@ from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.classify import NAME_RULE_ENTITIES, classify_by_name
+from mcp_server.masking.context import TableContext
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 
+# A field starts a line or follows a separator (`;` `,` `{` `[` `&` `?` `|`, a tab); its key and value may be
+# quoted, also with escaped quotes (JSON inside a JSON string: `{\"ssn\": \"...\"}`); a value ends at a separator,
+# or at `&` when another `key=` follows (a query string). Nested objects and arrays open before the value.
+_Q = r"""(?:\\?["'])?"""
 FIELD = re.compile(
-    r"""(?:^|(?<=[;,{\n\t]))[ \t]*["']?(?P<key>[A-Za-z][A-Za-z0-9 _.-]{0,40}?)["']?[ \t]*[:=][ \t]*"""
-    r"""["']?(?P<value>[^;\n"',}\]]{1,200}?)["']?[ \t]*(?=$|[;,}\n\]])""",
+    r"""(?:^|(?<=[;,{\[\n\t&?|]))[ \t]*"""
+    + _Q
+    + r"""(?P<key>[A-Za-z][A-Za-z0-9 _.-]{0,40}?)"""
+    + _Q
+    + r"""[ \t]*(?::|=>?)[ \t]*\[?[ \t]*"""
+    + _Q
+    + r"""(?P<value>(?:[^;\n"',}\]\\]|\\(?!["'])){1,200}?)"""
+    + _Q
+    + r"""[ \t]*(?=$|[;,}\n\]|]|&[A-Za-z_][A-Za-z0-9_.\-]{0,40}=)""",
     re.MULTILINE,
 )
 # In free text a bare `name`/`customer`/`contact` field is a person (a catalogue column would be
@@ -40,6 +52,7 @@ PERSON_FIELDS = {
     "attn",
     "signed",
 }
+RECORD_OF_A_PERSON = TableContext("person", False, "a field in free text")
 SCORE = 0.85
 SKIP = {"SECRET", "BINARY"}  # secrets have their own recognizers with exact spans
 
@@ -49,7 +62,9 @@ def field_entity(key: str) -> str | None:
     words = key.strip().lower()
     if words in PERSON_FIELDS:
         return "PERSON"
-    cls = classify_by_name(key.strip(), "TEXT")
+    # A field of a record in free text describes a person unless it says otherwise: a `salary` or `diagnosis`
+    # there is the SENSITIVE attribute of one.
+    cls = classify_by_name(key.strip(), "TEXT", RECORD_OF_A_PERSON)
     if cls is None or cls.kind != "pii" or cls.entity in SKIP:
         return None
     return cls.entity
@@ -58,7 +73,7 @@ def field_entity(key: str) -> str | None:
 class FieldValueRecognizer(TextRecognizer):
     """The value after a field name that the column classifier would call personal (`field_entity`)."""
 
-    ENTITIES = tuple(e for e in NAME_RULE_ENTITIES if e not in SKIP)
+    ENTITIES = (*(e for e in NAME_RULE_ENTITIES if e not in SKIP), "SENSITIVE")
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
