@@ -255,6 +255,8 @@ class Detector:
         words = text[r.start : r.end].split()
         if not all(w.isalpha() and w[:1].isupper() for w in words) or not _at_sentence_start(text, r.start):
             return False
+        if _LISTED_WITH_A_NAME.match(text, r.end):  # `Park and Mann were engineers`: names listed together
+            return False
         common = self.common_words()
         return all(
             (w.lower() in common or _inflected(w.lower(), common)) and not self.known_values.is_name_word(w)
@@ -275,7 +277,7 @@ class Detector:
         normalised = [normalise(str(t)) for t in texts]
         runs = [encoded_runs(str(t)) for t in texts]
         # The decoded runs are analysed in the same batch, after the texts themselves.
-        plain = [n.text for n in normalised] + [run.decoded for found in runs for run in found]
+        plain = [n.text for n in normalised] + [normalise(run.decoded).text for found in runs for run in found]
         out: list[list[Finding]] = []
         with self._lock:
             names = self.names.find(plain) if self.names is not None else [[] for _ in plain]
@@ -384,7 +386,7 @@ class Detector:
                     recognizers += gated.get("national", ())
         if "@" in text:
             recognizers += gated.get("at", ())
-        if ":" in text or "=" in text:
+        if ":" in text or "=" in text or "</" in text or "\n" in text:
             recognizers += gated.get("field", ())
         if (
             "secret" in gated
@@ -430,6 +432,7 @@ def _recognizer_name(r: RecognizerResult) -> str | None:
     return (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
 
 
+_LISTED_WITH_A_NAME = re.compile(r"(?:,|\s+(?:and|&|or))\s+[A-Z][^\W\d_]+")
 _LEAD = " \t\"'`(*-•>#[{"
 
 
@@ -484,9 +487,10 @@ def _has_context(result: RecognizerResult, by_id: dict[str, EntityRecognizer]) -
 
 def _gate(recognizer: EntityRecognizer) -> str:
     """Which texts a recognizer can match, by what its matches always contain:
-    "digit" (a digit), "digits5" (five digits close together), "at" (an @), "field" (a `:` or `=`),
-    "secret" (a match of the combined secret regexes), "national" (five digits and a word that announces a
-    national identity number: without one their findings are dropped) or "always"."""
+    "digit" (a digit), "digits5" (five digits close together), "at" (an @), "field" (a `:`, `=`, `</` or a
+    line break: a table under its header), "secret" (a match of the combined secret regexes), "national" (five
+    digits and a word that announces a national identity number: without one their findings are dropped) or
+    "always"."""
     if recognizer.name in ("StrictEmailRecognizer", "EmailRecognizer"):
         return "at"
     if isinstance(recognizer, FieldValueRecognizer):

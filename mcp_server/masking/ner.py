@@ -109,7 +109,7 @@ _LINE = re.compile(r"[^\n]*[^\s][^\n]*")
 # A full stop after a word of four letters or more, then a capital: the end of a sentence (not `Dr. Smith`,
 # `St. Louis`, `J. R. R.`).
 _SENTENCE_END = re.compile(r"(?<=[^\W\d_]{4})\.\s+(?=[A-Z])")
-_FIELD_SEPARATOR = re.compile(r"[;=&|{}\[\]\"]")
+_FIELD_SEPARATOR = re.compile(r"[;=&|{}\[\]]")
 _ALPHA_WORD = re.compile(r"(?<![\w-])[^\W\d_]{2,}(?![\w-])")
 _PREV_WORD = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*\.?) $")
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 import base64
 import itertools
 import random
+import sqlite3
 import string
+import sys
+import unicodedata
+from pathlib import Path
 
 import pytest
 
+from mcp_server.config import load_config
 from mcp_server.masking.detector import Detector
 from mcp_server.masking.encodings import encoded_runs, normalise
 from mcp_server.masking.known_values import KnownValuesRecognizer, amount_key
+from mcp_server.runtime import Runtime
 
 RNG = random.Random(20261202)
 
@@ -143,25 +149,49 @@ def test_normalised_offsets_map_back_to_the_original() -> None:
     assert normalise("plain ascii").origin is None
 
 
-def test_base64_and_hex_runs_holding_a_personal_value_are_masked(detector: Detector) -> None:
+def encodings_of(raw: bytes) -> list[str]:
+    b64 = base64.b64encode(raw).decode()
+    return [
+        b64,
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        raw.hex(),
+        raw.hex().upper(),
+        ":".join(f"{b:02x}" for b in raw),
+        "".join(f"%{b:02X}" for b in raw),
+        "".join(f"&#{b};" for b in raw),
+        "".join(f"&#x{b:x};" for b in raw),
+        "".join(f"\\x{b:02x}" for b in raw),
+        base64.b64encode(b64.encode()).decode(),  # twice
+        base64.b64encode(raw.hex().encode()).decode(),  # hex, then base64
+    ]
+
+
+def test_encoded_runs_holding_a_personal_value_are_masked(detector: Detector) -> None:
     values = [ssn() for _ in range(3)] + [email() for _ in range(3)]
     texts = []
     for v in values:
         raw = f"ssn {v}".encode() if "@" not in v else v.encode()
-        for encoded in (
-            base64.b64encode(raw).decode(),
-            base64.urlsafe_b64encode(raw).decode().rstrip("="),
-            raw.hex(),
-            raw.hex().upper(),
-        ):
-            texts.append(f"debug payload={encoded} from the client")
+        texts += [f"debug payload={encoded} from the client" for encoded in encodings_of(raw)]
     for text, findings in zip(texts, detector.analyze_batch(texts), strict=True):
-        run = text.split("=", 1)[1].split(" ")[0]
+        run = text.split("=", 1)[1].split(" from")[0]
         assert covered(text, run, findings), text
 
 
+def test_a_known_value_encoded_is_masked(fresh: Detector) -> None:
+    username = f"{word(5)}{RNG.randint(1000, 9999)}"
+    fresh.add_known_values("USERNAME", [username])
+    texts = [f"session owner {encoded} logged in" for encoded in encodings_of(username.encode())]
+    for text, findings in zip(texts, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, text.split(" ")[2], findings), text
+
+
+def test_every_format_character_is_removed() -> None:
+    every = [chr(c) for c in range(0x80, sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert normalise("a" + "".join(every) + "b").text == "ab"
+
+
 def test_runs_that_decode_to_nothing_personal_stay() -> None:
-    assert encoded_runs("Internationalization deadbeefcafebabe 0123456789abcdef") == []
+    assert encoded_runs("Internationalization deadbeefcafebabe 0123456789abcdef 00:1A:2B:3C:4D:5E AT&T") == []
     harmless = base64.b64encode(b"the weather is fine").decode()
     assert [r.decoded for r in encoded_runs(f"x {harmless} y")] == ["the weather is fine"]
 
@@ -179,6 +209,13 @@ def test_values_under_personal_keys_in_structured_text(fresh: Detector) -> None:
         f"name={name};email={mail};ssn={number};salary={salary};diagnosis={diagnosis}",
         f"/export?full_name={name}&salary={salary}&diagnosis={diagnosis}&ssn={number}",
         f"salary => {salary}, diagnosis => {diagnosis}, name => {name}",
+        f"<employee><full_name>{name}</full_name><salary currency='EUR'>{salary}</salary>"
+        f"<diagnosis>{diagnosis}</diagnosis></employee>",
+        f'{{"names": ["{word(4).capitalize()} {word(5).capitalize()}", "{name}"], "diagnoses": ["x1", "{diagnosis}"],'
+        f' "salaries": [1, {salary}]}}',
+        f'full_name,team,salary,diagnosis\nA B,red,1,none\n"{name}",blue,{salary},{diagnosis}\n',
+        f"| Name | Team | Salary | Diagnosis |\n|---|---|---|---|\n| {name} | blue | {salary} | {diagnosis} |",
+        f"name\tsalary\tdiagnosis\n{name}\t{salary}\t{diagnosis}",
     ]
     for text, findings in zip(texts, fresh.analyze_batch(texts), strict=True):
         for value in (name, str(salary), diagnosis):
@@ -206,3 +243,33 @@ def test_real_names_stay_names(fresh: Detector, detector: Detector) -> None:
         assert covered(text, name, findings), text
     text = "Talked to Grace about it."
     assert covered(text, "Grace", detector.analyze(text))
+
+
+def test_sensitive_values_of_a_table_of_people_stay_masked_in_its_notes(tmp_path: Path) -> None:
+    """Through the query path: a salary (an INTEGER column) and a diagnosis of a table of people, written in
+    other spellings in a free-text column of another table."""
+    people = [
+        (f"{word(6).capitalize()} {word(7).capitalize()}", RNG.randrange(60, 400) * 1000, f"{word(8)} {word(6)}")
+        for _ in range(4)
+    ]
+    notes = [
+        f"Review: {diagnosis.upper()} noted; pay ${salary:,} ({salary // 1000}k, {salary:,}.00 USD)."
+        for _, salary, diagnosis in people
+    ]
+    with sqlite3.connect(tmp_path / "hr.sqlite") as conn:
+        conn.execute("CREATE TABLE employees (id INTEGER PRIMARY KEY, full_name TEXT, salary INTEGER, diagnosis TEXT)")
+        conn.executemany("INSERT INTO employees (full_name, salary, diagnosis) VALUES (?, ?, ?)", people)
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO notes (body) VALUES (?)", [(n,) for n in notes])
+    config = tmp_path / "maskwire.toml"
+    config.write_text('[[sources]]\nname = "hr"\nkind = "sql"\nurl = "sqlite:///hr.sqlite"\n', encoding="utf-8")
+    runtime = Runtime.start(load_config(config))
+    try:
+        policy = runtime.service.policy_for(None)
+        text = runtime.service.query("hr", "SELECT body FROM notes", policy=policy).text
+    finally:
+        runtime.close()
+    assert text.count("<SENSITIVE:") >= 4 * len(people), text
+    for _, salary, diagnosis in people:
+        for raw in (str(salary), f"{salary:,}", f"{salary // 1000}k", diagnosis.upper()):
+            assert raw not in text, (raw, text)
