@@ -47,6 +47,9 @@ _LINE = re.compile(r"[^\n]+")
 _TABLE_SEPARATORS = (",", ";", "\t", "|")
 _RULE_LINE = re.compile(r"[|+:\- \t=]+")
 MAX_HEADER_CELLS = 60
+# A header cell is a field name of one to three words (`full_name`, `Date of birth`): a line of prose with commas
+# is no header, and its pieces are not looked up.
+_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,40}(?: [A-Za-z0-9_.\-]{1,20}){0,2}")
 
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
@@ -97,7 +100,7 @@ def _table_cells(text: str) -> Iterator[tuple[str, int, int]]:
         offset, line = lines[i]
         sep = next((c for c in _TABLE_SEPARATORS if 1 <= line.count(c) <= MAX_HEADER_CELLS), None)
         header = [line[a:b] for a, b in _cells(line, sep)] if sep is not None else []
-        if sep is None or not any(h and field_entity(h) for h in header if len(h) <= 40):
+        if sep is None or not all(_HEADER_CELL.fullmatch(h) for h in header) or not any(map(field_entity, header)):
             i += 1
             continue
         i += 1

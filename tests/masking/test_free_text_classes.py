@@ -273,3 +273,16 @@ def test_sensitive_values_of_a_table_of_people_stay_masked_in_its_notes(tmp_path
     for _, salary, diagnosis in people:
         for raw in (str(salary), f"{salary:,}", f"{salary // 1000}k", diagnosis.upper()):
             assert raw not in text, (raw, text)
+
+
+def test_a_value_in_another_unicode_form_gets_the_same_token(detector: Detector) -> None:
+    from mcp_server.masking.masker import MaskCounts, Masker
+    from mcp_server.masking.pseudonyms import Pseudonymizer
+
+    masker = Masker(detector, Pseudonymizer(b"k" * 32))
+    value = ssn()
+    full = "".join(FULL_WIDTH.get(c, c) for c in value)
+    plain_text, wide_text = f"SSN {value} on file", f"SSN {full} on file"
+    [plain], [wide] = detector.analyze(plain_text), detector.analyze(wide_text)
+    counts = MaskCounts()
+    assert masker.apply(plain_text, [plain], counts) == masker.apply(wide_text, [wide], counts)
