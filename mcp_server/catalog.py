@@ -149,7 +149,8 @@ class SqlCatalog:
     def known_values(
         self, max_rows: int = 200_000, stop: threading.Event | None = None
     ) -> Iterator[tuple[str, list[str]]]:
-        """Multi-word personal values per entity type, for finding them again in free text.
+        """Personal values per entity type, for finding them again in free text (the numbers of SENSITIVE columns,
+        a salary, included).
 
         First and last name columns are combined per row (both orders: "Gonzalez, Maria" is as common
         as "Maria Gonzalez"); other personal text columns give their values as they are. `stop` ends the
