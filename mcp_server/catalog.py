@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from connectors.base import TableInfo, TabularSource
@@ -164,7 +165,8 @@ class SqlCatalog:
     def known_values(
         self, max_rows: int = 200_000, stop: threading.Event | None = None
     ) -> Iterator[tuple[str, list[str]]]:
-        """Multi-word personal values per entity type, for finding them again in free text.
+        """Personal values per entity type, for finding them again in free text (the numbers of SENSITIVE columns,
+        a salary, included).
 
         First and last name columns are combined per row (both orders: "Gonzalez, Maria" is as common
         as "Maria Gonzalez"); other personal text columns give their values as they are. `stop` ends the
@@ -184,7 +186,7 @@ class SqlCatalog:
             values = self.database.sample(info.name, personal, max_rows, distinct=False)
             for column in personal:
                 entity = classes[column].entity or "PII"
-                yield entity, [str(v) for v in values[column] if isinstance(v, str)]
+                yield entity, [str(v) for v in values[column] if isinstance(v, str) or _amount(entity, v)]
             person = [c for c in personal if classes[c].entity == "PERSON"]
             if len(person) >= 2:
                 names: list[str] = []
@@ -201,3 +203,8 @@ class SqlCatalog:
             if t.lower() == table.lower() and c.lower() == column.lower():
                 return override
         return None
+
+
+def _amount(entity: str, value: object) -> bool:
+    """A number of a SENSITIVE column (a salary) is found again in free text like its text values."""
+    return entity == "SENSITIVE" and isinstance(value, int | float | Decimal) and not isinstance(value, bool)

@@ -49,6 +49,7 @@ TEXT_ENTITIES: tuple[str, ...] = (
     "SECRET",
     "DATE_OF_BIRTH",
     "USERNAME",
+    "SENSITIVE",  # only as known values of SENSITIVE columns and after a field name that says so
 )
 
 # Entities whose recognizers only ever match text with a digit in it.

@@ -25,6 +25,7 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import spacy.util
@@ -34,12 +35,22 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc, Span
 
+from mcp_server.masking.encodings import EncodedRun, Normalised, encoded_runs, normalise
+from mcp_server.masking.english_words import lemma_words
 from mcp_server.masking.english_words import lemma_words
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.masking.known_values import KnownValuesRecognizer
 from mcp_server.masking.names_model import NamesModel
-from mcp_server.masking.ner import BARE_NAME_RECOGNIZERS, _for_ner, _tidy, names_before_addresses, unknown_name_runs
+from mcp_server.masking.ner import (
+    BARE_NAME_RECOGNIZERS,
+    NER_RECOGNIZERS,
+    _for_ner,
+    _inflected,
+    _tidy,
+    names_before_addresses,
+    unknown_name_runs,
+)
 from mcp_server.masking.ner_workers import NerWorkers, Worker
 from mcp_server.masking.recognizers import maskwire_recognizers
 from mcp_server.masking.recognizers._base import LB as SECRET_LB
@@ -49,7 +60,14 @@ from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAd
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
 from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
-from mcp_server.vocabulary import DIGIT_ENTITIES, FIVE_DIGIT_ENTITIES, NATIONAL_ID_TYPES, NER_ENTITIES, TEXT_ENTITIES
+from mcp_server.vocabulary import (
+    DIGIT_ENTITIES,
+    FIVE_DIGIT_ENTITIES,
+    NATIONAL_ID_TYPES,
+    NER_ENTITIES,
+    SENSITIVITY,
+    TEXT_ENTITIES,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +182,7 @@ class Detector:
         self._skip_pipes = _pipes_not_needed_for_ner(nlp)
         self._not_for_ner = [*excluded, *self._skip_pipes]  # what the NER workers leave out when they load
         self._english: frozenset[str] | None = None
+        self._common: frozenset[str] | None = None
         self._workers: NerWorkers | None = None
         self.names = NamesModel(names_model) if names_model else None
 
@@ -202,6 +221,44 @@ class Detector:
             self._english = lemma_words(self.model_name) or frozenset()
         return self._english
 
+    def common_words(self) -> frozenset[str]:
+        """English words that are verbs, adjectives or adverbs (with their inflected forms) in the pipeline's
+        lemmatizer tables: `deploy`, `quarterly`, `alias`, `shipped`. Nouns are left out, because the noun
+        table holds given names too (`john`, `mary`)."""
+        if self._common is None:
+            words: set[str] = set()
+            if "lemmatizer" in self._nlp.pipe_names:
+                lookups = getattr(self._nlp.get_pipe("lemmatizer"), "lookups", None)
+                for name in ("lemma_index", "lemma_exc"):
+                    if lookups is None or not lookups.has_table(name):
+                        continue
+                    table = lookups.get_table(name)
+                    for pos in ("verb", "adj", "adv"):
+                        entries = table.get(pos) or {}
+                        words.update(str(w).lower() for w in entries)
+                        if isinstance(entries, dict):  # lemma_exc: inflected form -> lemmas
+                            words.update(str(w).lower() for forms in entries.values() for w in forms)
+            self._common = frozenset(words)
+        return self._common
+
+    def _common_word_read_as_name(self, text: str, r: RecognizerResult) -> bool:
+        """A name NER found that is made of capitalised common words (`Quarterly`, `Deploy`, `Alias`,
+        `Shipped Backlog`) where every word is capitalised: at the start of the text, a line or a sentence.
+        Without a capital that says anything, such words are words, unless the data's own people have them
+        as names (`Grace`, `Will`)."""
+        if r.entity_type != "PERSON" or _recognizer_name(r) not in NER_RECOGNIZERS:
+            return False
+        words = text[r.start : r.end].split()
+        if not all(w.isalpha() and w[:1].isupper() for w in words) or not _at_sentence_start(text, r.start):
+            return False
+        if _LISTED_WITH_A_NAME.match(text, r.end):  # `Park and Mann were engineers`: names listed together
+            return False
+        common = self.common_words()
+        return all(
+            (w.lower() in common or _inflected(w.lower(), common)) and not self.known_values.is_name_word(w)
+            for w in words
+        )
+
     def analyze_batch(
         self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
     ) -> list[list[Finding]]:
@@ -213,13 +270,20 @@ class Detector:
         if not texts:
             return []
         words = [w.lower() for w in context] or None
+        normalised = [normalise(str(t)) for t in texts]
+        runs = [encoded_runs(str(t)) for t in texts]
+        # The decoded runs are analysed in the same batch, after the texts themselves.
+        plain = [n.text for n in normalised] + [normalise(run.decoded).text for found in runs for run in found]
         out: list[list[Finding]] = []
         with self._lock:
-            plain = [str(t) for t in texts]
             names = self.names.find(plain) if self.names is not None else [[] for _ in plain]
             for text, artifacts, extra in zip(plain, self._artifacts(plain), names, strict=True):
                 out.append(self._analyze_one(text, artifacts, words, known, extra))
-        return out
+        decoded = iter(out[len(texts) :])
+        return [
+            _with_encoded_runs(_mapped_back(found, norm), [(run, next(decoded)) for run in found_runs])
+            for found, norm, found_runs in zip(out[: len(texts)], normalised, runs, strict=True)
+        ]
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -317,7 +381,7 @@ class Detector:
                     recognizers += gated.get("national", ())
         if "@" in text:
             recognizers += gated.get("at", ())
-        if ":" in text or "=" in text:
+        if ":" in text or "=" in text or "</" in text or "\n" in text:
             recognizers += gated.get("field", ())
         if (
             "secret" in gated
@@ -343,6 +407,7 @@ class Detector:
             return []
         english = self.english_words()
         results = [t for r in results for t in (_tidy(text, r, english) if r.entity_type in NER_ENTITIES else [r])]
+        results = [r for r in results if not self._common_word_read_as_name(text, r)]
         results += names_before_addresses(text, results)
         results += unknown_name_runs(text, results, english)
         results = [r for r in results if r.entity_type not in NEEDS_CONTEXT or _announced(text, r)]
@@ -356,6 +421,46 @@ class Detector:
             )
         results = [r for r in results if r.score >= self.threshold and r.entity_type in TEXT_ENTITIES]
         return _select(EntityRecognizer.remove_duplicates(results), self.threshold)
+
+
+def _recognizer_name(r: RecognizerResult) -> str | None:
+    return (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+
+
+_LISTED_WITH_A_NAME = re.compile(r"(?:,|\s+(?:and|&|or))\s+[A-Z][^\W\d_]+")
+_LEAD = " \t\"'`(*-•>#[{"
+
+
+def _at_sentence_start(text: str, start: int) -> bool:
+    """Nothing but blanks, bullets or quotes between `start` and the text's start, a line break or the end of a
+    sentence (`.`, `!`, `?`, `:`, `;`, `|`)."""
+    before = text[max(0, start - 200) : start].rstrip(_LEAD)
+    return (not before and start <= 200) or (bool(before) and before[-1] in ".!?:;|\n")
+
+
+def _mapped_back(findings: list[Finding], normalised: Normalised) -> list[Finding]:
+    """Findings in the normalised text, at the offsets of the original text."""
+    if normalised.origin is None:
+        return findings
+    return [replace(f, start=a, end=b) for f in findings for a, b in [normalised.span(f.start, f.end)]]
+
+
+def _with_encoded_runs(findings: list[Finding], runs: list[tuple[EncodedRun, list[Finding]]]) -> list[Finding]:
+    """A base64 or hex run whose decoded text holds a finding is masked whole, as the most sensitive entity
+    found in it; findings inside the run give way to it."""
+    masked = [(run, min((f.entity for f in inner), key=_rank)) for run, inner in runs if inner]
+    if not masked:
+        return findings
+    kept = [f for f in findings if not any(f.start < run.end and run.start < f.end for run, _ in masked)]
+    added = [Finding(entity, run.start, run.end, ENCODED_SCORE) for run, entity in masked]
+    return sorted(kept + added, key=lambda f: f.start)
+
+
+ENCODED_SCORE = 0.9
+
+
+def _rank(entity: str) -> int:
+    return SENSITIVITY.index(entity) if entity in SENSITIVITY else len(SENSITIVITY)
 
 
 # Checksums that one random number in ten passes: only with a word that announces them.
@@ -377,9 +482,10 @@ def _has_context(result: RecognizerResult, by_id: dict[str, EntityRecognizer]) -
 
 def _gate(recognizer: EntityRecognizer) -> str:
     """Which texts a recognizer can match, by what its matches always contain:
-    "digit" (a digit), "digits5" (five digits close together), "at" (an @), "field" (a `:` or `=`),
-    "secret" (a match of the combined secret regexes), "national" (five digits and a word that announces a
-    national identity number: without one their findings are dropped) or "always"."""
+    "digit" (a digit), "digits5" (five digits close together), "at" (an @), "field" (a `:`, `=`, `</` or a
+    line break: a table under its header), "secret" (a match of the combined secret regexes), "national" (five
+    digits and a word that announces a national identity number: without one their findings are dropped) or
+    "always"."""
     if recognizer.name in ("StrictEmailRecognizer", "EmailRecognizer"):
         return "at"
     if isinstance(recognizer, FieldValueRecognizer):

@@ -8,20 +8,116 @@ so the value after it is masked whole, whatever NER thinks of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.classify import NAME_RULE_ENTITIES, classify_by_name
+from mcp_server.masking.context import TableContext
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 
+# A field starts a line or follows a separator (`;` `,` `{` `[` `&` `?` `|`, a tab); its key and value may be
+# quoted, also with escaped quotes (JSON inside a JSON string: `{\"ssn\": \"...\"}`); a value ends at a separator,
+# or at `&` when another `key=` follows (a query string). Nested objects and arrays open before the value.
+_Q = r"""(?:\\?["'])?"""
 FIELD = re.compile(
-    r"""(?:^|(?<=[;,{\n\t]))[ \t]*["']?(?P<key>[A-Za-z][A-Za-z0-9 _.-]{0,40}?)["']?[ \t]*[:=][ \t]*"""
-    r"""["']?(?P<value>[^;\n"',}\]]{1,200}?)["']?[ \t]*(?=$|[;,}\n\]])""",
+    r"""(?:^|(?<=[;,{\[\n\t&?|]))[ \t]*"""
+    + _Q
+    + r"""(?P<key>[A-Za-z][A-Za-z0-9 _.-]{0,40}?)"""
+    + _Q
+    + r"""[ \t]*(?::|=>?)[ \t]*\[?[ \t]*"""
+    + _Q
+    + r"""(?P<value>(?:[^;\n"',}\]\\]|\\(?!["'])){1,200}?)"""
+    + _Q
+    + r"""[ \t]*(?=$|[;,}\n\]|]|&[A-Za-z_][A-Za-z0-9_.\-]{0,40}=)""",
     re.MULTILINE,
 )
+_ARRAY_ITEM = re.compile(
+    r""",[ \t]*+""" + _Q + r"""(?P<value>(?:[^;\n"',}\]\\]|\\(?!["'])){1,200}?)""" + _Q + r"""[ \t]*(?=[,\]])"""
+)
+MAX_ITEMS = 1000
+_XML_FIELD = re.compile(
+    r"<(?P<key>[A-Za-z][A-Za-z0-9_.\-]{0,40})(?:[ \t][^<>\n]{0,200})?>(?P<value>[^<>\n]{1,200})</(?P=key)>"
+)
+# A table in text: a header line of field names, then rows with as many cells (CSV with `,` `;` or tabs, or
+# Markdown and ASCII tables with `|`).
+_LINE = re.compile(r"[^\n]+")
+_TABLE_SEPARATORS = (",", ";", "\t", "|")
+_RULE_LINE = re.compile(r"[|+:\- \t=]+")
+MAX_HEADER_CELLS = 60
+# A header cell is a field name of one to three words (`full_name`, `Date of birth`): a line of prose with commas
+# is no header, and its pieces are not looked up.
+_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,40}(?: [A-Za-z0-9_.\-]{1,20}){0,2}")
+
+
+def _cells(line: str, sep: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell of a line split at `sep`, quotes and the outer pipes of a Markdown row left out."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    body_end = len(line)
+    if sep == "|":
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            start = line.index("|") + 1
+        if stripped.endswith("|"):
+            body_end = line.rindex("|")
+    while start <= body_end:
+        first = start + len(line[start:body_end]) - len(line[start:body_end].lstrip(" \t"))
+        close = _closing_quote(line, first, body_end, sep) if line.startswith('"', first) else -1
+        end = line.find(sep, close if close >= 0 else start, body_end)
+        end = body_end if end < 0 else end
+        a, b = start, end
+        while a < b and line[a] in " \t\"'":
+            a += 1
+        while b > a and line[b - 1] in " \t\"'\r":
+            b -= 1
+        spans.append((a, b))
+        start = end + 1
+    return spans
+
+
+def _closing_quote(line: str, start: int, end: int, sep: str) -> int:
+    """The index of the quote that closes the quoted cell opening at `start` (`""` is a quote inside), or -1."""
+    pos = start + 1
+    while pos < end:
+        pos = line.find('"', pos, end)
+        if pos < 0:
+            return -1
+        if line.startswith('""', pos):
+            pos += 2
+            continue
+        return pos
+    return -1
+
+
+def _table_cells(text: str) -> Iterator[tuple[str, int, int]]:
+    """The cells of each table in `text` whose header names a personal field, with their header as key."""
+    lines = [(m.start(), m.group(0)) for m in _LINE.finditer(text)] if "\n" in text else []
+    i = 0
+    while i < len(lines) - 1:
+        offset, line = lines[i]
+        sep = next((c for c in _TABLE_SEPARATORS if 1 <= line.count(c) <= MAX_HEADER_CELLS), None)
+        header = [line[a:b] for a, b in _cells(line, sep)] if sep is not None else []
+        if sep is None or not all(_HEADER_CELL.fullmatch(h) for h in header) or not any(map(field_entity, header)):
+            i += 1
+            continue
+        i += 1
+        while i < len(lines):
+            offset, row = lines[i]
+            if _RULE_LINE.fullmatch(row):  # `|---|---|` under a Markdown header
+                i += 1
+                continue
+            cells = _cells(row, sep)
+            if len(cells) != len(header):
+                break
+            for name, (a, b) in zip(header, cells, strict=True):
+                if b > a:
+                    yield name, offset + a, offset + b
+            i += 1
+
+
 # In free text a bare `name`/`customer`/`contact` field is a person (a catalogue column would be
 # classified by its values instead, but a document has no column statistics).
 PERSON_FIELDS = {
@@ -40,16 +136,28 @@ PERSON_FIELDS = {
     "attn",
     "signed",
 }
+RECORD_OF_A_PERSON = TableContext("person", False, "a field in free text")
 SCORE = 0.85
 SKIP = {"SECRET", "BINARY"}  # secrets have their own recognizers with exact spans
 
 
 @lru_cache(maxsize=4096)
 def field_entity(key: str) -> str | None:
+    """The entity type of the values of a field named `key` in free text, or None; a plural names the same
+    field (`emails`, `phone_numbers`)."""
+    entity = _entity_of_field(key)
+    if entity is None and key.lower().endswith("s") and len(key) > 3:
+        entity = _entity_of_field(key[:-1])
+    return entity
+
+
+def _entity_of_field(key: str) -> str | None:
     words = key.strip().lower()
     if words in PERSON_FIELDS:
         return "PERSON"
-    cls = classify_by_name(key.strip(), "TEXT")
+    # A field of a record in free text describes a person unless it says otherwise: a `salary` or `diagnosis`
+    # there is the SENSITIVE attribute of one.
+    cls = classify_by_name(key.strip(), "TEXT", RECORD_OF_A_PERSON)
     if cls is None or cls.kind != "pii" or cls.entity in SKIP:
         return None
     return cls.entity
@@ -58,19 +166,38 @@ def field_entity(key: str) -> str | None:
 class FieldValueRecognizer(TextRecognizer):
     """The value after a field name that the column classifier would call personal (`field_entity`)."""
 
-    ENTITIES = tuple(e for e in NAME_RULE_ENTITIES if e not in SKIP)
+    ENTITIES = (*(e for e in NAME_RULE_ENTITIES if e not in SKIP), "SENSITIVE")
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
-        for match in FIELD.finditer(text):
-            entity = field_entity(match.group("key"))
-            value = match.group("value").strip()
+        for key, start, end in self._fields(text):
+            entity = field_entity(key)
+            value = text[start:end].strip()
             if entity is None or not value or (entities and entity not in entities):
                 continue
-            start = match.start("value") + match.group("value").index(value)
-            why = f"value of field {match.group('key')}"
-            results.append(result(self, entity, start, start + len(value), SCORE, why))
+            start += text[start:end].index(value)
+            results.append(result(self, entity, start, start + len(value), SCORE, f"value of field {key}"))
         return results
+
+    @staticmethod
+    def _fields(text: str) -> Iterator[tuple[str, int, int]]:
+        """(key, value start, value end) of every field: `key: value` pairs, the items of an array after a
+        key (`"emails": ["a", "b"]`), XML elements (`<ssn>…</ssn>`) and the cells of a table under its header."""
+        for match in FIELD.finditer(text):
+            key = match.group("key")
+            yield key, match.start("value"), match.end("value")
+            if "[" in text[match.end("key") : match.start("value")]:
+                pos = match.end()
+                for _ in range(MAX_ITEMS):
+                    item = _ARRAY_ITEM.match(text, pos)
+                    if item is None:
+                        break
+                    yield key, item.start("value"), item.end("value")
+                    pos = item.end()
+        if "</" in text:
+            for match in _XML_FIELD.finditer(text):
+                yield match.group("key"), match.start("value"), match.end("value")
+        yield from _table_cells(text)
 
 
 # -- cue words: "my name is ...", "Ms. ...", "zip code ..." ----------------------------------------

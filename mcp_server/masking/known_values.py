@@ -5,6 +5,15 @@ a personal column of a connected database is known: when it shows up in a ticket
 is masked with the same token as in its column. Values are matched as whole word sequences, case-insensitively:
 two to six words, or one word that holds a digit (a birth date); other one-word values are not (too many first
 names are ordinary words: Grace, May).
+
+`SENSITIVE` values (health, pay, special categories in tables of people) follow the same rule, so a diagnosis
+of two words or more (`HIV positive`, `type 2 diabetes`) is found again and one word (`flu`, `asthma`) is not:
+masking every `flu` of every document would say nothing about a person and spoil the text, while a phrase
+stored in a health column is as particular as a name. Phrases made of stop words only (`none known`, `not
+applicable`) are left out. An amount (a salary: 240000, `240000.00`, `$240,000`) is found in every way it is
+written, with or without its currency, thousands separators, cents or a `k` (`$240k`, `240.000 €`, `USD
+240,000`), when it has four digits or more before its decimals; a bare run of digits only with five digits
+or more (a four-digit number alone is a year or a quantity far more often than a salary).
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ import itertools
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 
 from presidio_analyzer import RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 from mcp_server.vocabulary import TEXT_ENTITIES
@@ -99,6 +110,65 @@ def date_spellings(value: str) -> list[str]:
     ]
 
 
+# An amount as written in text: an optional currency before it, digits with or without thousands separators
+# (`,` `.` `'`, spaces), optional cents, an optional `k`, an optional currency after it. One pass, no nested
+# repetition that can backtrack (benchmarks/regex_worst_case.py).
+_CURRENCY = r"(?:[$€£¥₹₩]|(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK|PLN)(?![A-Za-z]))"
+_AMOUNT = re.compile(
+    rf"(?<![\w.,'])(?P<pre>{_CURRENCY}[ \u00a0]?)?"
+    r"(?P<int>\d{1,3}(?:(?P<sep>[,.' \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*+|\d++)"
+    r"(?P<dec>[.,]\d{1,2})?(?P<k>[kK](?![A-Za-z]))?"
+    rf"(?P<post>[ \u00a0]?{_CURRENCY})?(?![\w]|[.,]\d)"
+)
+_DIGIT = re.compile(r"\d")
+MIN_AMOUNT_DIGITS = 4
+MIN_BARE_DIGITS = 5
+
+
+def amount_key(value: object) -> str | None:
+    """The canonical form of a stored amount (`240000.00` -> `240000`), or None when it is not one worth
+    finding again (fewer than four digits before the decimals, not a number)."""
+    text = str(value).strip()
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        return None
+    return _canonical(match)
+
+
+def _canonical(match: re.Match[str]) -> str | None:
+    digits = match.group("int")
+    sep = match.group("sep")
+    if sep is not None:
+        digits = digits.replace(sep, "")
+    try:
+        number = Decimal(digits + (("." + match.group("dec")[1:]) if match.group("dec") else ""))
+    except InvalidOperation:
+        return None
+    if match.group("k"):
+        number *= 1000
+    whole = int(number)
+    if len(str(whole)) < MIN_AMOUNT_DIGITS:
+        return None
+    return format(number.normalize(), "f")
+
+
+def _written_as_amount(match: re.Match[str]) -> bool:
+    """A run of digits counts as an amount when something says so (a currency, separators, cents, a `k`) or
+    when it is long enough not to be a year or a count."""
+    marked = any(match.group(g) for g in ("pre", "post", "sep", "dec", "k"))
+    return marked or len(match.group("int")) >= MIN_BARE_DIGITS
+
+
+def _all_stop_words(words: list[str]) -> bool:
+    return all(_fold(w) in STOP_WORDS or _fold(w) in _PLACEHOLDER_WORDS for w in words)
+
+
+# Words of the placeholders a column holds when it holds nothing (`none known`, `not applicable`, `n/a`).
+_PLACEHOLDER_WORDS = frozenset(
+    {"known", "unknown", "n", "a", "na", "nil", "applicable", "available", "specified", "provided", "given"}
+)
+
+
 def _ordinal(day: int) -> str:
     return "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
@@ -116,6 +186,8 @@ class KnownValuesRecognizer(TextRecognizer):
         # of a text start no known value, and are passed over without building any candidate key.
         self._starts: dict[str, int] = {}
         self._chunks: dict[str, str] = {}
+        self._amounts: dict[str, str] = {}  # canonical amount (`amount_key`) -> entity, for SENSITIVE values
+        self._name_words: set[str] = set()  # every word of a known name, one-word names included
         self._max = max_values
         self._lock = threading.Lock()
 
@@ -128,8 +200,17 @@ class KnownValuesRecognizer(TextRecognizer):
         """Remember values of one entity type; returns how many are known now. One-word values are ignored."""
         with self._lock:
             for value in values:
-                if len(self._values) + len(self._chunks) >= self._max:
+                if len(self) >= self._max:
                     break
+                if entity == "PERSON":
+                    self._name_words.update(_fold(w) for w in WORD.findall(str(value)))
+                if entity == "SENSITIVE":
+                    amount = amount_key(value)
+                    if amount is not None:
+                        self._amounts.setdefault(amount, entity)
+                        continue
+                    if _all_stop_words(WORD.findall(str(value))):
+                        continue
                 chunk_keys = _chunk_keys(str(value))
                 for key in chunk_keys:
                     self._chunks.setdefault(key, entity)
@@ -140,12 +221,26 @@ class KnownValuesRecognizer(TextRecognizer):
                     self._starts[first] = max(self._starts.get(first, 0), len(words))
             return len(self)
 
+    def is_name_word(self, word: str) -> bool:
+        """Whether a word is part of a name in the data's person columns (`Grace` of a `first_name` column)."""
+        return _fold(word) in self._name_words
+
     def __len__(self) -> int:
-        return len(self._values) + len(self._chunks)
+        return len(self._values) + len(self._chunks) + len(self._amounts)
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
-        results = self._find_chunks(text, entities)
+        results = self._find_chunks(text, entities) + self._find_amounts(text, entities)
         return results + self._find_words(text, entities, results)
+
+    def _find_amounts(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        if not self._amounts or not _DIGIT.search(text):
+            return []
+        results: list[RecognizerResult] = []
+        for match in _AMOUNT.finditer(text):
+            entity = self._amounts.get(_canonical(match) or "") if _written_as_amount(match) else None
+            if entity is not None and (not entities or entity in entities):
+                results.append(result(self, entity, match.start(), match.end(), SCORE, "known amount"))
+        return results
 
     def _find_chunks(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         if not self._chunks:

