@@ -36,8 +36,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from spacy.tokens import Doc, Span
 
 from mcp_server.masking.encodings import EncodedRun, Normalised, encoded_runs, normalise
-from mcp_server.masking.english_words import lemma_words
-from mcp_server.masking.english_words import lemma_words
+from mcp_server.masking.english_words import common_words, lemma_words
 from mcp_server.masking.field_values import CueRecognizer, FieldValueRecognizer
 from mcp_server.masking.findings import Finding, resolve_model_name
 from mcp_server.masking.known_values import KnownValuesRecognizer
@@ -225,20 +224,8 @@ class Detector:
         """English words that are verbs, adjectives or adverbs (with their inflected forms) in the pipeline's
         lemmatizer tables: `deploy`, `quarterly`, `alias`, `shipped`. Nouns are left out, because the noun
         table holds given names too (`john`, `mary`)."""
-        if self._common is None:
-            words: set[str] = set()
-            if "lemmatizer" in self._nlp.pipe_names:
-                lookups = getattr(self._nlp.get_pipe("lemmatizer"), "lookups", None)
-                for name in ("lemma_index", "lemma_exc"):
-                    if lookups is None or not lookups.has_table(name):
-                        continue
-                    table = lookups.get_table(name)
-                    for pos in ("verb", "adj", "adv"):
-                        entries = table.get(pos) or {}
-                        words.update(str(w).lower() for w in entries)
-                        if isinstance(entries, dict):  # lemma_exc: inflected form -> lemmas
-                            words.update(str(w).lower() for forms in entries.values() for w in forms)
-            self._common = frozenset(words)
+        if self._common is None:  # read from the tables on disk: the lemmatizer is not loaded (NER only)
+            self._common = common_words(self.model_name)
         return self._common
 
     def _common_word_read_as_name(self, text: str, r: RecognizerResult) -> bool:

@@ -74,3 +74,30 @@ def _words(tables: Path, cache_dir: Path | None) -> frozenset[str]:
         except OSError:  # a read-only state folder: read the tables again next time
             pass
     return words
+
+
+_common: dict[str, frozenset[str]] = {}
+
+
+def common_words(model: str, pos: tuple[str, ...] = ("verb", "adj", "adv")) -> frozenset[str]:
+    """The words of the lemmatizer's tables of these parts of speech, inflected forms included (`deploy`,
+    `quarterly`, `shipped`), read from the same file without the lemmatizer (only NER is loaded; this imports
+    spaCy's string hashing, for callers that run NER anyway); empty when there is none."""
+    name = resolve_model_name(model)
+    with _lock:
+        if name not in _common:
+            tables = _lookups_file(name)
+            words: set[str] = set()
+            if tables is not None:
+                import srsly
+                from spacy.strings import get_string_id  # the tables key their parts of speech by string hash
+
+                found = srsly.msgpack_loads(tables.read_bytes())
+                for table in LEMMA_TABLES:
+                    for part in pos:
+                        entries = found.get(table, {}).get(get_string_id(part)) or {}
+                        words.update(str(w).lower() for w in entries)
+                        if isinstance(entries, dict):  # lemma_exc: inflected form -> lemmas
+                            words.update(str(w).lower() for forms in entries.values() for w in forms)
+            _common[name] = frozenset(words)
+        return _common[name]
