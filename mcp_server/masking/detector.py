@@ -143,7 +143,7 @@ class Detector:
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
         for name in REPLACED_RECOGNIZERS:
             registry.remove_recognizer(name)
-        self.known_values = KnownValuesRecognizer()
+        self.known_values = KnownValuesRecognizer(english=self.english_words)
         extra = [
             *maskwire_recognizers(),
             FieldValueRecognizer(),

@@ -2,9 +2,11 @@
 
 The detector reads a normalised copy of each text (`normalise`): compatibility forms folded (NFKC: full-width
 `１２３-４５-６７８９`, superscripts, ligatures, no-break spaces), decimal digits of every script written as ASCII
-digits (`٣`, `३`), and format characters removed (zero-width spaces and joiners, soft hyphens, bidirectional
-marks). Each character of the copy remembers the character of the text it came from, so findings are mapped back
-to the original offsets (`Normalised.span`) and the value is masked there whole, hidden characters included.
+digits (`٣`, `३`), hyphens, dashes and minus signs as `-`, format characters removed (zero-width spaces and
+joiners, soft hyphens, bidirectional marks), line breaks inside a value removed (after `-`, `@`, `.`), and
+characters written one by one with spaces between read joined (`5 5 5 - 3 1 - …`). Each character of the copy
+remembers the character of the text it came from, so findings are mapped back to the original offsets
+(`Normalised.span`) and the value is masked there whole, hidden characters included.
 
 Runs that look encoded (`encoded_runs`: base64, hex, percent, HTML or backslash escapes) are decoded; a run whose
 decoded text is printable is analysed too, and masked whole when that text holds a personal value or a known
@@ -52,22 +54,54 @@ class Normalised:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+_DASHES = frozenset(chr(c) for c in range(0x2010, 0x2016)) | {"\u2212", "\ufe58", "\ufe63", "\uff0d"}
+"""Hyphens, dashes and minus signs that stand for `-` in a number or a date (`555‐31‐4592`, `555–31–4592`)."""
+_JOIN = re.compile(r"(?<=[-@._/])\r?\n[ \t]*+(?=[A-Za-z0-9])")
+"""A line break inside a value: after `-`, `@`, `.`, `_` or `/` and before a letter or digit (`555-31-⏎4592`,
+`quentin.vandermolen@⏎zyxmail.com`, `well-⏎known`)."""
+_SPACED = re.compile(r"(?<!\S)\S(?= )(?: \S(?!\S))++")
+"""Characters written one by one with a space between (`5 5 5 - 3 1 - 4 5 9 2`); read joined when seven or more."""
+MIN_SPACED = 7
+
+
+def _hidden_breaks(text: str) -> set[int]:
+    """Indexes of the characters the detector does not read: line breaks inside values, spaces between letters."""
+    gone: set[int] = set()
+    if "\n" in text:
+        for match in _JOIN.finditer(text):
+            gone.update(range(match.start(), match.end()))
+    if " " in text:
+        for match in _SPACED.finditer(text):
+            if (match.end() - match.start() + 1) // 2 >= MIN_SPACED:
+                gone.update(range(match.start() + 1, match.end(), 2))
+    return gone
+
+
 def normalise(text: str) -> Normalised:
-    """`text` as the detector reads it (see the module docstring); ASCII text is returned as it is."""
-    if text.isascii() or (
-        unicodedata.is_normalized("NFKC", text) and not _FORMAT.search(text) and not _NON_ASCII_DIGIT.search(text)
+    """`text` as the detector reads it (see the module docstring); text with nothing to fold is returned as it is."""
+    gone = _hidden_breaks(text)
+    if not gone and (
+        text.isascii()
+        or (
+            unicodedata.is_normalized("NFKC", text)
+            and not _FORMAT.search(text)
+            and not _NON_ASCII_DIGIT.search(text)
+            and not any(ch in _DASHES for ch in text)
+        )
     ):
         return Normalised(text)
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
+        if i in gone:
+            continue
         if ch.isascii():
             out.append(ch)
             origin.append(i)
             continue
         if unicodedata.category(ch) == "Cf":
             continue
-        folded = unicodedata.normalize("NFKC", ch)
+        folded = "-" if ch in _DASHES else unicodedata.normalize("NFKC", ch)
         folded = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in folded)
         out.append(folded)
         origin.extend([i] * len(folded))

@@ -3,8 +3,10 @@
 NER misses many names and addresses (tables in text, uppercase, unusual names). But a value that sits in
 a personal column of a connected database is known: when it shows up in a ticket body or a document, it
 is masked with the same token as in its column. Values are matched as whole word sequences, case-insensitively:
-two to six words, or one word that holds a digit (a birth date); other one-word values are not (too many first
-names are ordinary words: Grace, May).
+two to six words, or one word that holds a digit (a birth date), possessives included (`Ignatius Pemberton's`).
+One word of a known name is found alone when it is capitalised and not an English word (`Ignatius said hi`);
+names that are ordinary words (Grace, May, Mark) are not. A secret of letters only (`CorrectHorseBatteryStaple`)
+is found as a chunk, and a secret is masked with the punctuation it was stored with (`Hunter2Secret!`).
 
 `SENSITIVE` values (health, pay, special categories in tables of people) follow the same rule, so a diagnosis
 of two words or more (`HIV positive`, `type 2 diabetes`) is found again and one word (`flu`, `asthma`) is not:
@@ -21,12 +23,13 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from mcp_server.masking.english import is_english
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 from mcp_server.vocabulary import TEXT_ENTITIES
 
@@ -55,14 +58,28 @@ CHUNK = re.compile(r"\S+")
 _EDGES = "\"'`([{<.,;:!?)]}>*"
 _SEPARATORS = re.compile(r"[\s().\-/]")
 MIN_CHUNK = 6
+MIN_LETTER_SECRET = 10
+"""A secret of letters only (`CorrectHorseBatteryStaple`) is a known value from this length, in mixed case."""
+MIN_NAME = 4
+_POSSESSIVE = re.compile(r"['’]s?$", re.IGNORECASE)
 
 
-def _chunk_keys(value: str) -> list[str]:
+def _letter_secret(value: str) -> bool:
+    text = value.strip()
+    return len(text) >= MIN_LETTER_SECRET and text.isalpha() and not text.islower() and not text.isupper()
+
+
+def _stem(word: str) -> str:
+    """A word without a possessive ending (`Pemberton's` -> `Pemberton`)."""
+    return _POSSESSIVE.sub("", word) or word
+
+
+def _chunk_keys(value: str, letters: bool = False) -> list[str]:
     """Keys of a value that is one chunk of text (no space: an SSN, an e-mail address, a password, a card or
     phone number written without spaces): the value folded, and its digits alone when it is a number written
-    with separators (123-45-6789 is also 123456789)."""
+    with separators (123-45-6789 is also 123456789). A chunk of letters only is a key only with `letters`."""
     text = value.strip().strip(_EDGES).casefold()
-    if len(text) < MIN_CHUNK or any(ch.isspace() for ch in text) or text.isalpha():
+    if len(text) < MIN_CHUNK or any(ch.isspace() for ch in text) or (text.isalpha() and not letters):
         return []
     keys = [text]
     digits = _SEPARATORS.sub("", text)
@@ -89,20 +106,23 @@ _MONTHS = [
 
 
 def date_spellings(value: str) -> list[str]:
-    """Other ways to write an ISO date (`1981-03-14`): 14.03.1981, 14/03/1981, 03/14/1981, 14-03-1981,
-    March 14 1981, 14 March 1981 (matched as words: commas and ordinals between them are allowed)."""
+    """Other ways to write an ISO date (`1981-03-14`): 14.03.1981, 14/03/1981, 03/14/1981, 14-03-1981, 3/14/1981,
+    3/14/81, 14.03.81, March 14 1981, 14 March 1981 (matched as words: commas and ordinals between them are
+    allowed)."""
     match = _ISO_DAY.match(value.strip())
     if match is None:
         return []
     year, month, day = match.groups()
     if not 1 <= int(month) <= 12:
         return []
-    name, d = _MONTHS[int(month) - 1], str(int(day))
+    name, d, m, yy = _MONTHS[int(month) - 1], str(int(day)), str(int(month)), year[2:]
     return [
         f"{day}.{month}.{year}",
         f"{day}/{month}/{year}",
         f"{month}/{day}/{year}",
         f"{day}-{month}-{year}",
+        *{f"{m}/{d}/{year}", f"{d}/{m}/{year}", f"{d}.{m}.{year}"},  # without leading zeros
+        *{f"{month}/{day}/{yy}", f"{m}/{d}/{yy}", f"{day}/{month}/{yy}", f"{d}/{m}/{yy}", f"{day}.{month}.{yy}"},
         f"{name} {d} {year}",
         f"{d} {name} {year}",
         f"{name} {d}{_ordinal(int(day))} {year}",
@@ -179,8 +199,10 @@ class KnownValuesRecognizer(TextRecognizer):
 
     ENTITIES = TEXT_ENTITIES
 
-    def __init__(self, max_values: int = 1_000_000) -> None:
+    def __init__(self, max_values: int = 1_000_000, english: Callable[[], frozenset[str]] = frozenset) -> None:
+        """`english` gives the English words that a one-word name must not be to be found alone."""
         super().__init__()
+        self._english = english
         self._values: dict[str, str] = {}
         # First word of each known value -> the most words a known value starting with it has: most words
         # of a text start no known value, and are passed over without building any candidate key.
@@ -211,7 +233,9 @@ class KnownValuesRecognizer(TextRecognizer):
                         continue
                     if _all_stop_words(WORD.findall(str(value))):
                         continue
-                chunk_keys = _chunk_keys(str(value))
+                chunk_keys = _chunk_keys(str(value), letters=entity == "SECRET" and _letter_secret(str(value)))
+                if chunk_keys and entity == "SECRET":  # as written too, punctuation included (`Hunter2Secret!`)
+                    chunk_keys = [*chunk_keys, str(value).strip().casefold()]
                 for key in chunk_keys:
                     self._chunks.setdefault(key, entity)
                 words = WORD.findall(str(value))
@@ -220,6 +244,25 @@ class KnownValuesRecognizer(TextRecognizer):
                     first = _fold(words[0])
                     self._starts[first] = max(self._starts.get(first, 0), len(words))
             return len(self)
+
+    def _find_names(self, text: str, entities: Sequence[str], found: list[RecognizerResult]) -> list[RecognizerResult]:
+        """One word of a known name, capitalised, that is not an English word (`Ignatius said hi`, `Pemberton's
+        key`): the data's own people, where NER does not know the name. Words like `Grace` or `Mark` stay words."""
+        if not self._name_words or (entities and "PERSON" not in entities):
+            return []
+        english = self._english()
+        results: list[RecognizerResult] = []
+        for match in WORD.finditer(text):
+            word = _stem(match.group(0))
+            if len(word) < MIN_NAME or not word[0].isupper() or not word.isalpha():
+                continue
+            key = _fold(word)
+            if key not in self._name_words or is_english(key, english):
+                continue
+            start, end = match.start(), match.start() + len(word)
+            if not any(r.start <= start and end <= r.end for r in found):
+                results.append(result(self, "PERSON", start, end, SCORE, "known value"))
+        return results
 
     def is_name_word(self, word: str) -> bool:
         """Whether a word is part of a name in the data's person columns (`Grace` of a `first_name` column)."""
@@ -230,7 +273,8 @@ class KnownValuesRecognizer(TextRecognizer):
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = self._find_chunks(text, entities) + self._find_amounts(text, entities)
-        return results + self._find_words(text, entities, results)
+        results += self._find_words(text, entities, results)
+        return results + self._find_names(text, entities, results)
 
     def _find_amounts(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         if not self._amounts or not _DIGIT.search(text):
@@ -251,17 +295,21 @@ class KnownValuesRecognizer(TextRecognizer):
             inner = raw.strip(_EDGES)
             if len(inner) < MIN_CHUNK:
                 continue
-            entity = next((self._chunks[k] for k in _chunk_keys(inner) if k in self._chunks), None)
+            whole = raw.rstrip(".,;:)]}\"'").lstrip("([{\"'")  # a value may end in `!` or `?`: masked with it
+            found = whole if whole.casefold() in self._chunks else inner
+            keys = [whole.casefold()] if found is whole else _chunk_keys(inner, letters=True)
+            entity = next((self._chunks[k] for k in keys if k in self._chunks), None)
             if entity is not None and (not entities or entity in entities):
-                start = chunk.start() + raw.index(inner)
-                results.append(result(self, entity, start, start + len(inner), SCORE, "known value"))
+                start = chunk.start() + raw.index(found)
+                results.append(result(self, entity, start, start + len(found), SCORE, "known value"))
         return results
 
     def _find_words(self, text: str, entities: Sequence[str], chunks: list[RecognizerResult]) -> list[RecognizerResult]:
         if not self._values:
             return []
         words = list(WORD.finditer(text))
-        folded = [_fold(w.group(0)) for w in words]
+        stems = [_stem(w.group(0)) for w in words]
+        folded = [_fold(w) for w in stems]
         starts = self._starts
         results: list[RecognizerResult] = []
         i = 0
@@ -272,7 +320,7 @@ class KnownValuesRecognizer(TextRecognizer):
                 gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
                 adjacent = all(g.strip(" \t,") == "" and len(g) <= 3 for g in gaps)
                 entity = self._values.get(" ".join(folded[i : i + n])) if adjacent else None
-                start, end = span[0].start(), span[-1].end()
+                start, end = span[0].start(), span[-1].start() + len(stems[i + n - 1])
                 covered = any(c.start <= start and end <= c.end for c in chunks)
                 if entity is not None and not covered and (not entities or entity in entities):
                     results.append(result(self, entity, start, end, SCORE, "known value"))

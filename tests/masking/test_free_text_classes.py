@@ -139,6 +139,40 @@ def test_a_value_in_other_unicode_forms_is_masked_whole(detector: Detector, kind
         assert covered(text, value, findings), text
 
 
+DASHES = ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\uff0d"]
+
+
+def card_number() -> str:
+    """A Visa-shaped number: sixteen digits from 4, with a valid Luhn check digit, in groups of four."""
+    digits = [4] + [RNG.randint(0, 9) for _ in range(14)]
+    total = sum(d if i % 2 else (2 * d if 2 * d < 10 else 2 * d - 9) for i, d in enumerate(digits))
+    number = "".join(map(str, digits)) + str((10 - total % 10) % 10)
+    return "-".join(number[i : i + 4] for i in range(0, 16, 4))
+
+
+@pytest.mark.parametrize("dash", DASHES)
+def test_numbers_written_with_other_dashes_are_masked_whole(detector: Detector, dash: str) -> None:
+    values = [ssn(), card_number()]
+    texts = [f"The SSN on file is {values[0].replace('-', dash)} today.", f"Card {values[1].replace('-', dash)} ok."]
+    for text, findings, value in zip(texts, detector.analyze_batch(texts), values, strict=True):
+        assert covered(text, value.replace("-", dash), findings), (text, findings)
+
+
+def test_values_broken_over_lines_or_spelled_out_are_masked_whole(detector: Detector) -> None:
+    """A line break inside a value (after `-`, `@` or `.`), or a value written a character at a time."""
+    number, address = ssn(), email()
+    local, domain = address.split("@")
+    cases = [
+        (f"SSN {number[:7]}\n{number[7:]} was checked.", f"{number[:7]}\n{number[7:]}"),
+        (f"Write to {local}@\n{domain} tomorrow.", f"{local}@\n{domain}"),
+        (f"SSN {' '.join(number)} was read out on the phone.", " ".join(number)),
+        (f"Mail {' '.join(address)} please.", " ".join(address)),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+
+
 def test_normalised_offsets_map_back_to_the_original() -> None:
     text = "a\u200bb ｃ١ ﬁx"
     norm = normalise(text)

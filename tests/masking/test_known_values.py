@@ -32,18 +32,29 @@ def test_the_longest_known_value_wins_when_several_start_alike() -> None:
     ]
 
 
-def test_single_ordinary_words_are_not_remembered() -> None:
-    known = KnownValuesRecognizer()
-    assert known.add("PERSON", ["Grace", "Austin"]) == 0
+def test_one_word_names_are_found_alone_only_when_no_english_word() -> None:
+    known = KnownValuesRecognizer(english=lambda: frozenset({"grace", "mark"}))
+    assert known.add("PERSON", ["Grace", "Ignatius", "Mark"]) == 0  # not values of their own
     assert known.add("USERNAME", ["maria1987"]) == 1
-    assert spans(known, "Grace from Austin is maria1987") == [("maria1987", "USERNAME")]
+    found = spans(known, "Grace and Mark met Ignatius, Ignatius's aide, and ignatius; maria1987 too")
+    assert sorted(found) == [("Ignatius", "PERSON"), ("Ignatius", "PERSON"), ("maria1987", "USERNAME")]
 
 
 def test_words_apart_or_across_lines_are_not_one_value() -> None:
-    known = KnownValuesRecognizer()
+    known = KnownValuesRecognizer(english=lambda: frozenset({"maria", "lopez"}))
     known.add("PERSON", ["Maria Lopez"])
     assert spans(known, "Maria\nLopez, Maria -- Lopez, Maria      Lopez") == []
     assert spans(known, "Maria  Lopez") == [("Maria  Lopez", "PERSON")]
+    assert spans(known, "Maria Lopez's file") == [("Maria Lopez", "PERSON")]  # a possessive ends the name
+
+
+def test_secrets_of_letters_and_with_punctuation_are_found_whole() -> None:
+    known = KnownValuesRecognizer()
+    known.add("SECRET", ["CorrectHorseBatteryStaple", "Hunter2Secret!"])
+    assert spans(known, "pw CorrectHorseBatteryStaple, or Hunter2Secret!.") == [
+        ("CorrectHorseBatteryStaple", "SECRET"),
+        ("Hunter2Secret!", "SECRET"),
+    ]
 
 
 def test_entities_filter() -> None:
@@ -89,6 +100,8 @@ def test_a_known_birth_date_is_found_as_people_write_it() -> None:
         ("on March 14, 1981 she", "March 14, 1981"),
         ("DOB 03/14/1981", "03/14/1981"),
         ("14th March 1981", "14th March 1981"),
+        ("DOB 3/14/81 on file", "3/14/81"),
+        ("born 14.03.81", "14.03.81"),
     ]:
         assert spans(known, text) == [(found, "DATE_OF_BIRTH")], text
     assert spans(known, "on March 15, 1981 and 15.03.1981") == []
