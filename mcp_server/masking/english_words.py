@@ -76,7 +76,7 @@ def _words(tables: Path, cache_dir: Path | None) -> frozenset[str]:
     return words
 
 
-_common: dict[str, frozenset[str]] = {}
+_common: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
 
 def common_words(model: str, pos: tuple[str, ...] = ("verb", "adj", "adv")) -> frozenset[str]:
@@ -85,7 +85,7 @@ def common_words(model: str, pos: tuple[str, ...] = ("verb", "adj", "adv")) -> f
     spaCy's string hashing, for callers that run NER anyway); empty when there is none."""
     name = resolve_model_name(model)
     with _lock:
-        if name not in _common:
+        if (name, pos) not in _common:
             tables = _lookups_file(name)
             words: set[str] = set()
             if tables is not None:
@@ -99,5 +99,5 @@ def common_words(model: str, pos: tuple[str, ...] = ("verb", "adj", "adv")) -> f
                         words.update(str(w).lower() for w in entries)
                         if isinstance(entries, dict):  # lemma_exc: inflected form -> lemmas
                             words.update(str(w).lower() for forms in entries.values() for w in forms)
-            _common[name] = frozenset(words)
-        return _common[name]
+            _common[name, pos] = frozenset(words)
+        return _common[name, pos]
