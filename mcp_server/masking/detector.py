@@ -143,7 +143,9 @@ class Detector:
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
         for name in REPLACED_RECOGNIZERS:
             registry.remove_recognizer(name)
-        self.known_values = KnownValuesRecognizer(english=self.dictionary_words)
+        # a one-word name found alone must not be a verb, adjective or adverb (`Grace`, `Mark`, `Will`); the noun
+        # tables are no test: they list given names too (`john`, `ignatius`)
+        self.known_values = KnownValuesRecognizer(english=self.common_words)
         extra = [
             *maskwire_recognizers(),
             FieldValueRecognizer(),
@@ -219,11 +221,6 @@ class Detector:
         if self._english is None:
             self._english = lemma_words(self.model_name) or frozenset()
         return self._english
-
-    def dictionary_words(self) -> frozenset[str]:
-        """Nouns, verbs, adjectives and adverbs of the lemmatizer's tables (`grace`, `mark`, `will`): words a
-        one-word name may also be. Unlike `english_words`, without the names the tables also list (`john`)."""
-        return common_words(self.model_name, ("noun", "verb", "adj", "adv"))
 
     def common_words(self) -> frozenset[str]:
         """English words that are verbs, adjectives or adverbs (with their inflected forms) in the pipeline's
