@@ -110,13 +110,20 @@ def _offline_tldextract() -> None:
 
 
 def _select(results: Sequence[RecognizerResult], threshold: float) -> list[Finding]:
-    """Non-overlapping findings: higher score wins, then the longer span."""
+    """Non-overlapping findings: higher score wins, then the longer span. A lower finding of the same type that
+    reaches past the winner widens it (a known `Priya` inside NER's `Priya Nair`: the whole name is masked)."""
     chosen: list[Finding] = []
     ranked = sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start))
     for r in ranked:
         if r.score < threshold:
             continue
-        if any(r.start < c.end and c.start < r.end for c in chosen):
+        overlapping = [i for i, c in enumerate(chosen) if r.start < c.end and c.start < r.end]
+        if overlapping:
+            if len(overlapping) == 1 and chosen[overlapping[0]].entity == r.entity_type:
+                c = chosen[overlapping[0]]
+                start, end = min(c.start, r.start), max(c.end, r.end)
+                if not any(start < o.end and o.start < end for o in chosen if o is not c):
+                    chosen[overlapping[0]] = replace(c, start=start, end=end)
             continue
         recognizer = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
         chosen.append(Finding(r.entity_type, r.start, r.end, r.score, recognizer in BARE_NAME_RECOGNIZERS))

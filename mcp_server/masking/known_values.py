@@ -61,6 +61,8 @@ MIN_CHUNK = 6
 MIN_LETTER_SECRET = 10
 """A secret of letters only (`CorrectHorseBatteryStaple`) is a known value from this length, in mixed case."""
 MIN_NAME = 4
+NAME_SCORE = 0.6
+"""Below NER's score: where NER finds a longer name around a known word (`Ryan P Costa`), its span wins."""
 _POSSESSIVE = re.compile(r"['’]s?$", re.IGNORECASE)
 
 
@@ -261,7 +263,7 @@ class KnownValuesRecognizer(TextRecognizer):
                 continue
             start, end = match.start(), match.start() + len(word)
             if not any(r.start <= start and end <= r.end for r in found):
-                results.append(result(self, "PERSON", start, end, SCORE, "known value"))
+                results.append(result(self, "PERSON", start, end, NAME_SCORE, "known value (a name's word)"))
         return results
 
     def is_name_word(self, word: str) -> bool:

@@ -320,3 +320,18 @@ def test_a_value_in_another_unicode_form_gets_the_same_token(detector: Detector)
     [plain], [wide] = detector.analyze(plain_text), detector.analyze(wide_text)
     counts = MaskCounts()
     assert masker.apply(plain_text, [plain], counts) == masker.apply(wide_text, [wide], counts)
+
+
+def test_a_known_word_of_a_name_never_cuts_a_longer_name_short(fresh: Detector) -> None:
+    """A one-word name the data knows (`Priya`) is found alone, and where NER finds the whole name around it
+    (`Priya Nair`, `Ryan P Costa`), the whole name is masked, not the known word alone."""
+    fresh.add_known_values("PERSON", ["Priya", "Ryan", "Costa", "Ignatius"])
+    cases = [
+        ("Priya Nair emailed the invoice.", "Priya Nair"),
+        ("We need to add Ryan P Costa as guardian.", "Ryan P Costa"),
+        ("Ignatius said hi", "Ignatius"),
+        ("Ignatius's badge was renewed.", "Ignatius"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, name), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, name, findings), (text, findings)
