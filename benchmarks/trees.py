@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     trees = {"old": args.old.resolve(), "new": args.new.resolve()}
-    with tempfile.TemporaryDirectory() as tmp, peers.customers_database(peers.TABLE_ROWS, 7) as database:
+    with tempfile.TemporaryDirectory() as tmp, peers.customers_database(2 * max(peers.SIZES), 7) as database:
         report = asyncio.run(_run(trees, args.calls, args.rows, database, Path(tmp)))
     print(json.dumps(report, indent=2))
     if args.json:
