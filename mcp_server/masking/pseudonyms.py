@@ -71,6 +71,9 @@ class Pseudonymizer:
         # value -> digest of the values masked lately: the same customers come back call after call, and the
         # HMAC is most of what a personal cell costs. Emptied when full (bounded like `_values`).
         self._digests: dict[str, str] = {}
+        # digest -> the entity types its tokens were issued as in this process: a token relabelled
+        # (`<US_SSN:…>` around a PERSON token's digest) is not one Maskwire issued. Emptied when full.
+        self._labels: dict[str, set[str]] = {}
 
     @property
     def key(self) -> bytes:
@@ -91,6 +94,7 @@ class Pseudonymizer:
             if digest not in self._values and self._vault is not None:
                 self._pending[digest] = value
             self._values[digest] = value
+            self._label(digest, entity)
             self._values.move_to_end(digest)
             if len(self._values) > self._remember:
                 self._values.popitem(last=False)
@@ -116,6 +120,7 @@ class Pseudonymizer:
                 if self._vault is not None and digest not in known:
                     self._pending[digest] = value
                 known[digest] = value
+                self._label(digest, entity)
                 known.move_to_end(digest)
             while len(known) > self._remember:
                 known.popitem(last=False)
@@ -154,12 +159,25 @@ class Pseudonymizer:
         if self._vault is not None:
             self._vault.close()
 
+    def _label(self, digest: str, entity: str) -> None:
+        """Remember that a token of `entity` was issued for `digest` (called under the lock)."""
+        labels = self._labels.get(digest)
+        if labels is None:
+            if len(self._labels) >= self._remember:
+                self._labels.clear()
+            self._labels[digest] = {entity}
+        else:
+            labels.add(entity)
+
     def resolve(self, token: str) -> str | None:
         """The value behind a token this process issued, or None (unknown, forged or forgotten)."""
         match = TOKEN_PATTERN.fullmatch(token.strip())
         if not match:
             return None
         with self._lock:
+            labels = self._labels.get(match.group(2))
+            if labels is not None and match.group(1) not in labels:
+                return None  # issued here, but as another entity type: relabelled, not a token Maskwire gave
             value = self._values.get(match.group(2))
         if value is None and self._vault is not None:
             self.flush()

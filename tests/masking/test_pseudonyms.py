@@ -41,6 +41,19 @@ def test_resolve_only_issued_tokens() -> None:
     assert p.resolve("not a token") is None
 
 
+def test_a_relabelled_token_is_not_resolved() -> None:
+    """`<US_SSN:…>` around the digest of a PERSON token is not a token Maskwire issued: comparing it with an SSN
+    column would test a name against SSNs (and a type error would tell what kind of value hides behind it)."""
+    p = Pseudonymizer(b"k" * 32)
+    person = p.token("PERSON", "Ysolde Brackenridge")
+    [issued] = p.tokens("SENSITIVE", ["HIV positive"]).values()
+    assert p.resolve(person) == "Ysolde Brackenridge" and p.resolve(issued) == "HIV positive"
+    assert p.resolve(person.replace("<PERSON:", "<US_SSN:")) is None
+    assert p.resolve(issued.replace("<SENSITIVE:", "<DATE_OF_BIRTH:")) is None
+    p.token("USERNAME", "Ysolde Brackenridge")  # the same value issued as another type: both labels hold
+    assert p.resolve(person.replace("<PERSON:", "<USERNAME:")) == "Ysolde Brackenridge"
+
+
 def test_key_file_created_private(tmp_path: Path) -> None:
     key = load_or_create_key(None, tmp_path / "state")
     path = tmp_path / "state" / "masking.key"
