@@ -16,6 +16,7 @@ from mcp_server.masking.classify import (
     from_override,
     in_context,
     is_date_type,
+    name_words,
     postcode_like,
 )
 from mcp_server.masking.context import table_context, words
@@ -121,6 +122,7 @@ class SqlCatalog:
                 values = [str(v) for v in samples[column_name] if not isinstance(v, bytes | bytearray)]
                 decided[column_name] = classify_by_values(column_name, values, self.detector.analyze_batch)
             decided = in_context(decided, undecided, context)
+            decided |= self._names_again(info.name, decided, undecided, samples)
             has_postcode = any(c.kind == "pii" and c.entity == "POSTAL_CODE" for c in decided.values())
             if not has_postcode and any(c.kind == "pii" and c.entity in ADDRESS_ENTITIES for c in decided.values()):
                 for column_name in undecided:  # `3910`, `5000-047` next to a street or a city: postcodes
@@ -161,6 +163,37 @@ class SqlCatalog:
             for column_name, cls in decided.items():
                 self._classes[(info.name, column_name)] = cls.explained()
         return decided
+
+    def _names_again(
+        self,
+        table: str,
+        decided: Mapping[str, ColumnClass],
+        undecided: Sequence[str],
+        samples: Mapping[str, Sequence[object]],
+    ) -> dict[str, ColumnClass]:
+        """Clear columns whose sampled values repeat the names in the table's person columns (`tags` holding
+        `["ignatius", "thaddeus"]`, a `label` of first names): masked as names. Lower-case or inside a list, NER
+        and the name-shape rules do not see them; the table's own names do."""
+        people = [c for c, cls in decided.items() if cls.kind == "pii" and cls.entity == "PERSON"]
+        candidates = [c for c in undecided if decided[c].kind == "clear"]
+        if not people or not candidates:
+            return {}
+        sampled = self.database.sample(table, people, self.sample_rows)
+        names = {w.casefold() for c in people for v in sampled[c] if isinstance(v, str) for w in name_words(v)}
+        names = {n for n in names if len(n) >= 3}
+        out: dict[str, ColumnClass] = {}
+        for column in candidates:
+            words = {w.casefold() for v in samples[column] if v is not None for w in name_words(str(v))}
+            shared = words & names
+            if len(shared) >= 2 and len(shared) >= 0.3 * len(words):
+                out[column] = ColumnClass(
+                    "pii",
+                    "PERSON",
+                    f"values ({len(shared)} of {len(words)} distinct words) are names of this table's people",
+                    "equality",
+                    "medium",
+                )
+        return out
 
     def known_values(
         self, max_rows: int = 200_000, stop: threading.Event | None = None

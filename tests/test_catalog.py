@@ -69,3 +69,34 @@ def test_a_schema_change_is_seen_by_the_name_index_and_the_classes(tmp_path: Pat
     assert catalog.classify("people", "email").entity == "EMAIL_ADDRESS"
     assert catalog.classify("t", "c01").entity == "STREET_ADDRESS"  # classified again after the change
     catalog.database.dispose()
+
+
+def test_a_column_repeating_the_tables_names_is_masked_as_names(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    """Lower-case first names in a tags list, or a label column of first names, are names of the table's people
+    even where NER and the name-shape rules cannot tell (generated names, not a dictionary)."""
+    import random
+    import string
+
+    rng = random.Random(7)
+    people = [
+        ("".join(rng.choice(string.ascii_lowercase) for _ in range(7)).title(), f"Lastname{i}") for i in range(12)
+    ]
+    path = tmp_path / "staff.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE employees (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, tags TEXT, c07 TEXT)"
+        )
+        for i, (first, last) in enumerate(people):
+            tags = f'["{first.lower()}", "{people[(i + 1) % len(people)][0].lower()}"]'
+            label = first if i % 3 else ["urgent", "vip"][i % 2]
+            conn.execute("INSERT INTO employees VALUES (?, ?, ?, ?, ?)", (i, first, last, tags, label))
+        conn.execute("CREATE TABLE products (id INTEGER PRIMARY KEY, tags TEXT)")
+        conn.executemany("INSERT INTO products VALUES (?, ?)", [(i, '["blue", "large"]') for i in range(12)])
+    config = parse_config(f'[[sources]]\nname = "staff"\nkind = "sql"\nurl = "sqlite:///{path}"\n')
+    source = config.source("staff")
+    catalog = SqlCatalog(source, SqlDatabase("staff", config.sql_url(source)), detector, 50)  # type: ignore[arg-type]
+    classes = catalog.classify_table("employees")
+    assert (classes["tags"].kind, classes["tags"].entity) == ("pii", "PERSON"), classes["tags"]
+    assert (classes["c07"].kind, classes["c07"].entity) == ("pii", "PERSON"), classes["c07"]
+    assert catalog.classify_table("products")["tags"].kind != "pii"  # no people, no names to repeat
+    catalog.database.dispose()

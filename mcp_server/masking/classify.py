@@ -415,6 +415,13 @@ _ANY_DATE = re.compile(
     r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _VALUE_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a value, as the value rules read them (letters, with inner apostrophes and hyphens)."""
+    return _VALUE_WORD.findall(text)
+
+
 _NAME_PARTICLES = {
     "de",
     "del",
