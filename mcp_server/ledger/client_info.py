@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from mcp_server.masking.english import is_english
+from mcp_server.masking.english_words import NAME_PARTS, readable_parts
 from mcp_server.masking.stop_words import STOP_WORDS
 
 _VERSION = re.compile(r"[vV]?(?:\d{1,6}(?:\.\d{1,6}){1,3}(?:[-+._~][0-9A-Za-z]{1,24}){0,4}|\d{1,3})")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/@+:-]{0,63}")
-_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _LONG_NUMBER = re.compile(r"\d{4}")
 CLIENT_WORDS = frozenset(
     {
@@ -23,6 +22,7 @@ CLIENT_WORDS = frozenset(
     }
 )
 """Words of the names MCP clients and agent frameworks give themselves, beside English words."""
+_KNOWN_WORDS = CLIENT_WORDS | STOP_WORDS
 
 
 def readable_version(version: str) -> bool:
@@ -34,10 +34,7 @@ def readable_name(name: str, english: frozenset[str]) -> bool:
     `langchain-mcp-adapters`), with no run of four digits."""
     if not _NAME.fullmatch(name) or _LONG_NUMBER.search(name):
         return False
-    parts = _PARTS.findall(name)
-    return bool(parts) and all(
-        p.isdigit() or len(p) <= 2 or p.lower() in CLIENT_WORDS | STOP_WORDS or is_english(p, english) for p in parts
-    )
+    return readable_parts(NAME_PARTS.findall(name), english, _KNOWN_WORDS)
 
 
 def stored_client(name: str, version: str, english: frozenset[str], mask: Callable[[str], str]) -> tuple[str, str]:

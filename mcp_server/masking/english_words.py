@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import threading
 from pathlib import Path
 
 from mcp_server.masking.findings import resolve_model_name
 
 LEMMA_TABLES = ("lemma_index", "lemma_exc")
+NAME_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+"""The parts of a name, split at `_`, `-`, spaces and case changes (`total_revenue`, `avgAmount`, `claude-ai`)."""
 _lock = threading.Lock()
 _read: dict[str, frozenset[str] | None] = {}  # per pipeline, once per process
 
@@ -101,3 +104,18 @@ def common_words(model: str, pos: tuple[str, ...] = ("verb", "adj", "adv")) -> f
                             words.update(str(w).lower() for forms in entries.values() for w in forms)
             _common[name, pos] = frozenset(words)
         return _common[name, pos]
+
+
+def is_english(word: str, english: frozenset[str]) -> bool:
+    """An English word or an inflection of one (`shipped`, `refunded`, `pending`, `queries`)."""
+    word = word.casefold()
+    stems = [word] + [word[: -len(end)] for end in ("ed", "d", "ing", "es", "s") if word.endswith(end)]
+    if word.endswith("ies"):
+        stems.append(word[:-3] + "y")
+    return any(stem in english for stem in stems)
+
+
+def readable_parts(parts: list[str], english: frozenset[str], also: frozenset[str] = frozenset()) -> bool:
+    """Parts a reviewer can read: numbers, pieces of at most two letters, English words, and the words `also`
+    lists (in lower case)."""
+    return bool(parts) and all(p.isdigit() or len(p) <= 2 or p.lower() in also or is_english(p, english) for p in parts)

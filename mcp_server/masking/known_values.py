@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from mcp_server.masking.english import is_english
+from mcp_server.masking.english_words import is_english
 from mcp_server.masking.recognizers._results import TextRecognizer, result
 from mcp_server.vocabulary import TEXT_ENTITIES
 

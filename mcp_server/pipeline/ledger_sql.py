@@ -19,7 +19,7 @@ from sqlglot import exp
 from connectors.base import ConnectorError
 from connectors.engines import SqliteBackend
 from mcp_server.catalog import SqlCatalog
-from mcp_server.masking.english import is_english
+from mcp_server.masking.english_words import NAME_PARTS, is_english, readable_parts
 from mcp_server.masking.masker import Masker
 from mcp_server.masking.stop_words import STOP_WORDS
 from mcp_server.sqlguard.literals import mask_literals
@@ -31,7 +31,6 @@ _NUMBER = re.compile(r"-?\d{1,6}(?:\.\d{1,4})?")
 _PHRASE = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,5}")
 _MESSAGE_WORD = re.compile(r"[^\W\d_][\w$]*")
 _TOKENS_IN_TEXT = re.compile(r"<[A-Z][A-Z0-9_]*(?::[0-9a-f…]+)?>")
-_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def ledger_sql(sql: str, catalog: SqlCatalog | None, masker: Masker) -> str:
@@ -88,12 +87,8 @@ def _readable_identifier(
     def readable(name: str) -> bool:
         if name.casefold() in names:
             return True
-        parts = _PARTS.findall(name.lower() if any_case and name.isupper() else name)
-        return (
-            bool(parts)
-            and "".join(parts).casefold() == name.replace("_", "").casefold()
-            and all(p.isdigit() or len(p) <= 2 or is_english(p, english) for p in parts)
-        )
+        parts = NAME_PARTS.findall(name.lower() if any_case and name.isupper() else name)
+        return "".join(parts).casefold() == name.replace("_", "").casefold() and readable_parts(parts, english)
 
     return readable
 
