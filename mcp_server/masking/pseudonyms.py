@@ -84,27 +84,12 @@ class Pseudonymizer:
         return hmac.digest(self._key, normalise(value).encode("utf-8"), "sha256").hex()[:TOKEN_HEX]
 
     def token(self, entity: str, value: str) -> str:
-        digest = self._digests.get(value)
-        if digest is None:
-            digest = self.digest(value)
-            if len(self._digests) >= self._remember:
-                self._digests.clear()
-            self._digests[value] = digest
-        with self._lock:
-            if digest not in self._values and self._vault is not None:
-                self._pending[digest] = value
-            self._values[digest] = value
-            self._label(digest, entity)
-            self._values.move_to_end(digest)
-            if len(self._values) > self._remember:
-                self._values.popitem(last=False)
-            flush = len(self._pending) >= 10_000
-        if flush:
-            self.flush()
-        return f"<{entity}:{digest}>"
+        return self.tokens(entity, [value])[value]
 
     def tokens(self, entity: str, values: Sequence[str]) -> dict[str, str]:
-        """`token` for each of `values` (distinct), under one acquisition of the lock: a column's worth."""
+        """The token of each of `values` (distinct) as `entity`, issued under one acquisition of the lock (a
+        column's worth); the digests of values masked lately are remembered, the issued ones kept for `resolve`
+        and, with a vault, written to it at the next flush."""
         digests = self._digests
         if len(digests) + len(values) > self._remember:
             digests.clear()
