@@ -381,16 +381,12 @@ class PredicateChecker:
                 f"comparison on {source.table}.{source.column} in {clause} is with an expression; {EQUALITY_HINT},"
                 " comparing it only with literal values (one each, or ANY(ARRAY[...]) of them) or other columns",
             )
-        guessable = [
-            self.resolver.column(s)
-            for s in sorted(flow.sources)
-            if self.resolver.column(s).protection == "pii" and self.resolver.column(s).entity_type in GUESSABLE_ENTITIES
-        ]
-        if guessable:
-            entity = guessable[0].entity_type
+        guessable = next((s for s in sorted(flow.sources) if self._guessable(s)), None)
+        if guessable is not None:
+            column, entity = guessable, self.resolver.column(guessable).entity_type
             raise SqlDenied(
                 "predicate_policy",
-                f"{source.table}.{source.column} is masked as {entity}: its values are few or guessable (a diagnosis,"
+                f"{column.table}.{column.column} is masked as {entity}: its values are few or guessable (a diagnosis,"
                 f" a salary, a password), so comparing it with literal values in {clause} would read them out one"
                 f" guess at a time; compare it with tokens from its results or with another column masked as {entity}",
             )
@@ -398,6 +394,10 @@ class PredicateChecker:
             if self.dialect == "mysql" and not _mysql_string_constant(value):
                 raise self._mysql_numeric(source, clause)
             self._count_membership()
+
+    def _guessable(self, source: SourceColumn) -> bool:
+        policy = self.resolver.column(source)
+        return policy.protection == "pii" and policy.entity_type in GUESSABLE_ENTITIES
 
     def _same_entity(self, mine: Flow, theirs: Flow, clause: str) -> None:
         """Both sides direct values of personal columns of one entity type (a join on equal keys)."""
