@@ -26,6 +26,14 @@ EXPECTED_SHA256 = {
 }
 _patch_lock = threading.Lock()
 
+SEGMENTED = frozenset({"o200k_base", "cl100k_base"})
+"""Encodings counted line by line (`segments`): their pre-tokenizer never runs a piece on from a newline into a
+character other than whitespace or "/" (checked over every code point in tests/test_tokens.py)."""
+SEGMENT_MIN_CHARS = 2_000
+"""Shorter texts are counted whole: too little to gain from remembering their lines."""
+REMEMBERED_CHARS = 4_000_000
+"""Characters of counted lines remembered at most (the oldest half is forgotten when full)."""
+
 
 class EncodingUnavailable(RuntimeError):
     pass
@@ -77,17 +85,73 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     return tiktoken.get_encoding(name)
 
 
+def segments(text: str) -> list[str]:
+    """`text` cut after each newline where the pre-tokenizer of the `SEGMENTED` encodings always cuts: before a
+    line that starts with neither whitespace nor "/". The pieces' token counts add up to the text's."""
+    lines = text.split("\n")
+    cut: list[str] = []
+    current = lines[0]
+    for line in lines[1:]:
+        if line and line[0] != "/" and not line[0].isspace():
+            cut.append(current + "\n")
+            current = line
+        else:  # the newline may join what follows: keep them together
+            current = f"{current}\n{line}"
+    cut.append(current)
+    return cut
+
+
+class _LineCounts:
+    """Exact counts of the lines counted lately, so a text made of lines seen before (a page of rows read again,
+    the prefixes of one page the budget fitter compares) costs a lookup per line, not an encoding.
+
+    It holds only text that was counted, which is text a tool returned or received (masked)."""
+
+    def __init__(self, limit_chars: int = REMEMBERED_CHARS) -> None:
+        self._counts: dict[str, int] = {}
+        self._chars = 0
+        self._limit = limit_chars
+        self._lock = threading.Lock()
+
+    def count(self, encoding: tiktoken.Encoding, text: str) -> int:
+        total = 0
+        for piece in segments(text):
+            n = self._counts.get(piece)
+            if n is None:
+                n = len(encoding.encode_ordinary(piece))
+                self._remember(piece, n)
+            total += n
+        return total
+
+    def _remember(self, piece: str, n: int) -> None:
+        with self._lock:
+            self._counts[piece] = n
+            self._chars += len(piece)
+            if self._chars > self._limit:  # keep the newer half (a dict keeps the order of insertion)
+                kept: dict[str, int] = {}
+                chars = 0
+                for key in reversed(self._counts):
+                    if chars + len(key) > self._limit // 2:
+                        break
+                    kept[key] = self._counts[key]
+                    chars += len(key)
+                self._counts = dict(reversed(kept.items()))
+                self._chars = chars
+
+
 class TokenCounter:
     """Counts tokens; never raises, so a call cannot fail because of tokenisation.
 
     The encoding (200,000 ranks, most of a second to build) is built on first use, once: a server builds it
-    in its warm-up, while the client's handshake runs (`Runtime._warm_up`)."""
+    in its warm-up, while the client's handshake runs (`Runtime._warm_up`). Long texts of the `SEGMENTED`
+    encodings are counted line by line, remembering the lines' counts (`_LineCounts`): the same exact count."""
 
     def __init__(self, encoding: str = "o200k_base") -> None:
         self._name = encoding
         self._built: tiktoken.Encoding | None = None
         self._loaded = False
         self._lock = threading.Lock()
+        self._lines = _LineCounts() if encoding in SEGMENTED else None
 
     def load(self) -> None:
         with self._lock:  # a second first use waits for the build under way
@@ -115,6 +179,8 @@ class TokenCounter:
         encoding = self._encoding
         if encoding is not None:
             try:
+                if self._lines is not None and len(text) >= SEGMENT_MIN_CHARS:
+                    return self._lines.count(encoding, text)
                 return len(encoding.encode_ordinary(text))  # special-token text counts as text
             except Exception:  # pragma: no cover - tiktoken rejects no text encoded as ordinary text
                 pass

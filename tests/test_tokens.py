@@ -3,7 +3,7 @@ import socket
 import pytest
 import tiktoken
 
-from mcp_server.tokens import EXPECTED_SHA256, TokenCounter, bundled_bpe, get_encoding
+from mcp_server.tokens import EXPECTED_SHA256, SEGMENTED, TokenCounter, _LineCounts, bundled_bpe, get_encoding, segments
 
 
 @pytest.fixture
@@ -50,3 +50,48 @@ def test_unknown_encoding_never_raises() -> None:
     counter = TokenCounter("no_such_encoding")  # type: ignore[arg-type]
     assert not counter.exact
     assert counter.count("abcdefgh") == 2
+
+
+def _code_points() -> list[str]:
+    """Every code point of the first three planes (no surrogates), then every 97th of the rest."""
+    points = [*range(0x30000), *range(0x30000, 0x110000, 97)]
+    return [chr(p) for p in points if not 0xD800 <= p <= 0xDFFF]
+
+
+@pytest.mark.parametrize("name", sorted(SEGMENTED))
+def test_line_counts_add_up_whatever_a_line_starts_with(name: str) -> None:
+    """The rule `segments` relies on, over every character a line can start with and the usual line endings."""
+    encoding = get_encoding(name)
+    endings = ("word", "word ", "x |", "x | ", "12", "it's", "<TOKEN_1a>", "", "\u00e9t\u00e9", "a\r")
+    points = _code_points()
+    for start in range(0, len(points), 20_000):
+        chunk = points[start : start + 20_000]
+        text = "\n".join(f"{endings[i % len(endings)]}{c}z" if i else "head" for i, c in enumerate(chunk))
+        pieces = segments(text)
+        assert "".join(pieces) == text
+        assert sum(len(encoding.encode_ordinary(p)) for p in pieces) == len(encoding.encode_ordinary(text))
+
+
+@pytest.mark.parametrize("name", sorted(SEGMENTED))
+def test_counts_by_line_equal_whole_counts_on_random_text(name: str) -> None:
+    import random
+
+    rng = random.Random(5)
+    tricky = "aZ7 \t\n\n/|<>_.-:\u00a0\u3000\u00e9\u4e2d\U0001f600\u2028\x0b"
+    alphabet = [*tricky, "  ", "\r\n", "'s", "NULL", "1,234.56"]
+    encoding = get_encoding(name)
+    counter = TokenCounter(name)
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(600, 3_000)))
+        expected = len(encoding.encode_ordinary(text))
+        assert counter.count(text) == expected
+        assert counter.count(text) == expected  # the second time from the remembered lines
+
+
+def test_remembered_lines_are_bounded() -> None:
+    lines = _LineCounts(limit_chars=10_000)
+    encoding = get_encoding("o200k_base")
+    for i in range(2_000):
+        text = f"row {i} | <PERSON_{i:08x}> | some text\nrow {i + 1} | more text here\n"
+        assert lines.count(encoding, text) == len(encoding.encode_ordinary(text))
+    assert lines._chars <= 10_000 and sum(len(k) for k in lines._counts) == lines._chars
