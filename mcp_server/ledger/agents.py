@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mcp_server.ledger.prepared import Prepared
 from mcp_server.ledger.store import LedgerError
 
 metadata = sa.MetaData()
@@ -64,6 +65,10 @@ class AgentStore:
             metadata.create_all(engine)
         except sa.exc.SQLAlchemyError as exc:
             raise AgentStoreError(f"cannot open the agents table ({type(exc).__name__})") from None
+        active = sa.select(agents).where(agents.c.revoked.is_(None))
+        # Every tool call looks its agent up: compiled once (`prepared.py`).
+        self._active_by_name = Prepared(active.where(agents.c.name == sa.bindparam("name")), engine.dialect)
+        self._active_by_hash = Prepared(active.where(agents.c.token_sha256 == sa.bindparam("digest")), engine.dialect)
 
     def add(
         self,
@@ -103,12 +108,18 @@ class AgentStore:
         return self._select(sa.select(agents).order_by(agents.c.name))
 
     def active(self, name: str) -> StoredAgent | None:
-        found = self._select(sa.select(agents).where(agents.c.name == name, agents.c.revoked.is_(None)))
-        return found[0] if found else None
+        return self._first(self._active_by_name, {"name": name})
 
     def active_by_hash(self, token_sha256: str) -> StoredAgent | None:
-        found = self._select(sa.select(agents).where(agents.c.token_sha256 == token_sha256, agents.c.revoked.is_(None)))
-        return found[0] if found else None
+        return self._first(self._active_by_hash, {"digest": token_sha256})
+
+    def _first(self, statement: Prepared, params: dict[str, str]) -> StoredAgent | None:
+        try:
+            with self.engine.connect() as conn:
+                row = statement.run(conn, [params]).mappings().first()
+        except sa.exc.SQLAlchemyError as exc:
+            raise AgentStoreError(f"cannot read the agents table ({type(exc).__name__})") from None
+        return None if row is None else _stored(row)
 
     def has_active(self) -> bool:
         stmt = sa.select(sa.func.count()).select_from(agents).where(agents.c.revoked.is_(None))

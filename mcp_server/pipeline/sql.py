@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from mcp_server.pipeline.sources import SourceSet
 from mcp_server.policy import Policy
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query
 from mcp_server.sqlguard.model import PredicateMode, SourceColumn
+from mcp_server.sqlguard.schema import SchemaIndex
 from mcp_server.tokens import TokenCounter
 from mcp_server.tools.models import ColumnDescription, DescribeResult, QueryColumn, QueryResult, TableDescription
 from mcp_server.tools.problems import ToolOutput, ToolProblem
@@ -65,6 +67,8 @@ class ColumnPlan:
 
 
 MAX_SQL_CHARS = 100_000
+LEDGER_SQL_REMEMBERED = 256
+"""Statements whose ledger form is remembered: paging and re-runs send the same SQL again."""
 MAX_GROUPED_ROWS = 10_000
 """Rows fetched at once from a query grouped by a restricted column, to page through a canonical order."""
 
@@ -75,6 +79,8 @@ class SqlReads:
         self.masker = masker
         self.counter = counter
         self.sources = sources
+        self._ledger_sql: dict[tuple[str, SchemaIndex | None, str], str] = {}
+        self._ledger_sql_lock = threading.Lock()
 
     def known_table_or_token(self, source: str, table: str | None) -> str | None:
         """A table name for the ledger: as is when the source has it, else a keyed token (it is agent input)."""
@@ -121,8 +127,22 @@ class SqlReads:
     # -- query -----------------------------------------------------------------------------------
 
     def masked_sql(self, sql: str, source: str | None) -> str:
-        """The SQL as the ledger stores it (`ledger_sql.py`)."""
-        return ledger_sql(sql, self.sources.catalogs.get(source or ""), self.masker)
+        """The SQL as the ledger stores it (`ledger_sql.py`), remembered per schema snapshot: it depends on the
+        statement, the schema's names and the classes of its columns, which change only with the snapshot."""
+        catalog = self.sources.catalogs.get(source or "")
+        try:
+            index = catalog.schema_index() if catalog is not None else None
+        except ConnectorError:
+            return ledger_sql(sql, catalog, self.masker)
+        key = (source or "", index, sql)
+        masked = self._ledger_sql.get(key)
+        if masked is None:
+            masked = ledger_sql(sql, catalog, self.masker)
+            with self._ledger_sql_lock:
+                if len(self._ledger_sql) >= LEDGER_SQL_REMEMBERED:
+                    del self._ledger_sql[next(iter(self._ledger_sql))]
+                self._ledger_sql[key] = masked
+        return masked
 
     def masked_message(self, message: str, source: str | None) -> str:
         """A query's error message as the ledger stores it (`ledger_sql.py`)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from mcp import Client
 
-from mcp_server.config import load_config
+from mcp_server.config import load_config, parse_config
 from mcp_server.demo.workspace import prepare_demo
 from mcp_server.runtime import Runtime
 from mcp_server.server import build_server
@@ -144,3 +146,26 @@ def test_collation_and_unknown_function_names_are_tokens(runtime: Runtime) -> No
     assert "wquack81" not in stored and "Quackenbush" not in stored, stored
     kept = _stored(runtime, "SELECT id FROM orders WHERE ordered_at > DATE('now', '-7 days') ORDER BY id")
     assert "ORDER BY id" in kept
+
+
+def test_the_stored_sql_follows_a_schema_change(tmp_path: Path) -> None:
+    """The stored form of a statement is remembered per schema snapshot: a name that becomes a column of the
+    schema reads as one after the source is read again, and a repeated statement is stored the same way."""
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT)")
+        conn.execute("INSERT INTO items VALUES (1, 'lamp')")
+    config = parse_config(
+        f'[server]\nstate_dir = "{tmp_path / "state"}"\n[[sources]]\nname = "shop"\nkind = "sql"\nurl = "sqlite:///{path}"\n'
+    )
+    runtime = Runtime.start(config, agent="reviewer")
+    try:
+        sql = "SELECT id AS zqxwvk FROM items"
+        first = runtime.pipeline.masked_sql(sql, "shop")
+        assert "zqxwvk" not in first and runtime.pipeline.masked_sql(sql, "shop") == first
+        with sqlite3.connect(path) as conn:
+            conn.execute("ALTER TABLE items ADD COLUMN zqxwvk TEXT")
+        runtime.pipeline.sources.catalogs["shop"].tables(refresh=True)
+        assert "zqxwvk" in runtime.pipeline.masked_sql(sql, "shop")
+    finally:
+        runtime.close()
