@@ -39,7 +39,8 @@ class PostgresBackend(EngineBackend):
         )
 
     def transaction_setup(self, timeout_seconds: float) -> tuple[str, ...]:
-        return ("SET TRANSACTION READ ONLY", f"SET LOCAL statement_timeout = {round(timeout_seconds * 1000)}")
+        # One round trip: sent without parameters, the two statements go as one simple query (our text only).
+        return (f"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {round(timeout_seconds * 1000)}",)
 
     def run(self, conn: Connection, sql: str, params: Mapping[str, Any], max_rows: int, skip: int) -> Rows | None:
         import psycopg
