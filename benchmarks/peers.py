@@ -4,10 +4,11 @@
 
 Builds a table of customers (names, emails, phones, street addresses, birthdays, plans, amounts and a notes
 column of free text, some naming people) from the fake-identity fixture in a PostgreSQL database with a random
-name, dropped afterwards. Three servers run over stdio MCP, driven by one Python client (the `mcp` SDK):
+name, dropped afterwards. Four servers run over stdio MCP, driven by one Python client (the `mcp` SDK):
 Maskwire masking the table as classified, Maskwire with every column declared clear (what masking costs, and
-what is left when it costs nothing), and DBHub (`@bytebase/dbhub`, pinned in benchmarks/npm-tools/, installed
-with `npm ci` into the gitignored `.npm-tools-bench/`, on Node 22 from the npm package `node`). The same
+what is left when it costs nothing), DBHub (`@bytebase/dbhub`, pinned in benchmarks/npm-tools/, installed
+with `npm ci` into the gitignored `.npm-tools-bench/`, on Node 22 from the npm package `node`), and the floor
+of a Python server on the same SDK (`python_floor.py`: the SQL run on psycopg, the rows returned as JSON text). The same
 100- and 1,000-row SELECT goes to each, request by request in rotating order, so the machine's load hits
 every side alike; the first `--warm` repetitions are not counted. Server-side time is the ledger's duration
 of each Maskwire call (the tool and the middleware, before the ledger write, serialisation and the pipe);
@@ -53,6 +54,8 @@ STAMP = TOOLS_DIR / ".pinned.sha256"
 NODE = TOOLS_DIR / "node_modules" / ".bin" / "node"
 DBHUB = TOOLS_DIR / "node_modules" / "@bytebase" / "dbhub" / "dist" / "index.js"
 MASKWIRE = Path(sys.executable).with_name("maskwire")
+FLOOR = Path(__file__).resolve().parent / "python_floor.py"
+FLOOR_LABEL = "Python SDK floor (unmasked)"
 PG = "postgres@127.0.0.1:5432"
 SIZES = (100, 1_000)
 FRESH_START = {100: 1_000, 1_000: 3_000}
@@ -188,8 +191,8 @@ class Side:
 
 
 def sides(workdir: Path, database: str) -> list[Side]:
-    """Maskwire masked, Maskwire with every column declared clear, DBHub; and for cold starts only, Maskwire
-    with `plan` declared clear (its four values would otherwise be scanned as free text)."""
+    """Maskwire masked, Maskwire with every column declared clear, DBHub, the Python SDK floor; and for cold
+    starts only, Maskwire with `plan` declared clear (its four values would otherwise be scanned as free text)."""
 
     def maskwire(label: str, clear: tuple[str, ...]) -> Side:
         config = maskwire_config(workdir / label.split(",")[0].replace(" ", "-"), database, clear=clear)
@@ -199,9 +202,11 @@ def sides(workdir: Path, database: str) -> list[Side]:
     dsn = f"postgres://{PG}/{database}?sslmode=disable"
     dbhub_args = (str(DBHUB), "--transport", "stdio", "--dsn", dsn)
     dbhub = Side("DBHub", str(NODE), dbhub_args, "execute_sql", {}, workdir / "dbhub-stderr.log")
+    floor_args = (str(FLOOR), f"postgresql://{PG}/{database}")
+    floor = Side(FLOOR_LABEL, sys.executable, floor_args, "execute_sql", {}, workdir / "floor-stderr.log")
     every = tuple(n.strip() for n in COLUMNS.split(","))
     masked, declared = maskwire("Maskwire masked", ()), maskwire("Maskwire-plan-declared", ("plan",))
-    return [masked, maskwire("Maskwire all clear", every), dbhub, declared]
+    return [masked, maskwire("Maskwire all clear", every), dbhub, floor, declared]
 
 
 def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> tuple[int, int]:
@@ -213,6 +218,8 @@ def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> tuple[int
     structured = json.dumps(result.structured_content) if result.structured_content is not None else ""
     if side.label == "DBHub":
         got = len(json.loads(text)["data"]["statements"][0]["rows"])
+    elif side.label == FLOOR_LABEL:
+        got = len(json.loads(text)["rows"])
     else:
         got = int(result.structured_content["row_count"])
         if side.label == "Maskwire masked" and any(value in text or value in structured for value in raw):
@@ -318,16 +325,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         def raw(offset: int, rows: int) -> set[str]:
             return raw_values(db, offset, rows)
 
-        masked, dbhub, declared = all_sides[0], all_sides[2], all_sides.pop()
+        masked, dbhub, floor, declared = all_sides[0], all_sides[2], all_sides[3], all_sides.pop()
         structured = COLUMNS.replace(", notes", "")  # a query that scans no free text
         cases = {
             "Maskwire masked": (masked, COLUMNS),
             "Maskwire masked, `plan` declared clear, without `notes` (no free text)": (declared, structured),
             "DBHub": (dbhub, COLUMNS),
+            FLOOR_LABEL: (floor, COLUMNS),
         }
         if args.compare_tree is not None:
             other = str(args.compare_tree.resolve() / ".venv" / "bin" / "maskwire")
-            for label in [label for label in cases if label != "DBHub"]:
+            for label in [label for label in cases if label.startswith("Maskwire")]:
                 side, columns = cases[label]
                 cases[f"{label}, {args.compare_tree.name}"] = (replace(side, command=other), columns)
         cold: dict[str, list[float]] = {label: [] for label in cases}
@@ -397,8 +405,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['load_after']:.2f} at the end (2 shared cores).",
         "",
         f"`SELECT {COLUMNS} FROM customers ORDER BY id LIMIT n [OFFSET o]` on a {s['table_rows']:,}-row table, "
-        "through Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all three "
-        "servers open at once over stdio MCP from one Python client (`mcp` SDK).",
+        "through Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all four "
+        "servers open at once over stdio MCP from one Python client (`mcp` SDK). The Python SDK floor "
+        "(`benchmarks/python_floor.py`) is the `mcp` SDK's server with one tool that runs the SQL on psycopg and "
+        "returns the rows as JSON text, like DBHub: what a Python server on this SDK pays before any work of its own.",
     ]
     titles = {
         "query_ms": "The same page again and again (the first rows of the table): what a repeated or re-run "
