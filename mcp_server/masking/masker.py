@@ -191,13 +191,15 @@ class Masker:
             return self._mask_each(entity, values, operator)
         cells: list[tuple[Any, str | None] | str] = []  # per cell: its result, or the text its token is made of
         for value in values:
-            if value is None or isinstance(value, bytes | bytearray | memoryview):
+            if type(value) is str:  # most cells: no conversion to choose
+                cells.append(value)
+            elif value is None or isinstance(value, bytes | bytearray | memoryview):
                 cells.append(self._mask_whole(entity, value, operator))
             else:
                 shown = plain(value)
                 cells.append(shown if isinstance(shown, str) else str(shown))
         distinct = list(dict.fromkeys(c for c in cells if isinstance(c, str)))
-        already = {t for t in distinct if self.pseudonyms.is_token(t)}  # e.g. a value masked upstream
+        already = {t for t in distinct if "<" in t and self.pseudonyms.is_token(t)}  # e.g. a value masked upstream
         tokens = self.pseudonyms.tokens(entity, [t for t in distinct if t not in already])
         out: list[tuple[Any, str | None]] = []
         for c in cells:
@@ -234,7 +236,15 @@ class Masker:
 
     def clear_column(self, values: Sequence[Any]) -> list[Any]:
         """`clear` over a column's cells (numbers, flags and NULLs pass as they are)."""
-        return [value if value is None or type(value) is int else self.clear(value) for value in values]
+        limit = self.max_cell_chars
+        return [
+            value
+            if value is None or type(value) is int
+            else (value if "<" not in value else defuse_tokens(value))
+            if type(value) is str and len(value) <= limit
+            else self.clear(value)
+            for value in values
+        ]
 
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw; text longer than
@@ -277,12 +287,14 @@ class Masker:
     ) -> list[tuple[Any, Counter[str]]]:
         """Scan many cells of free text at once; each distinct text is analysed once.
 
-        Returns, per input, the masked value and the entities masked in it. Texts past the call's `budget`
+        Returns, per input, the masked value and the entities masked in it (one count per distinct text, shared by
+        the cells that hold it: read it, do not change it). Texts past the call's `budget`
         (a fresh one when None) are withheld, not scanned. stable=False: see `apply`. names=False: names and
         places that only a language model found stay clear (descriptions of things, see `ColumnClass.names`).
         """
         budget = budget if budget is not None else self.budget()
-        out: list[tuple[Any, Counter[str]]] = [(v, Counter()) for v in values]
+        nothing: Counter[str] = Counter()
+        out: list[tuple[Any, Counter[str]]] = [(v, nothing) for v in values]
         todo: dict[str, list[int]] = {}
         for i, value in enumerate(values):
             if value is None:
@@ -327,8 +339,9 @@ class Masker:
                 if self.term_lists:
                     findings = self.term_lists.apply(text, findings)
                 masked = self.apply(text, findings, counts, stable=stable)
+            done = (masked, Counter(counts.by_entity))
             for i in todo[text]:
-                out[i] = (masked, Counter(counts.by_entity))
+                out[i] = done
 
     def _detect(self, texts: list[str], context: tuple[str, ...], *, known: bool = True) -> list[list[Finding] | None]:
         """Findings per text (None: detection failed), from the cache where the same text was seen.

@@ -101,11 +101,13 @@ class Pseudonymizer:
             found.append(digest)
         with self._lock:
             known = self._values
+            labels = self._labels
             for value, digest in zip(values, found, strict=True):
                 if self._vault is not None and digest not in known:
                     self._pending[digest] = value
                 known[digest] = value
-                self._label(digest, entity)
+                if entity not in labels.get(digest, ()):
+                    self._label(digest, entity)
                 known.move_to_end(digest)
             while len(known) > self._remember:
                 known.popitem(last=False)
