@@ -15,7 +15,7 @@ from mcp_server.ledger.deployment import open_ledger
 from mcp_server.ledger.store import Ledger
 from mcp_server.masking.findings import resolve_model_name
 from mcp_server.masking.lazy_detector import LazyDetector
-from mcp_server.masking.masker import Masker
+from mcp_server.masking.masker import KnownValuesGate, Masker
 from mcp_server.masking.pseudonyms import Pseudonymizer, load_or_create_key
 from mcp_server.masking.term_lists import TermLists
 from mcp_server.masking.vault import TokenVault
@@ -43,10 +43,11 @@ class Runtime:
     """The agent named by `serve --agent` / $MASKWIRE_AGENT (stdio only)."""
     tracing: Tracing | None = None
     """OpenTelemetry traces, when `[telemetry] enabled`."""
-    warm: threading.Event = field(default_factory=threading.Event)
-    """Set once every column is classified and the known personal values are loaded."""
+    warm: KnownValuesGate = field(default_factory=KnownValuesGate)
+    """Open once every column is classified and the known personal values are loaded (waiting asks for them)."""
     answered: threading.Event = field(default_factory=threading.Event)
-    """Set once a tool call has run: a server's warm-up loads the NLP pipeline after it (see `_warm_up`)."""
+    """Set once a tool call has run, or a call waits for the known values: a server's warm-up reads them and loads
+    the NLP pipeline from then on (see `_warm_up`)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _warm_up_thread: threading.Thread | None = None
 
@@ -68,7 +69,8 @@ class Runtime:
             cache_dir=config.state_dir,
         )
         vault = TokenVault(config.token_vault_url, key, check_key=True) if masking.token_vault else None
-        warm = threading.Event()
+        answered = threading.Event()
+        warm = KnownValuesGate(wanted=answered)
         masker = Masker(
             detector,
             Pseudonymizer(key, vault=vault),
@@ -79,12 +81,12 @@ class Runtime:
             term_lists=TermLists(masking.allow_list, masking.deny_list),
             known_values_loaded=warm,
         )
-        counter = TokenCounter(config.tokens.encoding)
+        counter = TokenCounter(config.tokens.encoding, cache_dir=config.state_dir)
         ledger = open_ledger(config, masking_key=key, serving=True)
         identities = Identities(config, AgentStore(ledger.engine))
         pipeline = ReadPipeline(config, masker, counter)
         tracing = Tracing.start(config.telemetry)
-        runtime = cls(config, masker, pipeline, ledger, counter, identities, agent, tracing, warm)
+        runtime = cls(config, masker, pipeline, ledger, counter, identities, agent, tracing, warm, answered)
         if warm_up_in_background:
             runtime._warm_up_thread = threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True)
             runtime._warm_up_thread.start()
@@ -103,11 +105,13 @@ class Runtime:
         return RoleView(self.pipeline, self.pipeline.policy_for(None))
 
     def _warm_up(self) -> None:
-        """Classify every column and learn the known personal values of every SQL source.
+        """Read the English words and build the token encoding (the first answer needs both), then classify
+        every column and learn the known personal values of every SQL source.
 
         Free text is masked with these values (a name from `customers` found again in a ticket), so scanning
-        free text waits for this (`Masker.known_values_loaded`); in the background it lets a client's handshake
-        and queries of structured columns be answered at once on schemas that take long to read.
+        free text waits for them (`KnownValuesGate`). In the background (a server) they are read once the first
+        call has run or a call waits for them: the client's handshake and a first query of structured columns
+        are answered without them, on schemas that take long to read too.
         """
         started = time.perf_counter()
         learned = 0
@@ -116,6 +120,8 @@ class Runtime:
         except Exception as exc:  # the call that needs them reads them again
             log.warning("could not read the English words (%s)", type(exc).__name__)
         self.counter.load()  # every answer's text is counted
+        if self._warm_up_thread is not None:  # after the first call, unless a scan of free text asks for them
+            self.answered.wait(PIPELINE_AFTER_SECONDS)
         try:
             for catalog in self.sources.catalogs.values():
                 try:
@@ -179,3 +185,4 @@ class Runtime:
         self.masker.pseudonyms.close()
         if self.tracing is not None:
             self.tracing.close()
+

@@ -11,9 +11,12 @@ import binascii
 import gzip
 import hashlib
 import logging
+import marshal
+import os
 import threading
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import tiktoken
 import tiktoken_ext.openai_public as openai_public
@@ -52,17 +55,23 @@ def bundled_bpe(name: str) -> bytes:
     return data
 
 
-def _offline_encoding(name: str) -> tiktoken.Encoding:
-    """Build the encoding from tiktoken's own definition, feeding it the verified bundled file."""
+def _offline_encoding(name: str, cache_dir: Path | None = None) -> tiktoken.Encoding:
+    """Build the encoding from tiktoken's own definition, feeding it the verified bundled file (or the copy of
+    its ranks kept in `cache_dir`, see `_RanksCopy`)."""
     constructor = {"o200k_base": openai_public.o200k_base, "cl100k_base": openai_public.cl100k_base}[name]
-    data = bundled_bpe(name)
+    copy = _RanksCopy(name, cache_dir) if cache_dir is not None else None
 
     def load_bundled(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        if expected_hash and hashlib.sha256(data).hexdigest() != expected_hash:
-            raise EncodingUnavailable(f"bundled {name} does not match tiktoken's expected hash")
-        # "<base64 token> <rank>" per line; a2b_base64 is what base64.b64decode calls, without its checks.
-        fields = data.split()
-        return dict(zip(map(binascii.a2b_base64, fields[::2]), map(int, fields[1::2]), strict=True))
+        if expected_hash and expected_hash != EXPECTED_SHA256[name]:  # the bundled file is checked against ours
+            raise EncodingUnavailable(f"tiktoken expects another {name} than the one bundled")
+        ranks = copy.read() if copy is not None else None
+        if ranks is None:
+            # "<base64 token> <rank>" per line; a2b_base64 is what base64.b64decode calls, without its checks.
+            fields = bundled_bpe(name).split()
+            ranks = dict(zip(map(binascii.a2b_base64, fields[::2]), map(int, fields[1::2]), strict=True))
+            if copy is not None:
+                copy.write(ranks)
+        return ranks
 
     with _patch_lock:  # the constructor looks the loader up as a module global
         original = openai_public.load_tiktoken_bpe
@@ -74,12 +83,44 @@ def _offline_encoding(name: str) -> tiktoken.Encoding:
     return tiktoken.Encoding(**spec)
 
 
+class _RanksCopy:
+    """The ranks parsed from the verified bundled file, kept in a server's state folder with `marshal`: read in a
+    third of the time of decompressing and parsing the file again at every start. Named after the bundled file's
+    SHA-256; a copy that cannot be read is made again."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.path = folder / f"encoding-{name}-{EXPECTED_SHA256[name][:16]}.marshal"
+
+    def read(self) -> dict[bytes, int] | None:
+        try:
+            ranks = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return ranks if type(ranks) is dict and ranks else None
+
+    def write(self, ranks: dict[bytes, int]) -> None:
+        try:  # written whole under another name, then renamed: a reader never sees half of it
+            partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            partial.write_bytes(marshal.dumps(ranks))
+            partial.replace(self.path)
+        except OSError:  # a read-only state folder: parse the bundled file again next time
+            pass
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @cache
-def get_encoding(name: str) -> tiktoken.Encoding:
+def get_encoding(name: str, cache_dir: Path | None = None) -> tiktoken.Encoding:
     if name in EXPECTED_SHA256:
         # Prefer the verified local copy: it never touches the network and gives identical ranks.
+        if cache_dir is not None:
+            try:
+                return _offline_encoding(name, cache_dir)
+            except Exception:  # a damaged copy of the ranks: made again from the bundled file, below
+                _RanksCopy(name, cache_dir).remove()
         try:
-            return _offline_encoding(name)
+            return _offline_encoding(name, cache_dir)
         except Exception as exc:  # fall back to tiktoken's own loader (cache or download)
             log.warning("bundled %s unavailable (%s); trying tiktoken's loader", name, type(exc).__name__)
     return tiktoken.get_encoding(name)
@@ -146,8 +187,10 @@ class TokenCounter:
     in its warm-up, while the client's handshake runs (`Runtime._warm_up`). Long texts of the `SEGMENTED`
     encodings are counted line by line, remembering the lines' counts (`_LineCounts`): the same exact count."""
 
-    def __init__(self, encoding: str = "o200k_base") -> None:
+    def __init__(self, encoding: str = "o200k_base", cache_dir: Path | None = None) -> None:
+        """`cache_dir`: where a server keeps a copy of the encoding's parsed ranks (its state folder)."""
         self._name = encoding
+        self._cache_dir = cache_dir
         self._built: tiktoken.Encoding | None = None
         self._loaded = False
         self._lock = threading.Lock()
@@ -158,7 +201,7 @@ class TokenCounter:
             if self._loaded:
                 return
             try:
-                self._built = get_encoding(self._name)
+                self._built = get_encoding(self._name, self._cache_dir)
             except Exception as exc:
                 log.error("token encoding %s unavailable (%s); counting ~4 chars per token", self._name, exc)
             self._loaded = True

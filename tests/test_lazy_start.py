@@ -113,23 +113,46 @@ def test_a_pipeline_that_cannot_load_withholds_free_text(
 async def test_a_server_loads_the_pipeline_once_its_first_call_has_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Loading it beside the first call would slow that call down (a query of structured columns needs none of
-    it); once the call has run, the warm-up loads it for the free text to come."""
+    """Reading the known values and loading the pipeline beside the first call would slow that call down (a query
+    of structured columns needs none of it); once the call has run, the warm-up does both for the free text to
+    come."""
     monkeypatch.setattr(runtime_module, "PIPELINE_AFTER_SECONDS", 300.0)  # no call for a while: not yet either
     config = load_config(_workspace(tmp_path, notes=True))
     runtime = Runtime.start(config, agent="unit-agent", warm_up_in_background=True)
     try:
         detector = runtime.masker.detector
         assert isinstance(detector, LazyDetector)
-        assert runtime.warm.wait(60)
-        await anyio.sleep(3)  # the pipeline loads in about a second
-        assert not detector.is_loaded  # the warm-up waits for the first call
+        await anyio.sleep(3)  # the known values are read in well under a second, the pipeline loads in about one
+        assert not runtime.warm.is_set() and not detector.is_loaded  # the warm-up waits for the first call
         async with Client(build_server(runtime)) as client:
             result = await client.call_tool("query", {"source": "crm", "sql": "SELECT full_name FROM customers"})
             assert not result.is_error and "Marie Hamanova" not in str(result.structured_content)
         with anyio.fail_after(120):
-            while not detector.is_loaded:
+            while not (runtime.warm.is_set() and detector.is_loaded):
                 await anyio.sleep(0.05)
+    finally:
+        runtime.close()
+
+
+async def test_a_first_call_that_scans_free_text_gets_the_known_values_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan waiting for the known values asks for them: the warm-up does not wait for a call to end first."""
+    monkeypatch.setattr(runtime_module, "PIPELINE_AFTER_SECONDS", 300.0)
+    with sqlite3.connect(tmp_path / "crm.sqlite") as conn:  # a name NER does not find: only its column knows it
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, full_name TEXT, email TEXT)")
+        conn.execute("INSERT INTO customers (full_name, email) VALUES ('Zbigniew Quaxley-Ottersby', 'zq@example.org')")
+        conn.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, notes TEXT)")
+        conn.execute("INSERT INTO tickets (notes) VALUES ('refund for zbigniew quaxley-ottersby approved')")
+    config = tmp_path / "maskwire.toml"
+    config.write_text('[[sources]]\nname = "crm"\nkind = "sql"\nurl = "sqlite:///crm.sqlite"\n', encoding="utf-8")
+    runtime = Runtime.start(load_config(config), agent="unit-agent", warm_up_in_background=True)
+    try:
+        async with Client(build_server(runtime)) as client:
+            with anyio.fail_after(120):  # not the 300 s the warm-up would wait without being asked
+                result = await client.call_tool("query", {"source": "crm", "sql": "SELECT notes FROM tickets"})
+        text = str(result.structured_content)
+        assert not result.is_error and "<PERSON:" in text and "quaxley" not in text.lower(), text
     finally:
         runtime.close()
 

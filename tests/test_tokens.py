@@ -1,4 +1,6 @@
+import marshal
 import socket
+from pathlib import Path
 
 import pytest
 import tiktoken
@@ -95,3 +97,19 @@ def test_remembered_lines_are_bounded() -> None:
         text = f"row {i} | <PERSON_{i:08x}> | some text\nrow {i + 1} | more text here\n"
         assert lines.count(encoding, text) == len(encoding.encode_ordinary(text))
     assert lines._chars <= 10_000 and sum(len(k) for k in lines._counts) == lines._chars
+
+
+@pytest.mark.usefixtures("no_network")
+def test_a_server_keeps_a_copy_of_the_ranks_and_makes_a_damaged_one_again(tmp_path: Path) -> None:
+    text = "Maskwire <EMAIL_ADDRESS:7f3a9c2e1b0d> | 2026-12-02 | naïve café ✓\n" * 50
+    expected = get_encoding("o200k_base").encode_ordinary(text)
+    get_encoding.cache_clear()
+    assert TokenCounter(cache_dir=tmp_path).count(text) == len(expected)
+    [copy] = tmp_path.glob("encoding-o200k_base-*.marshal")
+    for content in (None, b"", b"\x00garbage", marshal.dumps({"not": "ranks"})):
+        if content is not None:
+            copy.write_bytes(content)
+        get_encoding.cache_clear()  # a new process: built from the copy, or from the bundled file when it is bad
+        encoding = get_encoding("o200k_base", tmp_path)
+        assert encoding.encode_ordinary(text) == expected and encoding.n_vocab == 200019
+        assert marshal.loads(copy.read_bytes()) == encoding._mergeable_ranks

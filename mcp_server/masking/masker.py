@@ -102,6 +102,27 @@ class FindingsCache:
                 self._entries.popitem(last=False)
 
 
+class KnownValuesGate:
+    """Open once the known personal values are loaded. A server's warm-up loads them after its first call (a
+    query of structured columns needs none of them, and reading them beside it slowed it down); a scan of free
+    text that has to wait for them asks for them (`wanted`), and the warm-up loads them at once."""
+
+    def __init__(self, wanted: threading.Event | None = None) -> None:
+        self.loaded = threading.Event()
+        self.wanted = wanted if wanted is not None else threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self.loaded.is_set():
+            self.wanted.set()
+        return self.loaded.wait(timeout)
+
+    def set(self) -> None:
+        self.loaded.set()
+
+    def is_set(self) -> bool:
+        return self.loaded.is_set()
+
+
 class Masker:
     def __init__(
         self,
@@ -115,7 +136,7 @@ class Masker:
         scan_budget_seconds: float = 10.0,
         cache: FindingsCache | None = None,
         term_lists: TermLists | None = None,
-        known_values_loaded: threading.Event | None = None,
+        known_values_loaded: KnownValuesGate | threading.Event | None = None,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
@@ -127,7 +148,7 @@ class Masker:
         self._cache = cache if cache is not None else FindingsCache()
         self.term_lists = term_lists or TermLists()
         # Free text is scanned with the known personal values of the SQL sources: scanning waits until they
-        # are loaded (the server loads them in the background at start-up). Whole-column masking does not.
+        # are loaded (a server loads them in the background, see `KnownValuesGate`). Whole-column masking does not.
         self.known_values_loaded = known_values_loaded
 
     def with_operators(self, operators: Mapping[str, Operator], *, default: Operator | None = None) -> Masker:
