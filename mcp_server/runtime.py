@@ -185,4 +185,3 @@ class Runtime:
         self.masker.pseudonyms.close()
         if self.tracing is not None:
             self.tracing.close()
-
