@@ -43,7 +43,7 @@ def _fold(word: str) -> str:
 
 
 def _key(words: Iterable[str]) -> str:
-    return " ".join(_fold(w) for w in words)
+    return _fold(" ".join(words))  # casefold folds each character on its own: the same as word by word
 
 
 def _distinctive(words: list[str]) -> bool:
@@ -55,6 +55,7 @@ def _distinctive(words: list[str]) -> bool:
 
 
 CHUNK = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")  # what str.isspace calls white space
 _EDGES = "\"'`([{<.,;:!?)]}>*"
 _SEPARATORS = re.compile(r"[\s().\-/]")
 MIN_CHUNK = 6
@@ -81,7 +82,7 @@ def _chunk_keys(value: str, letters: bool = False) -> list[str]:
     phone number written without spaces): the value folded, and its digits alone when it is a number written
     with separators (123-45-6789 is also 123456789). A chunk of letters only is a key only with `letters`."""
     text = value.strip().strip(_EDGES).casefold()
-    if len(text) < MIN_CHUNK or any(ch.isspace() for ch in text) or (text.isalpha() and not letters):
+    if len(text) < MIN_CHUNK or _SPACE.search(text) or (text.isalpha() and not letters):
         return []
     keys = [text]
     digits = _SEPARATORS.sub("", text)
@@ -224,23 +225,24 @@ class KnownValuesRecognizer(TextRecognizer):
         """Remember values of one entity type; returns how many are known now. One-word values are ignored."""
         with self._lock:
             for value in values:
-                if len(self) >= self._max:
+                if len(self._values) + len(self._chunks) + len(self._amounts) >= self._max:
                     break
+                text = str(value)
+                words = WORD.findall(text)
                 if entity == "PERSON":
-                    self._name_words.update(_fold(w) for w in WORD.findall(str(value)))
+                    self._name_words.update(_fold(w) for w in words)
                 if entity == "SENSITIVE":
                     amount = amount_key(value)
                     if amount is not None:
                         self._amounts.setdefault(amount, entity)
                         continue
-                    if _all_stop_words(WORD.findall(str(value))):
+                    if _all_stop_words(words):
                         continue
-                chunk_keys = _chunk_keys(str(value), letters=entity == "SECRET" and _letter_secret(str(value)))
+                chunk_keys = _chunk_keys(text, letters=entity == "SECRET" and _letter_secret(text))
                 if chunk_keys and entity == "SECRET":  # as written too, punctuation included (`Hunter2Secret!`)
-                    chunk_keys = [*chunk_keys, str(value).strip().casefold()]
+                    chunk_keys = [*chunk_keys, text.strip().casefold()]
                 for key in chunk_keys:
                     self._chunks.setdefault(key, entity)
-                words = WORD.findall(str(value))
                 if _distinctive(words) and not (chunk_keys and len(words) == 1):
                     self._values.setdefault(_key(words), entity)
                     first = _fold(words[0])
