@@ -8,9 +8,9 @@ characters written one by one with spaces between read joined (`5 5 5 - 3 1 - �
 remembers the character of the text it came from, so findings are mapped back to the original offsets
 (`Normalised.span`) and the value is masked there whole, hidden characters included.
 
-Runs that look encoded (`encoded_runs`: base64, hex, percent, HTML or backslash escapes) are decoded; a run whose
-decoded text is printable is analysed too, and masked whole when that text holds a personal value or a known
-value. Every pattern here repeats character classes possessively, with nothing two ways to match: linear in the
+Runs that look encoded (`encoded_runs`: base64, hex, percent, HTML or backslash escapes, and string literals joined
+into one, `"AKIAIOSFOD" + "NN7EXAMPLE"`) are decoded; a run whose decoded text is printable is analysed too, and
+masked whole when that text holds a personal value or a known value. Every pattern here repeats character classes possessively, with nothing two ways to match: linear in the
 text's length.
 """
 
@@ -120,6 +120,13 @@ _PERCENT = re.compile(r"(?<![^\s%])[^\s%]*+(?:%[0-9A-Fa-f]{2}[^\s%]*+)+")
 _HTML = re.compile(r"(?<![^\s&])[^\s&]*+(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});[^\s&]*+)+")
 _ESCAPED = re.compile(r"(?<![^\s\\])[^\s\\]*+(?:\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})[^\s\\]*+)+")
 _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4}))")
+# String literals joined into one (`"AKIAIOSFOD" + "NN7EXAMPLE"`, `'4111' || '1111…'`, `concat('ann', '@…')`,
+# adjacent literals on one line or across lines): the pieces of a value split so that no piece looks like it.
+_QUOTED = r"""(?:"[^"\\\n]{1,512}+"|'[^'\\\n]{1,512}+'|`[^`\\\n]{1,512}+`)"""
+_JOINED_LITERALS = re.compile(
+    rf"{_QUOTED}(?:[ \t]*+(?:\r?\n[ \t]*+)?(?:\+|\|\||\.\.?|&|,|~)?[ \t]*+(?:\r?\n[ \t]*+)?{_QUOTED})++"
+)
+_LITERAL_BODY = re.compile(r"""(["'`])([^"'`\\\n]*+(?:(?!\1)["'`][^"'`\\\n]*+)*+)\1""")
 MAX_RUN = 4096  # longer runs are binary blobs or keys, not an encoded value
 MIN_DECODED = 5
 MAX_DEPTH = 3  # an encoding of an encoding of an encoding
@@ -142,6 +149,8 @@ def encoded_runs(text: str, depth: int = MAX_DEPTH) -> list[EncodedRun]:
         if (pattern is _PERCENT and "%" not in text) or (pattern is _HTML and "&" not in text):
             continue
         if pattern is _ESCAPED and "\\" not in text:
+            continue
+        if pattern is _JOINED_LITERALS and not ('"' in text or "'" in text or "`" in text):
             continue
         for match in pattern.finditer(text):
             run = match.group(0)
@@ -207,7 +216,12 @@ def _decode_escaped(run: str) -> str | None:
     return _printable(_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), run).encode("utf-8", "replace"))
 
 
-_DECODERS = (
+def _decode_joined(run: str) -> str | None:
+    return _printable("".join(body for _, body in _LITERAL_BODY.findall(run)).encode("utf-8"))
+
+
+_DECODERS = (  # in this order: a run overlapping one found before is left to it
+    (_JOINED_LITERALS, _decode_joined),
     (_HEX, _decode_hex),
     (_HEX_APART, _decode_hex_apart),
     (_BASE64, _decode_base64),

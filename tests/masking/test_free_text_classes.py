@@ -219,6 +219,40 @@ def test_a_known_value_encoded_is_masked(fresh: Detector) -> None:
         assert covered(text, text.split(" ")[2], findings), text
 
 
+JOINS = [  # how code and config join pieces of text again; the literals, joined, are what must be masked
+    lambda parts: " + ".join(f'"{p}"' for p in parts),  # JavaScript, Java, Python
+    lambda parts: " || ".join(f"'{p}'" for p in parts),  # SQL
+    lambda parts: ", ".join(f"'{p}'" for p in parts),  # concat(...), join([...])
+    lambda parts: "\n        ".join(f'"{p}"' for p in parts),  # adjacent literals over lines
+    lambda parts: " ".join(f"'{p}'" for p in parts),  # adjacent on one line
+    lambda parts: " . ".join(f'"{p}"' for p in parts),  # PHP, Perl
+    lambda parts: " & ".join(f'"{p}"' for p in parts),  # Visual Basic
+    lambda parts: " .. ".join(f"'{p}'" for p in parts),  # Lua
+]
+
+
+def _split(value: str) -> list[str]:
+    cuts = sorted(RNG.sample(range(2, len(value) - 2), 2))
+    return [value[: cuts[0]], value[cuts[0] : cuts[1]], value[cuts[1] :]]
+
+
+def test_values_split_into_joined_string_literals_are_masked_whole(detector: Detector) -> None:
+    """A value cut into pieces that are joined again (code, SQL, a config line): no piece looks like the value."""
+    aws_key = "AKIA" + "".join(RNG.choice(string.ascii_uppercase + "234567") for _ in range(16))  # base32
+    values = [ssn(), email(), aws_key]
+    cases = [(join(_split(v)), v) for v in values for join in JOINS]
+    texts = [f"const creds = concat({joined});  // rotate next week" for joined, _ in cases]
+    for text, (joined, value), findings in zip(texts, cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, joined, findings), (value, text, findings)
+
+
+def test_joined_literals_that_hold_nothing_personal_stay() -> None:
+    assert [r.decoded for r in encoded_runs("label = 'Order' + ' shipped'; He said 'yes' and 'no'")] == [
+        "Order shipped"
+    ]
+    assert encoded_runs("Bob's and Alice's dog, 'quoted' once") == []
+
+
 def test_every_format_character_is_removed() -> None:
     every = [chr(c) for c in range(0x80, sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
     assert normalise("a" + "".join(every) + "b").text == "ab"
