@@ -100,7 +100,8 @@ NER_BATCH = 256
 WORKER_MIN_TEXTS = 32
 """Batches at least this large share NER with the worker processes. NER takes about 0.5 ms a text and a round trip
 to a worker well under 1 ms. A 100-row page of new rows (about 45 texts to analyse) took 56.5 -> 47-48 ms at the p50
-with sharing from 32 texts instead of 200, when a core was free; 55-58 -> 61-62 ms with the other core kept busy."""
+with sharing from 32 texts instead of 200, when a core was free; 55-58 -> 61-62 ms with the other core kept busy
+(docs/performance.md)."""
 _LETTER = re.compile(r"[^\W\d_]")
 
 

@@ -10,8 +10,8 @@ remembers the character of the text it came from, so findings are mapped back to
 
 Runs that look encoded (`encoded_runs`: base64, hex, percent, HTML or backslash escapes, and string literals joined
 into one, `"AKIAIOSFOD" + "NN7EXAMPLE"`) are decoded; a run whose decoded text is printable is analysed too, and
-masked whole when that text holds a personal value or a known value. Every pattern here repeats character classes possessively, with nothing two ways to match: linear in the
-text's length.
+masked whole when that text holds a personal value or a known value. Every pattern here repeats character classes
+possessively, with nothing two ways to match: linear in the text's length.
 """
 
 from __future__ import annotations
