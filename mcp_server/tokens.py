@@ -131,14 +131,13 @@ def segments(text: str) -> list[str]:
     line that starts with neither whitespace nor "/". The pieces' token counts add up to the text's."""
     lines = text.split("\n")
     cut: list[str] = []
-    current = lines[0]
-    for line in lines[1:]:
-        if line and line[0] != "/" and not line[0].isspace():
-            cut.append(current + "\n")
-            current = line
-        else:  # the newline may join what follows: keep them together
-            current = f"{current}\n{line}"
-    cut.append(current)
+    start = 0  # the first line of the piece being built
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if line and line[0] != "/" and not line[0].isspace():  # else the newline may join what follows
+            cut.append("\n".join(lines[start:i]) + "\n")
+            start = i
+    cut.append("\n".join(lines[start:]))
     return cut
 
 
@@ -146,7 +145,7 @@ class _LineCounts:
     """Exact counts of the lines counted lately, so a text made of lines seen before (a page of rows read again,
     the prefixes of one page the budget fitter compares) costs a lookup per line, not an encoding.
 
-    It holds only text that was counted, which is text a tool returned or received (masked)."""
+    It holds only text a tool returned (masked): what agents send is counted with `remember=False`."""
 
     def __init__(self, limit_chars: int = REMEMBERED_CHARS) -> None:
         self._counts: dict[str, int] = {}
@@ -216,13 +215,14 @@ class TokenCounter:
     def exact(self) -> bool:
         return self._encoding is not None
 
-    def count(self, text: str) -> int:
+    def count(self, text: str, *, remember: bool = True) -> int:
+        """`remember=False` for text an agent sent (arguments, requests): only output lines are remembered."""
         if not text:
             return 0
         encoding = self._encoding
         if encoding is not None:
             try:
-                if self._lines is not None and len(text) >= SEGMENT_MIN_CHARS:
+                if remember and self._lines is not None and len(text) >= SEGMENT_MIN_CHARS:
                     return self._lines.count(encoding, text)
                 return len(encoding.encode_ordinary(text))  # special-token text counts as text
             except Exception:  # pragma: no cover - tiktoken rejects no text encoded as ordinary text

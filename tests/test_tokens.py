@@ -113,3 +113,12 @@ def test_a_server_keeps_a_copy_of_the_ranks_and_makes_a_damaged_one_again(tmp_pa
         encoding = get_encoding("o200k_base", tmp_path)
         assert encoding.encode_ordinary(text) == expected and encoding.n_vocab == 200019
         assert marshal.loads(copy.read_bytes()) == encoding._mergeable_ranks
+
+
+def test_text_an_agent_sent_is_counted_but_not_remembered() -> None:
+    counter = TokenCounter()
+    text = "SELECT id FROM people WHERE ssn = '536-22-8841'\n" * 100
+    assert counter.count(text, remember=False) == counter.count(text)
+    counter = TokenCounter()
+    counter.count(text, remember=False)
+    assert counter._lines is not None and not counter._lines._counts

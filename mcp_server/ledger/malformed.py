@@ -196,7 +196,7 @@ class MalformedRequests:
             status="error",
             error_class=MALFORMED,
             error_message=found.problem + (f" (method {self._method(found.method)})" if found.method else ""),
-            tokens_in=self.counter.count(_SURROGATE.sub("\ufffd", raw)),
+            tokens_in=self.counter.count(_SURROGATE.sub("\ufffd", raw), remember=False),
         )
         try:
             self.ledger.append(entry)

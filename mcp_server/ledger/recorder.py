@@ -182,7 +182,7 @@ class LedgerMiddleware:
             error_class=record.error_class,
             error_message=record.error_message,
             rows=record.rows,
-            tokens_in=self.counter.count(_json(raw_arguments)),
+            tokens_in=self.counter.count(_json(raw_arguments), remember=False),
             tokens_out=record.tokens_out if record.tokens_out is not None and text else self.counter.count(text),
             entities=record.entities,
             duration_ms=(time.perf_counter() - started) * 1000,

@@ -217,7 +217,10 @@ def _decode_escaped(run: str) -> str | None:
 
 
 def _decode_joined(run: str) -> str | None:
-    return _printable("".join(body for _, body in _LITERAL_BODY.findall(run)).encode("utf-8"))
+    """The literals' contents joined, each with its own encoded runs decoded first: a run inside one literal
+    (`'MTIzLTQ1LTY3ODk=' || 'x'`) overlaps this one, so it is read here, before the join hides where it ends."""
+    bodies = [_expanded(body, MAX_DEPTH - 1) for _, body in _LITERAL_BODY.findall(run)]
+    return _printable("".join(bodies).encode("utf-8"))
 
 
 _DECODERS = (  # in this order: a run overlapping one found before is left to it

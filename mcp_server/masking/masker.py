@@ -261,7 +261,7 @@ class Masker:
         return [
             value
             if value is None or type(value) is int
-            else (value if "<" not in value else defuse_tokens(value))
+            else defuse_tokens(value)  # `clear` of a string that needs no cut
             if type(value) is str and len(value) <= limit
             else self.clear(value)
             for value in values

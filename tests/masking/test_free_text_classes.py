@@ -246,6 +246,15 @@ def test_values_split_into_joined_string_literals_are_masked_whole(detector: Det
         assert covered(text, joined, findings), (value, text, findings)
 
 
+def test_an_encoded_run_inside_joined_literals_is_still_decoded(detector: Detector) -> None:
+    encoded = base64.b64encode(f"ssn {ssn()}".encode()).decode()
+    text = f"payload = '{encoded}' || '-- ok'"
+    [run] = encoded_runs(text)
+    assert run.decoded.startswith("ssn ") and run.decoded.endswith("-- ok")
+    [findings] = detector.analyze_batch([text])
+    assert covered(text, f"'{encoded}' || '-- ok'", findings)
+
+
 def test_joined_literals_that_hold_nothing_personal_stay() -> None:
     assert [r.decoded for r in encoded_runs("label = 'Order' + ' shipped'; He said 'yes' and 'no'")] == [
         "Order shipped"
