@@ -119,9 +119,9 @@ async def test_the_result_text_is_counted_once_and_the_ledger_reuses_the_count(
     counted: list[str] = []
     real_count = runtime.counter.count
 
-    def recorded_count(text: str) -> int:
+    def recorded_count(text: str, *, remember: bool = True) -> int:
         counted.append(text)
-        return real_count(text)
+        return real_count(text, remember=remember)
 
     monkeypatch.setattr(runtime.counter, "count", recorded_count)
     async with Client(build_server(runtime)) as client:
