@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -219,7 +220,7 @@ class SqlCatalog:
             values = self.database.sample(info.name, personal, max_rows, distinct=False)
             for column in personal:
                 entity = classes[column].entity or "PII"
-                yield entity, [str(v) for v in values[column] if isinstance(v, str) or _amount(entity, v)]
+                yield entity, [text for v in values[column] if (text := _known_text(entity, v)) is not None]
             person = [c for c in personal if classes[c].entity == "PERSON"]
             if len(person) >= 2:
                 names: list[str] = []
@@ -238,6 +239,13 @@ class SqlCatalog:
         return None
 
 
-def _amount(entity: str, value: object) -> bool:
-    """A number of a SENSITIVE column (a salary) is found again in free text like its text values."""
-    return entity == "SENSITIVE" and isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+def _known_text(entity: str, value: object) -> str | None:
+    """A stored value as a known value: text as it is; a number of a SENSITIVE column (a salary) and a birth
+    date kept as a date are found again in free text like text values."""
+    if isinstance(value, str):
+        return value
+    if entity == "SENSITIVE" and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    if entity == "DATE_OF_BIRTH" and isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    return None

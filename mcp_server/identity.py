@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,10 @@ class Identities:
 
     def named(self, name: str) -> Agent:
         """The agent a stdio caller says it is; an unlisted name acts in the default role, without quotas."""
+        return self.listed(name) or Agent(name, self.config.server.default_role)
+
+    def listed(self, name: str) -> Agent | None:
+        """The agent of the config file or the agents table with this name, or None."""
         entry = self.config.agent(name)
         if entry is not None:
             quotas = Quotas(entry.quotas.calls_per_hour, entry.quotas.tokens_out_per_day)
@@ -84,7 +89,7 @@ class Identities:
         stored = self.store.active(name)
         if stored is not None:
             return self._checked(stored)
-        return Agent(name, self.config.server.default_role)
+        return None
 
     def by_token(self, token: str) -> Agent | None:
         """The agent a bearer token belongs to; None for an unknown or revoked token."""
@@ -160,13 +165,23 @@ class IdentityMiddleware:
     """Decides the agent of every tool call and keeps it in `current_agent` while the call runs.
 
     `authenticated=True` (HTTP): the agent comes from the request's bearer token only; a call without one
-    fails. Otherwise (stdio, in-process): `agent_override`, else the client's name, else "unknown".
+    fails. Otherwise (stdio, in-process): `agent_override`, else the client's name, else "unknown". A client's
+    name that is no agent of the config or the agents table is the client's own words: recorded as `label` gives
+    it (`ClientLabels.name`: as sent when it reads like software, else a keyed token).
     """
 
-    def __init__(self, identities: Identities, *, agent_override: str | None, authenticated: bool) -> None:
+    def __init__(
+        self,
+        identities: Identities,
+        *,
+        agent_override: str | None,
+        authenticated: bool,
+        label: Callable[[str], str] = lambda name: name,
+    ) -> None:
         self.identities = identities
         self.agent_override = agent_override
         self.authenticated = authenticated
+        self.label = label
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call":
@@ -186,6 +201,11 @@ class IdentityMiddleware:
             return agent
         name = self.agent_override or client_identity(ctx)[0] or "unknown"
         try:
-            return await anyio.to_thread.run_sync(self.identities.named, name)
+            agent = await anyio.to_thread.run_sync(self.identities.listed, name)
         except IdentityError as exc:  # recorded under its name and denied by the quota middleware
             return Agent(name, "", refused=str(exc))
+        if agent is not None:
+            return agent
+        if not self.agent_override:  # in a thread: the label may wait for the data's known values
+            name = await anyio.to_thread.run_sync(self.label, name)
+        return Agent(name, self.identities.config.server.default_role)

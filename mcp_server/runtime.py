@@ -126,7 +126,7 @@ class Runtime:
             for catalog in self.sources.catalogs.values():
                 try:
                     for entity, values in catalog.known_values(stop=self._stop):
-                        self.masker.detector.add_known_values(entity, values)
+                        self.masker.add_known_values(entity, values)
                         learned += len(values)
                 except Exception as exc:  # the source stays usable; NER alone then finds names in its text
                     log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)

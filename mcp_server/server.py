@@ -13,8 +13,9 @@ from pydantic import AnyHttpUrl, Field
 
 from mcp_server.capabilities import ToolsOnlyMiddleware
 from mcp_server.identity import AgentTokenVerifier, IdentityMiddleware, current_agent
+from mcp_server.ledger.client_info import ClientLabels
 from mcp_server.ledger.malformed import MalformedRequests
-from mcp_server.ledger.recorder import AgentsUnreachable, LedgerMiddleware, client_identity
+from mcp_server.ledger.recorder import AgentsUnreachable, LedgerMiddleware, client_identity, shown_number
 from mcp_server.policy import Policy
 from mcp_server.quotas import QuotaMiddleware
 from mcp_server.runtime import Runtime
@@ -53,6 +54,9 @@ def _recorded_agent(_ctx: object) -> str:
 def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     """The MCP server. With `http_url` (the address it is served at) every HTTP request needs a bearer token."""
     pipeline = runtime.pipeline
+    labels = ClientLabels(
+        runtime.masker.detector.english_words, runtime.masker.literal, runtime.masker.known_words_absent
+    )
     recorder = LedgerMiddleware(
         runtime.ledger,
         runtime.counter,
@@ -61,15 +65,15 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
         tools=TOOL_NAMES,
         argument_names=ARGUMENT_NAMES,
         on_recorded=annotate_call if runtime.tracing else None,
-        english=runtime.masker.detector.english_words,
+        client_labels=labels,
     )
     identity = IdentityMiddleware(
-        runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url)
+        runtime.identities, agent_override=runtime.agent_override, authenticated=bool(http_url), label=labels.name
     )
     middleware: list[Any] = [  # outermost first: tools only, who is calling, record the call, then refuse if over quota
         ToolsOnlyMiddleware(),
         AgentsUnreachable(
-            identity, recorder, lambda ctx: runtime.agent_override or client_identity(ctx)[0] or "unknown"
+            identity, recorder, lambda ctx: runtime.agent_override or labels.name(client_identity(ctx)[0]) or "unknown"
         ),
         recorder,
         QuotaMiddleware(runtime.ledger),
@@ -93,7 +97,12 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
     replace_sdk_spans(mcp.middleware, spans)
 
     mcp.malformed = MalformedRequests(
-        runtime.ledger, runtime.counter, runtime.masker.literal, lambda: runtime.agent_override or "", TOOL_NAMES
+        runtime.ledger,
+        runtime.counter,
+        runtime.masker.literal,
+        lambda: runtime.agent_override or "",
+        TOOL_NAMES,
+        client_labels=labels,
     )
     if http_url:
         mcp.bearer_agent = lambda token: _agent_of(runtime, token)
@@ -158,7 +167,7 @@ def build_server(runtime: Runtime, *, http_url: str | None = None) -> MCPServer:
                 "sources": [pipeline.known_source_or_token(s) for s in sources] if sources else None,
                 "masking": masking,
                 "limit": limit,
-                "offset": offset,
+                "offset": shown_number(offset, runtime.masker.literal),
             },
         )
 

@@ -23,6 +23,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest
 from pydantic import ValidationError
 
+from mcp_server.ledger.client_info import ClientLabels
 from mcp_server.ledger.entry import LedgerEntry
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.store import Ledger
@@ -151,7 +152,11 @@ class MalformedRequests:
         mask_literal: Callable[[str], str],
         agent: Callable[[], str],
         tools: frozenset[str],
+        client_labels: ClientLabels | None = None,
     ) -> None:
+        """`agent` gives the agent named by the operator (`serve --agent`), if any; else the client's name from
+        its handshake is the agent, stored as `client_labels` stores it (`client_info.py`)."""
+        self.client_labels = client_labels or ClientLabels(frozenset, mask_literal)
         self.ledger = ledger
         self.counter = counter
         self.mask_literal = mask_literal
@@ -187,10 +192,11 @@ class MalformedRequests:
             tool = self.mask_literal(storable(found.tool_name))
         else:
             tool = UNPARSED_TOOL
+        client_name, client_version = self.client_labels.client(*self.client)
         entry = LedgerEntry(
-            agent=agent or self.agent() or self.client[0] or "unknown",
-            client_name=self.client[0],
-            client_version=self.client[1],
+            agent=agent or self.agent() or client_name or "unknown",
+            client_name=client_name,
+            client_version=client_version,
             tool=tool,
             arguments={"_not_stored": "the request could not be parsed"},
             status="error",

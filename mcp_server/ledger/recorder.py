@@ -25,7 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, TextContent
 
 from mcp_server.ledger.agents import AgentStoreError
-from mcp_server.ledger.client_info import stored_client
+from mcp_server.ledger.client_info import ClientLabels
 from mcp_server.ledger.entry import LedgerEntry
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.malformed import storable
@@ -84,12 +84,13 @@ class LedgerMiddleware:
         tools: frozenset[str] = frozenset(),
         argument_names: frozenset[str] = frozenset(),
         on_recorded: Callable[[LedgerEntry], None] | None = None,
-        english: Callable[[], frozenset[str]] = frozenset,
+        client_labels: ClientLabels | None = None,
     ) -> None:
         """`agent_name` gives the agent a call is recorded under (decided by the identity layer, not here).
         `on_recorded` sees each entry once it is written or spooled (telemetry puts its figures on the span).
-        `english` gives the English words a client's name may be made of and still be stored as sent."""
-        self.english = english
+        `client_labels` stores the client's name and version (`client_info.py`; default: tokens unless they read
+        like software in English)."""
+        self.client_labels = client_labels or ClientLabels(frozenset, mask_literal)
         self.ledger = ledger
         self.counter = counter
         self.mask_literal = mask_literal
@@ -169,7 +170,7 @@ class LedgerMiddleware:
         text: str,
         started: float,
     ) -> None:
-        client_name, client_version = stored_client(*client_identity(ctx), self.english(), self.mask_literal)
+        client_name, client_version = self.client_labels.client(*client_identity(ctx))
         arguments = record.arguments if record.arguments is not None else self._mask_generic(raw_arguments)
         entry = LedgerEntry(
             agent=record.agent[:200],
@@ -209,9 +210,19 @@ class LedgerMiddleware:
             }
         if isinstance(value, list):
             return [self._mask_generic(v) for v in value[:50]]
-        if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < 100_000):
+        if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < MAX_SHOWN_NUMBER):
             return value
         return self.mask_literal(str(value))
+
+
+MAX_SHOWN_NUMBER = 100_000
+"""Numbers an agent sends that the ledger shows as sent: counts and offsets below this; a longer number could be
+an identifier (`"offset": 536228194`) and is a keyed token."""
+
+
+def shown_number(value: int | None, mask: Callable[[str], str]) -> int | str | None:
+    """A count or offset an agent sent, as the ledger stores it."""
+    return value if value is None or abs(value) < MAX_SHOWN_NUMBER else mask(str(value))
 
 
 AGENTS_UNREADABLE = (

@@ -446,13 +446,21 @@ def _mapped_back(findings: list[Finding], normalised: Normalised) -> list[Findin
 
 def _with_encoded_runs(findings: list[Finding], runs: list[tuple[EncodedRun, list[Finding]]]) -> list[Finding]:
     """A base64 or hex run whose decoded text holds a finding is masked whole, as the most sensitive entity
-    found in it; findings inside the run give way to it."""
+    found in it; a finding overlapping the run is masked with it in one span (a run can lie inside a longer
+    value: `K7MDENG` read as leetspeak inside an AWS secret), as the most sensitive of the two."""
     masked = [(run, min((f.entity for f in inner), key=_rank)) for run, inner in runs if inner]
     if not masked:
         return findings
-    kept = [f for f in findings if not any(f.start < run.end and run.start < f.end for run, _ in masked)]
-    added = [Finding(entity, run.start, run.end, ENCODED_SCORE) for run, entity in masked]
-    return sorted(kept + added, key=lambda f: f.start)
+    spans = [*findings, *(Finding(entity, run.start, run.end, ENCODED_SCORE) for run, entity in masked)]
+    merged: list[Finding] = []
+    for span in sorted(spans, key=lambda f: (f.start, -f.end)):
+        last = merged[-1] if merged else None
+        if last is not None and span.start < last.end:
+            top = min((last.entity, span.entity), key=_rank)
+            merged[-1] = Finding(top, last.start, max(last.end, span.end), max(last.score, span.score))
+        else:
+            merged.append(span)
+    return merged
 
 
 ENCODED_SCORE = 0.9

@@ -59,34 +59,58 @@ _DASHES = frozenset(chr(c) for c in range(0x2010, 0x2016)) | {"\u2212", "\ufe58"
 _JOIN = re.compile(r"(?<=[-@._/])\r?\n[ \t]*+(?=[A-Za-z0-9])")
 """A line break inside a value: after `-`, `@`, `.`, `_` or `/` and before a letter or digit (`555-31-⏎4592`,
 `quentin.vandermolen@⏎zyxmail.com`, `well-⏎known`)."""
-_SPACED = re.compile(r"(?<!\S)\S(?= )(?: \S(?!\S))++")
-"""Characters written one by one with a space between (`5 5 5 - 3 1 - 4 5 9 2`); read joined when seven or more."""
+_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_]\.(?= )|\S(?= ))(?: \S(?!\S))++")
+"""Characters written one by one with a space between (`5 5 5 - 3 1 - 4 5 9 2`), the first maybe an initial
+(`E. t x e b e r r i a`); read joined when seven or more."""
+_SEPARATED = re.compile(r"(?<![^\s(\"'])[^\W_]([._*/-]) ?+[^\W_](?:\1 ?+[^\W_])++(?![^\W_])")
+"""Letters or digits written one by one with the same mark between (`E.t.x.e.b.e.r.r.i.a`, `z-e-b-u-l-o-n`,
+`5*5*5*3*1*4*5*9*2`); read joined when seven or more."""
 MIN_SPACED = 7
 
 
-def _hidden_breaks(text: str) -> set[int]:
-    """Indexes of the characters the detector does not read: line breaks inside values, spaces between letters."""
+def _hidden_breaks(text: str) -> tuple[set[int], set[int]]:
+    """Indexes of the characters the detector does not read (line breaks inside values, spaces and marks between
+    letters written one by one), and of those it reads in upper case: the first letter of a word written one
+    letter at a time, which may be a name spelled out (`e t x e b e r r i a` is read `Etxeberria`)."""
     gone: set[int] = set()
+    upper: set[int] = set()
     if "\n" in text:
         for match in _JOIN.finditer(text):
             gone.update(range(match.start(), match.end()))
     if " " in text:
         for match in _SPACED.finditer(text):
-            if (match.end() - match.start() + 1) // 2 >= MIN_SPACED:
-                gone.update(range(match.start() + 1, match.end(), 2))
-    return gone
+            _join(
+                match, match.group(0).replace(".", " ", 1) if match.group(0)[1] == "." else match.group(0), gone, upper
+            )
+    if any(mark in text for mark in "._*/-"):
+        for match in _SEPARATED.finditer(text):
+            _join(match, re.sub(r"[^\w]|_", " ", match.group(0)), gone, upper)
+    return gone, upper
+
+
+def _join(match: re.Match[str], spaced: str, gone: set[int], upper: set[int]) -> None:
+    """Mark the characters of `match` that `spaced` (the match with every separator a space) has as spaces."""
+    separators = [match.start() + i for i, ch in enumerate(spaced) if ch == " "]
+    if len(spaced) - len(separators) >= MIN_SPACED:
+        gone.update(separators)
+        if spaced.replace(" ", "").isalpha():
+            upper.add(match.start())
 
 
 def normalise(text: str) -> Normalised:
     """`text` as the detector reads it (see the module docstring); text with nothing to fold is returned as it is."""
-    gone = _hidden_breaks(text)
-    if not gone and (
-        text.isascii()
-        or (
-            unicodedata.is_normalized("NFKC", text)
-            and not _FORMAT.search(text)
-            and not _NON_ASCII_DIGIT.search(text)
-            and not any(ch in _DASHES for ch in text)
+    gone, upper = _hidden_breaks(text)
+    if (
+        not gone
+        and not upper
+        and (
+            text.isascii()
+            or (
+                unicodedata.is_normalized("NFKC", text)
+                and not _FORMAT.search(text)
+                and not _NON_ASCII_DIGIT.search(text)
+                and not any(ch in _DASHES for ch in text)
+            )
         )
     ):
         return Normalised(text)
@@ -95,6 +119,8 @@ def normalise(text: str) -> Normalised:
     for i, ch in enumerate(text):
         if i in gone:
             continue
+        if i in upper and len(ch.upper()) == 1:
+            ch = ch.upper()
         if ch.isascii():
             out.append(ch)
             origin.append(i)
@@ -152,6 +178,8 @@ def encoded_runs(text: str, depth: int = MAX_DEPTH) -> list[EncodedRun]:
             continue
         if pattern is _JOINED_LITERALS and not ('"' in text or "'" in text or "`" in text):
             continue
+        if pattern is _LEET and (depth < MAX_DEPTH or not _LEET_DIGIT.search(text)):
+            continue  # a reading, not a decoding: text decoded from another form keeps its digits
         for match in pattern.finditer(text):
             run = match.group(0)
             if len(run) > MAX_RUN or any(r.start < match.end() and match.start() < r.end for r in runs):
@@ -216,6 +244,20 @@ def _decode_escaped(run: str) -> str | None:
     return _printable(_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), run).encode("utf-8", "replace"))
 
 
+# A word of letters with digits standing for letters (`3tx3b3rr14`, `Z3BUL0N`, `p4ssw0rd`): at least two letters,
+# a digit that is not last, and no digit that stands for no letter (2, 6, 9: `h264`, `covid19`, `x86` stay).
+_LEET = re.compile(
+    r"(?<![\w@$])(?=[A-Za-z]*[013457][A-Za-z013457]*[A-Za-z])(?=[013457]*[A-Za-z][013457]*[A-Za-z])[A-Za-z013457]{5,64}+(?![\w@$])"
+)
+_LEET_DIGIT = re.compile(r"[A-Za-z][013457]|[013457][A-Za-z]")
+_LEET_LETTERS = str.maketrans("013457", "oieast")
+
+
+def _decode_leet(run: str) -> str | None:
+    """The word with its digits read as letters, capitalised like a name (`3tx3b3rr14` -> `Etxeberria`)."""
+    return run.translate(_LEET_LETTERS).capitalize()
+
+
 def _decode_joined(run: str) -> str | None:
     """The literals' contents joined, each with its own encoded runs decoded first: a run inside one literal
     (`'MTIzLTQ1LTY3ODk=' || 'x'`) overlaps this one, so it is read here, before the join hides where it ends."""
@@ -231,4 +273,5 @@ _DECODERS = (  # in this order: a run overlapping one found before is left to it
     (_PERCENT, _decode_percent),
     (_HTML, _decode_html),
     (_ESCAPED, _decode_escaped),
+    (_LEET, _decode_leet),
 )

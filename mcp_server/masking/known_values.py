@@ -24,16 +24,15 @@ import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal, InvalidOperation
 
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from mcp_server.masking.english_words import is_english
 from mcp_server.masking.recognizers._results import TextRecognizer, result
+from mcp_server.masking.value_text import AMOUNT, DIGIT, WORD, amount_key, canonical_amount, written_as_amount
 from mcp_server.vocabulary import TEXT_ENTITIES
 
-WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 MAX_WORDS = 6
 SCORE = 0.9
 
@@ -131,55 +130,6 @@ def date_spellings(value: str) -> list[str]:
         f"{name} {d}{_ordinal(int(day))} {year}",
         f"{d}{_ordinal(int(day))} {name} {year}",
     ]
-
-
-# An amount as written in text: an optional currency before it, digits with or without thousands separators
-# (`,` `.` `'`, spaces), optional cents, an optional `k`, an optional currency after it. One pass, no nested
-# repetition that can backtrack (benchmarks/regex_worst_case.py).
-_CURRENCY = r"(?:[$€£¥₹₩]|(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK|PLN)(?![A-Za-z]))"
-_AMOUNT = re.compile(
-    rf"(?<![\w.,'])(?P<pre>{_CURRENCY}[ \u00a0]?)?"
-    r"(?P<int>\d{1,3}(?:(?P<sep>[,.' \u00a0\u202f])\d{3})(?:(?P=sep)\d{3})*+|\d++)"
-    r"(?P<dec>[.,]\d{1,2})?(?P<k>[kK](?![A-Za-z]))?"
-    rf"(?P<post>[ \u00a0]?{_CURRENCY})?(?![\w]|[.,]\d)"
-)
-_DIGIT = re.compile(r"\d")
-MIN_AMOUNT_DIGITS = 4
-MIN_BARE_DIGITS = 5
-
-
-def amount_key(value: object) -> str | None:
-    """The canonical form of a stored amount (`240000.00` -> `240000`), or None when it is not one worth
-    finding again (fewer than four digits before the decimals, not a number)."""
-    text = str(value).strip()
-    match = _AMOUNT.fullmatch(text)
-    if match is None:
-        return None
-    return _canonical(match)
-
-
-def _canonical(match: re.Match[str]) -> str | None:
-    digits = match.group("int")
-    sep = match.group("sep")
-    if sep is not None:
-        digits = digits.replace(sep, "")
-    try:
-        number = Decimal(digits + (("." + match.group("dec")[1:]) if match.group("dec") else ""))
-    except InvalidOperation:
-        return None
-    if match.group("k"):
-        number *= 1000
-    whole = int(number)
-    if len(str(whole)) < MIN_AMOUNT_DIGITS:
-        return None
-    return format(number.normalize(), "f")
-
-
-def _written_as_amount(match: re.Match[str]) -> bool:
-    """A run of digits counts as an amount when something says so (a currency, separators, cents, a `k`) or
-    when it is long enough not to be a year or a count."""
-    marked = any(match.group(g) for g in ("pre", "post", "sep", "dec", "k"))
-    return marked or len(match.group("int")) >= MIN_BARE_DIGITS
 
 
 def _all_stop_words(words: list[str]) -> bool:
@@ -281,11 +231,11 @@ class KnownValuesRecognizer(TextRecognizer):
         return results + self._find_names(text, entities, results)
 
     def _find_amounts(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
-        if not self._amounts or not _DIGIT.search(text):
+        if not self._amounts or not DIGIT.search(text):
             return []
         results: list[RecognizerResult] = []
-        for match in _AMOUNT.finditer(text):
-            entity = self._amounts.get(_canonical(match) or "") if _written_as_amount(match) else None
+        for match in AMOUNT.finditer(text):
+            entity = self._amounts.get(canonical_amount(match) or "") if written_as_amount(match) else None
             if entity is not None and (not entities or entity in entities):
                 results.append(result(self, entity, match.start(), match.end(), SCORE, "known amount"))
         return results

@@ -23,6 +23,7 @@ from mcp_server.masking import operators
 from mcp_server.masking.encodings import normalise
 from mcp_server.masking.findings import Finding
 from mcp_server.masking.lazy_detector import LazyDetector
+from mcp_server.masking.personal_words import PersonalWords
 from mcp_server.masking.pseudonyms import Pseudonymizer
 from mcp_server.masking.term_lists import TermLists
 from mcp_server.vocabulary import Operator
@@ -102,6 +103,9 @@ class FindingsCache:
                 self._entries.popitem(last=False)
 
 
+KNOWN_VALUES_WAIT_SECONDS = 120.0
+
+
 class KnownValuesGate:
     """Open once the known personal values are loaded. A server's warm-up loads them after its first call (a
     query of structured columns needs none of them, and reading them beside it slowed it down); a scan of free
@@ -137,6 +141,7 @@ class Masker:
         cache: FindingsCache | None = None,
         term_lists: TermLists | None = None,
         known_values_loaded: KnownValuesGate | threading.Event | None = None,
+        personal_words: PersonalWords | None = None,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
@@ -150,6 +155,7 @@ class Masker:
         # Free text is scanned with the known personal values of the SQL sources: scanning waits until they
         # are loaded (a server loads them in the background, see `KnownValuesGate`). Whole-column masking does not.
         self.known_values_loaded = known_values_loaded
+        self.personal_words = personal_words if personal_words is not None else PersonalWords()
 
     def with_operators(self, operators: Mapping[str, Operator], *, default: Operator | None = None) -> Masker:
         """The same masker (detector, key) under other per-entity operators (and default operator): one per role."""
@@ -165,6 +171,7 @@ class Masker:
             cache=self._cache,
             term_lists=self.term_lists,
             known_values_loaded=self.known_values_loaded,
+            personal_words=self.personal_words,
         )
 
     # -- single values -------------------------------------------------------------------------
@@ -406,7 +413,33 @@ class Masker:
         """A literal from an agent's arguments, as stored in the ledger: always a keyed token."""
         if self.pseudonyms.is_token(value):
             return value
-        return self.pseudonyms.token("LITERAL", value)
+        return self.pseudonyms.literal_token(value)
+
+    # -- what the ledger may show of agent input -------------------------------------------------
+
+    def add_known_values(self, entity: str, values: list[str]) -> None:
+        """Personal values of a source's columns: found again in free text, and never shown in the ledger."""
+        self.detector.add_known_values(entity, values)
+        self.personal_words.add(values)
+
+    def ledger_may_show(self, text: str) -> bool:
+        """Whether the ledger may show agent input as written (`personal_words.py`): only once the known values
+        are loaded, and when none of their words or values is in it."""
+        return self.known_values_ready() and not self.personal_words.touches(text)
+
+    def known_words_absent(self, text: str) -> bool:
+        """Whether `text` holds no word or value of the data's personal values, once they are loaded (waits for
+        them, asking for them at once: for a client's name, whose label must not depend on when it was seen)."""
+        if self.known_values_loaded is not None:
+            self.known_values_loaded.wait(KNOWN_VALUES_WAIT_SECONDS)
+        return self.ledger_may_show(text)
+
+    def known_values_ready(self) -> bool:
+        return self.known_values_loaded is None or self.known_values_loaded.is_set()
+
+    def ledger_words_generation(self) -> int:
+        """Changes whenever `ledger_may_show` may answer differently (more known values, or their load done)."""
+        return self.personal_words.generation if self.known_values_ready() else -1
 
 
 _TOKEN_SHAPED = re.compile(r"<([A-Z][A-Z0-9_]*(?::[0-9a-f…]{1,64})?)>")

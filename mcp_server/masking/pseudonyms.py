@@ -74,6 +74,9 @@ class Pseudonymizer:
         # digest -> the entity types its tokens were issued as in this process: a token relabelled
         # (`<US_SSN:…>` around a PERSON token's digest) is not one Maskwire issued. Emptied when full.
         self._labels: dict[str, set[str]] = {}
+        # Tokens of what agents write (ledger only) are keyed apart: a ledger reader cannot tell that an agent's
+        # literal `<LITERAL:…>` is the value behind a `<PERSON:…>` token of a result.
+        self._literal_key = hmac.digest(key, b"maskwire ledger literal", "sha256")
 
     @property
     def key(self) -> bytes:
@@ -85,6 +88,12 @@ class Pseudonymizer:
 
     def token(self, entity: str, value: str) -> str:
         return self.tokens(entity, [value])[value]
+
+    def literal_token(self, value: str) -> str:
+        """`<LITERAL:…>`: what an agent wrote, as the ledger stores it; the same text, the same token. Under a key
+        of its own and never resolved (nothing the agent receives carries it)."""
+        digest = hmac.digest(self._literal_key, normalise(value).encode("utf-8"), "sha256").hex()[:TOKEN_HEX]
+        return f"<LITERAL:{digest}>"
 
     def tokens(self, entity: str, values: Sequence[str]) -> dict[str, str]:
         """The token of each of `values` (distinct) as `entity`, issued under one acquisition of the lock (a

@@ -96,6 +96,18 @@ class DocumentTools:
             self.masker.pseudonyms.remember(digest, f"{source}\0{ref}")
         return token
 
+    def issued_ref(self, token: str) -> bool:
+        """Whether `token` is a document ref Maskwire issued (in this process, or in an earlier one the vault
+        remembers): only those are stored in the ledger as sent; a ref-shaped string an agent made up is input."""
+        match = DOC_REF.fullmatch(token)
+        if match is None:
+            return False
+        with self._refs_lock:
+            if token in self._refs:
+                return True
+        remembered = self.masker.pseudonyms.recall(match.group(1))
+        return remembered is not None and "\0" in remembered
+
     def resolve_ref(self, source: str, token: str) -> str:
         match = DOC_REF.fullmatch(token.strip()) if isinstance(token, str) else None
         if match is None:

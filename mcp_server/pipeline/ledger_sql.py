@@ -5,12 +5,15 @@ source's schema or made of English words (an alias or a CTE name the agent chose
 username: `SELECT id AS "Quackenbush"`). Kept: small `LIMIT`/`OFFSET` amounts and a literal compared directly
 with a clear column (`status = 'shipped'`, `amount > 100`, `category IN ('a', 'b')`). Such
 a literal is still agent input, so it is shown only when it is an ISO date, one number of up to six digits or a few
-lower-case English words, and the column is clear in every table of the query that has a column of that name (and
-is not also the name of an alias, a CTE or a derived table, which could stand for anything).
+lower-case English words, holds no word or value of the data's personal values (`personal_words.py`: not
+`'hiv positive'` where that is a stored diagnosis), and the column is clear in every table of the query that has a
+column of that name (and is not also the name of an alias, a CTE or a derived table, which could stand for
+anything). The numbers shown in one statement hold at most six digits in all (`sqlguard/literals.py`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -37,10 +40,9 @@ def ledger_sql(sql: str, catalog: SqlCatalog | None, masker: Masker) -> str:
     dialect = catalog.database.dialect if catalog else SqliteBackend.dialect  # any parse masks its literals
     schema = _schema(catalog)
     english = masker.detector.english_words()  # a word list read from disk: the NLP pipeline is not loaded for it
-    shown = _clear_comparison(catalog, schema, english) if catalog is not None else None
-    return mask_literals(
-        sql, dialect=dialect, mask=masker.literal, shown=shown, readable=_readable_identifier(schema.names, english)
-    )
+    shown = _clear_comparison(catalog, schema, english, masker.ledger_may_show) if catalog is not None else None
+    readable = _readable_identifier(schema.names, english, masker.ledger_may_show)
+    return mask_literals(sql, dialect=dialect, mask=masker.literal, shown=shown, readable=readable)
 
 
 def ledger_message(message: str, catalog: SqlCatalog | None, masker: Masker) -> str:
@@ -50,7 +52,7 @@ def ledger_message(message: str, catalog: SqlCatalog | None, masker: Masker) -> 
     english = masker.detector.english_words() | STOP_WORDS | {"maskwire"}  # "the", "no": not in the word list
     source = {catalog.name, *catalog.name.split(".")} if catalog is not None else set()
     names = _schema(catalog).names | {name.casefold() for name in source}
-    readable = _readable_identifier(names, english, any_case=True)
+    readable = _readable_identifier(names, english, masker.ledger_may_show, any_case=True)
 
     def word(match: re.Match[str]) -> str:
         text = match.group(0)
@@ -78,27 +80,36 @@ def _schema(catalog: SqlCatalog | None) -> SchemaIndex:
 
 
 def _readable_identifier(
-    names: frozenset[str] | set[str], english: frozenset[str], *, any_case: bool = False
+    names: frozenset[str] | set[str],
+    english: frozenset[str],
+    may_show: Callable[[str], bool],
+    *,
+    any_case: bool = False,
 ) -> Callable[[str], bool]:
     """Names of the schema (`names`, case-folded), and names whose parts (split at `_` and case changes) are English
-    words, numbers or at most two letters (`n`, `total_revenue`, `avgAmount`); `any_case` also reads an upper-case
-    part as a word (`DELETE` in a message)."""
+    words, numbers or at most two letters (`n`, `total_revenue`, `avgAmount`) that `may_show` lets through (not
+    `bipolar_disorder` where that is a stored diagnosis); `any_case` also reads an upper-case part as a word
+    (`DELETE` in a message)."""
 
     def readable(name: str) -> bool:
         if name.casefold() in names:
             return True
         parts = NAME_PARTS.findall(name.lower() if any_case and name.isupper() else name)
-        return "".join(parts).casefold() == name.replace("_", "").casefold() and readable_parts(parts, english)
+        return (
+            "".join(parts).casefold() == name.replace("_", "").casefold()
+            and readable_parts(parts, english)
+            and may_show(" ".join(parts))
+        )
 
     return readable
 
 
 def _clear_comparison(
-    catalog: SqlCatalog, schema: SchemaIndex, english: frozenset[str]
+    catalog: SqlCatalog, schema: SchemaIndex, english: frozenset[str], may_show: Callable[[str], bool]
 ) -> Callable[[exp.Literal, exp.Column], bool]:
     def shown(literal: exp.Literal, column: exp.Column) -> bool:
         text = literal.name
-        if len(text) > MAX_SHOWN_CHARS or not _plain_value(text, english):
+        if len(text) > MAX_SHOWN_CHARS or not _plain_value(text, english) or not may_show(text):
             return False
         root = literal.root()
         name = column.name.casefold()
@@ -118,10 +129,18 @@ def _plain_value(text: str, english: frozenset[str]) -> bool:
     lower-case English words (`shipped`, `late delivery`). Anything with a symbol (an address, a key), several
     numbers (a card, a phone) or a capitalised word (a name) stays a token."""
     if _ISO_DATE.fullmatch(text):
-        return True
+        return _valid_date(text)
     if _NUMBER.fullmatch(text):
         return True
     return bool(_PHRASE.fullmatch(text)) and all(_lower_english(w, english) for w in text.replace("-", " ").split())
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _lower_english(word: str, english: frozenset[str]) -> bool:

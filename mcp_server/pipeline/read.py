@@ -14,7 +14,7 @@ from connectors.base import ConnectorError
 from mcp_server.catalog import SqlCatalog
 from mcp_server.config import Config
 from mcp_server.masking.masker import Masker
-from mcp_server.pipeline.documents import DOC_REF, DocumentTools
+from mcp_server.pipeline.documents import DocumentTools
 from mcp_server.pipeline.sources import SourceSet
 from mcp_server.pipeline.sql import SqlReads
 from mcp_server.policy import Policy, build_policies
@@ -126,8 +126,8 @@ class ReadPipeline:
         return self.sql.masked_message(message, source)
 
     def ref_or_token(self, ref: str) -> str:
-        """A document ref for the ledger: as is when it has the shape of one Maskwire issued, else a token."""
-        return ref if DOC_REF.fullmatch(ref) else self.masker.literal(ref)
+        """A document ref for the ledger: as is when Maskwire issued it, else a token."""
+        return ref if self.documents.issued_ref(ref) else self.masker.literal(ref)
 
 
 class RoleView:

@@ -17,7 +17,7 @@ from functools import partial
 from itertools import accumulate, chain, groupby
 from typing import Any, Literal
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ResultPage
 from connectors.sql import DatabaseRejected
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config
@@ -28,6 +28,7 @@ from mcp_server.pipeline import cursors
 from mcp_server.pipeline.budget import BudgetFitter, Fitted
 from mcp_server.pipeline.errors import source_errors, source_problem
 from mcp_server.pipeline.ledger_sql import ledger_message, ledger_sql
+from mcp_server.pipeline.plans import redact_plan
 from mcp_server.pipeline.sources import SourceSet
 from mcp_server.policy import Policy
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, OutputColumn, SqlDenied, check_query
@@ -79,7 +80,7 @@ class SqlReads:
         self.masker = masker
         self.counter = counter
         self.sources = sources
-        self._ledger_sql: dict[tuple[str, SchemaIndex | None, str], str] = {}
+        self._ledger_sql: dict[tuple[str, SchemaIndex | None, int, str], str] = {}
         self._ledger_sql_lock = threading.Lock()
 
     def known_table_or_token(self, source: str, table: str | None) -> str | None:
@@ -127,14 +128,15 @@ class SqlReads:
     # -- query -----------------------------------------------------------------------------------
 
     def masked_sql(self, sql: str, source: str | None) -> str:
-        """The SQL as the ledger stores it (`ledger_sql.py`), remembered per schema snapshot: it depends on the
-        statement, the schema's names and the classes of its columns, which change only with the snapshot."""
+        """The SQL as the ledger stores it (`ledger_sql.py`), remembered per schema snapshot and known personal
+        values: it depends on the statement, the schema's names and the classes of its columns, which change only
+        with the snapshot, and on the words of the known values (`Masker.ledger_words_generation`)."""
         catalog = self.sources.catalogs.get(source or "")
         try:
             index = catalog.schema_index() if catalog is not None else None
         except ConnectorError:
             return ledger_sql(sql, catalog, self.masker)
-        key = (source or "", index, sql)
+        key = (source or "", index, self.masker.ledger_words_generation(), sql)
         masked = self._ledger_sql.get(key)
         if masked is None:
             masked = ledger_sql(sql, catalog, self.masker)
@@ -183,6 +185,10 @@ class SqlReads:
         except ConnectorError as exc:
             raise source_problem(exc) from None
 
+        if checked.explain_prefix is not None:  # a plan can hold values read from rows (`plans.py`)
+            dialect = catalog.database.dialect
+            rows = [tuple(redact_plan(cell, dialect) for cell in row) for row in page.rows]
+            page = ResultPage(page.columns, rows, page.more)
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text", stable=False) for _ in page.columns]
         if whole and page.more:

@@ -7,6 +7,8 @@ opaque Commands (CALL, PostgreSQL/SQLite EXPLAIN, PREPARE...) are masked token b
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -79,17 +81,16 @@ def _mask_tree(
     shown: Callable[[exp.Literal, exp.Column], bool] | None,
     readable: Callable[[str], bool] | None,
 ) -> str:
+    kept = _kept_literals(tree, shown)  # decided on the tree as the agent wrote it, before anything is masked
+
     def visit(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Command):
             return exp.Var(this=_mask_command(node, dialect, mask))
         if isinstance(node, exp.Literal) and node.find_ancestor(exp.DataType) is None:
-            column = compared_column(node) if shown is not None else None
-            if column is not None and shown is not None and shown(node, column):
+            if id(node) in kept:
                 return node
             if node.is_string:
                 return exp.Literal.string(mask(node.name))
-            if _row_count(node):
-                return node  # LIMIT 10: what a reviewer needs to read, and too short to be anyone's number
             return exp.Var(this=mask(node.name))
         if isinstance(node, _STRING_NODES):
             return exp.Literal.string(mask(node.name))
@@ -107,7 +108,47 @@ def _mask_tree(
                 return exp.Identifier(this=mask(node.name), quoted=True)
         return node
 
-    return tree.transform(visit).sql(dialect=dialect, comments=False, copy=False)  # transform made a copy
+    return tree.transform(visit, copy=False).sql(dialect=dialect, comments=False, copy=False)  # parsed here
+
+
+def _kept_literals(tree: exp.Expr, shown: Callable[[exp.Literal, exp.Column], bool] | None) -> set[int]:
+    """The literals shown as written (by `id`): small LIMIT/OFFSET amounts, and those `shown` keeps.
+
+    All of them together hold at most `MAX_SHOWN_DIGITS` digits, a round row count (`LIMIT 100`) and an ISO date
+    not counted: past that, a number could be written in pieces (`amount IN (536, 22, 8841)` is an SSN), and
+    every literal with a digit but those is a token."""
+    kept: list[exp.Literal] = []
+    for node in tree.find_all(exp.Literal):
+        if node.find_ancestor(exp.DataType) is not None:
+            continue
+        if _row_count(node):
+            kept.append(node)  # LIMIT 10: what a reviewer needs to read
+            continue
+        column = compared_column(node) if shown is not None else None
+        if column is not None and shown is not None and shown(node, column):
+            kept.append(node)
+    counted = {id(n): n for n in kept if not (_row_count(n) and _ROUND.fullmatch(n.name)) and not _iso_date(n)}
+    if sum(_digits(n.name) for n in counted.values()) > MAX_SHOWN_DIGITS:
+        kept = [n for n in kept if id(n) not in counted or not _digits(n.name)]
+    return {id(n) for n in kept}
+
+
+MAX_SHOWN_DIGITS = 6
+_ROUND = re.compile(r"[1-9]0*")
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _iso_date(node: exp.Literal) -> bool:
+    if not node.is_string or len(node.name) != 10:
+        return False
+    try:
+        dt.date.fromisoformat(node.name)
+    except ValueError:
+        return False
+    return True
 
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)

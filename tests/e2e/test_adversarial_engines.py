@@ -206,3 +206,23 @@ def test_tokens_join_across_engines_consistently(target: Target) -> None:
     token = out.structured.rows[0][0]  # type: ignore[attr-defined]
     again = target.runtime.service.query("crm", f"SELECT id FROM customers WHERE email = '{token}'")
     assert again.structured.rows == [[1]]  # type: ignore[attr-defined]
+
+
+def test_a_plan_shows_no_value_read_while_planning(target: Target) -> None:
+    """MySQL and MariaDB read a row found by its primary key before planning, and write its values into the plan
+    as constants (`q.password = 'Tr0ub4dor&3xq'`): a self-join on any column of such a row must not show them."""
+    seeded = target.workspace.seeded.must_not_leak()
+    columns = [c for c in target.runtime.sources.catalogs["crm"].tables()["customers"].column_names() if c != "id"]
+    answered = 0
+    for column in columns:
+        for row in (1, 2, 3):
+            sql = f"EXPLAIN SELECT q.id FROM customers p JOIN customers q ON q.{column} = p.{column} WHERE p.id = {row}"
+            try:
+                out = target.runtime.service.query("crm", sql)
+                text = out.text + out.structured.model_dump_json()
+                answered += 1
+            except ToolProblem as problem:
+                text = str(problem)
+            leaked = _leaks(text, seeded)
+            assert not leaked, f"[{target.engine}] {sql} leaked {leaked[:3]}"
+    assert answered, "no plan was answered"

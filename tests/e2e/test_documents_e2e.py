@@ -245,7 +245,8 @@ def test_ledger_stores_search_queries_as_literal_tokens(session: Session) -> Non
         if pseudonyms.is_token(call.arguments["query"]):
             assert stored == call.arguments["query"]  # a token is already safe to store
         else:
-            assert stored == pseudonyms.token("LITERAL", call.arguments["query"])
+            assert stored == pseudonyms.literal_token(call.arguments["query"])  # keyed apart from data tokens
+            assert stored != pseudonyms.token("LITERAL", call.arguments["query"])
             assert stored.startswith("<LITERAL:")
         assert entry.agent == AGENT
 

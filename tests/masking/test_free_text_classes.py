@@ -378,3 +378,38 @@ def test_a_known_word_of_a_name_never_cuts_a_longer_name_short(fresh: Detector) 
     texts = [text for text, _ in cases]
     for (text, name), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
         assert covered(text, name, findings), (text, findings)
+
+
+_LEET = str.maketrans("aeiost", "431057")
+
+
+def _disguises(name: str) -> list[str]:
+    """A name written so that no detector reads it as written: one letter at a time (after an initial, spaced,
+    with marks between), and in leetspeak (`Etxeberria` -> `3tx3b3rr14`)."""
+    first, rest = name[0], name[1:]
+    return [
+        f"{first}. {' '.join(rest)}",
+        " ".join(name.lower()),
+        ".".join(name),
+        "-".join(name.lower()),
+        name.lower().translate(_LEET),
+        name.upper().translate(str.maketrans("AEIOST", "431057")),
+    ]
+
+
+def test_a_known_name_spelled_out_or_in_leetspeak_is_masked(fresh: Detector) -> None:
+    surnames = [RNG.choice("BCDFGKLMPRTZ") + word(8) for _ in range(4)]
+    surnames = [s for s in surnames if any(ch in s.lower() for ch in "aeiost")]
+    fresh.add_known_values("PERSON", [f"{word(6).capitalize()} {surname}" for surname in surnames])
+    cases = [(f"Ticket from {disguise} about the refund.", disguise) for s in surnames for disguise in _disguises(s)]
+    texts = [text for text, _ in cases]
+    for (text, disguise), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, disguise, findings), (text, findings)
+
+
+def test_codes_with_digits_and_dotted_abbreviations_stay() -> None:
+    """Words that mix letters and digits for no disguise (`h264`, `covid19`, `top10`, a version) are not read as
+    leetspeak, and abbreviations and short spelled runs are not joined."""
+    text = "Use h264 or x86 builds; covid19 top10 user1 v1.2.3 ipv4, e.g. U.S.A. and a/b/c paths."
+    assert normalise(text).text == text
+    assert encoded_runs(text) == []
