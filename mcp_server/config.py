@@ -47,6 +47,8 @@ class ServerSettings(_Strict):
     """Role of agents not listed in [[agents]]. The built-in "default" role reads every source, masked."""
     state_dir: Path | None = None
     """Where the masking key and the default ledger live. Default: the config file's folder / .maskwire."""
+    search_floor_ms: Annotated[int, Field(ge=0, le=60_000)] = 50
+    """A document search is answered no sooner than this after it began (`DocumentTools.search`)."""
 
 
 DEFAULT_OPERATORS: dict[str, Operator] = {"SECRET": "redact", "COORDINATE": "generalize"}

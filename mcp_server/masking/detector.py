@@ -155,7 +155,7 @@ class Detector:
             registry.remove_recognizer(name)
         # a one-word name found alone must not be a verb, adjective or adverb (`Grace`, `Mark`, `Will`); the noun
         # tables are no test: they list given names too (`john`, `ignatius`)
-        self.known_values = KnownValuesRecognizer(english=self.common_words)
+        self.known_values = KnownValuesRecognizer(english=self.common_words, dictionary=self.english_words)
         extra = [
             *maskwire_recognizers(),
             FieldValueRecognizer(),

@@ -258,6 +258,28 @@ def _decode_leet(run: str) -> str | None:
     return run.translate(_LEET_LETTERS).capitalize()
 
 
+_DIGIT_WORDS = {
+    **{
+        w: str(i)
+        for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))
+    },
+    "oh": "0",
+}
+_DIGIT_WORD = "(?:" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
+_SPELLED_DIGITS = re.compile(rf"(?i)(?<![\w-]){_DIGIT_WORD}(?:[ ,-]{{1,3}}+{_DIGIT_WORD}){{6,}}+(?![\w-])")
+"""Seven or more digits written as words (`four one five eight six seven…`, `two-eight-eight four-five …`)."""
+
+
+def _decode_spelled(run: str) -> str | None:
+    """The digits, a hyphen between words joining them and a space or comma keeping them apart
+    (`two-eight-eight four-five` -> `288 45`)."""
+    out = []
+    for piece in re.split(r"([ ,-]+)", run):
+        word = _DIGIT_WORDS.get(piece.lower())
+        out.append(word if word is not None else ("" if piece.strip() == "-" else " "))
+    return " ".join("".join(out).split())
+
+
 def _decode_joined(run: str) -> str | None:
     """The literals' contents joined, each with its own encoded runs decoded first: a run inside one literal
     (`'MTIzLTQ1LTY3ODk=' || 'x'`) overlaps this one, so it is read here, before the join hides where it ends."""
@@ -274,4 +296,5 @@ _DECODERS = (  # in this order: a run overlapping one found before is left to it
     (_HTML, _decode_html),
     (_ESCAPED, _decode_escaped),
     (_LEET, _decode_leet),
+    (_SPELLED_DIGITS, _decode_spelled),
 )

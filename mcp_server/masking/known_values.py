@@ -61,6 +61,21 @@ MIN_CHUNK = 6
 MIN_LETTER_SECRET = 10
 """A secret of letters only (`CorrectHorseBatteryStaple`) is a known value from this length, in mixed case."""
 MIN_NAME = 4
+MIN_PLAIN = 5
+"""A username or password of letters only is a known value from this length."""
+_PLAIN_ENTITIES = frozenset({"USERNAME", "SECRET"})
+_LETTERS = re.compile(r"(?<![\w@.])[^\W\d_]{5,}+(?![\w@])")
+_LOGIN_CUE = re.compile(
+    r"(?i)\b(?:pass(?:word|wd|code|phrase)?s?|pw|pwd|pin|log-?in|logon|user(?:name)?|handle|account|secret"
+    r"|credentials?|sign(?:ed)?\s+in\s+as)\b[^\n]{0,40}$"
+)
+CUE_WINDOW = 60
+_NUMBER_SEPARATORS = re.compile(r"[\s().\-/+]")
+MIN_DIGITS = 7
+MAX_DIGITS = 19
+MAX_GROUPS = 6
+_DIGIT_GROUPS = re.compile(r"(?<![\w.])\d++(?:[ .\-/]\d++)++(?![\w])")
+_DIGITS = re.compile(r"\d+")
 NAME_SCORE = 0.6
 """Below NER's score: where NER finds a longer name around a known word (`Ryan P Costa`), its span wins."""
 _POSSESSIVE = re.compile(r"['’]s?$", re.IGNORECASE)
@@ -108,9 +123,9 @@ _MONTHS = [
 
 
 def date_spellings(value: str) -> list[str]:
-    """Other ways to write an ISO date (`1981-03-14`): 14.03.1981, 14/03/1981, 03/14/1981, 14-03-1981, 3/14/1981,
-    3/14/81, 14.03.81, March 14 1981, 14 March 1981 (matched as words: commas and ordinals between them are
-    allowed)."""
+    """Other ways to write an ISO date (`1981-03-14`): 14.03.1981, 14/03/1981, 03/14/1981, 14-03-1981, 1981/03/14,
+    3/14/1981, 3/14/81, 14.03.81, March 14 1981, 14 March 1981 (matched as words: commas and ordinals between them
+    are allowed)."""
     match = _ISO_DAY.match(value.strip())
     if match is None:
         return []
@@ -123,6 +138,8 @@ def date_spellings(value: str) -> list[str]:
         f"{day}/{month}/{year}",
         f"{month}/{day}/{year}",
         f"{day}-{month}-{year}",
+        f"{year}/{month}/{day}",
+        f"{year}.{month}.{day}",
         *{f"{m}/{d}/{year}", f"{d}/{m}/{year}", f"{d}.{m}.{year}"},  # without leading zeros
         *{f"{month}/{day}/{yy}", f"{m}/{d}/{yy}", f"{day}/{month}/{yy}", f"{d}/{m}/{yy}", f"{day}.{month}.{yy}"},
         f"{name} {d} {year}",
@@ -152,10 +169,18 @@ class KnownValuesRecognizer(TextRecognizer):
 
     ENTITIES = TEXT_ENTITIES
 
-    def __init__(self, max_values: int = 1_000_000, english: Callable[[], frozenset[str]] = frozenset) -> None:
-        """`english` gives the English words that a one-word name must not be to be found alone."""
+    def __init__(
+        self,
+        max_values: int = 1_000_000,
+        english: Callable[[], frozenset[str]] = frozenset,
+        dictionary: Callable[[], frozenset[str]] | None = None,
+    ) -> None:
+        """`english` gives the English words that a one-word name must not be to be found alone; `dictionary`
+        every English word (nouns too), which a username or password of letters only must not be to be found
+        without a cue (default: `english`)."""
         super().__init__()
         self._english = english
+        self._dictionary = dictionary or english
         self._values: dict[str, str] = {}
         # First word of each known value -> the most words a known value starting with it has: most words
         # of a text start no known value, and are passed over without building any candidate key.
@@ -163,6 +188,9 @@ class KnownValuesRecognizer(TextRecognizer):
         self._chunks: dict[str, str] = {}
         self._amounts: dict[str, str] = {}  # canonical amount (`amount_key`) -> entity, for SENSITIVE values
         self._name_words: set[str] = set()  # every word of a known name, one-word names included
+        # Usernames and passwords of letters only (`rosebaker`, `garden`): found alone when no English word, and
+        # after a login or password cue when one (`password is garden`); elsewhere `garden` is a word.
+        self._plain: dict[str, str] = {}
         self._max = max_values
         self._lock = threading.Lock()
 
@@ -188,6 +216,12 @@ class KnownValuesRecognizer(TextRecognizer):
                         continue
                     if _all_stop_words(words):
                         continue
+                plain = text.strip()
+                if entity in _PLAIN_ENTITIES and plain.isalpha() and len(plain) >= MIN_PLAIN:
+                    self._plain.setdefault(_fold(plain), entity)
+                digits = _NUMBER_SEPARATORS.sub("", text)
+                if MIN_DIGITS <= len(digits) <= MAX_DIGITS and digits.isdigit():  # `(415) 867-2291` as digits
+                    self._chunks.setdefault(digits, entity)
                 chunk_keys = _chunk_keys(text, letters=entity == "SECRET" and _letter_secret(text))
                 if chunk_keys and entity == "SECRET":  # as written too, punctuation included (`Hunter2Secret!`)
                     chunk_keys = [*chunk_keys, text.strip().casefold()]
@@ -208,6 +242,8 @@ class KnownValuesRecognizer(TextRecognizer):
         results: list[RecognizerResult] = []
         for match in WORD.finditer(text):
             word = _stem(match.group(0))
+            if len(word) >= MIN_NAME and word.isalpha() and word[-1].isupper() and word[:-1].islower():
+                word = word[::-1]  # a name written backwards: `ellivenneuQ`
             if len(word) < MIN_NAME or not word[0].isupper() or not word.isalpha():
                 continue
             key = _fold(word)
@@ -223,12 +259,56 @@ class KnownValuesRecognizer(TextRecognizer):
         return _fold(word) in self._name_words
 
     def __len__(self) -> int:
-        return len(self._values) + len(self._chunks) + len(self._amounts)
+        return len(self._values) + len(self._chunks) + len(self._amounts) + len(self._plain)
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = self._find_chunks(text, entities) + self._find_amounts(text, entities)
+        results += self._find_digit_groups(text, entities, results)
         results += self._find_words(text, entities, results)
+        results += self._find_plain(text, entities, results)
         return results + self._find_names(text, entities, results)
+
+    def _find_digit_groups(
+        self, text: str, entities: Sequence[str], found: list[RecognizerResult]
+    ) -> list[RecognizerResult]:
+        """A known number written in other groups (`53622 8194`, `5362-2819-4` for 536-22-8194): consecutive
+        groups of digits whose digits together are the known value's."""
+        if not self._chunks or not DIGIT.search(text):
+            return []
+        results: list[RecognizerResult] = []
+        for run in _DIGIT_GROUPS.finditer(text):
+            groups = list(_DIGITS.finditer(run.group(0)))
+            i = 0
+            while i < len(groups):
+                for j in range(min(len(groups), i + MAX_GROUPS), i + 1, -1):  # the longest first
+                    digits = "".join(g.group(0) for g in groups[i:j])
+                    entity = self._chunks.get(digits) if MIN_DIGITS <= len(digits) <= MAX_DIGITS else None
+                    start, end = run.start() + groups[i].start(), run.start() + groups[j - 1].end()
+                    covered = any(r.start <= start and end <= r.end for r in found)
+                    if entity is not None and not covered and (not entities or entity in entities):
+                        results.append(result(self, entity, start, end, SCORE, "known number, regrouped"))
+                        i = j - 1
+                        break
+                i += 1
+        return results
+
+    def _find_plain(self, text: str, entities: Sequence[str], found: list[RecognizerResult]) -> list[RecognizerResult]:
+        if not self._plain:
+            return []
+        english = self._dictionary()
+        results: list[RecognizerResult] = []
+        for match in _LETTERS.finditer(text):
+            entity = self._plain.get(_fold(match.group(0)))
+            if entity is None or (entities and entity not in entities):
+                continue
+            start, end = match.span()
+            if any(r.start <= start and end <= r.end for r in found):
+                continue
+            word = match.group(0)
+            cued = _LOGIN_CUE.search(text, max(0, start - CUE_WINDOW), start) is not None
+            if cued or not (is_english(word, english) or _fold(word) in STOP_WORDS):
+                results.append(result(self, entity, start, end, SCORE, "known username or password"))
+        return results
 
     def _find_amounts(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         if not self._amounts or not DIGIT.search(text):
@@ -250,6 +330,12 @@ class KnownValuesRecognizer(TextRecognizer):
             if len(inner) < MIN_CHUNK:
                 continue
             whole = raw.rstrip(".,;:)]}\"'").lstrip("([{\"'")  # a value may end in `!` or `?`: masked with it
+            backwards = self._chunks.get(whole[::-1].casefold())  # written backwards: `moc.liam@nna`
+            if backwards is not None:
+                if not entities or backwards in entities:
+                    start = chunk.start() + raw.index(whole)
+                    results.append(result(self, backwards, start, start + len(whole), SCORE, "known value, reversed"))
+                continue
             found = whole if whole.casefold() in self._chunks else inner
             keys = [whole.casefold()] if found is whole else _chunk_keys(inner, letters=True)
             entity = next((self._chunks[k] for k in keys if k in self._chunks), None)

@@ -203,3 +203,48 @@ async def test_long_numbers_and_made_up_refs_are_tokens(tmp_path: Path) -> None:
     assert str(big.arguments["offset"]).startswith("<LITERAL:") and small.arguments["offset"] == 50
     assert made_up.arguments["ref"].startswith("<LITERAL:") and "536228194" not in str(made_up.arguments)
     assert real.arguments["ref"] == issued.group(0)
+
+
+def test_a_birth_date_kept_as_a_date_is_known_in_notes_and_the_ledger(postgres_url: str, tmp_path: Path) -> None:
+    """PostgreSQL returns a `date` column as dates, not text: a birth date is still a known value, found in notes
+    however it is written, and kept out of the ledger's stored SQL."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"mw_dob_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE patients (id serial PRIMARY KEY, first_name text, last_name text, date_of_birth date)"
+            )
+            conn.exec_driver_sql("CREATE TABLE visits (id serial PRIMARY KEY, note text, day date)")
+            conn.exec_driver_sql(
+                "INSERT INTO patients (first_name, last_name, date_of_birth) VALUES"
+                " ('Zebulon', 'Etxeberria', '1979-04-23'), ('Ysolde', 'Brackenridge', '1985-11-02')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO visits (note, day) VALUES ('checked DOB 04/23/1979 and 23.04.1979', '2026-01-05')"
+            )
+        engine.dispose()
+        config = parse_config(
+            f'[server]\nstate_dir = "{tmp_path / "state"}"\n[[sources]]\nname = "clinic"\nkind = "sql"\nurl = "{url}"\n'
+            '[sources.columns]\n"visits.note" = { kind = "text" }\n'
+        )
+        runtime = Runtime.start(config, agent="reviewer")
+        try:
+            out = runtime.service.query("clinic", "SELECT note FROM visits")
+            stored = runtime.pipeline.masked_sql("SELECT id FROM visits WHERE day = '1979-04-23'", "clinic")
+        finally:
+            runtime.close()
+        assert "1979" not in out.text, out.text
+        assert "1979-04-23" not in stored and "<LITERAL:" in stored
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()

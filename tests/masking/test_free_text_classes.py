@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import itertools
 import random
+import re
 import sqlite3
 import string
 import sys
@@ -413,3 +414,88 @@ def test_codes_with_digits_and_dotted_abbreviations_stay() -> None:
     text = "Use h264 or x86 builds; covid19 top10 user1 v1.2.3 ipv4, e.g. U.S.A. and a/b/c paths."
     assert normalise(text).text == text
     assert encoded_runs(text) == []
+
+
+def _regroupings(digits: str) -> list[str]:
+    """The digits of a number in groups other than its own (`536228194` -> `53622 8194`, `5362-2819-4`)."""
+    n = len(digits)
+    cuts = [(5,), (4, 8), (2, 5), (3, 6)]
+    out = []
+    for sep, cut in zip((" ", "-", ".", " "), cuts, strict=True):
+        bounds = [0, *(c for c in cut if c < n), n]
+        out.append(sep.join(digits[a:b] for a, b in itertools.pairwise(bounds)))
+    return out
+
+
+_DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _spelled(value: str) -> list[str]:
+    """A number written as words: groups hyphenated (`two-eight-eight four-five …`), or word by word."""
+    groups = [g for g in re.split(r"\D+", value) if g]
+    return [
+        " ".join("-".join(_DIGIT_NAMES[int(d)] for d in g) for g in groups),
+        " ".join(_DIGIT_NAMES[int(d)] for d in "".join(groups)),
+        ", ".join(_DIGIT_NAMES[int(d)].capitalize() for d in "".join(groups)),
+    ]
+
+
+def test_a_known_number_regrouped_or_spelled_out_is_masked(fresh: Detector) -> None:
+    numbers = [ssn(), f"({RNG.randint(201, 989)}) {RNG.randint(200, 989)}-{RNG.randint(1000, 9999)}"]
+    fresh.add_known_values("US_SSN", [numbers[0]])
+    fresh.add_known_values("PHONE_NUMBER", [numbers[1]])
+    cases = [
+        (f"Ref {form} (typo?) noted.", form)
+        for number in numbers
+        for form in [*_regroupings(re.sub(r"\D", "", number)), *_spelled(number)]
+    ]
+    texts = [text for text, _ in cases]
+    for (text, form), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, form, findings), (text, findings)
+
+
+def test_letters_only_usernames_and_passwords_are_known(fresh: Detector) -> None:
+    """A username or password of letters only is found alone when it is no English word, and after a login or
+    password cue when it is one; the English word elsewhere stays."""
+    english = sorted(w for w in fresh.english_words() if w.isalpha() and 6 <= len(w) <= 9)
+    password, username = RNG.choice(english), word(9)
+    fresh.add_known_values("SECRET", [password])
+    fresh.add_known_values("USERNAME", [username])
+    cases = [
+        (f"she said password is {password} again", password),
+        (f"her password: {password}.", password),
+        (f"Login {username} was locked", username),
+        (f"ask {username} about it", username),
+    ]
+    texts = [text for text, _ in cases] + [f"We talked about {password} in the meeting."]
+    *found, plain = fresh.analyze_batch(texts)
+    for (text, value), findings in zip(cases, found, strict=True):
+        assert covered(text, value, findings), (text, findings)
+    assert plain == [], plain
+
+
+def test_a_known_name_or_address_written_backwards_is_masked(fresh: Detector) -> None:
+    first, last = word(7).capitalize(), word(9).capitalize()
+    address = f"{first.lower()}.{last.lower()}@{word(8)}-mail.com"
+    fresh.add_known_values("PERSON", [f"{first} {last}"])
+    fresh.add_known_values("EMAIL_ADDRESS", [address])
+    text = f"Reversed record: {last[::-1]} {first[::-1]} {address[::-1]} end"
+    [findings] = fresh.analyze_batch([text])
+    for value in (last[::-1], first[::-1], address[::-1]):
+        assert covered(text, value, findings), (value, findings)
+
+
+def test_a_secret_after_an_unknown_cue_or_none_is_masked(detector: Detector) -> None:
+    """A random key of 32+ characters needs no keyword (`secretz:`, `blob:`); base64 of text and identifiers
+    are no keys."""
+    alphabet = string.ascii_letters + string.digits + "/+"
+    key = "".join(RNG.choice(alphabet) for _ in range(40))
+    while not (any(c.isupper() for c in key) and any(c.islower() for c in key) and any(c.isdigit() for c in key)):
+        key = "".join(RNG.choice(alphabet) for _ in range(40))
+    texts = [f"secretz: {key}", f"- blob: {key}", f"{{'v': '{key}'}}"]
+    for text, findings in zip(texts, detector.analyze_batch(texts), strict=True):
+        assert covered(text, key, findings), (text, findings)
+    plain = base64.b64encode(b"the quarterly report is attached here").decode()
+    quiet = [f"payload {plain}", "see ThisIsAVeryLongIdentifierNameForVersion2024 in code"]
+    for text, findings in zip(quiet, detector.analyze_batch(quiet), strict=True):
+        assert findings == [], (text, findings)

@@ -87,9 +87,14 @@ def test_single_chunk_values_are_found_with_their_punctuation_and_separators() -
     assert spans(known, "123-45-6780 and p@ssw0rd-crispy and cmapple69") == []
 
 
-def test_short_or_plain_word_chunks_are_not_remembered() -> None:
-    known = KnownValuesRecognizer()
-    assert known.add("SECRET", ["abc12", "Password"]) == 0
+def test_short_chunks_are_not_remembered_and_plain_words_only_after_a_cue() -> None:
+    """A secret of one English word (`Garden`) is found only after a login or password cue; a short chunk
+    (`abc12`) never."""
+    known = KnownValuesRecognizer(english=lambda: frozenset({"garden"}))
+    assert known.add("SECRET", ["abc12", "Garden"]) == 1
+    assert known.find("Weed the garden, abc12 too", []) == []
+    [found] = known.find("her login password: Garden", [])
+    assert (found.entity_type, found.start) == ("SECRET", len("her login password: "))
 
 
 def test_a_known_birth_date_is_found_as_people_write_it() -> None:

@@ -1,4 +1,5 @@
-"""High-entropy strings shortly after a credential keyword (key, secret, token, password, credential, auth).
+"""High-entropy strings shortly after a credential keyword (key, secret, token, password, credential, auth), and
+strong ones without it (`is_strong_secret`: 32+ characters of both cases and digits, near the most random).
 
 Catches unprefixed secrets the format rules cannot know (``the Cloudflare key is 9fA2...``). A candidate
 must be 16+ characters of base64/hex alphabet, contain a letter and a digit, come within 40 characters
@@ -9,6 +10,8 @@ Stripe publishable keys are skipped, as are lines about public keys, certificate
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections.abc import Iterator
@@ -25,8 +28,8 @@ MAX_LENGTH = 512
 HEX_THRESHOLD = 3.0
 BASE64_THRESHOLD = 4.0
 
-_WORDS = r"api[_-]?key|key|secret|token|passw(?:or)?d|pwd|credential|auth(?:orization)?|bearer"
-# "apiKey" and "API_KEY" count, "monkey", "keyboard" and "OAuth" do not.
+_WORDS = r"api[_-]?key|key|(?:secret|token|passw(?:or)?d|credential)[a-z]{0,2}|pwd|auth(?:orization)?|bearer"
+# "apiKey", "API_KEY" and "secretz" count, "monkey", "keyboard" and "OAuth" do not.
 _KEYWORD = re.compile(
     r"(?:(?<![A-Za-z])(?i:" + _WORDS + r")|(?<=[a-z])(?:Key|Secret|Token|Passw(?:or)?d|Pwd|Credential|Auth"
     r"(?:orization)?|Bearer))s?(?![a-z])"
@@ -62,6 +65,39 @@ def looks_like_identifier(value: str) -> bool:
     return mean_segment >= 3.5 and vowel_share >= 0.25
 
 
+_DIGEST_PREFIXES = ("sha1-", "sha256-", "sha384-", "sha512-", "md5-")
+"""Subresource-integrity hashes (`sha512-…` in lock files and HTML): digests, not secrets."""
+STRONG_LENGTH = 32
+STRONG_MARGIN = 0.85
+"""Without a keyword, a candidate is a secret when it has 32+ characters, upper and lower case letters and digits,
+and an entropy within 0.85 bits/char of the most its length allows (random base64 reaches that 99 times in
+100; base64 of text and identifiers do not)."""
+
+
+def is_strong_secret(value: str) -> bool:
+    """Key material that needs no keyword before it (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYQX9vKz3T1q`)."""
+    bare = value.rstrip("=")
+    if not STRONG_LENGTH <= len(bare) <= MAX_LENGTH or not is_high_entropy_secret(bare):
+        return False
+    if not (any(c.isupper() for c in bare) and any(c.islower() for c in bare) and any(c.isdigit() for c in bare)):
+        return False
+    if _decodes_to_text(bare) or bare.lower().startswith(_DIGEST_PREFIXES):
+        return False
+    return shannon_entropy(bare) >= math.log2(len(bare)) - STRONG_MARGIN
+
+
+def _decodes_to_text(value: str) -> bool:
+    """Base64 of readable text (decoded and scanned as text elsewhere), not key material."""
+    try:
+        raw = base64.b64decode(
+            value + "=" * (-len(value) % 4), altchars=b"-_" if "-" in value or "_" in value else None
+        )
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return all(c.isprintable() or c in "\t\n\r" for c in text)
+
+
 def is_high_entropy_secret(value: str) -> bool:
     """True when value looks like random key material rather than a word, id, hash or identifier."""
     bare = value.rstrip("=")
@@ -87,8 +123,10 @@ class EntropySecretRecognizer(SecretRecognizer):
         for match in _CANDIDATE.finditer(text):
             start, end = match.span()
             window_start = max(text.rfind("\n", max(0, start - WINDOW), start) + 1, start - WINDOW, 0)
-            if match.group().startswith("/") or not _KEYWORD.search(text, window_start, start):
-                continue  # a leading "/" is a path or URL, not key material
+            if match.group().startswith("/"):
+                continue  # a path or URL, not key material
+            if not _KEYWORD.search(text, window_start, start) and not is_strong_secret(match.group()):
+                continue
             line_begin = text.rfind("\n", max(0, start - LINE_CONTEXT), start) + 1
             line_end = text.find("\n", end, end + LINE_CONTEXT)
             line = text[max(line_begin, start - LINE_CONTEXT) : end + LINE_CONTEXT if line_end < 0 else line_end]
