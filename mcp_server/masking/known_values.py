@@ -61,6 +61,8 @@ MIN_CHUNK = 6
 MIN_LETTER_SECRET = 10
 """A secret of letters only (`CorrectHorseBatteryStaple`) is a known value from this length, in mixed case."""
 MIN_NAME = 4
+MIN_LOWER_NAME = 5
+"""A known name's word in lower case is found from this length."""
 MIN_PLAIN = 5
 """A username or password of letters only is a known value from this length."""
 _PLAIN_ENTITIES = frozenset({"USERNAME", "SECRET"})
@@ -235,20 +237,27 @@ class KnownValuesRecognizer(TextRecognizer):
 
     def _find_names(self, text: str, entities: Sequence[str], found: list[RecognizerResult]) -> list[RecognizerResult]:
         """One word of a known name, capitalised, that is not an English word (`Ignatius said hi`, `Pemberton's
-        key`): the data's own people, where NER does not know the name. Words like `Grace` or `Mark` stay words."""
+        key`): the data's own people, where NER does not know the name. Words like `Grace` or `Mark` stay words.
+        In lower case (`aws creds for desmond`) a word is found when it is in no English dictionary at all (nouns
+        included: `rose`, `baker` and `john` stay words)."""
         if not self._name_words or (entities and "PERSON" not in entities):
             return []
         english = self._english()
+        dictionary: frozenset[str] | None = None
         results: list[RecognizerResult] = []
         for match in WORD.finditer(text):
             word = _stem(match.group(0))
             if len(word) >= MIN_NAME and word.isalpha() and word[-1].isupper() and word[:-1].islower():
                 word = word[::-1]  # a name written backwards: `ellivenneuQ`
-            if len(word) < MIN_NAME or not word[0].isupper() or not word.isalpha():
+            if len(word) < MIN_NAME or not word.isalpha():
                 continue
             key = _fold(word)
             if key not in self._name_words or is_english(key, english):
                 continue
+            if not word[0].isupper():
+                dictionary = self._dictionary() if dictionary is None else dictionary
+                if len(word) < MIN_LOWER_NAME or not word.islower() or key in STOP_WORDS or is_english(key, dictionary):
+                    continue
             start, end = match.start(), match.start() + len(word)
             if not any(r.start <= start and end <= r.end for r in found):
                 results.append(result(self, "PERSON", start, end, NAME_SCORE, "known value (a name's word)"))

@@ -499,3 +499,12 @@ def test_a_secret_after_an_unknown_cue_or_none_is_masked(detector: Detector) -> 
     quiet = [f"payload {plain}", "see ThisIsAVeryLongIdentifierNameForVersion2024 in code"]
     for text, findings in zip(quiet, detector.analyze_batch(quiet), strict=True):
         assert findings == [], (text, findings)
+
+
+def test_a_known_name_in_lower_case_is_masked_unless_it_is_a_word(fresh: Detector) -> None:
+    first, last = word(7).capitalize(), word(9).capitalize()
+    fresh.add_known_values("PERSON", [f"{first} {last}", "Rose Baker"])
+    text = f"aws creds for {first.lower()} and {last.lower()}; the rose by the baker stays"
+    [findings] = fresh.analyze_batch([text])
+    assert covered(text, first.lower(), findings) and covered(text, last.lower(), findings), findings
+    assert not any(text[f.start : f.end] in ("rose", "baker") for f in findings), findings
