@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,10 @@ from mcp_server.ledger.recorder import client_identity
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "mw_"
+NAMED_AGENT_SECONDS = 1.0
+"""How long a stdio agent's name stays resolved (`IdentityMiddleware`): a name is a label, not a credential, so a
+change to the agents table may take that long to apply to it; a bearer token is looked up on every request."""
+MAX_NAMED_AGENTS = 1_000
 MAX_TOKEN_CHARS = 512
 
 
@@ -182,6 +187,7 @@ class IdentityMiddleware:
         self.agent_override = agent_override
         self.authenticated = authenticated
         self.label = label
+        self._recent: dict[str, tuple[float, Agent]] = {}  # a stdio name -> its agent, for NAMED_AGENT_SECONDS
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != "tools/call":
@@ -200,12 +206,21 @@ class IdentityMiddleware:
                 raise MCPError(code=INVALID_REQUEST, message="not authenticated: send Authorization: Bearer <token>")
             return agent
         name = self.agent_override or client_identity(ctx)[0] or "unknown"
+        recent = self._recent.get(name)
+        if recent is not None and time.monotonic() - recent[0] < NAMED_AGENT_SECONDS:
+            return recent[1]  # no thread, no table read: a stdio name is looked up at most once a second
+        agent = await anyio.to_thread.run_sync(self._named, name)
+        if len(self._recent) >= MAX_NAMED_AGENTS:
+            self._recent.clear()
+        self._recent[name] = (time.monotonic(), agent)
+        return agent
+
+    def _named(self, name: str) -> Agent:
         try:
-            agent = await anyio.to_thread.run_sync(self.identities.listed, name)
+            agent = self.identities.listed(name)
         except IdentityError as exc:  # recorded under its name and denied by the quota middleware
             return Agent(name, "", refused=str(exc))
         if agent is not None:
             return agent
-        if not self.agent_override:  # in a thread: the label may wait for the data's known values
-            name = await anyio.to_thread.run_sync(self.label, name)
-        return Agent(name, self.identities.config.server.default_role)
+        label = name if self.agent_override else self.label(name)  # may wait for the data's known values
+        return Agent(label, self.identities.config.server.default_role)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -69,9 +70,13 @@ class ColumnPlan:
 
 MAX_SQL_CHARS = 100_000
 LEDGER_SQL_REMEMBERED = 256
-"""Statements whose ledger form is remembered: paging and re-runs send the same SQL again."""
+"""Statements whose ledger form, and whose check, are remembered: paging and re-runs send the same SQL again."""
 MAX_GROUPED_ROWS = 10_000
 """Rows fetched at once from a query grouped by a restricted column, to page through a canonical order."""
+
+
+_TOKEN_LIKE = re.compile(r"<[A-Za-z][A-Za-z0-9_]*:")
+_NO_INDEX = SchemaIndex({})
 
 
 class SqlReads:
@@ -82,6 +87,8 @@ class SqlReads:
         self.sources = sources
         self._ledger_sql: dict[tuple[str, SchemaIndex | None, int, str], str] = {}
         self._ledger_sql_lock = threading.Lock()
+        self._checked: dict[tuple[str, SchemaIndex, str], tuple[CheckedQuery, str]] = {}
+        self._checked_lock = threading.Lock()
 
     def known_table_or_token(self, source: str, table: str | None) -> str | None:
         """A table name for the ledger: as is when the source has it, else a keyed token (it is agent input)."""
@@ -164,7 +171,7 @@ class SqlReads:
         limit = min(limit, catalog.config.max_rows)
         offset = _read_cursor(cursor, sql) if cursor else 0
 
-        checked = self._check(catalog, sql)
+        checked, rendered = self._checked_and_rendered(catalog, sql)
         refused = sorted(t for t in checked.tables if not policy.may_read_table(source, t))
         if refused:
             raise ToolProblem(f'role "{policy.role}" may not read table(s) {", ".join(refused)} of source "{source}"')
@@ -174,7 +181,7 @@ class SqlReads:
         whole = checked.value_ordered
         try:
             page = catalog.database.execute(
-                checked.render(catalog.database.paramstyle),
+                rendered,
                 checked.params,
                 max_rows=MAX_GROUPED_ROWS if whole else limit,
                 skip=0 if whole else offset,
@@ -267,6 +274,28 @@ class SqlReads:
             tokens = self.counter.count(text)
         result = page(kept)
         return ToolOutput(result, text, source=source, rows=kept, counts=counts(kept), facts=facts, tokens=tokens)
+
+    def _checked_and_rendered(self, catalog: SqlCatalog, sql: str) -> tuple[CheckedQuery, str]:
+        """The check of `sql` and the SQL to run, remembered per schema snapshot like the ledger form: both depend
+        only on the statement, the schema's names and the classes of its columns (the role is applied after).
+        A statement holding a token is checked every time: what a token resolves to can change."""
+        try:
+            index: SchemaIndex | None = catalog.schema_index()
+        except ConnectorError:
+            index = None  # the check says what is wrong
+        remembered = index is not None and not _TOKEN_LIKE.search(sql)
+        key = (catalog.name, index or _NO_INDEX, sql)
+        found = self._checked.get(key) if remembered else None
+        if found is not None:
+            return found
+        checked = self._check(catalog, sql)
+        found = (checked, checked.render(catalog.database.paramstyle))
+        if remembered and catalog.schema_index() is index:  # not refreshed meanwhile (an unknown table)
+            with self._checked_lock:
+                if len(self._checked) >= LEDGER_SQL_REMEMBERED:
+                    del self._checked[next(iter(self._checked))]
+                self._checked[key] = found
+        return found
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
         def column_policy(column: SourceColumn) -> ColumnPolicy:
