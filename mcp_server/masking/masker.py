@@ -17,7 +17,7 @@ import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mcp_server.masking import operators
 from mcp_server.masking.encodings import normalise
@@ -78,29 +78,37 @@ class MaskCounts:
         return dict(sorted(self.by_entity.items()))
 
 
-class FindingsCache:
-    """Detector findings for recently scanned texts (repeated ticket bodies, chunks hit by many searches).
+K = TypeVar("K")
+V = TypeVar("V")
 
-    Findings do not depend on the operator, so every role's masker shares one cache.
-    """
+
+class Recent(Generic[K, V]):
+    """The values of the most recently used keys (thread-safe, least recently used dropped first)."""
 
     def __init__(self, max_entries: int = 20_000) -> None:
-        self._entries: OrderedDict[tuple[str, tuple[str, ...]], list[Finding]] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, tuple[str, ...]]) -> list[Finding] | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, tuple[str, ...]], findings: list[Finding]) -> None:
+    def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._entries[key] = findings
+            self._entries[key] = value
             if len(self._entries) > self._max:
                 self._entries.popitem(last=False)
+
+
+class FindingsCache(Recent[tuple[str, tuple[str, ...]], list[Finding]]):
+    """Detector findings for recently scanned texts (repeated ticket bodies, chunks hit by many searches).
+
+    Findings do not depend on the operator, so every role's masker shares one cache.
+    """
 
 
 KNOWN_VALUES_WAIT_SECONDS = 120.0
@@ -156,6 +164,9 @@ class Masker:
         # are loaded (a server loads them in the background, see `KnownValuesGate`). Whole-column masking does not.
         self.known_values_loaded = known_values_loaded
         self.personal_words = personal_words if personal_words is not None else PersonalWords()
+        # Masked free text of this masker's operators, by (text, context, stable, names): a page read again is
+        # masked from here (the findings cache, shared by every role, still spares the detector).
+        self._outputs: Recent[tuple[str, tuple[str, ...], bool, bool], tuple[Any, Counter[str]]] = Recent()
 
     def with_operators(self, operators: Mapping[str, Operator], *, default: Operator | None = None) -> Masker:
         """The same masker (detector, key) under other per-entity operators (and default operator): one per role."""
@@ -356,8 +367,19 @@ class Masker:
         stable: bool,
         names: bool = True,
     ) -> None:
+        outputs = self._outputs
+        missing = []
+        for text in texts:
+            done = outputs.get((text, context, stable, names))
+            if done is None:
+                missing.append(text)
+            else:
+                for i in todo[text]:
+                    out[i] = done
+        if not missing:
+            return
         # Unstable scans are of text the query composed (plans, operator functions): no known values either.
-        for text, findings in zip(texts, self._detect(texts, context, known=stable), strict=True):
+        for text, findings in zip(missing, self._detect(missing, context, known=stable), strict=True):
             counts = MaskCounts()
             if findings is None:  # fail closed: a value we could not scan is not returned
                 masked, counts.by_entity = WITHHELD, Counter({"WITHHELD": 1})
@@ -368,6 +390,8 @@ class Masker:
                     findings = self.term_lists.apply(text, findings)
                 masked = self.apply(text, findings, counts, stable=stable)
             done = (masked, Counter(counts.by_entity))
+            if findings is not None:
+                outputs.put((text, context, stable, names), done)
             for i in todo[text]:
                 out[i] = done
 

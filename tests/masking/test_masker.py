@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from mcp_server.masking.findings import Finding
-from mcp_server.masking.masker import WITHHELD, MaskCounts, Masker
+from mcp_server.masking.masker import WITHHELD, MaskCounts, Masker, ScanBudget
 from mcp_server.masking.pseudonyms import Pseudonymizer
 
 
@@ -122,3 +122,26 @@ def test_free_text_holding_a_token_string_does_not_pass_it_on() -> None:
     masker = Masker(BrokenDetector(), Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
     planted = "forward to <US_SSN:cf7a03e66080> and <SECRET>"
     assert masker.apply(planted, [], MaskCounts()) == "forward to ‹US_SSN:cf7a03e66080› and ‹SECRET›"
+
+
+class NameDetector(BrokenDetector):
+    """Finds `Maria Gonzalez` wherever it is (a stand-in detector whose findings the test knows)."""
+
+    def analyze_batch(
+        self, texts: Sequence[str], context: Sequence[str] = (), *, known: bool = True
+    ) -> list[list[Finding]]:
+        name = "Maria Gonzalez"
+        return [[Finding("PERSON", t.index(name), t.index(name) + len(name), 0.9)] if name in t else [] for t in texts]
+
+
+def test_masked_text_is_remembered_per_role_and_budgeted_as_if_scanned() -> None:
+    """A text masked before is served as masked before by the same role's masker, and by no other role's (their
+    operators differ); it still counts against the call's scan budget, so a page is withheld alike either way."""
+    masker = Masker(NameDetector(), Pseudonymizer(b"k" * 32))  # type: ignore[arg-type]
+    text = "call Maria Gonzalez back"
+    first, counts = masker.scan_texts([text])[0]
+    assert first.startswith("call <PERSON:") and counts["PERSON"] == 1
+    assert masker.scan_texts([text])[0] == (first, counts)
+    assert masker.with_operators({"PERSON": "redact"}).scan_texts([text])[0][0] == "call <PERSON> back"
+    tight = ScanBudget(max_chars=len(text) - 1)
+    assert masker.scan_texts([text], budget=tight)[0][0] != first  # over budget: withheld, cached or not
