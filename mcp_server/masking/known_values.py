@@ -197,6 +197,7 @@ class KnownValuesRecognizer(TextRecognizer):
         self._lock = threading.Lock()
 
     def add(self, entity: str, values: Iterable[str]) -> int:
+        values = list(dict.fromkeys(values))  # a column repeats its values (birth dates, cities): each once
         if entity == "DATE_OF_BIRTH":  # the same date as people write it: 14.03.1981, March 14, 1981...
             values = [v for value in values for v in (value, *date_spellings(str(value)))]
         return self._add(entity, values)

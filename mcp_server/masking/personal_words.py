@@ -74,7 +74,7 @@ class PersonalWords:
     def add(self, values: Iterable[object]) -> None:
         words: set[str] = set()
         shown: set[str] = set()
-        for value in values:
+        for value in dict.fromkeys(values):  # a column repeats its values: each once
             text = stored_text(value)
             if not text:
                 continue
