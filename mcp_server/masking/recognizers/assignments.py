@@ -222,7 +222,7 @@ _AUTH_HEADER = re.compile(
 )
 _BEARER = re.compile(r"(?<![A-Za-z])(?i:bearer)\s+(?P<sq>(?=[A-Za-z._~+/\-]*\d)[A-Za-z0-9._~+/\-]{16,}=*)")
 _LINE_PREFIX = re.compile(r"[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?")
-_INLINE_COMMENT = re.compile(r"[ \t]+[#;].*\Z")
+_INLINE_COMMENT = re.compile(r"(?<![ \t])[ \t]++[#;].*\Z")  # starts only where a run of blanks does: linear
 _ANNOTATION_TAIL = re.compile(r"[ \t]*=(?!=)")  # "token: TokenType = ..." is a type annotation
 _TRAILING_PUNCTUATION = ".,:"
 _WEAK_KEYS = frozenset({"pass", "pw", "pwd"})
