@@ -3,7 +3,9 @@
 The SDK's `MCPServer` registers empty prompt and resource handlers and advertises them in `initialize` (and the
 modern `server/discover`); a client then lists nothing and a conformance suite counts an empty list as support.
 This middleware removes those capabilities from the handshake and answers their methods with METHOD_NOT_FOUND,
-as for any method a server does not implement.
+as for any method a server does not implement. The SDK's own METHOD_NOT_FOUND puts the method as sent in `data`
+(client input, which can be anything): it goes out without it. (Over stdio and HTTP a method that is no MCP method
+never gets this far: the transport's guard answers and records it, `ledger/malformed.py`.)
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ class ToolsOnlyMiddleware:
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method in UNSERVED_METHODS:
             raise MCPError(code=METHOD_NOT_FOUND, message=f"Method not found: {ctx.method}")
-        result = await call_next(ctx)
+        try:
+            result = await call_next(ctx)
+        except MCPError as exc:
+            if exc.code == METHOD_NOT_FOUND and exc.error.data is not None:  # the SDK's `data` is the method sent
+                raise MCPError(code=METHOD_NOT_FOUND, message="Method not found") from None
+            raise
         if ctx.method in HANDSHAKE_METHODS:
             return _without_unserved(result)
         return result

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.stdio import stdio_server
+from mcp.server.stdio import _claim_fd, _open_stdin_diversion, _UnownedTextWrapper, stdio_server
 
-from mcp_server.ledger.malformed import MalformedRequests, guard_stream
+from mcp_server.ledger.malformed import GuardedLines, MalformedRequests, guard_stream
 from mcp_server.ledger.malformed_http import MalformedBodies
 
 MCP_PATH = "/mcp"
@@ -24,14 +25,33 @@ class GuardedServer(MCPServer):
     """The agent a bearer token belongs to (HTTP), for recording malformed bodies (`ledger/malformed_http.py`)."""
 
     async def run_stdio_async(self) -> None:
-        async with stdio_server() as (read_stream, write_stream), anyio.create_task_group() as tasks:
-            guarded = read_stream
-            if self.malformed is not None:
-                guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
-            await self._lowlevel_server.run(
-                guarded, write_stream, self._lowlevel_server.create_initialization_options()
+        if self.malformed is None:
+            async with stdio_server() as (read_stream, write_stream):
+                await self._lowlevel_server.run(
+                    read_stream, write_stream, self._lowlevel_server.create_initialization_options()
+                )
+            return
+        # The SDK's stdio transport, reading lines that `GuardedLines` checked first. Handing it stdin means it no
+        # longer claims fd 0 itself, so it is claimed here the way the SDK does (fd 0 on the null device while
+        # serving, so that child processes read EOF rather than the client's messages; read from a duplicate).
+        buffer, release = _claim_fd(0, sys.stdin, "rb", _open_stdin_diversion)
+        try:
+            lines = GuardedLines(
+                anyio.wrap_file(_UnownedTextWrapper(buffer, encoding="utf-8", errors="replace")), self.malformed
             )
-            tasks.cancel_scope.cancel()
+            async with (
+                stdio_server(stdin=cast(Any, lines)) as (read_stream, write_stream),
+                anyio.create_task_group() as tasks,
+            ):
+                lines.attach(write_stream)
+                guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
+                await self._lowlevel_server.run(
+                    guarded, write_stream, self._lowlevel_server.create_initialization_options()
+                )
+                tasks.cancel_scope.cancel()
+        finally:
+            if release is not None:
+                release()
 
 
 async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable[[str], None]) -> None:

@@ -1,10 +1,21 @@
-"""Requests the server cannot parse: answered with a JSON-RPC error at once, and recorded in the ledger.
+"""Messages the server cannot serve: answered with a JSON-RPC error at once, and recorded in the ledger.
 
-The MCP SDK drops a line it cannot validate (a lone surrogate in a string, nesting deeper than its parser
-allows, broken JSON) without answering it, so the client would wait forever and the ledger would never
-know. `guard_stream` sits between the transport and the server: such a line gets a JSON-RPC error naming
-the problem (never echoing the request) with the request's id when one can be found, and a ledger row
-with placeholders for what cannot be stored (the tool name, cut and tokenised; no arguments).
+The MCP SDK drops what it cannot validate without answering: a line that is not JSON (a lone surrogate in a
+string, nesting deeper than its parser allows, broken JSON), and JSON that is not one JSON-RPC 2.0 message (a
+batch array, a bare string, `"jsonrpc": "1.0"`, `params` that is not an object). It also takes a request whose
+id is neither a string nor an integer (an object, null) for a notification, and runs nothing; and it answers an
+unknown method with the method's name in the error's `data` (client input, which can be anything). The client
+would wait forever, and the ledger would never know.
+
+`unservable` reads one message as the transport received it and says what is wrong with it; the stdio guard
+(`GuardedLines`) and the HTTP wrapper (`malformed_http.py`) call it before the SDK sees the message. Such a
+message gets a JSON-RPC error naming the problem in Maskwire's words (never echoing the message), with the
+request's id when it is a string or an integer and null otherwise, and a ledger row with placeholders for what
+cannot be stored (no arguments; the tool name, cut and tokenised; a method that is no MCP method, tokenised). A
+batch is refused whole, with one error (id null): MCP dropped JSON-RPC batching in protocol 2025-06-18, and its
+elements are not run one by one, so a batch never half runs. A notification (no id) of a method that is no MCP
+notification is recorded but not answered (JSON-RPC forbids answering a notification), and goes on to the SDK,
+which ignores it.
 """
 
 from __future__ import annotations
@@ -12,15 +23,25 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
 import anyio.to_thread
+import pydantic_core
 from mcp.shared._context_streams import ContextReceiveStream, ContextSendStream, create_context_streams
 from mcp.shared.message import SessionMessage
-from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest
+from mcp_types import (
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    ErrorData,
+    JSONRPCError,
+    JSONRPCRequest,
+    jsonrpc_message_adapter,
+)
+from mcp_types.methods import SPEC_CLIENT_METHODS, SPEC_CLIENT_NOTIFICATION_METHODS
 from pydantic import ValidationError
 
 from mcp_server.ledger.client_info import ClientLabels
@@ -40,31 +61,28 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _ID = re.compile(r'"id"\s*:\s*(-?\d{1,18}(?![\d.eE])|"(?:[^"\\]|\\.){0,200}")')
 _METHOD = re.compile(r'"method"\s*:\s*"((?:[^"\\]|\\.){0,100})"')
-MCP_METHODS = frozenset(
-    {
-        "initialize",
-        "ping",
-        "server/discover",
-        "tools/list",
-        "tools/call",
-        "resources/list",
-        "resources/read",
-        "resources/templates/list",
-        "resources/subscribe",
-        "resources/unsubscribe",
-        "prompts/list",
-        "prompts/get",
-        "completion/complete",
-        "logging/setLevel",
-        "subscriptions/listen",
-        "notifications/initialized",
-        "notifications/cancelled",
-        "notifications/progress",
-        "notifications/roots/list_changed",
-    }
-)
+MCP_REQUESTS = frozenset(SPEC_CLIENT_METHODS)
+"""The requests a client may send in MCP (`tools/call`, `initialize`, ...), as the SDK lists them."""
+MCP_NOTIFICATIONS = frozenset(SPEC_CLIENT_NOTIFICATION_METHODS)
+"""The notifications a client may send in MCP (`notifications/cancelled`, ...)."""
+MCP_METHODS = MCP_REQUESTS | MCP_NOTIFICATIONS
 """The MCP methods named as sent, in the ledger and in spans; any other text a client put in `method` is client
 input (it could be anything) and is not."""
+
+NOT_JSON_RPC = "the request is not a JSON-RPC 2.0 message (one request, notification or response object)"
+BATCH = (
+    "batches are not supported: send each JSON-RPC message on its own (MCP removed batching in protocol "
+    "2025-06-18); nothing in the batch was run"
+)
+WRONG_VERSION = 'the request is not JSON-RPC 2.0: "jsonrpc" must be "2.0"'
+BAD_ID = 'the request id must be a string or an integer (MCP requests have one; a notification has no "id")'
+BAD_METHOD = 'the request\'s "method" must be a string'
+NO_METHOD = 'the request has no "method"'
+BAD_PARAMS = 'the request\'s "params" must be a JSON object'
+UNKNOWN_METHOD = "Method not found"
+"""The answer to a request of a method MCP does not have: no `data`, the method never echoed."""
+UNKNOWN_NOTIFICATION = "a notification of a method that is no MCP notification: nothing was run (not answered)"
+_JSON_KINDS = {str: "a JSON string", int: "a JSON number", float: "a JSON number", bool: "a JSON boolean"}
 _NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.){0,1000})')
 
 
@@ -77,6 +95,8 @@ class Salvaged:
     tool_name: str | None
     problem: str
     code: int
+    reply: bool = True
+    """False for a notification: recorded, never answered, and passed on to the SDK."""
 
 
 def salvage(raw: str, parser_message: str) -> Salvaged:
@@ -137,13 +157,67 @@ def _safe_parser_message(message: str) -> str:
     )
 
 
+def unservable(message: str | bytes) -> tuple[str, Salvaged] | None:
+    """(the message as text, what is wrong with it) when the server cannot serve it as MCP; None when it can.
+
+    One message as the transport received it: a line of stdio, the body of an HTTP POST. Only Maskwire's own
+    words describe the problem: the parser's message gives a position, and a validation message (which quotes
+    the input) is never used."""
+    raw = message if isinstance(message, str) else message.decode("utf-8", "replace")
+    raw = raw.rstrip("\r\n")
+    try:
+        parsed = pydantic_core.from_json(message)
+    except (ValueError, TypeError) as exc:
+        return raw, salvage(raw, f"Invalid JSON: {exc}")
+    if isinstance(parsed, list):
+        return raw, replace(salvage(raw, ""), request_id=None, problem=BATCH, code=INVALID_REQUEST)
+    if not isinstance(parsed, dict):
+        kind = _JSON_KINDS.get(type(parsed), "JSON null")
+        return raw, Salvaged(None, None, None, f"{NOT_JSON_RPC}; it is {kind}", INVALID_REQUEST)
+    problem = _envelope_problem(parsed)
+    if problem is None:
+        try:
+            jsonrpc_message_adapter.validate_python(parsed, by_name=False)
+        except ValidationError:  # its message quotes the input: not used
+            problem = NOT_JSON_RPC
+    if problem is not None:
+        return raw, replace(salvage(raw, ""), problem=problem, code=INVALID_REQUEST)  # an unusable id is None
+    method = parsed.get("method")
+    if not isinstance(method, str):
+        return None  # a response to a request of the server's
+    if "id" in parsed and method not in MCP_REQUESTS:
+        return raw, replace(salvage(raw, ""), problem=UNKNOWN_METHOD, code=METHOD_NOT_FOUND)
+    if "id" not in parsed and method not in MCP_NOTIFICATIONS:
+        return raw, replace(salvage(raw, ""), problem=UNKNOWN_NOTIFICATION, code=METHOD_NOT_FOUND, reply=False)
+    return None
+
+
+def _envelope_problem(message: dict[str, Any]) -> str | None:
+    """What the JSON-RPC 2.0 envelope of an object gets wrong, in the order a reader would check it."""
+    if message.get("jsonrpc") != "2.0":
+        return WRONG_VERSION
+    if "method" not in message:
+        return None if "result" in message or "error" in message else NO_METHOD
+    if not isinstance(message["method"], str):
+        return BAD_METHOD
+    if "id" in message and not _usable_id(message["id"]):
+        return BAD_ID
+    if message.get("params") is not None and not isinstance(message["params"], dict):
+        return BAD_PARAMS
+    return None
+
+
+def _usable_id(value: Any) -> bool:
+    return isinstance(value, int | str) and not isinstance(value, bool)
+
+
 def storable(text: str) -> str:
     """Text that can be stored and tokenised: lone surrogates replaced, cut to `MAX_NAME` characters."""
     return _SURROGATE.sub("\ufffd", text[:MAX_NAME])
 
 
 class MalformedRequests:
-    """Answers and records what the SDK could not parse."""
+    """Answers and records what the server cannot serve (see the module docstring)."""
 
     def __init__(
         self,
@@ -246,7 +320,7 @@ async def guard_stream(
     sender: ContextSendStream[SessionMessage | Exception]
     sender, receiver = create_context_streams[SessionMessage | Exception](0)
 
-    async def pump() -> None:
+    async def pump() -> None:  # after `GuardedLines`, only what the SDK still refuses comes here as an exception
         async with sender:
             async for item in read_stream:
                 if isinstance(item, SessionMessage):
@@ -269,3 +343,41 @@ async def guard_stream(
 
     task_group.start_soon(pump)
     return receiver
+
+
+class GuardedLines:
+    """The lines of stdin, as the SDK's stdio transport reads them, checked first (`unservable`): a line the
+    server cannot serve is answered (on the stream `attach` gives) and recorded here, and never reaches the SDK;
+    a notification it cannot serve is recorded and passed on (the SDK ignores it)."""
+
+    def __init__(self, lines: AsyncIterable[str], guard: MalformedRequests) -> None:
+        self.lines = lines
+        self.guard = guard
+        self.write_stream: Any = None
+        self.attached = anyio.Event()
+
+    def attach(self, write_stream: Any) -> None:
+        """The stream answers are written to (the transport's, known once it has started reading)."""
+        self.write_stream = write_stream
+        self.attached.set()
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        async for line in self.lines:
+            try:
+                found = unservable(line)
+            except Exception as exc:  # never let the guard stop the session: the SDK reads the line
+                log.error("could not check a message (%s)", type(exc).__name__)
+                found = None
+            if found is None:
+                yield line
+                continue
+            raw, salvaged = found
+            if salvaged.reply:
+                await self.attached.wait()
+                await self.write_stream.send(SessionMessage(error_for(salvaged)))
+            try:
+                await anyio.to_thread.run_sync(self.guard.record_found, raw, salvaged)
+            except Exception as exc:
+                log.error("could not record a malformed request (%s)", type(exc).__name__)
+            if not salvaged.reply:
+                yield line

@@ -1,10 +1,13 @@
-"""HTTP request bodies the server cannot parse: answered with a JSON-RPC error and recorded in the ledger.
+"""HTTP request bodies the server cannot serve: answered with a JSON-RPC error and recorded in the ledger.
 
-Over streamable HTTP the MCP SDK answers a body that is not JSON with HTTP 400 and a body that is JSON but
-not a JSON-RPC message with a validation error that quotes the input back, and records neither. This ASGI
-wrapper reads a POST to the MCP path first: a body that does not parse gets the same JSON-RPC error the
-stdio guard gives (`malformed.py`: the problem in Maskwire's words, the request's id when one can be found,
-never the request itself) and, when its bearer token belongs to an agent, a ledger row under that agent.
+Over streamable HTTP the MCP SDK answers a body that is not JSON with HTTP 400, a body that is JSON but not a
+JSON-RPC message with a validation error that quotes the input back, takes a request whose id is an object or
+null for a notification (HTTP 202, nothing run), and answers an unknown method with the method in the error's
+`data`; it records none of them. This ASGI wrapper reads a POST to the MCP path first and checks it as the stdio
+guard checks a line (`malformed.unservable`): such a body gets the same JSON-RPC error (the problem in Maskwire's
+words, the request's id when it is a string or an integer, never the request itself), with HTTP 400 (200 for an
+unknown method, as for any JSON-RPC error answering a request), and, when its bearer token belongs to an agent, a
+ledger row under that agent. A notification of an unknown method is recorded and passed on (the SDK answers 202).
 A request without a valid token is left to the SDK, which refuses it with 401 before reading the body: an
 anonymous client cannot write to the ledger.
 """
@@ -13,35 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import anyio.to_thread
-import pydantic_core
-from mcp_types import INVALID_REQUEST, jsonrpc_message_adapter
-from pydantic import ValidationError
+from mcp_types import METHOD_NOT_FOUND
 
-from mcp_server.ledger.malformed import MalformedRequests, Salvaged, error_for, salvage
+from mcp_server.ledger.malformed import MalformedRequests, error_for, unservable
 
 ASGIApp = Callable[..., Any]
-NOT_JSON_RPC = "the request is not a JSON-RPC 2.0 message (one request, notification or response object)"
-
-
-def unparseable(body: bytes) -> tuple[str, Salvaged] | None:
-    """(the body as text, what could be read of it) when the SDK would refuse the body; None when it parses."""
-    raw = body.decode("utf-8", "replace")
-    try:
-        message = pydantic_core.from_json(body)
-    except ValueError as exc:  # the parser's message gives a position, never the input
-        return raw, salvage(raw, f"Invalid JSON: {exc}")
-    try:
-        jsonrpc_message_adapter.validate_python(message, by_name=False)
-    except ValidationError:  # its message quotes the input: not used
-        found = replace(salvage(raw, ""), problem=NOT_JSON_RPC, code=INVALID_REQUEST)
-        if not isinstance(message, dict):  # a batch or a bare value: no one request to answer
-            found = replace(found, request_id=None)
-        return raw, found
-    return None
 
 
 class MalformedBodies:
@@ -65,18 +47,22 @@ class MalformedBodies:
             await self.app(scope, receive, send)
             return
         body, receive = await _buffered(receive)
-        found = unparseable(body) if body is not None else None
+        found = unservable(body) if body is not None else None
         agent = await self._agent(scope) if found is not None else None
         if found is None or agent is None:
             await self.app(scope, receive, send)
             return
         raw, salvaged = found
         await anyio.to_thread.run_sync(self.guard.record_found, raw, salvaged, agent)
-        payload = json.dumps(error_for(salvaged).model_dump(mode="json", by_alias=True)).encode()
+        if not salvaged.reply:  # a notification: recorded; the SDK accepts it (202) and runs nothing
+            await self.app(scope, receive, send)
+            return
+        answer = error_for(salvaged).model_dump(mode="json", by_alias=True, exclude_unset=True)
+        payload = json.dumps(answer).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 400,
+                "status": 200 if salvaged.code == METHOD_NOT_FOUND else 400,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
             }
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
@@ -36,6 +37,12 @@ log = logging.getLogger(__name__)
 
 MAX_TOOL_NAME = 128
 """MCP tool names have 1 to 128 characters; a longer unknown name is refused with a JSON-RPC error."""
+CANCELLED = "Cancelled"
+"""`error_class` of a call cancelled before its answer was sent (its status is "error": the ledger's statuses are ok,
+denied and error)."""
+CANCELLED_MESSAGE = (
+    "cancelled before its answer was sent (by the client, or the connection closed); nothing was delivered"
+)
 
 
 @dataclass
@@ -116,6 +123,12 @@ class LedgerMiddleware:
         token = current_call.set(record)
         try:
             result = await call_next(ctx)
+            # The tool body runs in a worker thread that a cancel cannot stop, so a `notifications/cancelled` that
+            # came meanwhile is delivered at the first checkpoint after it: here, before the row says "ok".
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        except anyio.get_cancelled_exc_class():
+            await self._write_cancelled(ctx, record, raw_arguments, started)
+            raise
         except BaseException as exc:
             record.status = record.status or "error"
             record.error_class = record.error_class or type(exc).__name__
@@ -146,6 +159,23 @@ class LedgerMiddleware:
                 is_error=True,
             )
         return result
+
+    async def _write_cancelled(
+        self, ctx: ServerRequestContext[Any, Any], record: CallRecord, raw_arguments: Any, started: float
+    ) -> None:
+        """The row of a call cancelled before its answer was sent (the client's `notifications/cancelled`, or the
+        connection closing): nothing was delivered, so no rows, entities or tokens out; what the tool had reached
+        is named by its status and error class only (vocabulary, never its message)."""
+        reached = f"{record.status}, {record.error_class}" if record.error_class else record.status
+        record.status, record.error_class = "error", CANCELLED
+        record.error_message = CANCELLED_MESSAGE + (
+            f" (the tool had finished: {reached})" if reached else " (the tool had not finished)"
+        )
+        record.rows, record.entities, record.tokens_out = 0, {}, 0
+        try:
+            await self.write_call_off_loop(ctx, record, raw_arguments, "", started)
+        except LedgerError as exc:  # spooled by `write_call`; the cancellation goes on
+            log.error("ledger write failed for a cancelled call (%s)", exc)
 
     async def write_call_off_loop(
         self,
