@@ -76,6 +76,11 @@ _NUMBER_SEPARATORS = re.compile(r"[\s().\-/+]")
 MIN_DIGITS = 7
 MAX_DIGITS = 19
 MAX_GROUPS = 6
+_INNER_BOUNDARY = re.compile(r"[^\w]|_|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+"""Where a known value may begin or end inside a chunk: a mark (`@`, `=`, `'`, `/`, `_`...) or letters meeting
+digits."""
+_INNER_NUMBER = re.compile(r"[\s().\-/+_]")
+MAX_BOUNDS = 24
 _DIGIT_GROUPS = re.compile(r"(?<![\w.])\d++(?:[ .\-/]\d++)++(?![\w])")
 _DIGITS = re.compile(r"\d+")
 NAME_SCORE = 0.6
@@ -210,8 +215,8 @@ class KnownValuesRecognizer(TextRecognizer):
                     break
                 text = str(value)
                 words = WORD.findall(text)
-                if entity == "PERSON":
-                    self._name_words.update(_fold(w) for w in words)
+                if entity == "PERSON":  # `Albrecht-Nakamura` and its parts
+                    self._name_words.update(part for w in words for part in {_fold(w), *_fold(w).split("-")} if part)
                 if entity == "SENSITIVE":
                     amount = amount_key(value)
                     if amount is not None:
@@ -250,10 +255,16 @@ class KnownValuesRecognizer(TextRecognizer):
             word = _stem(match.group(0))
             if len(word) >= MIN_NAME and word.isalpha() and word[-1].isupper() and word[:-1].islower():
                 word = word[::-1]  # a name written backwards: `ellivenneuQ`
-            if len(word) < MIN_NAME or not word.isalpha():
+            if len(word) < MIN_NAME or not word.replace("-", "").isalpha():
                 continue
             key = _fold(word)
-            if key not in self._name_words or is_english(key, english):
+            if "-" in key:  # a hyphenated name: one of its parts known is enough (`Okonkwo-Vance`)
+                parts = [p for p in key.split("-") if len(p) >= MIN_NAME]
+                if not any(p in self._name_words and not is_english(p, english) for p in parts):
+                    continue
+                if not word[0].isupper() and not word.islower():
+                    continue
+            elif key not in self._name_words or is_english(key, english):
                 continue
             if not word[0].isupper():
                 dictionary = self._dictionary() if dictionary is None else dictionary
@@ -352,6 +363,38 @@ class KnownValuesRecognizer(TextRecognizer):
             if entity is not None and (not entities or entity in entities):
                 start = chunk.start() + raw.index(found)
                 results.append(result(self, entity, start, start + len(found), SCORE, "known value"))
+            elif _INNER_BOUNDARY.search(raw):
+                results += self._find_inside(raw, chunk.start(), entities)
+        return results
+
+    def _find_inside(self, raw: str, offset: int, entities: Sequence[str]) -> list[RecognizerResult]:
+        """Known values inside a chunk, between marks or where letters meet digits (`@qalbrecht79`,
+        `evander01's`, `id=536228194&next=1`, `ssn_536-22-8194.pdf`, `x536-22-8194`): the longest piece that
+        starts and ends at such boundaries and is a known value, or whose digits are a known number."""
+        bounds = sorted({0, len(raw), *(m.start() for m in _INNER_BOUNDARY.finditer(raw))})[: MAX_BOUNDS + 1]
+        results: list[RecognizerResult] = []
+        covered_to = 0
+        for i, start in enumerate(bounds):
+            if start >= len(raw):
+                break
+            begin = start + (1 if not raw[start].isalnum() else 0)  # past the mark itself
+            if begin < covered_to:
+                continue
+            for end in reversed(bounds[i + 1 :]):
+                piece = raw[begin:end]
+                if len(piece) < MIN_CHUNK:
+                    break
+                key = piece.casefold()
+                digits = _INNER_NUMBER.sub("", piece)
+                entity = self._chunks.get(key)
+                if entity is None and digits.isdigit() and MIN_DIGITS <= len(digits) <= MAX_DIGITS:
+                    entity = self._chunks.get(digits) or (
+                        self._chunks.get(digits[1:]) if len(digits) == 11 and digits[0] == "1" else None
+                    )
+                if entity is not None and (not entities or entity in entities):
+                    results.append(result(self, entity, offset + begin, offset + end, SCORE, "known value, inside"))
+                    covered_to = end
+                    break
         return results
 
     def _find_words(self, text: str, entities: Sequence[str], chunks: list[RecognizerResult]) -> list[RecognizerResult]:
@@ -364,6 +407,14 @@ class KnownValuesRecognizer(TextRecognizer):
         results: list[RecognizerResult] = []
         i = 0
         while i < len(words):
+            if "-" in folded[i]:  # words joined by hyphens: `4417-Juniper-Hollow-Road`, `major-depressive-disorder`
+                entity = self._values.get(folded[i].replace("-", " "))
+                start, end = words[i].start(), words[i].start() + len(stems[i])
+                wanted = entity is not None and (not entities or entity in entities)
+                if wanted and not any(c.start <= start and end <= c.end for c in chunks):
+                    results.append(result(self, str(entity), start, end, SCORE, "known value, hyphenated"))
+                    i += 1
+                    continue
             longest = starts.get(folded[i], 0)
             for n in range(min(longest, len(words) - i), 0, -1):
                 span = words[i : i + n]

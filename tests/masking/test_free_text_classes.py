@@ -508,3 +508,47 @@ def test_a_known_name_in_lower_case_is_masked_unless_it_is_a_word(fresh: Detecto
     [findings] = fresh.analyze_batch([text])
     assert covered(text, first.lower(), findings) and covered(text, last.lower(), findings), findings
     assert not any(text[f.start : f.end] in ("rose", "baker") for f in findings), findings
+
+
+_WRAPPERS = (
+    "{}'s file",
+    "@{} tweeted",
+    "#{}",
+    "user={}, ok",
+    "x{}",
+    "id={}&next=1",
+    "scan_{}.pdf",
+    "<b>{}</b>",
+    "{}/Madrid",
+    "wa.me/{}",
+    "[{}]",
+)
+
+
+def test_known_values_inside_marks_markup_and_codes_are_masked(fresh: Detector) -> None:
+    """A known value joined to marks, markup, paths, parameters or a letter (`@name79`, `id=536228194&`,
+    `scan_…pdf`, `<b>Okonkwo-Vance</b>`) is masked, and so is one whose words are joined by hyphens
+    (`4417-Juniper-Hollow-Road`, `major-depressive-disorder`); a hyphenated name is masked by a known part."""
+    username, number = word(6) + str(RNG.randint(10, 99)), ssn()
+    first, left, right = word(6).capitalize(), word(7).capitalize(), word(8).capitalize()
+    street = f"{RNG.randint(100, 9999)} {word(7).capitalize()} {word(6).capitalize()} Road"
+    fresh.add_known_values("USERNAME", [username])
+    fresh.add_known_values("US_SSN", [number])
+    fresh.add_known_values("PERSON", [f"{first} {left}-{right}"])
+    fresh.add_known_values("STREET_ADDRESS", [street])
+    fresh.add_known_values("SENSITIVE", ["Chronic obstructive pulmonary disease"])
+    values = [username, number, number.replace("-", ""), number.replace("-", "_"), f"{left}-{right}"]
+    cases = [
+        (wrapper.format(value), value)
+        for value in values
+        for wrapper in _WRAPPERS
+        if not (wrapper == "x{}" and value[0].isalpha())  # a letter before a digit is a boundary, not before a letter
+    ]
+    cases += [
+        (f"meet at {street.replace(' ', '-')} now", street.replace(" ", "-")),
+        ("dx chronic-obstructive-pulmonary-disease noted", "chronic-obstructive-pulmonary-disease"),
+        (f"'{left.lower()}':3 '{left.lower()}-{right.lower()}':2", f"{left.lower()}-{right.lower()}"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
