@@ -100,3 +100,26 @@ def test_a_column_repeating_the_tables_names_is_masked_as_names(tmp_path: Path, 
     assert (classes["c07"].kind, classes["c07"].entity) == ("pii", "PERSON"), classes["c07"]
     assert catalog.classify_table("products")["tags"].kind != "pii"  # no people, no names to repeat
     catalog.database.dispose()
+
+
+def test_a_code_built_around_identity_numbers_is_not_a_label(tmp_path: Path) -> None:
+    """`'C' || ssn`: a letter and nine digits read as one short word and a number, never as a label of words."""
+    from mcp_server.config import parse_config
+    from mcp_server.runtime import Runtime
+
+    path = tmp_path / "d.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, full_name TEXT, ssn TEXT)")
+        numbers = ["536-22-8194", "304-67-1298", "219-09-9998", "457-55-5462", "078-05-1120"]
+        conn.executemany("INSERT INTO customers VALUES (?, ?, ?)", [(i, f"N{i} P", n) for i, n in enumerate(numbers)])
+        conn.execute("CREATE VIEW directory AS SELECT id, 'C' || replace(ssn, '-', '') AS ref_code FROM customers")
+    config = parse_config(
+        f'[server]\nstate_dir = "{tmp_path / "state"}"\n[[sources]]\nname = "x"\nkind = "sql"\nurl = "sqlite:///{path}"\n'
+    )
+    runtime = Runtime.start(config, agent="reviewer")
+    try:
+        assert runtime.sources.catalogs["x"].classify("directory", "ref_code").kind == "pii"
+        text = runtime.service.query("x", "SELECT ref_code FROM directory").text
+    finally:
+        runtime.close()
+    assert not any(n.replace("-", "") in text for n in numbers), text

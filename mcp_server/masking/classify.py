@@ -414,6 +414,7 @@ _ANY_DATE = re.compile(
     r"^(?:(?P<y1>\d{4})[-/.](?P<m1>\d{1,2})[-/.](?P<d1>\d{1,2})|(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y2>\d{4}))"
     r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
+_LONG_NUMBER = re.compile(r"\d{5,}")
 _VALUE_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
@@ -657,7 +658,8 @@ def classify_by_values(
     shaped = sum(1 for t in texts if _name_shaped(_WORD_NUMBER.sub("", t))) / len(texts)
     titles = bool(lexicon) and bool(words) and known >= 0.6 and _title_like(texts)
     distinct = len(set(texts))
-    if lexicon and distinct < 15 and known >= 0.9 and not any(e in PATTERN_ENTITIES for e in partial):
+    numbered = any(_LONG_NUMBER.search(t) for t in texts)  # `C536228194`: a code around a number, no label
+    if lexicon and distinct < 15 and known >= 0.9 and not numbered and not any(e in PATTERN_ENTITIES for e in partial):
         # a handful of English words repeated over the rows: statuses and categories (`Shipped`, `On Hold`)
         return ColumnClass(
             "clear",
