@@ -68,6 +68,18 @@ _SEPARATED = re.compile(r"(?<![^\s(\"'])[^\W_]([._*/-]) ?+[^\W_](?:\1 ?+[^\W_])+
 MIN_SPACED = 7
 
 
+_BRACKETED_MARK = re.compile(r"(?i) ?[\[({<] ?(@|at|\.|dot) ?[\])}>] ?")
+"""`@` and `.` of an address written in brackets (`ann [at] example [dot] com`, `ann(@)example(.)com`)."""
+
+
+def _bracketed_marks(text: str, gone: set[int], replaced: dict[int, str]) -> None:
+    for match in _BRACKETED_MARK.finditer(text):
+        mark = "@" if match.group(1).lower() in ("@", "at") else "."
+        gone.update(range(match.start(), match.end()))
+        gone.discard(match.start(1))
+        replaced[match.start(1)] = mark
+
+
 def _hidden_breaks(text: str) -> tuple[set[int], set[int]]:
     """Indexes of the characters the detector does not read (line breaks inside values, spaces and marks between
     letters written one by one), and of those it reads in upper case: the first letter of a word written one
@@ -89,17 +101,24 @@ def _hidden_breaks(text: str) -> tuple[set[int], set[int]]:
 
 
 def _join(match: re.Match[str], spaced: str, gone: set[int], upper: set[int]) -> None:
-    """Mark the characters of `match` that `spaced` (the match with every separator a space) has as spaces."""
-    separators = [match.start() + i for i, ch in enumerate(spaced) if ch == " "]
-    if len(spaced) - len(separators) >= MIN_SPACED:
-        gone.update(separators)
-        if spaced.replace(" ", "").isalpha():
-            upper.add(match.start())
+    """Mark the characters of `match` that `spaced` (the match with every separator a space) has as spaces; a
+    space before a capital that follows a small letter stays, as the gap between two words
+    (`O t t o l i n e B r z e …` reads `Ottoline Brze…`)."""
+    separators = [i for i, ch in enumerate(spaced) if ch == " "]
+    if len(spaced) - len(separators) < MIN_SPACED:
+        return
+    kept = {i for i in separators if 0 < i < len(spaced) - 1 and spaced[i + 1].isupper() and spaced[i - 1].islower()}
+    gone.update(match.start() + i for i in separators if i not in kept)
+    if spaced.replace(" ", "").isalpha():
+        upper.add(match.start())
 
 
 def normalise(text: str) -> Normalised:
     """`text` as the detector reads it (see the module docstring); text with nothing to fold is returned as it is."""
     gone, upper = _hidden_breaks(text)
+    replaced: dict[int, str] = {}
+    if "[" in text or "(" in text or "{" in text or "<" in text:
+        _bracketed_marks(text, gone, replaced)
     if (
         not gone
         and not upper
@@ -118,6 +137,10 @@ def normalise(text: str) -> Normalised:
     origin: list[int] = []
     for i, ch in enumerate(text):
         if i in gone:
+            continue
+        if i in replaced:
+            out.append(replaced[i])
+            origin.append(i)
             continue
         if i in upper and len(ch.upper()) == 1:
             ch = ch.upper()

@@ -76,12 +76,14 @@ _NUMBER_SEPARATORS = re.compile(r"[\s().\-/+]")
 MIN_DIGITS = 7
 MAX_DIGITS = 19
 MAX_GROUPS = 6
+_CJK_DATE = re.compile(r"(\d{4}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?日")
 _INNER_BOUNDARY = re.compile(r"[^\w]|_|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 """Where a known value may begin or end inside a chunk: a mark (`@`, `=`, `'`, `/`, `_`...) or letters meeting
 digits."""
 _INNER_NUMBER = re.compile(r"[\s().\-/+_]")
 MAX_BOUNDS = 24
-_DIGIT_GROUPS = re.compile(r"(?<![\w.])\d++(?:[ .\-/]\d++)++(?![\w])")
+_DIGIT_GROUPS = re.compile(r"(?<![\w.])\d++(?:(?:[ .\-/]|[ \t]*+[|,;][ \t]*+)\d++)++(?![\w])")
+"""Groups of digits apart: by a space, `.`, `-`, `/`, or table cells and list items (`| 536 | 22 | 8194 |`)."""
 _DIGITS = re.compile(r"\d+")
 NAME_SCORE = 0.6
 """Below NER's score: where NER finds a longer name around a known word (`Ryan P Costa`), its span wins."""
@@ -131,8 +133,8 @@ _MONTHS = [
 
 def date_spellings(value: str) -> list[str]:
     """Other ways to write an ISO date (`1981-03-14`): 14.03.1981, 14/03/1981, 03/14/1981, 14-03-1981, 1981/03/14,
-    3/14/1981, 3/14/81, 14.03.81, March 14 1981, 14 March 1981 (matched as words: commas and ordinals between them
-    are allowed)."""
+    3/14/1981, 3/14/81, 14.03.81, March 14 1981, 14 March 1981, Mar 14 1981 (matched as words: commas, full stops
+    and ordinals between them are allowed); 1981年3月14日 is read inside any text (`_find_cjk_dates`)."""
     match = _ISO_DAY.match(value.strip())
     if match is None:
         return []
@@ -151,6 +153,8 @@ def date_spellings(value: str) -> list[str]:
         *{f"{month}/{day}/{yy}", f"{m}/{d}/{yy}", f"{day}/{month}/{yy}", f"{d}/{m}/{yy}", f"{day}.{month}.{yy}"},
         f"{name} {d} {year}",
         f"{d} {name} {year}",
+        f"{name[:3]} {d} {year}",  # Feb 14 2001
+        f"{d} {name[:3]} {year}",
         f"{name} {d}{_ordinal(int(day))} {year}",
         f"{d}{_ordinal(int(day))} {name} {year}",
     ]
@@ -285,9 +289,22 @@ class KnownValuesRecognizer(TextRecognizer):
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = self._find_chunks(text, entities) + self._find_amounts(text, entities)
         results += self._find_digit_groups(text, entities, results)
+        results += self._find_cjk_dates(text, entities)
         results += self._find_words(text, entities, results)
         results += self._find_plain(text, entities, results)
         return results + self._find_names(text, entities, results)
+
+    def _find_cjk_dates(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        """A known date written the Chinese and Japanese way (`1979年4月23日`), inside text without spaces."""
+        if "年" not in text:
+            return []
+        results: list[RecognizerResult] = []
+        for match in _CJK_DATE.finditer(text):
+            year, month, day = match.groups()
+            entity = self._chunks.get(f"{year}-{int(month):02d}-{int(day):02d}")
+            if entity is not None and (not entities or entity in entities):
+                results.append(result(self, entity, match.start(), match.end(), SCORE, "known date"))
+        return results
 
     def _find_digit_groups(
         self, text: str, entities: Sequence[str], found: list[RecognizerResult]
@@ -419,7 +436,7 @@ class KnownValuesRecognizer(TextRecognizer):
             for n in range(min(longest, len(words) - i), 0, -1):
                 span = words[i : i + n]
                 gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(span))
-                adjacent = all(g.strip(" \t,") == "" and len(g) <= 3 for g in gaps)
+                adjacent = all(g.strip(" \t,.") == "" and len(g) <= 3 for g in gaps)
                 entity = self._values.get(" ".join(folded[i : i + n])) if adjacent else None
                 start, end = span[0].start(), span[-1].start() + len(stems[i + n - 1])
                 covered = any(c.start <= start and end <= c.end for c in chunks)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 REDACTED = "'…'"
@@ -24,16 +25,24 @@ MYSQL_DIALECTS = frozenset({"mysql", "mariadb"})
 
 
 def redact_plan(cell: Any, dialect: str) -> Any:
-    """A cell of an EXPLAIN result with its constants replaced (see the module docstring)."""
+    """A cell of an EXPLAIN result with its constants replaced (see the module docstring); a plan the driver
+    returns parsed (PostgreSQL's `FORMAT JSON`) comes back as JSON text."""
+    redact = _redact_expression if dialect in MYSQL_DIALECTS else _redact_quoted
+    if isinstance(cell, list | dict):
+        return json.dumps(_walk(cell, redact), indent=2, ensure_ascii=False)
     if not isinstance(cell, str):
         return cell
     if dialect not in MYSQL_DIALECTS:
-        return _QUOTED.sub(REDACTED, cell)
+        return _redact_quoted(cell)
     try:
         plan = json.loads(cell)
     except ValueError:
         return _redact_expression(cell)
-    return json.dumps(_walk(plan), indent=2, ensure_ascii=False)
+    return json.dumps(_walk(plan, redact), indent=2, ensure_ascii=False)
+
+
+def _redact_quoted(text: str) -> str:
+    return _QUOTED.sub(REDACTED, text)
 
 
 def _redact_expression(text: str) -> str:
@@ -43,11 +52,11 @@ def _redact_expression(text: str) -> str:
     return _NUMBER.sub("…", _HEX.sub("…", text))
 
 
-def _walk(node: Any) -> Any:
+def _walk(node: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(node, str):
-        return _redact_expression(node)
+        return redact(node)
     if isinstance(node, list):
-        return [_walk(item) for item in node]
+        return [_walk(item, redact) for item in node]
     if isinstance(node, dict):
-        return {key: _walk(value) for key, value in node.items()}
+        return {key: _walk(value, redact) for key, value in node.items()}
     return node

@@ -196,6 +196,9 @@ class SqlReads:
             dialect = catalog.database.dialect
             rows = [tuple(redact_plan(cell, dialect) for cell in row) for row in page.rows]
             page = ResultPage(page.columns, rows, page.more)
+            # Its constants gone, a plan is names of the schema and of plan nodes: a name only a language model
+            # takes for a person's (`Plan`, `Node Type`) stays; patterns (an e-mail, a number) are still masked.
+            plans = [ColumnPlan("text", stable=False, names=False) for _ in page.columns]
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
             plans = [ColumnPlan("text", stable=False) for _ in page.columns]
         if whole and page.more:

@@ -552,3 +552,29 @@ def test_known_values_inside_marks_markup_and_codes_are_masked(fresh: Detector) 
     texts = [text for text, _ in cases]
     for (text, value), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
         assert covered(text, value, findings), (text, findings)
+
+
+def test_more_disguises_of_known_values_are_masked(fresh: Detector) -> None:
+    """A name spelled out letter by letter with its words apart, an address with bracketed marks, a birth date as
+    `Feb. 14, 2001` or `2001年2月14日`, an SSN in table cells, and a nickname under its key."""
+    first, last = word(7).capitalize(), word(12).capitalize()
+    local, domain = word(7), word(9)
+    number, year = ssn(), RNG.randint(1950, 2005)
+    birth = f"{year}-02-14"
+    fresh.add_known_values("PERSON", [f"{first} {last}"])
+    fresh.add_known_values("EMAIL_ADDRESS", [f"{local}@{domain}.com"])
+    fresh.add_known_values("DATE_OF_BIRTH", [birth])
+    fresh.add_known_values("US_SSN", [number])
+    spelled = " ".join(first) + " " + " ".join(last)
+    cells = " | ".join(number.split("-"))
+    cases = [
+        (f"owner: {spelled} (escalated)", spelled),
+        (f"mail {local} [@] {domain} [.] com today", f"{local} [@] {domain} [.] com"),
+        (f"born Feb. 14, {year} in Lyon", f"Feb. 14, {year}"),
+        (f"{year}年2月14日生まれ", f"{year}年2月14日"),
+        (f"| {cells} |", cells),
+        ('{"nickname": "Quen", "plan": "pro"}', "Quen"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
