@@ -662,8 +662,8 @@ def classify_by_values(
     shaped = sum(1 for t in texts if _name_shaped(_WORD_NUMBER.sub("", t))) / len(texts)
     titles = bool(lexicon) and bool(words) and known >= 0.6 and _title_like(texts)
     distinct = len(set(texts))
-    numbered = any(_LONG_NUMBER.search(t) for t in texts)  # `C536228194`: a code around a number, no label
-    if lexicon and distinct < 15 and known >= 0.9 and not numbered and not any(e in PATTERN_ENTITIES for e in partial):
+    coded = any(_LONG_NUMBER.search(t) for t in texts)  # `C536228194`: a code around a number, no label
+    if lexicon and distinct < 15 and known >= 0.9 and not coded and not any(e in PATTERN_ENTITIES for e in partial):
         # a handful of English words repeated over the rows: statuses and categories (`Shipped`, `On Hold`)
         return ColumnClass(
             "clear",
