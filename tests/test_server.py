@@ -137,3 +137,19 @@ async def test_free_text_waits_for_the_warm_up(tmp_path: Path, monkeypatch: pyte
     finally:
         gate.set()
         runtime.close()
+
+
+async def test_refusals_before_the_tool_quote_nothing_the_agent_sent(runtime: Runtime) -> None:
+    """Invalid arguments and unknown tools are refused in the SDK's words about what is wrong, without the values
+    the agent sent (`input_value='536-22-8194'`) or the name it called."""
+    async with Client(build_server(runtime)) as client:
+        bad = await client.call_tool("query", {"source": "crm", "sql": "SELECT 1", "max_rows": "536-22-8194"})
+        listed = await client.call_tool("describe", {"source": ["ann.quattlebaum@example.com"]})
+        unknown = await client.call_tool("Quentin Albrecht-Nakamura", {})
+    for result in (bad, listed, unknown):
+        assert result.is_error
+        text = _text(result)
+        for value in ("536-22-8194", "536", "quattlebaum", "Albrecht"):
+            assert value not in text, text
+    assert "max_rows" in _text(bad) and "integer" in _text(bad)
+    assert "list_sources" in _text(unknown)

@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class LedgerMiddleware:
             if call_result.is_error:
                 record.error_class = "InvalidRequest"
                 record.error_message = "the call was rejected before reaching the tool"
+                call_result = result = self._without_echo(name, call_result)
         try:
             await self.write_call_off_loop(ctx, record, raw_arguments, result_text(call_result), started)
         except LedgerError as exc:
@@ -230,6 +232,16 @@ class LedgerMiddleware:
             if self.on_recorded is not None:
                 self.on_recorded(entry)
 
+    def _without_echo(self, name: str, result: CallToolResult) -> CallToolResult:
+        """The SDK's refusal of a call, without the agent's values it quotes (`input_value='536-22-8194'`, an
+        unknown tool's name): what was wrong and where, in the SDK's words, and nothing the agent sent."""
+        if name not in self.tools:
+            text = f"Unknown tool: no tool has that name; the tools are {', '.join(sorted(self.tools))}"
+        else:
+            lines = [_INPUT_VALUE.sub("", line) for line in result_text(result).splitlines()]
+            text = "\n".join(line for line in lines if not line.strip().startswith("For further information"))
+        return CallToolResult(content=[TextContent(text=text)], is_error=True)
+
     def _mask_generic(self, value: Any) -> Any:
         """Arguments of a call no tool looked at: every string, unknown argument name and number that could be
         an identifier (six digits or more, any float) becomes a keyed token."""
@@ -245,6 +257,9 @@ class LedgerMiddleware:
         return self.mask_literal(str(value))
 
 
+_INPUT_VALUE = re.compile(r", input_value=.*(?=, input_type=\w+\]$)")
+"""The value pydantic quotes in a validation error, up to the last `input_type` of the line (the value can hold
+that text itself)."""
 MAX_SHOWN_NUMBER = 100_000
 """Numbers an agent sends that the ledger shows as sent: counts and offsets below this; a longer number could be
 an identifier (`"offset": 536228194`) and is a keyed token."""

@@ -578,3 +578,11 @@ def test_more_disguises_of_known_values_are_masked(fresh: Detector) -> None:
     texts = [text for text, _ in cases]
     for (text, value), findings in zip(cases, fresh.analyze_batch(texts), strict=True):
         assert covered(text, value, findings), (text, findings)
+
+
+def test_hex_of_a_digest_length_after_a_key_word_is_a_key(detector: Detector) -> None:
+    key = "".join(RNG.choice("0123456789abcdef") for _ in range(32))
+    texts = [f"key {key}", f"api token: {key}", f"md5 {key}", f"commit {key} merged"]
+    found = detector.analyze_batch(texts)
+    assert covered(texts[0], key, found[0]) and covered(texts[1], key, found[1]), found
+    assert found[2] == [] and found[3] == [], found  # a checksum and a commit id stay

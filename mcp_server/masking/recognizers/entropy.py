@@ -39,6 +39,8 @@ _SEGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SEPARATED_WORDS = re.compile(r"(?:[A-Za-z]+|\d+)(?:[_\-.](?:[A-Za-z]+|\d+))+")
 _PUBLIC_CONTEXT = re.compile(r"(?i:public key|certificate|fingerprint|ssh-(?:rsa|ed25519|dss)|ecdsa-sha2|;base64,)")
 _PUBLIC_PREFIXES = ("pk_live_", "pk_test_")
+_HASH_CONTEXT = re.compile(r"(?i:hash|digest|checksum|sha\d*|md5|commit|etag|integrity|crc)")
+KEYED_HEX_WINDOW = 12
 
 
 def entropy_threshold(value: str) -> float:
@@ -132,8 +134,15 @@ class EntropySecretRecognizer(SecretRecognizer):
             line = text[max(line_begin, start - LINE_CONTEXT) : end + LINE_CONTEXT if line_end < 0 else line_end]
             if _PUBLIC_CONTEXT.search(line):
                 continue
-            if is_high_entropy_secret(match.group()):
+            if is_high_entropy_secret(match.group()) or self._keyed_hex(text, match.group(), start, line):
                 yield Finding(start, end, ENTROPY_SCORE, self.KIND)
+
+    @staticmethod
+    def _keyed_hex(text: str, value: str, start: int, line: str) -> bool:
+        """Hex of a digest's length right after a credential keyword (`key 9f8e7d…`, `token: 3a4b…`) and on a line
+        that says nothing of hashes: a key (many services issue 32 hex digits), not a checksum."""
+        near = _KEYWORD.search(text, max(0, start - KEYED_HEX_WINDOW), start)
+        return near is not None and is_hex(value) and is_digest_like(value) and not _HASH_CONTEXT.search(line)
 
 
 def recognizers() -> list[EntityRecognizer]:
