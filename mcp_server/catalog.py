@@ -44,6 +44,7 @@ class SqlCatalog:
         self.detector = detector
         self.sample_rows = sample_rows
         self._classes: dict[tuple[str, str], ColumnClass] = {}
+        self._labels: set[str] = set()
         self._signature: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = None
         self._seen: Mapping[str, TableInfo] | None = None
         """The schema snapshot whose signature was compared last."""
@@ -124,6 +125,7 @@ class SqlCatalog:
                 decided[column_name] = classify_by_values(column_name, values, self.detector.analyze_batch)
             decided = in_context(decided, undecided, context)
             decided |= self._names_again(info.name, decided, undecided, samples)
+            self._keep_labels(decided, undecided, texts)
             has_postcode = any(c.kind == "pii" and c.entity == "POSTAL_CODE" for c in decided.values())
             if not has_postcode and any(c.kind == "pii" and c.entity in ADDRESS_ENTITIES for c in decided.values()):
                 for column_name in undecided:  # `3910`, `5000-047` next to a street or a city: postcodes
@@ -164,6 +166,27 @@ class SqlCatalog:
             for column_name, cls in decided.items():
                 self._classes[(info.name, column_name)] = cls.explained()
         return decided
+
+    def _keep_labels(
+        self, decided: Mapping[str, ColumnClass], undecided: Sequence[str], texts: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Short values of columns the sampled values call clear (product names, categories): `labels`."""
+        found = {
+            " ".join(v.split()).casefold()
+            for c in undecided
+            if decided[c].kind == "clear"
+            for v in texts[c]
+            if 0 < len(v) <= MAX_LABEL_CHARS and len(v.split()) <= MAX_LABEL_WORDS
+        }
+        with self._lock:
+            if len(self._labels) + len(found) <= MAX_LABELS:
+                self._labels |= found
+
+    def labels(self) -> frozenset[str]:
+        """Short values (case and spacing folded) of the clear columns classified so far by their values: names of
+        things in this source (`Madison Desk`), which free text may name too without naming a person."""
+        with self._lock:
+            return frozenset(self._labels)
 
     def _names_again(
         self,
@@ -237,6 +260,11 @@ class SqlCatalog:
             if t.lower() == table.lower() and c.lower() == column.lower():
                 return override
         return None
+
+
+MAX_LABEL_CHARS = 40
+MAX_LABEL_WORDS = 4
+MAX_LABELS = 100_000
 
 
 def _known_text(entity: str, value: object) -> str | None:

@@ -128,6 +128,7 @@ class Runtime:
                     for entity, values in catalog.known_values(stop=self._stop):
                         self.masker.add_known_values(entity, values)
                         learned += len(values)
+                    self.masker.labels.add(catalog.labels())
                 except Exception as exc:  # the source stays usable; NER alone then finds names in its text
                     log.warning("could not read known names from source %s (%s)", catalog.name, type(exc).__name__)
         finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 from connectors.sql import SqlDatabase
 from mcp_server.catalog import SqlCatalog
 from mcp_server.config import parse_config
+from mcp_server.runtime import Runtime
 
 ADDRESSES = [
     ("24 Clarke Avenue", "Springfield", "3910", "4"),
@@ -104,8 +105,6 @@ def test_a_column_repeating_the_tables_names_is_masked_as_names(tmp_path: Path, 
 
 def test_a_code_built_around_identity_numbers_is_not_a_label(tmp_path: Path) -> None:
     """`'C' || ssn`: a letter and nine digits read as one short word and a number, never as a label of words."""
-    from mcp_server.config import parse_config
-    from mcp_server.runtime import Runtime
 
     path = tmp_path / "d.db"
     with sqlite3.connect(path) as conn:
@@ -123,3 +122,29 @@ def test_a_code_built_around_identity_numbers_is_not_a_label(tmp_path: Path) -> 
     finally:
         runtime.close()
     assert not any(n.replace("-", "") in text for n in numbers), text
+
+
+def test_names_of_things_in_clear_columns_are_not_taken_for_people_in_free_text(tmp_path: Path) -> None:
+    """A ticket that names products of the source's own clear `products.name` column keeps them; the people in it
+    are masked (a language model alone took `Jordan Runner` and `Harper Chair` for persons)."""
+    path = tmp_path / "shop.db"
+    products = ["Madison Desk", "Atlas Mini", "Jordan Runner", "Harper Chair", "Kafka Lamp", "Oak Shelf", "Nova Kettle"]
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT, price REAL)")
+        conn.executemany("INSERT INTO products VALUES (?, ?, ?)", [(i, n, 9.5 + i) for i, n in enumerate(products)])
+        conn.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT)")
+        bodies = [
+            "The Madison Desk arrived broken; Maria Gonzalez called twice about it.",
+            "Jordan Runner sneakers in sizes 9-12 are back, said Harper Chair fan Tom Baker.",
+        ]
+        conn.executemany("INSERT INTO tickets (body) VALUES (?)", [(b,) for b in bodies * 3])
+    config = parse_config(
+        f'[server]\nstate_dir = "{tmp_path / "state"}"\n[[sources]]\nname = "x"\nkind = "sql"\nurl = "sqlite:///{path}"\n'
+    )
+    runtime = Runtime.start(config, agent="reviewer")
+    try:
+        text = runtime.service.query("x", "SELECT body FROM tickets LIMIT 2").text
+    finally:
+        runtime.close()
+    assert "Madison Desk" in text and "Jordan Runner" in text and "Harper Chair" in text, text
+    assert "Maria Gonzalez" not in text and "Tom Baker" not in text, text

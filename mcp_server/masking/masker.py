@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import logging
 import re
 import threading
@@ -111,6 +112,18 @@ class FindingsCache(Recent[tuple[str, tuple[str, ...]], list[Finding]]):
     """
 
 
+class Labels:
+    """Names of things in the sources (short values of clear columns, `SqlCatalog.labels`), shared by every role's
+    masker: a span only a language model took for a person or a place is not masked when it is one of them
+    (`Madison Desk` of a products table, in a ticket). A pattern or a known value there is masked as ever."""
+
+    def __init__(self) -> None:
+        self.terms: frozenset[str] = frozenset()
+
+    def add(self, terms: frozenset[str]) -> None:
+        self.terms = self.terms | terms
+
+
 KNOWN_VALUES_WAIT_SECONDS = 120.0
 
 
@@ -150,6 +163,7 @@ class Masker:
         term_lists: TermLists | None = None,
         known_values_loaded: KnownValuesGate | threading.Event | None = None,
         personal_words: PersonalWords | None = None,
+        labels: Labels | None = None,
     ) -> None:
         self.detector = detector
         self.pseudonyms = pseudonymizer
@@ -164,6 +178,7 @@ class Masker:
         # are loaded (a server loads them in the background, see `KnownValuesGate`). Whole-column masking does not.
         self.known_values_loaded = known_values_loaded
         self.personal_words = personal_words if personal_words is not None else PersonalWords()
+        self.labels = labels if labels is not None else Labels()
         # Masked free text of this masker's operators, by (text, context, stable, names): a page read again is
         # masked from here (the findings cache, shared by every role, still spares the detector).
         self._outputs: Recent[tuple[str, tuple[str, ...], bool, bool], tuple[Any, Counter[str]]] = Recent()
@@ -183,6 +198,7 @@ class Masker:
             term_lists=self.term_lists,
             known_values_loaded=self.known_values_loaded,
             personal_words=self.personal_words,
+            labels=self.labels,
         )
 
     # -- single values -------------------------------------------------------------------------
@@ -386,6 +402,9 @@ class Masker:
             else:
                 if not names:
                     findings = [f for f in findings if not f.bare_name]
+                elif self.labels.terms:
+                    terms = self.labels.terms
+                    findings = [f for f in findings if not (f.bare_name and _folded(text, f) in terms)]
                 if self.term_lists:
                     findings = self.term_lists.apply(text, findings)
                 masked = self.apply(text, findings, counts, stable=stable)
@@ -489,6 +508,10 @@ def _chunks(texts: list[str], max_chars: int) -> list[list[str]]:
     return groups
 
 
+def _folded(text: str, finding: Finding) -> str:
+    return " ".join(text[finding.start : finding.end].split()).casefold()
+
+
 def plain(value: Any) -> Any:
     """JSON-safe rendering of a database value (never bytes)."""
     if value is None or isinstance(value, bool | int | str):
@@ -505,4 +528,9 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return f"<BINARY:{len(bytes(value))} bytes>"
+    if isinstance(value, dict | list):  # a JSON column the driver parsed: JSON text, as the database holds it
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            return str(value)
     return str(value)

@@ -69,6 +69,7 @@ class PersonalWords:
         self._values: set[str] = set()
         self._max = max_entries
         self._lock = threading.Lock()
+        self._full = False
         self.generation = 0
 
     def add(self, values: Iterable[object]) -> None:
@@ -89,15 +90,20 @@ class PersonalWords:
         with self._lock:
             room = self._max - len(self._words) - len(self._values)
             for entry, into in [*((w, self._words) for w in words), *((v, self._values) for v in shown)]:
+                if entry in into:
+                    continue
                 if room <= 0:
+                    self._full = True  # some were left out: from now on nothing is shown (fail closed)
                     break
-                if entry not in into:
-                    into.add(entry)
-                    room -= 1
+                into.add(entry)
+                room -= 1
             self.generation += 1
 
     def touches(self, text: str) -> bool:
-        """Whether `text` holds a word of a known personal value, or is a known date, number or amount."""
+        """Whether `text` holds a word of a known personal value, or is a known date, number or amount (always,
+        once more values were learned than are kept)."""
+        if self._full:
+            return True
         key = value_key(text)
         if key is not None:
             return key in self._values

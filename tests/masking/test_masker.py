@@ -145,3 +145,13 @@ def test_masked_text_is_remembered_per_role_and_budgeted_as_if_scanned() -> None
     assert masker.with_operators({"PERSON": "redact"}).scan_texts([text])[0][0] == "call <PERSON> back"
     tight = ScanBudget(max_chars=len(text) - 1)
     assert masker.scan_texts([text], budget=tight)[0][0] != first  # over budget: withheld, cached or not
+
+
+def test_a_json_value_the_driver_parsed_is_rendered_as_json() -> None:
+    """PostgreSQL's json/jsonb and arrays arrive as dicts and lists: shown (and scanned, field by field) as JSON."""
+    from mcp_server.masking.masker import plain
+
+    assert plain({"nickname": "Quen", "vip": True, "tags": ["a", None]}) == (
+        '{"nickname": "Quen", "vip": true, "tags": ["a", null]}'
+    )
+    assert plain(["x", 1]) == '["x", 1]'
