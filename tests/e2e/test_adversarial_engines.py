@@ -113,20 +113,25 @@ def _leaks(text: str, seeded: tuple[str, ...]) -> list[str]:
     return [value for value in seeded if value.casefold() in folded]
 
 
+def _answered_without_leaks(target: Target, sql: str, seeded: tuple[str, ...]) -> bool:
+    """Run `sql`; assert no seeded value is in the answer or the refusal; whether it was answered."""
+    try:
+        out = target.runtime.service.query("crm", sql)
+        text, answered = out.text + out.structured.model_dump_json(), True
+    except ToolProblem as problem:
+        text, answered = str(problem), False
+    leaked = _leaks(text, seeded)
+    assert not leaked, f"[{target.engine}] {sql} leaked {leaked[:3]}"
+    return answered
+
+
 def test_fifty_adversarial_queries_leak_nothing(target: Target) -> None:
     queries = COMMON + DIALECT[target.engine]
     assert len(queries) >= 50
     seeded = target.workspace.seeded.must_not_leak()
     answered = 0
     for sql in queries:
-        try:
-            out = target.runtime.service.query("crm", sql)
-            text = out.text + out.structured.model_dump_json()
-            answered += 1
-        except ToolProblem as problem:
-            text = str(problem)
-        leaked = _leaks(text, seeded)
-        assert not leaked, f"[{target.engine}] {sql} leaked {leaked[:3]}"
+        answered += _answered_without_leaks(target, sql, seeded)
     # computing on a protected value is refused (about a third of the suite); everything else must run
     assert answered >= 30, f"[{target.engine}] only {answered} of {len(queries)} queries were answered"
 
@@ -217,14 +222,7 @@ def test_a_plan_shows_no_value_read_while_planning(target: Target) -> None:
     for column in columns:
         for row in (1, 2, 3):
             sql = f"EXPLAIN SELECT q.id FROM customers p JOIN customers q ON q.{column} = p.{column} WHERE p.id = {row}"
-            try:
-                out = target.runtime.service.query("crm", sql)
-                text = out.text + out.structured.model_dump_json()
-                answered += 1
-            except ToolProblem as problem:
-                text = str(problem)
-            leaked = _leaks(text, seeded)
-            assert not leaked, f"[{target.engine}] {sql} leaked {leaked[:3]}"
+            answered += _answered_without_leaks(target, sql, seeded)
     assert answered, "no plan was answered"
 
 
