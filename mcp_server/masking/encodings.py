@@ -59,11 +59,6 @@ _DASHES = frozenset(chr(c) for c in range(0x2010, 0x2016)) | {"\u2212", "\ufe58"
 _JOIN = re.compile(r"(?<=[-@._/])\r?\n[ \t]*+(?=[A-Za-z0-9])")
 """A line break inside a value: after `-`, `@`, `.`, `_` or `/` and before a letter or digit (`555-31-⏎4592`,
 `quentin.vandermolen@⏎zyxmail.com`, `well-⏎known`)."""
-_KEY_WRAP = re.compile(
-    r"(?<![\w-])(?:gh[pousr]_|github_pat_|[sr]k_(?:live|test)_|xox[abeprs]-|glpat-|A[KS]IA)[A-Za-z0-9_\-]{4,}+"
-    r"(?P<brk>\r?\n[ \t]*+)(?=[A-Za-z0-9_\-]{4})"
-)
-"""A line break inside a key that starts with its service's prefix (`ghp_H6rT9xQ2…⏎bW3cY5dF…`): read joined."""
 _SPACED = re.compile(r"(?<!\S)(?:[^\W\d_]\.(?= )|\S(?= ))(?: \S(?!\S))++")
 """Characters written one by one with a space between (`5 5 5 - 3 1 - 4 5 9 2`), the first maybe an initial
 (`E. t x e b e r r i a`); read joined when seven or more."""
@@ -94,8 +89,6 @@ def _hidden_breaks(text: str) -> tuple[set[int], set[int]]:
     if "\n" in text:
         for match in _JOIN.finditer(text):
             gone.update(range(match.start(), match.end()))
-        for match in _KEY_WRAP.finditer(text):
-            gone.update(range(match.start("brk"), match.end("brk")))
     if " " in text:
         for match in _SPACED.finditer(text):
             _join(
