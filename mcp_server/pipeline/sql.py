@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from connectors.sql import DatabaseRejected
 from mcp_server.catalog import SqlCatalog, most_sensitive
 from mcp_server.config import Config
 from mcp_server.masking.classify import ColumnClass
-from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, ScanBudget, defuse_tokens
+from mcp_server.masking.masker import WITHHELD_TRANSFORMED, MaskCounts, Masker, Recent, ScanBudget, defuse_tokens
 from mcp_server.masking.operators import Operator
 from mcp_server.pipeline import cursors
 from mcp_server.pipeline.budget import BudgetFitter, Fitted
@@ -76,7 +75,6 @@ MAX_GROUPED_ROWS = 10_000
 
 
 _TOKEN_LIKE = re.compile(r"<[A-Za-z][A-Za-z0-9_]*:")
-_NO_INDEX = SchemaIndex({})
 
 
 class SqlReads:
@@ -85,10 +83,8 @@ class SqlReads:
         self.masker = masker
         self.counter = counter
         self.sources = sources
-        self._ledger_sql: dict[tuple[str, SchemaIndex | None, int, str], str] = {}
-        self._ledger_sql_lock = threading.Lock()
-        self._checked: dict[tuple[str, SchemaIndex, str], tuple[CheckedQuery, str]] = {}
-        self._checked_lock = threading.Lock()
+        self._ledger_sql: Recent[tuple[str, SchemaIndex | None, int, str], str] = Recent(LEDGER_SQL_REMEMBERED)
+        self._checked: Recent[tuple[str, SchemaIndex, str], tuple[CheckedQuery, str]] = Recent(LEDGER_SQL_REMEMBERED)
 
     def known_table_or_token(self, source: str, table: str | None) -> str | None:
         """A table name for the ledger: as is when the source has it, else a keyed token (it is agent input)."""
@@ -147,10 +143,7 @@ class SqlReads:
         masked = self._ledger_sql.get(key)
         if masked is None:
             masked = ledger_sql(sql, catalog, self.masker)
-            with self._ledger_sql_lock:
-                if len(self._ledger_sql) >= LEDGER_SQL_REMEMBERED:
-                    del self._ledger_sql[next(iter(self._ledger_sql))]
-                self._ledger_sql[key] = masked
+            self._ledger_sql.put(key, masked)
         return masked
 
     def masked_message(self, message: str, source: str | None) -> str:
@@ -287,21 +280,17 @@ class SqlReads:
         only on the statement, the schema's names and the classes of its columns (the role is applied after).
         A statement holding a token is checked every time: what a token resolves to can change."""
         try:
-            index: SchemaIndex | None = catalog.schema_index()
+            index = None if _TOKEN_LIKE.search(sql) else catalog.schema_index()
         except ConnectorError:
             index = None  # the check says what is wrong
-        remembered = index is not None and not _TOKEN_LIKE.search(sql)
-        key = (catalog.name, index or _NO_INDEX, sql)
-        found = self._checked.get(key) if remembered else None
+        key = (catalog.name, index, sql) if index is not None else None
+        found = self._checked.get(key) if key is not None else None
         if found is not None:
             return found
         checked = self._check(catalog, sql)
         found = (checked, checked.render(catalog.database.paramstyle))
-        if remembered and catalog.schema_index() is index:  # not refreshed meanwhile (an unknown table)
-            with self._checked_lock:
-                if len(self._checked) >= LEDGER_SQL_REMEMBERED:
-                    del self._checked[next(iter(self._checked))]
-                self._checked[key] = found
+        if key is not None and catalog.schema_index() is index:  # not refreshed meanwhile (an unknown table)
+            self._checked.put(key, found)
         return found
 
     def _check(self, catalog: SqlCatalog, sql: str) -> CheckedQuery:
