@@ -1,8 +1,9 @@
 """The document side of the read pipeline: search and read over every document source (files, pgdocs, ...).
 
 Document refs handed to agents are opaque keyed tokens (`<DOC:…>`), because file names and row ids can
-themselves carry personal data (`welcome-letter-gonzalez.md`). Whole chunks are masked before a snippet
-is cut, so no fragment of a value escapes at a snippet edge. Pages of `read` are cut from masked text.
+themselves carry personal data (`welcome-letter-gonzalez.md`). A snippet is cut from the text as `read` masks
+it (the document's paragraph pieces, each masked whole), so no fragment of a value escapes at a snippet edge and
+a snippet never shows what `read` hides. Pages of `read` are cut from masked text.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ PIECE_CHARS = 4_000
 MAX_QUERY_CHARS = 1_000
 MAX_LIMIT = 50
 REFRESH_CHECK_SECONDS = 5.0
+MAX_DOCUMENTS_TRIED = 3
+"""Per hit wanted: documents whose best chunk is checked against what `read` shows before a search stops."""
 
 Store = DocumentSource
 
@@ -225,13 +228,29 @@ class DocumentTools:
             found & set(term_scores)
             for found, term_scores in zip(masked_term_matches(query_words, pairs), scores, strict=True)
         ]
+        # The best chunk of each document, best first, as `read` shows it: its text masked the way `read` masks
+        # the document (paragraph pieces, each alone), and kept only if every term that counted for it still
+        # matches there, so that a snippet, a hit and a rank never tell what `read` hides.
+        by_name = dict(stores)
         best: dict[tuple[str, str], tuple[int, float]] = {}
+        shown_text: dict[int, str] = {}
+        tried: set[tuple[str, str]] = set()
         for i, score in ranked_hits(matches, scores):
+            if len(best) == limit or len(tried) >= MAX_DOCUMENTS_TRIED * limit:
+                break
             name, hit = candidates_found[i]
-            best.setdefault((name, hit.ref), (i, score))  # the best chunk of each document
-        shown = sorted(best.values(), key=lambda item: (-item[1], item[0]))[:limit]
+            if (name, hit.ref) in best:
+                continue
+            tried.add((name, hit.ref))
+            region = self._as_read_shows(by_name[name], hit, policy)
+            counted = [t for t, term_found in enumerate(matches) if i in term_found]
+            if region is None or not _all_match([query_words[t] for t in counted], pairs[i][0], region):
+                continue
+            best[(name, hit.ref)] = (i, score)
+            shown_text[i] = region
+        shown = list(best.values())
         found = [(candidates_found[i][0], replace(candidates_found[i][1], score=score)) for i, score in shown]
-        masked = [all_chunks[i] for i, _ in shown]
+        masked = [(shown_text[i], None) for i, _ in shown]
         titles = [all_titles[i] for i, _ in shown]
         terms = _terms(query)
         refs = [self.ref_token(name, hit.ref) for name, hit in found]
@@ -262,6 +281,26 @@ class DocumentTools:
         output = outputs[fitted.index]
         output.tokens = fitted.tokens
         return output
+
+    def _as_read_shows(self, store: Store, hit: DocumentHit, policy: Policy) -> str | None:
+        """The masked text `read` shows where the chunk is: the document's pieces that hold it (`split_pieces`),
+        each scanned alone as `read` scans them. None when the document no longer holds the chunk (changed since
+        it was indexed) or cannot be read: the hit is not shown."""
+        try:
+            text = store.read(hit.ref).text
+        except (DocumentNotFound, RefDenied):
+            return None
+        except ConnectorError as exc:
+            raise source_problem(exc) from None
+        start = text.find(hit.chunk)
+        if start < 0 or not hit.chunk:
+            return None
+        end, offset, holding = start + len(hit.chunk), 0, []
+        for piece in split_pieces(text):
+            if offset < end and offset + len(piece) > start:
+                holding.append(piece)
+            offset += len(piece)
+        return "".join(str(masked) if masked is not None else "" for masked, _ in policy.masker.scan_texts(holding))
 
     def _search_output(self, hits: list[SearchHit], total: int, names: Sequence[str]) -> ToolOutput:
         counts = MaskCounts()
@@ -395,6 +434,11 @@ def _tokens_in(text: str) -> Counter[str]:
     """Entities masked in a piece of masked text, counted by their stand-ins (every operator but `generalize`
     and `keep` leaves a `<ENTITY…>` mark)."""
     return Counter(m.group(1) for m in MASK_MARK.finditer(text))
+
+
+def _all_match(terms: Sequence[str], title: str, body: str) -> bool:
+    """Every term matches the masked title or body, tokenised as the stores tokenise."""
+    return all(0 in found for found in masked_term_matches(terms, [(title, body)]))
 
 
 def cut_snippet(masked_chunk: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -> str:
