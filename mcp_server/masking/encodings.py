@@ -59,6 +59,37 @@ _DASHES = frozenset(chr(c) for c in range(0x2010, 0x2016)) | {"\u2212", "\ufe58"
 _JOIN = re.compile(r"(?<=[-@._/])\r?\n[ \t]*+(?=[A-Za-z0-9])")
 """A line break inside a value: after `-`, `@`, `.`, `_` or `/` and before a letter or digit (`555-31-⏎4592`,
 `quentin.vandermolen@⏎zyxmail.com`, `well-⏎known`)."""
+_KEY_PREFIX = re.compile(
+    r"(?<![\w-])(?:(gh[pousr]_)|(github_pat_)|([sr]k_(?:live|test|prod)_)|(xox[abeoprs]-)|(glpat-)"
+    r"|(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA))"
+)
+"""The prefix a service puts before its keys; each group's key body has at least `_KEY_BODY` characters."""
+_KEY_BODY = (36, 82, 24, 40, 20, 16)
+"""Characters after the prefix of a whole key, per group of `_KEY_PREFIX` (GitHub 36, fine-grained 82, Stripe 24,
+Slack about 50, GitLab 20, AWS key ids 16): a shorter body that a line break or a space cuts goes on after it."""
+_KEY_RUN = re.compile(r"[A-Za-z0-9_\-]++")
+_KEY_GAP = re.compile(r"\r?\n[ \t]*+|[ \t](?=[A-Za-z0-9])")
+
+
+def _cut_keys(text: str, gone: set[int]) -> None:
+    """Line breaks and spaces inside a key that starts with its service's prefix, while what comes before them is
+    shorter than such a key (`ghp_H6rT9xQ2…⏎bW3cY5dF…`, `AKIA IOSF ODNN 7EXA MPLE`): read joined. A key already
+    whole ends where it ends (`ghp_…36⏎mode: fast` stays two lines)."""
+    for prefix in _KEY_PREFIX.finditer(text):
+        need = _KEY_BODY[(prefix.lastindex or 1) - 1]
+        run = _KEY_RUN.match(text, prefix.end())
+        if run is None or len(run.group()) < 4:
+            continue
+        body, end = len(run.group()), run.end()
+        while body < need:
+            gap = _KEY_GAP.match(text, end)
+            more = _KEY_RUN.match(text, gap.end()) if gap is not None else None
+            if gap is None or more is None or len(more.group()) < (2 if "\n" in gap.group() else 3):
+                break
+            gone.update(range(gap.start(), gap.end()))
+            body, end = body + len(more.group()), more.end()
+
+
 _SPACED = re.compile(r"(?<!\S)(?:[^\W\d_]\.(?= )|\S(?= ))(?: \S(?!\S))++")
 """Characters written one by one with a space between (`5 5 5 - 3 1 - 4 5 9 2`), the first maybe an initial
 (`E. t x e b e r r i a`); read joined when seven or more."""
@@ -89,6 +120,8 @@ def _hidden_breaks(text: str) -> tuple[set[int], set[int]]:
     if "\n" in text:
         for match in _JOIN.finditer(text):
             gone.update(range(match.start(), match.end()))
+    if _KEY_PREFIX.search(text):
+        _cut_keys(text, gone)
     if " " in text:
         for match in _SPACED.finditer(text):
             _join(
