@@ -586,3 +586,56 @@ def test_hex_of_a_digest_length_after_a_key_word_is_a_key(detector: Detector) ->
     found = detector.analyze_batch(texts)
     assert covered(texts[0], key, found[0]) and covered(texts[1], key, found[1]), found
     assert found[2] == [] and found[3] == [], found  # a checksum and a commit id stay
+
+
+def _random_key(prefix: str, body: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    return prefix + "".join(RNG.choice(alphabet) for _ in range(body))
+
+
+@pytest.mark.parametrize("gap", ["\n", "\n    ", " "])
+def test_a_prefixed_key_cut_inside_its_characters_is_masked_whole(detector: Detector, gap: str) -> None:
+    """A key broken inside its characters by a line break (wrapped at a fixed width) or a space (`ghp_H6rT…⏎bW3c…`,
+    `AKIA IOSF ODNN 7EXA MPLE`), not at a mark: read joined while it is shorter than its service's keys."""
+    keys = [
+        _random_key("ghp_", 36),
+        _random_key("sk_live_", 24),
+        _random_key("glpat-", 20),
+        _random_key("AKIA", 16, string.ascii_uppercase + "234567"),
+        _random_key("github_pat_", 82),
+    ]
+    cases = []
+    for key in keys:
+        cut = RNG.randint(len(key) // 2, len(key) - 5)
+        value = key[:cut] + gap + key[cut:]
+        cases.append((f"token {value} rotated yesterday", value))
+    grouped = "AKIA" + gap.join(RNG.choice(string.ascii_uppercase) * 4 for _ in range(4))
+    cases.append((f"the id is {grouped} in the old config", grouped))
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+
+
+def test_a_whole_prefixed_key_does_not_run_into_the_next_word(detector: Detector) -> None:
+    """A key of its full length ends where it ends: the next line or word is not part of it."""
+    key = _random_key("ghp_", 36)
+    aws = _random_key("AKIA", 16, string.ascii_uppercase + "234567")
+    texts = [f"token: {key}\nmode: fast", f"id {aws} plus text", f"id {aws}\nnext line"]
+    for text, findings in zip(texts, detector.analyze_batch(texts), strict=True):
+        spans = [text[f.start : f.end] for f in findings]
+        assert any(key in s or aws in s for s in spans), (text, spans)
+        assert all("\n" not in s and "plus" not in s for s in spans), (text, spans)
+
+
+def test_a_password_after_pass_in_the_middle_of_a_sentence_is_masked(detector: Detector) -> None:
+    """`pass:` in prose is usually the verb, but a value that looks like a password after it is one, written as is
+    or in base64 (`login ok, pass: aHVudGVyMmh1bnRlcg==`)."""
+    passwords = ["hunter2hunter", "Tr0ub4dor&3", "S3cr3tPass!"]
+    cases = []
+    for password in passwords:
+        encoded = base64.b64encode(password.encode()).decode()
+        cases += [(f"login ok, pass: {password} (rotated)", password), (f"creds for vpn, pass: {encoded} end", encoded)]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    prose = ["To get in you must pass: the exam first.", "Steps to pass: read, write, review.", "Did it pass: yes"]
+    assert detector.analyze_batch(prose) == [[], [], []]

@@ -22,6 +22,7 @@ from presidio_analyzer import EntityRecognizer
 from ._base import KEYWORD_SCORE, Finding, SecretRecognizer
 from ._values import MIN_SECRET_LENGTH, is_placeholder
 from .entropy import looks_like_identifier
+from .passwords import password_like
 
 # Words that qualify a final "key" as a secret key (api_key, signingKey, AccountKey...).
 _KEY_QUALIFIERS = frozenset(
@@ -226,6 +227,29 @@ _INLINE_COMMENT = re.compile(r"(?<![ \t])[ \t]++[#;].*\Z")  # starts only where 
 _ANNOTATION_TAIL = re.compile(r"[ \t]*=(?!=)")  # "token: TokenType = ..." is a type annotation
 _TRAILING_PUNCTUATION = ".,:"
 _WEAK_KEYS = frozenset({"pass", "pw", "pwd"})
+_CLOSING = ")]}\"'`"
+"""Closing marks after a value in a sentence (`(pass: hunter2x)`); other punctuation may be the password's own and
+is masked with it."""
+_VALUE_GROUPS = ("edq", "dq", "sq", "bq", "bare")
+
+
+_NON_BLANK = re.compile(r"\S+")
+
+
+def _prose_password(text: str, match: re.Match[str]) -> Iterator[Finding]:
+    """`pass: X` in a sentence: X up to the next blank (`Tr0ub4dor&3`, `S3cr3tPass!`), without a closing mark
+    after it, when it looks like a password; a plain word there is the verb's object (`pass: the exam`)."""
+    group = next((g for g in _VALUE_GROUPS if match.group(g) is not None), None)
+    run = _NON_BLANK.match(text, match.start(group)) if group is not None else None
+    if run is None:
+        return
+    start, end = run.start(), run.end()
+    while end > start and text[end - 1] in _CLOSING:
+        end -= 1
+    if password_like(text[start:end]):
+        yield Finding(start, end, KEYWORD_SCORE, "password")
+
+
 _MAX_LINE_PREFIX = 40  # indentation / "export " / "- " before a line-start key
 _MAX_LINE_VALUE = 512
 _BLOCK_SCALARS = frozenset({"|", ">", "|-", ">-", "|+", ">+"})
@@ -283,8 +307,13 @@ class KeywordAssignmentRecognizer(SecretRecognizer):
             sep, quoted_key = match.group("sep"), match.group("kq") is not None
             line_start = _at_line_start(text, match.start("key") - (1 if quoted_key else 0))
             glued = match.end("key") == match.start("sep") or quoted_key
-            if _key_words(key)[-1] in _WEAK_KEYS and not (glued and (line_start or quoted_key or sep != ":")):
-                continue  # "pass: ..." / "pass :ref:" in prose is the verb
+            weak_in_prose = _key_words(key)[-1] in _WEAK_KEYS and not (
+                glued and (line_start or quoted_key or sep != ":")
+            )
+            if weak_in_prose:  # "pass: ..." / "pass :ref:" in prose is the verb; `login ok, pass: hunter2x` is not
+                if glued:
+                    yield from _prose_password(text, match)
+                continue
             if kind == GENERIC_KEY and not (line_start or quoted_key):
                 continue  # `the key: ...` in prose
             if match.group("bare") in _BLOCK_SCALARS and line_start:
