@@ -8,10 +8,17 @@ from typing import Any, cast
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.stdio import _claim_fd, _open_stdin_diversion, _UnownedTextWrapper, stdio_server
+from mcp.server.stdio import (
+    _claim_fd,
+    _open_stdin_diversion,
+    _open_stdout_diversion,
+    _UnownedTextWrapper,
+    stdio_server,
+)
 
 from mcp_server.ledger.malformed import GuardedLines, MalformedRequests, guard_stream
 from mcp_server.ledger.malformed_http import MalformedBodies
+from mcp_server.stdio_pipes import open_pipes
 
 MCP_PATH = "/mcp"
 
@@ -25,33 +32,47 @@ class GuardedServer(MCPServer):
     """The agent a bearer token belongs to (HTTP), for recording malformed bodies (`ledger/malformed_http.py`)."""
 
     async def run_stdio_async(self) -> None:
+        # fd 0 and fd 1 are claimed the way the SDK's transport does (on the null device and on stderr while
+        # serving, so that child processes read EOF and their output misses the wire; served from duplicates),
+        # then read and written on the event loop when they are pipes (`stdio_pipes.py`).
+        stdin, release_stdin = _claim_fd(0, sys.stdin, "rb", _open_stdin_diversion)
+        stdout, release_stdout = _claim_fd(1, sys.stdout, "wb", _open_stdout_diversion)
+        pipes = None
+        try:
+            pipes = await open_pipes(stdin, stdout)
+            if pipes is not None:
+                lines, writer = pipes.lines, pipes.writer
+            else:
+                lines = anyio.wrap_file(_UnownedTextWrapper(stdin, encoding="utf-8", errors="replace"))
+                writer = anyio.wrap_file(_UnownedTextWrapper(stdout, encoding="utf-8"))
+            await self._serve_lines(lines, writer)
+        finally:
+            if pipes is not None:
+                await pipes.close()
+            if release_stdout is not None:
+                release_stdout()
+            if release_stdin is not None:
+                release_stdin()
+
+    async def _serve_lines(self, lines: Any, writer: Any) -> None:
+        """The SDK's stdio transport over these lines and this writer; with a guard, the lines are checked first
+        (`GuardedLines`: an unparseable line is answered and recorded, and never reaches the SDK)."""
         if self.malformed is None:
-            async with stdio_server() as (read_stream, write_stream):
+            async with stdio_server(stdin=lines, stdout=writer) as (read_stream, write_stream):
                 await self._lowlevel_server.run(
                     read_stream, write_stream, self._lowlevel_server.create_initialization_options()
                 )
             return
-        # The SDK's stdio transport, reading lines that `GuardedLines` checked first. Handing it stdin means it no
-        # longer claims fd 0 itself, so it is claimed here the way the SDK does (fd 0 on the null device while
-        # serving, so that child processes read EOF rather than the client's messages; read from a duplicate).
-        buffer, release = _claim_fd(0, sys.stdin, "rb", _open_stdin_diversion)
-        try:
-            lines = GuardedLines(
-                anyio.wrap_file(_UnownedTextWrapper(buffer, encoding="utf-8", errors="replace")), self.malformed
-            )
-            async with (
-                stdio_server(stdin=cast(Any, lines)) as (read_stream, write_stream),
-                anyio.create_task_group() as tasks,
-            ):
-                lines.attach(write_stream)
-                guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
-                await self._lowlevel_server.run(
-                    guarded, write_stream, self._lowlevel_server.create_initialization_options()
-                )
-                tasks.cancel_scope.cancel()
-        finally:
-            if release is not None:
-                release()
+        guarded_lines = GuardedLines(lines, self.malformed)
+        async with (
+            stdio_server(stdin=cast(Any, guarded_lines), stdout=writer) as (read_stream, write_stream),
+            anyio.create_task_group() as tasks,
+        ):
+            guarded_lines.attach(write_stream)
+            guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
+            options = self._lowlevel_server.create_initialization_options()
+            await self._lowlevel_server.run(guarded, write_stream, options)
+            tasks.cancel_scope.cancel()
 
 
 async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable[[str], None]) -> None:
