@@ -41,8 +41,23 @@ def _fold(word: str) -> str:
     return word.casefold().replace("’", "'")
 
 
+STREET_WORDS = {
+    "street": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr", "lane": "ln", "boulevard": "blvd",
+    "court": "ct", "place": "pl", "terrace": "ter", "circle": "cir", "highway": "hwy", "parkway": "pkwy",
+    "square": "sq", "trail": "trl", "crescent": "cres", "heights": "hts", "mount": "mt", "point": "pt",
+    "apartment": "apt", "suite": "ste", "north": "n", "south": "s", "east": "e", "west": "w",
+}  # fmt: skip
+"""The words of an address that people write in full or abbreviated (the USPS street suffixes and unit and
+direction words): a known `4417 Juniper Hollow Road` is found as `4417 juniper hollow rd`, and the other way."""
+
+
+def _word_key(folded: str) -> str:
+    return STREET_WORDS.get(folded, folded)
+
+
 def _key(words: Iterable[str]) -> str:
-    return _fold(" ".join(words))  # casefold folds each character on its own: the same as word by word
+    # casefold folds each character on its own: the same as word by word
+    return " ".join(_word_key(_fold(w)) for w in words)
 
 
 def _distinctive(words: list[str]) -> bool:
@@ -241,7 +256,7 @@ class KnownValuesRecognizer(TextRecognizer):
                     self._chunks.setdefault(key, entity)
                 if _distinctive(words) and not (chunk_keys and len(words) == 1):
                     self._values.setdefault(_key(words), entity)
-                    first = _fold(words[0])
+                    first = _word_key(_fold(words[0]))
                     self._starts[first] = max(self._starts.get(first, 0), len(words))
             return len(self)
 
@@ -419,13 +434,13 @@ class KnownValuesRecognizer(TextRecognizer):
             return []
         words = list(WORD.finditer(text))
         stems = [_stem(w.group(0)) for w in words]
-        folded = [_fold(w) for w in stems]
+        folded = [_word_key(_fold(w)) for w in stems]
         starts = self._starts
         results: list[RecognizerResult] = []
         i = 0
         while i < len(words):
             if "-" in folded[i]:  # words joined by hyphens: `4417-Juniper-Hollow-Road`, `major-depressive-disorder`
-                entity = self._values.get(folded[i].replace("-", " "))
+                entity = self._values.get(" ".join(_word_key(part) for part in folded[i].split("-")))
                 start, end = words[i].start(), words[i].start() + len(stems[i])
                 wanted = entity is not None and (not entities or entity in entities)
                 if wanted and not any(c.start <= start and end <= c.end for c in chunks):

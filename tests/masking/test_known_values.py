@@ -115,3 +115,22 @@ def test_a_known_birth_date_is_found_as_people_write_it() -> None:
     ]:
         assert spans(known, text) == [(found, "DATE_OF_BIRTH")], text
     assert spans(known, "on March 15, 1981 and 15.03.1981") == []
+
+
+def test_an_address_is_found_with_its_street_words_abbreviated_or_written_out() -> None:
+    """`4417 Juniper Hollow Road` as `4417 juniper hollow rd`, `88 N. Pine St` as `88 North Pine Street`, and in
+    hyphenated form."""
+    known = KnownValuesRecognizer()
+    known.add("STREET_ADDRESS", ["4417 Juniper Hollow Road", "88 N. Pine St", "9 Larkspur Avenue Apartment 4"])
+    text = (
+        "sent to 4417 juniper hollow rd. Then 88 North Pine Street, then 9 Larkspur Ave Apt 4; "
+        "also 4417-Juniper-Hollow-Rd and 4417 Juniper Hollow Road"
+    )
+    assert [value for value, _ in spans(known, text)] == [
+        "4417 juniper hollow rd",
+        "88 North Pine Street",
+        "9 Larkspur Ave Apt 4",
+        "4417-Juniper-Hollow-Rd",
+        "4417 Juniper Hollow Road",
+    ]
+    assert spans(known, "the road to juniper hollow; 4417 visitors") == []
