@@ -12,11 +12,14 @@ from connectors.base import TableInfo, TabularSource
 from mcp_server.config import ColumnOverride, SqlSource
 from mcp_server.masking.classify import (
     ColumnClass,
+    by_type,
     classify_by_name,
     classify_by_values,
     from_override,
+    identity_numbers,
     in_context,
     is_date_type,
+    is_integer_type,
     name_words,
     postcode_like,
 )
@@ -107,6 +110,7 @@ class SqlCatalog:
         context = table_context(info.name, names)
         decided: dict[str, ColumnClass] = {}
         undecided: list[str] = []
+        numbers: list[str] = []  # integer columns clear by their type: unless they hold identity numbers
         for column in info.columns:
             override = self.override(info.name, column.name)
             if override is not None:
@@ -115,8 +119,14 @@ class SqlCatalog:
             by_name = classify_by_name(column.name, column.type, context)
             if by_name is not None:
                 decided[column.name] = by_name
+                if by_name == by_type(column.type) and is_integer_type(column.type):
+                    numbers.append(column.name)
             else:
                 undecided.append(column.name)
+        if numbers:
+            sampled = self.database.sample(info.name, numbers, self.sample_rows)
+            for column_name in numbers:
+                decided[column_name] = identity_numbers(sampled[column_name]) or decided[column_name]
         if undecided:
             samples = self.database.sample(info.name, undecided, self.sample_rows)
             texts = {c: [v for v in samples[c] if isinstance(v, str)] for c in undecided}

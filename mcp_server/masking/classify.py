@@ -9,6 +9,7 @@ value by value; a clear column is returned as it is and never sent to NER.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -107,6 +108,11 @@ _NAME_RULES: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
             ("nationalid",),
             ("tax", "id"),
             ("taxid",),
+            ("taxpayer",),
+            ("tin",),
+            ("itin",),
+            ("tax", "number"),
+            ("tax", "no"),
         ),
     ),
     (
@@ -335,7 +341,7 @@ def classify_by_name(column: str, sql_type: str, context: TableContext = UNKNOWN
     if is_key:
         return ColumnClass("clear", None, f"key ({column})")
     if is_number or is_date:
-        return ColumnClass("clear", None, f"type {sql_type}")
+        return by_type(sql_type)
     if type_upper in {"BLOB", "BYTEA", "BINARY", "VARBINARY", "LONGBLOB"}:
         return ColumnClass("pii", "BINARY", f"type {sql_type} (binary is never returned)", "none")
     if set(words) & _TEXT_WORDS:
@@ -564,6 +570,58 @@ def _username_like(text: str) -> bool:
     return bool(_USERNAME.match(text)) and any(c.islower() for c in text) and " " not in text
 
 
+def _json_document(text: str) -> bool:
+    """A JSON object (`{"event": …, "changed": {…}}`), as an event log or a form keeps its fields. Arrays are lists
+    of values (`["vip", "anna"]`) that the rules for short values read."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def by_type(sql_type: str) -> ColumnClass:
+    """Numbers, flags and dates are clear by type (integers, unless identity numbers: `identity_numbers`)."""
+    return ColumnClass("clear", None, f"type {sql_type}")
+
+
+def is_integer_type(sql_type: str) -> bool:
+    upper = sql_type.upper()
+    return ("INT" in upper or "NUMERIC" in upper or "DECIMAL" in upper) and "POINT" not in upper
+
+
+def identity_numbers(values: Sequence[object]) -> ColumnClass | None:
+    """An identity number stored as a number (`taxpayer_no INTEGER` holding `358514232`): the values of an integer
+    column that `classify_by_values` would call national numbers written without separators. A leading zero is lost
+    in a number (`012345678` is `12345678`), so seven- and eight-digit values count as nine when most have nine."""
+    texts = [str(v) for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    if len(texts) < 3:
+        return None
+    if sum(1 for t in texts if len(t) == 9) >= 0.7 * len(texts):
+        texts = [t.zfill(9) if 7 <= len(t) <= 8 else t for t in texts]
+    if _nine_digit_numbers(texts):
+        return ColumnClass(
+            "pii",
+            "US_SSN",
+            "values (distinct 9-digit numbers: national numbers stored as numbers)",
+            "equality",
+            "medium",
+        )
+    from mcp_server.masking.recognizers.national_ids import national_id  # Presidio: only for sampled values
+
+    ids = Counter(entity for t in texts if len(t) >= 9 and (entity := national_id(t)))
+    if sum(ids.values()) >= 0.3 * len(texts):
+        share = sum(ids.values()) / len(texts)
+        return ColumnClass(
+            "pii",
+            ids.most_common(1)[0][0],
+            f"values ({share:.0%} national identity numbers, stored as numbers)",
+            "equality",
+        )
+    return None
+
+
 def _us_ssn_digits(text: str) -> bool:
     """Nine digits that are a valid US SSN once dashed (area not 000, 666 or 9xx; group and serial not zero)."""
     area, group, serial = text[:3], text[3:5], text[5:]
@@ -607,6 +665,9 @@ def classify_by_values(
     texts = [v for v in (str(x).strip() for x in values) if v]
     if not texts:
         return ColumnClass("text", None, "no values to sample (scanned to be safe)")
+    if sum(1 for t in texts if _json_document(t)) >= 0.5 * len(texts):
+        # what a JSON document holds varies row by row (an event log, a form): the sample says nothing of the rest
+        return ColumnClass("text", None, "values are JSON objects (scanned: each row holds its own fields)")
     if _birth_years(texts):
         return ColumnClass("pii", "DATE_OF_BIRTH", "values (dates 15 to 110 years back: birth dates)", "equality")
     if all(_ISO_DATE.match(t) or _ANY_DATE.match(t) for t in texts):

@@ -248,3 +248,23 @@ def test_the_same_words_about_things_stay_readable() -> None:
     assert found is None or found.kind != "pii", found
     keyed = classify_by_name("salary_band_id", "INTEGER", table_context("employees", ["id", "first_name"]))
     assert keyed is not None and keyed.kind == "clear", keyed  # a key, not the pay
+
+
+def test_identity_numbers_kept_as_integers_are_personal() -> None:
+    """An SSN in an INTEGER column (`358514232`, a leading zero lost: `12345678`) is masked; keys, counters and
+    quantities in integer columns stay clear by their type."""
+    from mcp_server.masking.classify import identity_numbers
+
+    ssns = [358514232, 197838556, 461631011, 12345678, 523190442, 288730155, 741209334, 605118273]
+    found = identity_numbers(ssns)
+    assert found is not None and found.kind == "pii" and found.entity == "US_SSN"
+    assert identity_numbers(list(range(100_000_000, 100_000_040))) is None  # a counter
+    assert identity_numbers([5, 17, 230, 4_100, 99_000]) is None
+    assert identity_numbers([123_456, 234_567, 345_678]) is None
+
+
+def test_a_column_of_json_documents_is_scanned_whatever_its_first_rows_hold() -> None:
+    """The sample of a JSON column says nothing of the rows after it: each row holds its own fields."""
+    values = [f'{{"event": "login", "n": {i}}}' for i in range(50)]
+    found = classify_by_values("payload", values, lambda texts, _context: [[] for _ in texts])
+    assert found.kind == "text"
