@@ -56,8 +56,13 @@ from mcp_server.masking.recognizers._base import LB as SECRET_LB
 from mcp_server.masking.recognizers._base import RegexSecretRecognizer
 from mcp_server.masking.recognizers.address_blocks import AddressBlockRecognizer
 from mcp_server.masking.recognizers.addresses import CountryRecognizer, StreetAddressRecognizer
+from mcp_server.masking.recognizers.birth_dates import BirthDateRecognizer
 from mcp_server.masking.recognizers.cards import CardNumberRecognizer
-from mcp_server.masking.recognizers.national_ids import ANNOUNCING_WORDS, national_id_recognizers
+from mcp_server.masking.recognizers.national_ids import (
+    ANNOUNCING_WORDS,
+    AnnouncedSsnRecognizer,
+    national_id_recognizers,
+)
 from mcp_server.masking.recognizers.phone import InternationalPhoneRecognizer
 from mcp_server.vocabulary import (
     DIGIT_ENTITIES,
@@ -166,6 +171,8 @@ class Detector:
             CardNumberRecognizer(),
             CountryRecognizer(),
             *national_id_recognizers(),
+            AnnouncedSsnRecognizer(),
+            BirthDateRecognizer(),
             self.known_values,
         ]
         for recognizer in extra:

@@ -90,9 +90,9 @@ def _cut_keys(text: str, gone: set[int]) -> None:
             body, end = body + len(more.group()), more.end()
 
 
-_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_]\.(?= )|\S(?= ))(?: \S(?!\S))++")
+_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_]\.(?= )|\S(?= ))(?: \S(?![^\s.,;:!?)\]]))++")
 """Characters written one by one with a space between (`5 5 5 - 3 1 - 4 5 9 2`), the first maybe an initial
-(`E. t x e b e r r i a`); read joined when seven or more."""
+(`E. t x e b e r r i a`), the last maybe followed by punctuation (`… 3 6 4.`); read joined when seven or more."""
 _SEPARATED = re.compile(r"(?<![^\s(\"'])[^\W_]([._*/-]) ?+[^\W_](?:\1 ?+[^\W_])++(?![^\W_])")
 """Letters or digits written one by one with the same mark between (`E.t.x.e.b.e.r.r.i.a`, `z-e-b-u-l-o-n`,
 `5*5*5*3*1*4*5*9*2`); read joined when seven or more."""

@@ -639,3 +639,55 @@ def test_a_password_after_pass_in_the_middle_of_a_sentence_is_masked(detector: D
         assert covered(text, value, findings), (text, findings)
     prose = ["To get in you must pass: the exam first.", "Steps to pass: read, write, review.", "Did it pass: yes"]
     assert detector.analyze_batch(prose) == [[], [], []]
+
+
+def test_card_numbers_in_groups_with_dots_slashes_or_table_cells_are_masked(detector: Detector) -> None:
+    card = "4539112233445563"  # Luhn-valid
+    groups = [card[i : i + 4] for i in range(0, 16, 4)]
+    cases = [".".join(groups), "/".join(groups), " | ".join(groups), "|".join(groups)]
+    texts = [f"card on file: {value} (expires soon)" for value in cases[:2]] + [f"| {v} |" for v in cases[2:]]
+    for text, value, findings in zip(texts, cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    assert detector.analyze_batch(["release 2024.1101.0001.0002 shipped"]) == [[]]
+
+
+def test_an_ssn_without_dashes_after_a_word_announcing_it_is_masked(detector: Detector) -> None:
+    """`ssn 482197364`, its digits one by one, or with dots; the same digits without the word stay as they are."""
+    cases = [
+        ("SSN 482197364 on file", "482197364"),
+        ("his social security number is 4 8 2 1 9 7 3 6 4.", "4 8 2 1 9 7 3 6 4"),
+        ("taxpayer id: 482.19.7364", "482.19.7364"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    plain = detector.analyze_batch(["invoice 482197364 paid", "SSN 900123456 is not valid"])
+    assert not any(f.entity == "US_SSN" for found in plain for f in found)
+
+
+def test_a_date_after_a_word_saying_it_is_a_birth_date_is_masked(detector: Detector) -> None:
+    cases = [
+        ("DOB 1984/11/23, allergies none", "1984/11/23"),
+        ("she was born on the 3rd of June 1971 in a small town", "3rd of June 1971"),
+        ("Date of birth: 23.11.1984", "23.11.1984"),
+        ("birthday March 4, 1990", "March 4, 1990"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    dates = detector.analyze_batch(["order placed 2024-05-01, shipped 03/05/2024"])
+    assert not any(f.entity == "DATE_OF_BIRTH" for found in dates for f in found)
+
+
+def test_a_password_on_a_client_command_line_is_masked(detector: Detector) -> None:
+    """`mysql -pX` (glued), `sshpass -p 'X'`, `--password=X`, `ldapsearch -w X`; a bare `-p` asks for it instead."""
+    cases = [
+        ("run mysql -u app -pSalt7Marsh!q -h db1", "Salt7Marsh!q"),
+        ("sshpass -p 'Brackish#Tern40' ssh ops@host", "Brackish#Tern40"),
+        ("mysqldump -u root --password=Qw3rty!x shop", "Qw3rty!x"),
+        ("ldapsearch -x -w Hunt3r#22 -b dc=example", "Hunt3r#22"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    assert detector.analyze_batch(["mysql -u app -p -h db1 shop", "mysql -P 3306 -h db1"]) == [[], []]

@@ -216,6 +216,13 @@ _XML_ELEMENT = re.compile(
 )
 _XML_ADD = re.compile(r"""key\s*=\s*["'](?P<key>[^"'\n]{1,80})["']\s+value\s*=\s*["'](?P<dq>[^"'\n]{0,512})["']""")
 _CURL_USER = re.compile(r"""(?<![\w\-])(?:-u|--user)[ \t=]+["']?[^\s:'"]+:(?P<sq>[^\s'"]+)""")
+_SHORT_PASSWORD_FLAG = re.compile(
+    r"""(?<![\w\-./])(?:mysql\w*|mariadb\w*|sshpass|smbclient|ldapsearch)\b[^\n]{0,200}?(?<=\s)"""
+    r"""(?:-p[ \t]*|-w[ \t]+|--password[ \t]*=?[ \t]*)"""
+    r"""(?:"(?P<dq>[^"\n]{1,512})"|'(?P<sq>[^'\n]{1,512})'|(?P<bare>[^\s'"]{1,512}))"""
+)
+"""A password given on a command line by a client's short flag: `mysql -pSalt7Marsh!q`, `sshpass -p 'X'`,
+`ldapsearch -w X` (`-p` glued to the password, as MySQL's clients read it, or after a blank)."""
 _SQL = re.compile(r"(?i:\bidentified\s+by|\bwith\s+(?:encrypted\s+)?password)\s+'(?P<sq>[^'\n]{1,512})'")
 _AUTH_HEADER = re.compile(
     r"(?i:(?<![A-Za-z])(?:proxy-)?authorization)[\"']?\s*[:=]\s*[\"']?"
@@ -289,7 +296,7 @@ class KeywordAssignmentRecognizer(SecretRecognizer):
                 kind = secret_kind_for_key(match.group("key"))
                 if kind is not None:
                     yield from self._finding(text, match, _Context(kind, prose=pattern is _CLI_FLAG))
-        for pattern in (_SQL, _CURL_USER):
+        for pattern in (_SQL, _CURL_USER, _SHORT_PASSWORD_FLAG):
             for match in pattern.finditer(text):
                 yield from self._finding(text, match, _Context("password"))
         for pattern in (_AUTH_HEADER, _BEARER):

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     pass
 
 _CARD = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){11,18}(?![\w\-]|\.\d)")
+_GROUPED = re.compile(
+    r"(?<![\w.\-/])\d{4}(?:(?:\.\d{4}){2,3}|(?:/\d{4}){2,3}|(?:[ \t]*\|[ \t]*\d{4}){2,3})(?![\w]|[./]\d)"
+)
+"""Groups of four digits with dots, slashes or table cells between them (`4539.1122.3344.5563`, `| 5500 | 0000 |
+0000 | 0004 |`): the same number, written in a form the run of digits above does not take."""
 _CARD_CONTEXT = re.compile(
     r"(?i)card|visa|master|maestro|amex|american express|discover|jcb|diners|credit|debit|\bcc\b"
 )
@@ -31,7 +36,7 @@ class CardNumberRecognizer(TextRecognizer):
 
     def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
         results = []
-        for m in _CARD.finditer(text):
+        for m in [*_CARD.finditer(text), *_GROUPED.finditer(text)]:
             digits = re.sub(r"\D", "", m.group(0))
             if digits[0] not in "23456" or not luhn_valid(digits):
                 continue

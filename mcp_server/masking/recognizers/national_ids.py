@@ -81,6 +81,30 @@ class NationalIdRecognizer(TextRecognizer):
         return [r for r in found if not entities or r.entity_type in entities]
 
 
+_SSN_CUE = re.compile(r"(?i)\bssn\b|social security|\bsocial sec\b|taxpayer|\btax id\b|\btin\b|\bitin\b")
+_NINE = re.compile(r"(?<![\w\-])(\d{3})([ \-.]?)(\d{2})\2(\d{4})(?![\w\-]|\.\d)")
+
+
+class AnnouncedSsnRecognizer(TextRecognizer):
+    """A US SSN written without its dashes or with other marks (`ssn 482197364`, `SSN 482.19.7364`) within 40
+    characters after a word that announces it; Presidio's own pattern scores such a number too low to mask. The
+    number must be a valid SSN (area not 000, 666 or 9xx; group and serial not zero)."""
+
+    ENTITIES = ("US_SSN",)
+
+    def find(self, text: str, entities: Sequence[str]) -> list[RecognizerResult]:
+        if (entities and "US_SSN" not in entities) or not _SSN_CUE.search(text):
+            return []
+        found = []
+        for m in _NINE.finditer(text):
+            area, _, group, serial = m.groups()
+            if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+                continue
+            if _SSN_CUE.search(text, max(0, m.start() - 40), m.start()):
+                found.append(result(self, "US_SSN", m.start(), m.end(), SCORE, "SSN after a word announcing it"))
+        return found
+
+
 def national_id_recognizers() -> list[EntityRecognizer]:
     """Fresh instances, for the detector's registry."""
     presidio = [
