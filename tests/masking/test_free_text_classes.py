@@ -691,3 +691,16 @@ def test_a_password_on_a_client_command_line_is_masked(detector: Detector) -> No
     for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
         assert covered(text, value, findings), (text, findings)
     assert detector.analyze_batch(["mysql -u app -p -h db1 shop", "mysql -P 3306 -h db1"]) == [[], []]
+
+
+def test_an_aws_key_id_and_an_api_variable_are_masked(detector: Detector) -> None:
+    """An access key id with digits outside base32 (`AKIAZQ7PLX4MEW2RT9BN`), and a random value given to an
+    `…_API` variable; a URL or a short word there stays."""
+    cases = [
+        ("AKIAZQ7PLX4MEW2RT9BN / secret on the next page", "AKIAZQ7PLX4MEW2RT9BN"),
+        ("export VENDOR_API=9fT2kLmQx8RwZp4VbN7c", "9fT2kLmQx8RwZp4VbN7c"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    assert detector.analyze_batch(["VENDOR_API=https://api.vendor.example/v2", "PAYMENTS_API=v2"]) == [[], []]

@@ -129,6 +129,8 @@ def secret_kind_for_key(key: str) -> str | None:
         return "credential"
     if last == "key" and previous and previous[-1] not in _NOT_SECRET_KEY_QUALIFIERS:
         return GENERIC_KEY  # `STRIPE_KEY=...`: only in config-like text, and only a random-looking value
+    if last == "api" and previous:
+        return GENERIC_KEY  # `VENDOR_API=9fT2kLmQx8…`: the same, a random-looking value only (never a URL)
     return None
 
 

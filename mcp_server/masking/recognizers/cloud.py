@@ -17,7 +17,7 @@ def _aws_secret_ok(value: str) -> bool:
 
 RULES: list[SecretRule] = [
     # gitleaks aws-access-token: AKIA (long-term), ASIA (STS), ABIA, ACCA, A3T*.
-    SecretRule("aws_access_key_id", LB + r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}" + RB),
+    SecretRule("aws_access_key_id", LB + r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}" + RB),
     SecretRule(
         "aws_secret_access_key",
         r"(?<![a-z])(?i:aws)[^\n]{0,40}?(?:=>|:=|=|:|\s)[\s\"'`]*"
