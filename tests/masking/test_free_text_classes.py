@@ -704,3 +704,17 @@ def test_an_aws_key_id_and_an_api_variable_are_masked(detector: Detector) -> Non
     for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
         assert covered(text, value, findings), (text, findings)
     assert detector.analyze_batch(["VENDOR_API=https://api.vendor.example/v2", "PAYMENTS_API=v2"]) == [[], []]
+
+
+def test_a_password_after_pw_or_in_a_login_pair_is_masked(detector: Detector) -> None:
+    """`pw Hx7#qLm2` (a short password word right before it) and `login … svc_portal / Kx9mW2qTr4v`."""
+    cases = [
+        ("gate code pw Hx7#qLm2", "Hx7#qLm2"),
+        ("Vendor portal login for this account is svc_portal / Kx9mW2qTr4v, please rotate.", "Kx9mW2qTr4v"),
+        ("creds: admin / Winter2024x", "Winter2024x"),
+    ]
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+    plain = ["login page / settings menu", "the pw is reset weekly", "pass 2024-05-01 deadline"]
+    assert detector.analyze_batch(plain) == [[], [], []]

@@ -33,6 +33,13 @@ _AFTER_CUE = re.compile(
     + _VERB
     + r"\s*[\"'`]?(?P<value>[^\s\"'`]{6,64})",
 )
+# `gate code pw Hx7#qLm2`: a short password word right before the value, with no verb or mark between them
+_SHORT_CUE = re.compile(r"(?i)(?<![\w-])(?:pw|pwd|passwd)[ \t]+[\"'`]?(?P<value>[^\s\"'`]{6,64})")
+# `login for this account is svc_portal / Kx9mW2qTr4v`: a user and a password given as a pair
+_LOGIN_PAIR = re.compile(
+    r"(?i)\b(?:login|log-in|logon|credentials|creds|username\s*/\s*password|user\s*/\s*pass(?:word)?)\b"
+    r"[^\n]{0,60}?(?<![\w.@-])[\w.@+-]{2,64}[ \t]*[/|][ \t]*[\"'`]?(?P<value>[^\s\"'`]{6,64})"
+)
 # What a password is reset for: an account, a login, credentials (in the eight languages).
 _ACCOUNT_WORD = r"(?:account|login|log-in|credentials|konto|zugang|compte|cuenta|conta|acesso|accesso|inloggen)"
 # `reset to X`, `changed to X`, `set to X` within 80 characters after a password or account word
@@ -95,10 +102,22 @@ class ProsePasswordRecognizer(SecretRecognizer):
         lowered = text.lower()
         if not any(
             w in lowered
-            for w in ("pass", "kennwort", "contrase", "clave", "senha", "wachtwoord", "pwd", "pin", *_RESET_CUES)
+            for w in (
+                "pass",
+                "kennwort",
+                "contrase",
+                "clave",
+                "senha",
+                "wachtwoord",
+                "pw",
+                "pin",
+                "log",
+                "cred",
+                *_RESET_CUES,
+            )
         ):
             return
-        for pattern in (_AFTER_CUE, _RESET_TO):
+        for pattern in (_AFTER_CUE, _RESET_TO, _SHORT_CUE, _LOGIN_PAIR):
             for m in pattern.finditer(text):
                 start, end = m.span("value")
                 end = _trim(text, start, end)
