@@ -55,6 +55,13 @@ def covered(text: str, value: str, findings: list) -> bool:  # type: ignore[type
     return True
 
 
+def assert_covered(detector: Detector, cases: list[tuple[str, str]]) -> None:
+    """Each (text, value): the value is inside what the detector finds in the text."""
+    texts = [text for text, _ in cases]
+    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
+        assert covered(text, value, findings), (text, findings)
+
+
 # -- 1. SENSITIVE values of columns, found again in prose ---------------------------------------------
 
 
@@ -169,9 +176,7 @@ def test_values_broken_over_lines_or_spelled_out_are_masked_whole(detector: Dete
         (f"SSN {' '.join(number)} was read out on the phone.", " ".join(number)),
         (f"Mail {' '.join(address)} please.", " ".join(address)),
     ]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
 
 
 def test_normalised_offsets_map_back_to_the_original() -> None:
@@ -610,9 +615,7 @@ def test_a_prefixed_key_cut_inside_its_characters_is_masked_whole(detector: Dete
         cases.append((f"token {value} rotated yesterday", value))
     grouped = "AKIA" + gap.join(RNG.choice(string.ascii_uppercase) * 4 for _ in range(4))
     cases.append((f"the id is {grouped} in the old config", grouped))
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
 
 
 def test_a_whole_prefixed_key_does_not_run_into_the_next_word(detector: Detector) -> None:
@@ -634,9 +637,7 @@ def test_a_password_after_pass_in_the_middle_of_a_sentence_is_masked(detector: D
     for password in passwords:
         encoded = base64.b64encode(password.encode()).decode()
         cases += [(f"login ok, pass: {password} (rotated)", password), (f"creds for vpn, pass: {encoded} end", encoded)]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
     prose = ["To get in you must pass: the exam first.", "Steps to pass: read, write, review.", "Did it pass: yes"]
     assert detector.analyze_batch(prose) == [[], [], []]
 
@@ -658,9 +659,7 @@ def test_an_ssn_without_dashes_after_a_word_announcing_it_is_masked(detector: De
         ("his social security number is 4 8 2 1 9 7 3 6 4.", "4 8 2 1 9 7 3 6 4"),
         ("taxpayer id: 482.19.7364", "482.19.7364"),
     ]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
     plain = detector.analyze_batch(["invoice 482197364 paid", "SSN 900123456 is not valid"])
     assert not any(f.entity == "US_SSN" for found in plain for f in found)
 
@@ -672,9 +671,7 @@ def test_a_date_after_a_word_saying_it_is_a_birth_date_is_masked(detector: Detec
         ("Date of birth: 23.11.1984", "23.11.1984"),
         ("birthday March 4, 1990", "March 4, 1990"),
     ]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
     dates = detector.analyze_batch(["order placed 2024-05-01, shipped 03/05/2024"])
     assert not any(f.entity == "DATE_OF_BIRTH" for found in dates for f in found)
 
@@ -687,9 +684,7 @@ def test_a_password_on_a_client_command_line_is_masked(detector: Detector) -> No
         ("mysqldump -u root --password=Qw3rty!x shop", "Qw3rty!x"),
         ("ldapsearch -x -w Hunt3r#22 -b dc=example", "Hunt3r#22"),
     ]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
     assert detector.analyze_batch(["mysql -u app -p -h db1 shop", "mysql -P 3306 -h db1"]) == [[], []]
 
 
@@ -700,9 +695,7 @@ def test_an_aws_key_id_and_an_api_variable_are_masked(detector: Detector) -> Non
         ("AKIAZQ7PLX4MEW2RT9BN / secret on the next page", "AKIAZQ7PLX4MEW2RT9BN"),
         ("export VENDOR_API=9fT2kLmQx8RwZp4VbN7c", "9fT2kLmQx8RwZp4VbN7c"),
     ]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
     assert detector.analyze_batch(["VENDOR_API=https://api.vendor.example/v2", "PAYMENTS_API=v2"]) == [[], []]
 
 
@@ -713,8 +706,6 @@ def test_a_password_after_pw_or_in_a_login_pair_is_masked(detector: Detector) ->
         ("Vendor portal login for this account is svc_portal / Kx9mW2qTr4v, please rotate.", "Kx9mW2qTr4v"),
         ("creds: admin / Winter2024x", "Winter2024x"),
     ]
-    texts = [text for text, _ in cases]
-    for (text, value), findings in zip(cases, detector.analyze_batch(texts), strict=True):
-        assert covered(text, value, findings), (text, findings)
+    assert_covered(detector, cases)
     plain = ["login page / settings menu", "the pw is reset weekly", "pass 2024-05-01 deadline"]
     assert detector.analyze_batch(plain) == [[], [], []]
