@@ -40,6 +40,8 @@ class GuardedServer(MCPServer):
         pipes = None
         try:
             pipes = await open_pipes(stdin, stdout)
+            lines: Any
+            writer: Any  # what the SDK's transport reads lines from and writes to: pipes, or its threaded files
             if pipes is not None:
                 lines, writer = pipes.lines, pipes.writer
             else:
