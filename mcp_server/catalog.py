@@ -123,12 +123,10 @@ class SqlCatalog:
                     numbers.append(column.name)
             else:
                 undecided.append(column.name)
-        if numbers:
-            sampled = self.database.sample(info.name, numbers, self.sample_rows)
-            for column_name in numbers:
-                decided[column_name] = identity_numbers(sampled[column_name]) or decided[column_name]
+        samples = self.database.sample(info.name, undecided + numbers, self.sample_rows) if undecided or numbers else {}
+        for column_name in numbers:
+            decided[column_name] = identity_numbers(samples[column_name]) or decided[column_name]
         if undecided:
-            samples = self.database.sample(info.name, undecided, self.sample_rows)
             texts = {c: [v for v in samples[c] if isinstance(v, str)] for c in undecided}
             for column_name in undecided:
                 values = [str(v) for v in samples[column_name] if not isinstance(v, bytes | bytearray)]

@@ -42,18 +42,19 @@ class PipeLines:
         return self._lines()
 
     async def _lines(self) -> AsyncIterator[str]:
-        pending = ""
+        pending: list[str] = []  # the start of a line that goes on in later chunks (each chunk is split once)
         while True:
             chunk = await self._reader.read(READ_CHUNK)
             text = self._decoder.decode(chunk, final=not chunk)
-            if text:
-                pending += text
-                *complete, pending = pending.split("\n")
-                for line in complete:
-                    yield line + "\n"
+            *complete, rest = text.split("\n")
+            for line in complete:
+                yield "".join([*pending, line, "\n"])
+                pending = []
+            if rest:
+                pending.append(rest)
             if not chunk:
                 if pending:
-                    yield pending
+                    yield "".join(pending)
                 return
 
 

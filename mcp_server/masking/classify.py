@@ -587,8 +587,9 @@ def by_type(sql_type: str) -> ColumnClass:
 
 
 def is_integer_type(sql_type: str) -> bool:
+    """INTEGER, BIGINT, INT8... (drivers return their values as `int`; not POINT, which holds `INT`)."""
     upper = sql_type.upper()
-    return ("INT" in upper or "NUMERIC" in upper or "DECIMAL" in upper) and "POINT" not in upper
+    return "INT" in upper and "POINT" not in upper
 
 
 def identity_numbers(values: Sequence[object]) -> ColumnClass | None:
