@@ -2,8 +2,10 @@
 
 The SQL guard (mcp_server.sqlguard) is the first wall; this module is the second:
 - SQLite: the file is opened with `mode=ro` and `PRAGMA query_only=1`; a progress handler enforces the timeout.
-- PostgreSQL: every query runs in a `READ ONLY` transaction with `SET LOCAL statement_timeout`, and is sent
-  with parameters (extended protocol), so a string holding several statements cannot run.
+- PostgreSQL: sessions are `READ ONLY` with a `statement_timeout`, checked before every query (or every query
+  runs in a `READ ONLY` transaction with `SET LOCAL statement_timeout`: `connectors/engines/postgres.py` says
+  when), and queries are sent with parameters (extended protocol), so a string holding several statements
+  cannot run.
 - MariaDB/MySQL: the session is `TRANSACTION READ ONLY` with `max_statement_time`; PyMySQL does not enable
   multi-statements.
 A database role that can only read is the third wall (see docs/security.md). What differs between the
@@ -15,12 +17,11 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, make_url
 
 from connectors.base import (
     ColumnInfo,
@@ -32,6 +33,7 @@ from connectors.base import (
     TableInfo,
 )
 from connectors.engines import EngineBackend, backend_named
+from connectors.engines.base import Rows
 
 
 def redacted_url(url: str | URL) -> str:
@@ -43,8 +45,12 @@ def redacted_url(url: str | URL) -> str:
 
 
 class SqlDatabase:
-    def __init__(self, name: str, url: str, *, timeout_seconds: float = 15.0) -> None:
+    def __init__(self, name: str, url: str, *, timeout_seconds: float = 15.0, own_transactions: bool = False) -> None:
+        """`own_transactions`: every query in a read-only transaction of its own, even on an engine whose
+        sessions are read-only already (PostgreSQL): for sources whose queries may call functions the SQL guard
+        cannot see into, which could change the session."""
         self.name = name
+        self.own_transactions = own_transactions
         try:
             parsed = make_url(url)
         except Exception:
@@ -101,24 +107,23 @@ class SqlDatabase:
 
     # -- queries ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _read_only(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
-            for statement in self.backend.transaction_setup(self.timeout_seconds):
-                conn.exec_driver_sql(statement)
-            try:
-                yield conn
-            finally:
-                conn.rollback()
-
     def execute(self, sql: str, params: Mapping[str, Any], *, max_rows: int, skip: int = 0) -> ResultPage:
         """Run one checked read-only statement; return up to `max_rows` rows after skipping `skip`.
 
-        `sql` is in the source's paramstyle (`named` for SQLite, `pyformat` with `%` doubled otherwise).
+        `sql` is in the source's paramstyle (`named` for SQLite, `pyformat` with `%` doubled otherwise). A query
+        that finds its connection gone (the database restarted, an idle connection dropped) runs once more on a
+        new one: it reads only, so running it again changes nothing.
         """
         try:
-            with self._read_only() as conn, self.backend.deadline(conn, self.timeout_seconds):
-                ran = self.backend.run(conn, sql, params, max_rows, skip)
+            try:
+                ran = self._run_once(sql, params, max_rows, skip)
+            except _ConnectionLost:
+                try:
+                    ran = self._run_once(sql, params, max_rows, skip)
+                except _ConnectionLost as lost:
+                    raise SourceUnavailable(
+                        f'source "{self.name}": the connection to the database was lost ({lost.error_class})'
+                    ) from None
         except QueryTimeout:
             raise self._timeout() from None
         except sa.exc.OperationalError as exc:
@@ -133,6 +138,23 @@ class SqlDatabase:
             return ResultPage(columns=[], rows=[], more=False)
         columns, fetched = ran
         return ResultPage(columns=columns, rows=fetched[:max_rows], more=len(fetched) > max_rows)
+
+    def _run_once(self, sql: str, params: Mapping[str, Any], max_rows: int, skip: int) -> Rows | None:
+        with self._engine.connect() as conn:
+            dbapi = conn.connection.dbapi_connection  # read now: once invalidated, `conn` would open another
+            try:
+                with (
+                    self.backend.read_scope(conn, self.timeout_seconds, own_transaction=self.own_transactions),
+                    self.backend.deadline(conn, self.timeout_seconds),
+                ):
+                    return self.backend.run(conn, sql, params, max_rows, skip)
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated and not self.backend.connection_lost(dbapi):
+                    raise
+                if not conn.invalidated:
+                    conn.invalidate()
+                original = exc.orig if exc.orig is not None else exc
+                raise _ConnectionLost(type(original).__name__) from None
 
     def _timeout(self) -> QueryTimeout:
         return QueryTimeout(
@@ -167,6 +189,12 @@ class SqlDatabase:
 
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")
 _DIGITS = re.compile(r"\d{4,}")
+
+
+class _ConnectionLost(Exception):
+    def __init__(self, error_class: str) -> None:
+        super().__init__(error_class)
+        self.error_class = error_class
 
 
 class DatabaseRejected(ConnectorError):

@@ -38,7 +38,7 @@ class EngineBackend:
 
     def create_engine(self, source: str, url: URL, timeout_seconds: float) -> sa.Engine:
         """An engine whose sessions are read-only with a statement timeout."""
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+        engine = sa.create_engine(url, pool_size=4, max_overflow=4, **self.engine_options())
         statements = self.session_setup(timeout_seconds)
 
         @sa.event.listens_for(engine, "connect")
@@ -51,6 +51,10 @@ class EngineBackend:
 
         return engine
 
+    def engine_options(self) -> dict[str, Any]:
+        """Options of `sa.create_engine` beside the pool's size: by default each connection is pinged before use."""
+        return {"pool_pre_ping": True}
+
     def session_setup(self, timeout_seconds: float) -> tuple[str, ...]:
         """Statements run once on every new connection."""
         return ()
@@ -58,6 +62,23 @@ class EngineBackend:
     def transaction_setup(self, timeout_seconds: float) -> tuple[str, ...]:
         """Statements that open every query's transaction."""
         return ()
+
+    @contextmanager
+    def read_scope(self, conn: Connection, timeout_seconds: float, *, own_transaction: bool) -> Iterator[None]:
+        """Held around each query: a read-only transaction opened by `transaction_setup` and rolled back.
+        `own_transaction` is set for a source whose queries may call functions the SQL guard cannot see into
+        (`allow_functions`); engines that can skip the transaction must not skip it then."""
+        for statement in self.transaction_setup(timeout_seconds):
+            conn.exec_driver_sql(statement)
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+    def connection_lost(self, dbapi: Any) -> bool:
+        """Whether a failed query failed because the connection is gone (then it is run once more on a new one).
+        Engines whose pool pings each connection before use need not tell."""
+        return False
 
     @contextmanager
     def deadline(self, conn: Connection, timeout_seconds: float) -> Iterator[None]:

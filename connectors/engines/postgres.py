@@ -1,9 +1,20 @@
-"""PostgreSQL: READ ONLY sessions and transactions with `statement_timeout`, queries sent as server-side prepared
-statements (extended protocol), so a string holding several statements cannot run."""
+"""PostgreSQL: READ ONLY sessions with `statement_timeout`, queries sent as server-side prepared statements
+(extended protocol), so a string holding several statements cannot run.
+
+A query is one round trip: connections are in autocommit, so each statement is a transaction of its own, which
+the session makes read-only. Before every statement the session's `default_transaction_read_only` is read from
+what the server reports on its own (PostgreSQL 14 and later report it with every change, so reading it costs no
+round trip); a session that no longer says `on`, a server that does not report it, and a source whose queries may
+call functions the SQL guard cannot see into (`allow_functions`) get a transaction of their own instead
+(`BEGIN READ ONLY` with `SET LOCAL statement_timeout`, then `ROLLBACK`), as every query did before. Connections
+are not pinged before use: a query that finds its connection gone runs once more on a new one. A query still
+running after its timeout (a session whose timeout was changed) is cancelled by `watchdog.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -13,6 +24,7 @@ from sqlalchemy.engine import Connection
 from connectors.base import QueryTimeout
 from connectors.engines import reasons
 from connectors.engines.base import EngineBackend, Rows
+from connectors.engines.watchdog import WATCHDOG
 
 # (text in the driver's message, reason); PostgreSQL reports connection failures without an SQLSTATE.
 _CONNECT_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -32,6 +44,9 @@ class PostgresBackend(EngineBackend):
     dialect: ClassVar[str] = "postgres"
     bundled_driver: ClassVar[str | None] = "psycopg"
 
+    def engine_options(self) -> dict[str, Any]:
+        return {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
+
     def session_setup(self, timeout_seconds: float) -> tuple[str, ...]:
         return (
             "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
@@ -40,7 +55,34 @@ class PostgresBackend(EngineBackend):
 
     def transaction_setup(self, timeout_seconds: float) -> tuple[str, ...]:
         # One round trip: sent without parameters, the two statements go as one simple query (our text only).
-        return (f"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {round(timeout_seconds * 1000)}",)
+        return (f"BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = {round(timeout_seconds * 1000)}",)
+
+    @contextmanager
+    def read_scope(self, conn: Connection, timeout_seconds: float, *, own_transaction: bool) -> Iterator[None]:
+        dbapi = conn.connection.dbapi_connection
+        if own_transaction:
+            with super().read_scope(conn, timeout_seconds, own_transaction=True):
+                yield
+            return
+        ready = _session_read_only(dbapi)
+        try:
+            if ready:
+                yield
+            else:  # not read-only (changed, or not reported): this query in a transaction of its own
+                with super().read_scope(conn, timeout_seconds, own_transaction=True):
+                    yield
+        finally:
+            if not (ready and _session_read_only(dbapi)) and not conn.invalidated:  # never used again
+                conn.invalidate()
+
+    @contextmanager
+    def deadline(self, conn: Connection, timeout_seconds: float) -> Iterator[None]:
+        # The session's statement_timeout ends a query; the watchdog cancels one that outlived it anyway.
+        with WATCHDOG.watch(timeout_seconds, conn.connection.dbapi_connection.cancel_safe):  # type: ignore[union-attr]
+            yield
+
+    def connection_lost(self, dbapi: Any) -> bool:
+        return bool(dbapi.broken or dbapi.closed)
 
     def run(self, conn: Connection, sql: str, params: Mapping[str, Any], max_rows: int, skip: int) -> Rows | None:
         import psycopg
@@ -66,3 +108,11 @@ class PostgresBackend(EngineBackend):
 
     def insert_if_absent(self, table: sa.Table) -> sa.Insert:
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=[c.name for c in table.primary_key])
+
+
+def _session_read_only(dbapi: Any) -> bool:
+    """The session's `default_transaction_read_only` is `on`, as the server last reported it (None when it does
+    not report it, before PostgreSQL 14), on a connection in autocommit (each statement its own transaction)."""
+    if dbapi.closed or dbapi.broken or not dbapi.autocommit:
+        return False
+    return bool(dbapi.pgconn.parameter_status(b"default_transaction_read_only") == b"on")

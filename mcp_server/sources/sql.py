@@ -41,7 +41,12 @@ class SqlSource(SourceSettings):
 def open_sql(config: Deployment, source: SqlSource) -> SqlDatabase:
     from connectors.sql import SqlDatabase
 
-    return SqlDatabase(source.name, config.sql_url(source), timeout_seconds=source.timeout_seconds)
+    return SqlDatabase(
+        source.name,
+        config.sql_url(source),
+        timeout_seconds=source.timeout_seconds,
+        own_transactions=bool(source.allow_functions),
+    )
 
 
 def _where(config: Deployment, source: SqlSource) -> str:

@@ -1,0 +1,104 @@
+"""PostgreSQL's one-round-trip reads: the session is what makes a query read-only and bounded, so a session
+that stopped being read-only, or lost its timeout, must not serve a query as it is (`connectors/engines/postgres.py`).
+
+The statements that change the session here are sent past the SQL guard, which refuses them: this is the wall
+behind it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from connectors.base import QueryTimeout
+from connectors.sql import DatabaseRejected, SqlDatabase
+
+
+@pytest.fixture
+def table(postgres_url: str) -> Iterator[str]:
+    name = f"mw_session_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, email VARCHAR(100))")
+        conn.exec_driver_sql(f"INSERT INTO {name} VALUES (1, 'ann@example.com')")
+    yield name
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    engine.dispose()
+
+
+def _rows(db: SqlDatabase, table: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in db.execute(f"SELECT id, email FROM {table} ORDER BY id", {}, max_rows=10).rows]
+
+
+def _pooled(db: SqlDatabase) -> psycopg.Connection:
+    """The connection the next query will use (the pool holds one after a query)."""
+    with db._engine.connect() as conn:
+        return conn.connection.dbapi_connection  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("own_transactions", [False, True])
+def test_writes_fail_and_no_transaction_is_left_open(postgres_url: str, table: str, own_transactions: bool) -> None:
+    db = SqlDatabase("s", postgres_url, timeout_seconds=5, own_transactions=own_transactions)
+    try:
+        assert _rows(db, table) == [(1, "ann@example.com")]
+        with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
+            db.execute(f"INSERT INTO {table} VALUES (2, 'eve@example.net')", {}, max_rows=1)
+        with pytest.raises(DatabaseRejected):
+            db.execute(f"SELECT 1; DELETE FROM {table}", {}, max_rows=1)
+        assert _pooled(db).pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert _rows(db, table) == [(1, "ann@example.com")]
+    finally:
+        db.dispose()
+
+
+def test_a_session_made_writable_is_not_trusted(postgres_url: str, table: str) -> None:
+    db = SqlDatabase("s", postgres_url, timeout_seconds=5)
+    try:
+        _rows(db, table)
+        pooled = _pooled(db)
+        pooled.execute("SET default_transaction_read_only = off")  # behind the pool's back
+        with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
+            db.execute(f"DELETE FROM {table}", {}, max_rows=1)
+        assert pooled.closed  # dropped, not handed out again
+        assert _rows(db, table) == [(1, "ann@example.com")]
+    finally:
+        db.dispose()
+
+
+def test_a_statement_that_makes_its_session_writable_ends_it(postgres_url: str, table: str) -> None:
+    db = SqlDatabase("s", postgres_url, timeout_seconds=5)
+    try:
+        db.execute("SELECT set_config('default_transaction_read_only', 'off', false)", {}, max_rows=1)
+        with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
+            db.execute(f"UPDATE {table} SET email = 'x'", {}, max_rows=1)
+        assert _rows(db, table) == [(1, "ann@example.com")]
+    finally:
+        db.dispose()
+
+
+def test_a_session_without_its_timeout_is_still_cancelled(postgres_url: str) -> None:
+    db = SqlDatabase("s", postgres_url, timeout_seconds=0.3)
+    try:
+        db.execute("SELECT set_config('statement_timeout', '0', false)", {}, max_rows=1)
+        with pytest.raises(QueryTimeout, match="longer than 0.3s"):
+            db.execute("SELECT pg_sleep(30)", {}, max_rows=1)  # the watchdog cancels it after about 1.5 s
+    finally:
+        db.dispose()
+
+
+def test_a_lost_connection_is_replaced(postgres_url: str, table: str) -> None:
+    db = SqlDatabase("s", postgres_url, timeout_seconds=5)
+    try:
+        ((pid,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert _rows(db, table) == [(1, "ann@example.com")]
+        ((new_pid,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
+        assert new_pid != pid
+    finally:
+        db.dispose()
