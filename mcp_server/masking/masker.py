@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -244,25 +244,26 @@ class Masker:
         chosen = role_choice if role_choice == "keep" else (operator or role_choice)
         if chosen != "pseudonym":
             return self._mask_each(entity, values, operator)
-        cells: list[tuple[Any, str | None] | str] = []  # per cell: its result, or the text its token is made of
-        for value in values:
-            if type(value) is str:  # most cells: no conversion to choose
-                cells.append(value)
-            elif value is None or isinstance(value, bytes | bytearray | memoryview):
-                cells.append(self._mask_whole(entity, value, operator))
-            else:
-                shown = plain(value)
-                cells.append(shown if isinstance(shown, str) else str(shown))
-        distinct = list(dict.fromkeys(c for c in cells if isinstance(c, str)))
+        if all(type(value) is str for value in values):  # most columns: text cells only, nothing to convert
+            cells: Sequence[tuple[Any, str | None] | str] = values
+            distinct = list(dict.fromkeys(values))
+        else:
+            cells = [self._token_text(entity, value, operator) for value in values]
+            distinct = list(dict.fromkeys(c for c in cells if isinstance(c, str)))
         already = {t for t in distinct if "<" in t and self.pseudonyms.is_token(t)}  # e.g. a value masked upstream
-        tokens = self.pseudonyms.tokens(entity, [t for t in distinct if t not in already])
-        out: list[tuple[Any, str | None]] = []
-        for c in cells:
-            if not isinstance(c, str):
-                out.append(c)
-            else:
-                out.append((c, None) if c in already else (tokens[c], entity))
-        return out
+        tokens = self.pseudonyms.tokens(entity, [t for t in distinct if t not in already] if already else distinct)
+        results: dict[str, tuple[Any, str | None]] = {t: (token, entity) for t, token in tokens.items()}
+        results.update((t, (t, None)) for t in already)
+        if cells is values:
+            return list(map(results.__getitem__, values))
+        return [results[c] if isinstance(c, str) else c for c in cells]
+
+    def _token_text(self, entity: str, value: Any, operator: Operator | None) -> tuple[Any, str | None] | str:
+        """A cell of a pseudonymised column: the text its token is made of, or its result (NULL, binary)."""
+        if value is None or isinstance(value, bytes | bytearray | memoryview):
+            return self._mask_whole(entity, value, operator)
+        shown = plain(value)
+        return shown if isinstance(shown, str) else str(shown)
 
     def _mask_each(self, entity: str, values: Sequence[Any], operator: Operator | None) -> list[tuple[Any, str | None]]:
         out: list[tuple[Any, str | None]] = []
@@ -290,16 +291,20 @@ class Masker:
         return [(f"<{entity}>", entity) for _ in values]
 
     def clear_column(self, values: Sequence[Any]) -> list[Any]:
-        """`clear` over a column's cells (numbers, flags and NULLs pass as they are)."""
+        """`clear` over a column's cells (numbers, flags and NULLs pass as they are; dates, times, decimals and
+        UUIDs become their short text, which cannot look like a token)."""
         limit = self.max_cell_chars
-        return [
-            value
-            if value is None or type(value) is int
-            else defuse_tokens(value)  # `clear` of a string that needs no cut
-            if type(value) is str and len(value) <= limit
-            else self.clear(value)
-            for value in values
-        ]
+        out: list[Any] = []
+        for value in values:
+            kind = type(value)
+            if value is None or kind is int:
+                out.append(value)
+            elif kind is str and len(value) <= limit:
+                out.append(defuse_tokens(value))  # `clear` of a string that needs no cut
+            else:
+                shown = _SHORT_TEXT.get(kind)
+                out.append(shown(value) if shown is not None else self.clear(value))
+        return out
 
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw; text longer than
@@ -510,6 +515,16 @@ def _chunks(texts: list[str], max_chars: int) -> list[list[str]]:
 
 def _folded(text: str, finding: Finding) -> str:
     return " ".join(text[finding.start : finding.end].split()).casefold()
+
+
+_SHORT_TEXT: dict[type, Callable[[Any], str]] = {
+    dt.date: dt.date.isoformat,
+    dt.datetime: dt.datetime.isoformat,
+    dt.time: dt.time.isoformat,
+    decimal.Decimal: str,
+    uuid.UUID: str,
+}
+"""Exact types whose `plain` text is short and made of digits, letters, `-`, `:`, `.` and `+` only (never `<`)."""
 
 
 def plain(value: Any) -> Any:

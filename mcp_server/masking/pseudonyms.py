@@ -74,6 +74,8 @@ class Pseudonymizer:
         # digest -> the entity types its tokens were issued as in this process: a token relabelled
         # (`<US_SSN:…>` around a PERSON token's digest) is not one Maskwire issued. Emptied when full.
         self._labels: dict[str, set[str]] = {}
+        # entity -> value -> token, for values issued lately as that entity (see `tokens`).
+        self._issued: dict[str, dict[str, str]] = {}
         # Tokens of what agents write (ledger only) are keyed apart: a ledger reader cannot tell that an agent's
         # literal `<LITERAL:…>` is the value behind a `<PERSON:…>` token of a result.
         self._literal_key = hmac.digest(key, b"maskwire ledger literal", "sha256")
@@ -98,32 +100,58 @@ class Pseudonymizer:
     def tokens(self, entity: str, values: Sequence[str]) -> dict[str, str]:
         """The token of each of `values` (distinct) as `entity`, issued under one acquisition of the lock (a
         column's worth); the digests of values masked lately are remembered, the issued ones kept for `resolve`
-        and, with a vault, written to it at the next flush."""
+        and, with a vault, written to it at the next flush. A token issued lately is served as it is: its value
+        is still remembered for `resolve` (`_issued` is emptied whenever the remembered values lose one)."""
+        out: dict[str, str] = {}
+        with self._lock:
+            issued = self._issued.get(entity)
+            if issued is None:
+                issued = self._issued[entity] = {}
+            new = []
+            for value in values:
+                token = issued.get(value)
+                if token is None:
+                    new.append(value)
+                else:
+                    out[value] = token
+            if new:
+                self._issue(entity, new, out)
+            flush = len(self._pending) >= 10_000
+        if flush:
+            self.flush()
+        return out
+
+    def _issue(self, entity: str, values: list[str], out: dict[str, str]) -> None:
+        """Tokens for values not issued lately as `entity` (called under the lock)."""
         digests = self._digests
         if len(digests) + len(values) > self._remember:
             digests.clear()
-        found = []
+        known = self._values
+        labels = self._labels
+        issued = self._issued[entity]
+        if len(issued) + len(values) > self._remember:
+            issued.clear()
         for value in values:
             digest = digests.get(value)
             if digest is None:
                 digest = digests[value] = self.digest(value)
-            found.append(digest)
-        with self._lock:
-            known = self._values
-            labels = self._labels
-            for value, digest in zip(values, found, strict=True):
-                if self._vault is not None and digest not in known:
-                    self._pending[digest] = value
-                known[digest] = value
-                if entity not in labels.get(digest, ()):
-                    self._label(digest, entity)
-                known.move_to_end(digest)
+            if self._vault is not None and digest not in known:
+                self._pending[digest] = value
+            known[digest] = value
+            if entity not in labels.get(digest, ()):
+                self._label(digest, entity)
+            known.move_to_end(digest)
+            out[value] = issued[value] = f"<{entity}:{digest}>"
+        if len(known) > self._remember:
             while len(known) > self._remember:
                 known.popitem(last=False)
-            flush = len(self._pending) >= 10_000
-        if flush:
-            self.flush()
-        return {value: f"<{entity}:{digest}>" for value, digest in zip(values, found, strict=True)}
+            self._forget_issued()
+
+    def _forget_issued(self) -> None:
+        """Tokens served without a look at `_values` must have their value there: drop them all when it lost one
+        (or the labels were emptied), so that the next call issues them again (called under the lock)."""
+        for issued in self._issued.values():
+            issued.clear()
 
     def remember(self, digest: str, value: str) -> None:
         """Keep another kind of keyed reference (document refs) in the vault."""
@@ -161,6 +189,7 @@ class Pseudonymizer:
         if labels is None:
             if len(self._labels) >= self._remember:
                 self._labels.clear()
+                self._forget_issued()
             self._labels[digest] = {entity}
         else:
             labels.add(entity)

@@ -354,34 +354,41 @@ def _mask_rows(
     plans: Sequence[ColumnPlan],
     budget: ScanBudget,
 ) -> tuple[list[list[Any]], list[Found]]:
-    """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact)."""
-    table = [list(row) for row in rows]
+    """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact).
+
+    Column by column: the rows are transposed once (`zip`), each column masked as a whole, and transposed back."""
     found: list[Found] = [[] for _ in rows]
-    for i, plan in enumerate(plans):
-        column = [row[i] for row in table]
+    if not rows or not plans:  # no rows, or rows of no columns (`SELECT FROM t`)
+        return [[] for _ in rows], found
+    masked_columns: list[Sequence[Any]] = []
+    for i, (plan, column) in enumerate(zip(plans, zip(*rows, strict=True), strict=True)):
         if plan.masking in ("pii", "redacted"):
             entity = plan.entity or "PII"
             if plan.masking == "pii":
                 masked = masker.mask_column(entity, column, plan.operator)
             else:
                 masked = masker.redact_column(entity, column)
-            for row, kept, (value, counted) in zip(table, found, masked, strict=True):
-                row[i] = value
+            values = []
+            for kept, (value, counted) in zip(found, masked, strict=True):
+                values.append(value)
                 if counted is not None:
                     kept.append(counted)
+            masked_columns.append(values)
         elif plan.masking == "withheld":
-            for row, kept in zip(table, found, strict=True):
-                row[i] = WITHHELD_TRANSFORMED
+            for kept in found:
                 kept.append("WITHHELD")
+            masked_columns.append([WITHHELD_TRANSFORMED] * len(rows))
         elif plan.masking == "text":
             scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable, names=plan.names)
-            for row, kept, (value, cell_found) in zip(table, found, scanned, strict=True):
-                row[i] = value
-                kept.extend(cell_found.elements())
+            values = []
+            for kept, (value, cell_found) in zip(found, scanned, strict=True):
+                values.append(value)
+                if cell_found:
+                    kept.extend(cell_found.elements())
+            masked_columns.append(values)
         else:
-            for row, value in zip(table, masker.clear_column(column), strict=True):
-                row[i] = value
-    return table, found
+            masked_columns.append(masker.clear_column(column))
+    return [list(row) for row in zip(*masked_columns, strict=True)], found
 
 
 FIRST_PAGE_CHARS_PER_TOKEN = 8

@@ -33,6 +33,20 @@ def test_tokens_are_the_keyed_hmac_whether_remembered_or_not() -> None:
     assert p.resolve(last) == values[-1]
 
 
+def test_every_token_served_resolves_after_the_remembered_values_move_on() -> None:
+    """Tokens issued lately are served without touching the remembered values; none may be one `resolve` has
+    forgotten, whatever the order in which columns and entity types come back."""
+    p = Pseudonymizer(b"k" * 32, remember=4)
+    rounds = [("PERSON", ["a", "b"]), ("EMAIL_ADDRESS", ["c", "d", "e"]), ("PERSON", ["a", "b"]), ("CITY", ["f"])]
+    rounds += [("PERSON", ["a"]), ("EMAIL_ADDRESS", ["b", "c"]), ("PERSON", ["b"]), ("CITY", ["f", "a"])]
+    for entity, values in rounds:  # "a" of PERSON is forgotten when EMAIL_ADDRESS brings three more values
+        for value, token in p.tokens(entity, values).items():
+            assert p.resolve(token) == value, (entity, value)
+    for i in [*range(12), 0, 1]:  # the labels filled up and emptied too, then the first types come back
+        for value, token in p.tokens(f"TYPE{i}", ["a", "b"]).items():
+            assert p.resolve(token) == value, (i, value)
+
+
 def test_resolve_only_issued_tokens() -> None:
     p = Pseudonymizer(b"k" * 32)
     token = p.token("US_SSN", "123-45-6789")
