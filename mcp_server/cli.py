@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mcp_server import heap
 from mcp_server.config import (
     Config,
     ConfigError,
@@ -78,7 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with step("starting: opening the sources and the ledger"):
         runtime = Runtime.start(config, agent=agent, warm_up_in_background=True)
     try:
-        build_server(runtime).run("stdio")
+        server = build_server(runtime)
+        heap.tune()
+        server.run("stdio")
     finally:
         runtime.close()
     return 0
@@ -110,6 +113,7 @@ def _serve_http(config: Config, host: str, port: int, agent: str | None) -> int:
         runtime = Runtime.start(config, warm_up_in_background=True)
     try:
         mcp = build_server(runtime, http_url=base_url(host, port))
+        heap.tune()
 
         def ready(url: str) -> None:
             print(f"maskwire: serving MCP over streamable HTTP at {url} (bearer token required)", file=sys.stderr)

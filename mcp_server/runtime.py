@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from mcp_server import heap
 from mcp_server.config import Config
 from mcp_server.identity import Identities
 from mcp_server.ledger.agents import AgentStore
@@ -88,7 +89,9 @@ class Runtime:
         tracing = Tracing.start(config.telemetry)
         runtime = cls(config, masker, pipeline, ledger, counter, identities, agent, tracing, warm, answered)
         if warm_up_in_background:
-            runtime._warm_up_thread = threading.Thread(target=runtime._warm_up, name="maskwire-warm-up", daemon=True)
+            runtime._warm_up_thread = threading.Thread(
+                target=runtime._warm_up_in_background, name="maskwire-warm-up", daemon=True
+            )
             runtime._warm_up_thread.start()
         else:
             runtime._warm_up()
@@ -103,6 +106,12 @@ class Runtime:
         """The pipeline as the default role sees it, for in-process callers (the MCP server passes each caller's
         own policy to `pipeline`)."""
         return RoleView(self.pipeline, self.pipeline.policy_for(None))
+
+    def _warm_up_in_background(self) -> None:
+        try:
+            self._warm_up()
+        finally:
+            heap.freeze()  # what the warm-up built stays for the process's life (a server's: `heap.tune`)
 
     def _warm_up(self) -> None:
         """Read the English words and build the token encoding (the first answer needs both), then classify

@@ -13,6 +13,7 @@ from mcp_types import CallToolResult, TextContent
 
 from mcp_server.ledger.recorder import CallRecord, current_call
 from mcp_server.runtime import Runtime
+from mcp_server.tools.models import as_json
 from mcp_server.tools.problems import ToolOutput, ToolProblem
 
 log = logging.getLogger(__name__)
@@ -85,5 +86,5 @@ async def run_recorded(
     record.tokens_out = output.tokens
     return CallToolResult(
         content=[TextContent(text=output.text)],
-        structured_content=output.structured.model_dump(mode="json"),
+        structured_content=as_json(output.structured),
     )

@@ -125,3 +125,12 @@ class ReadResult(BaseModel):
     more: bool
     cursor: str | None = Field(default=None, description="Pass back with the same ref for the next page")
     entities_masked: dict[str, int]
+
+
+def as_json(result: BaseModel) -> dict[str, Any]:
+    """A tool's structured result as JSON values. A query's rows are JSON values already (the read pipeline checks
+    every cell, `pipeline/sql.py` `_check_cells`): they are passed as they are, not copied cell by cell."""
+    if isinstance(result, QueryResult):
+        dumped = result.model_dump(mode="json", exclude={"rows"})
+        return {name: result.rows if name == "rows" else dumped[name] for name in QueryResult.model_fields}
+    return result.model_dump(mode="json")
