@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import anyio
-import anyio.abc
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import (
     _claim_fd,
@@ -17,7 +16,6 @@ from mcp.server.stdio import (
     stdio_server,
 )
 
-from mcp_server.ledger.commit_gates import CommitGates, GatedWriter, current_gates
 from mcp_server.ledger.malformed import GuardedLines, MalformedRequests, guard_stream
 from mcp_server.ledger.malformed_http import MalformedBodies
 from mcp_server.stdio_pipes import open_pipes
@@ -59,32 +57,24 @@ class GuardedServer(MCPServer):
                 release_stdin()
 
     async def _serve_lines(self, lines: Any, writer: Any) -> None:
-        """The SDK's stdio transport over these lines and this writer. Each answer to a recorded call is held by
-        the writer until its ledger row is committed (`ledger/commit_gates.py`); with a guard, the lines are
-        checked first (`GuardedLines`: an unparseable line is answered and recorded, and never reaches the SDK)."""
-        async with anyio.create_task_group() as tasks:
-            gates = CommitGates(tasks)
-            token = current_gates.set(gates)  # the calls' tasks, started below, see the gates
-            try:
-                await self._serve_gated(lines, GatedWriter(writer, gates), tasks)
-            finally:
-                current_gates.reset(token)
-                tasks.cancel_scope.cancel()  # what is left: the guard's pump; commits are shielded and finish
-
-    async def _serve_gated(self, lines: Any, writer: GatedWriter, tasks: anyio.abc.TaskGroup) -> None:
-        options = self._lowlevel_server.create_initialization_options()
+        """The SDK's stdio transport over these lines and this writer; with a guard, the lines are checked first
+        (`GuardedLines`: an unparseable line is answered and recorded, and never reaches the SDK)."""
         if self.malformed is None:
-            async with stdio_server(stdin=lines, stdout=cast(Any, writer)) as (read_stream, write_stream):
-                await self._lowlevel_server.run(read_stream, write_stream, options)
+            async with stdio_server(stdin=lines, stdout=writer) as (read_stream, write_stream):
+                await self._lowlevel_server.run(
+                    read_stream, write_stream, self._lowlevel_server.create_initialization_options()
+                )
             return
         guarded_lines = GuardedLines(lines, self.malformed)
-        async with stdio_server(stdin=cast(Any, guarded_lines), stdout=cast(Any, writer)) as (
-            read_stream,
-            write_stream,
+        async with (
+            stdio_server(stdin=cast(Any, guarded_lines), stdout=writer) as (read_stream, write_stream),
+            anyio.create_task_group() as tasks,
         ):
             guarded_lines.attach(write_stream)
             guarded = await guard_stream(read_stream, write_stream, self.malformed, tasks)
+            options = self._lowlevel_server.create_initialization_options()
             await self._lowlevel_server.run(guarded, write_stream, options)
+            tasks.cancel_scope.cancel()
 
 
 async def serve_http(mcp: MCPServer, host: str, port: int, *, on_ready: Callable[[str], None]) -> None:

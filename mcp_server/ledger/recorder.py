@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import anyio
@@ -29,7 +28,6 @@ from mcp_types import CLIENT_INFO_META_KEY, INVALID_PARAMS, CallToolResult, Text
 
 from mcp_server.ledger.agents import AgentStoreError
 from mcp_server.ledger.client_info import ClientLabels
-from mcp_server.ledger.commit_gates import WITHHELD, current_gates
 from mcp_server.ledger.entry import LedgerEntry
 from mcp_server.ledger.errors import LedgerError
 from mcp_server.ledger.malformed import storable
@@ -149,17 +147,19 @@ class LedgerMiddleware:
                 record.error_class = "InvalidRequest"
                 record.error_message = "the call was rejected before reaching the tool"
                 call_result = result = self._without_echo(name, call_result)
-        text = result_text(call_result)
-        gates = current_gates.get()
-        if gates is not None and gates.start(
-            ctx.request_id, partial(self.write_call, ctx, record, raw_arguments, text, started)
-        ):
-            return result  # the transport's writer holds the answer until the row is committed (`commit_gates.py`)
         try:
-            await self.write_call_off_loop(ctx, record, raw_arguments, text, started)
+            await self.write_call_off_loop(ctx, record, raw_arguments, result_text(call_result), started)
         except LedgerError as exc:
             log.error("ledger write failed (%s); withholding the result", exc)
-            return CallToolResult(content=[TextContent(text=WITHHELD)], is_error=True)
+            return CallToolResult(
+                content=[
+                    TextContent(
+                        text="The usage ledger could not record this call, so its result is "
+                        "withheld. Ask the operator to check the ledger database."
+                    )
+                ],
+                is_error=True,
+            )
         return result
 
     async def _write_cancelled(
