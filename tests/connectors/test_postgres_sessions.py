@@ -85,7 +85,7 @@ def test_a_session_without_its_timeout_is_still_cancelled(postgres_url: str) -> 
     db = SqlDatabase("s", postgres_url, timeout_seconds=0.3)
     try:
         db.execute("SELECT set_config('statement_timeout', '0', false)", {}, max_rows=1)
-        with pytest.raises(QueryTimeout, match="longer than 0.3s"):
+        with pytest.raises(QueryTimeout, match=r"longer than 0\.3s"):
             db.execute("SELECT pg_sleep(30)", {}, max_rows=1)  # the watchdog cancels it after about 1.5 s
     finally:
         db.dispose()

@@ -30,4 +30,3 @@ def test_other_results_are_dumped() -> None:
         hits=[SearchHit(source="d", ref="<DOC:1>", title="t", score=1.0, snippet="s")], entities_masked={}
     )
     assert as_json(result) == result.model_dump(mode="json")
-
