@@ -260,6 +260,9 @@ class Masker:
 
     def _token_text(self, entity: str, value: Any, operator: Operator | None) -> tuple[Any, str | None] | str:
         """A cell of a pseudonymised column: the text its token is made of, or its result (NULL, binary)."""
+        short = _SHORT_TEXT.get(type(value))
+        if short is not None:  # a date of birth, a decimal, a UUID: its short text, as `plain` gives it
+            return short(value)
         if value is None or isinstance(value, bytes | bytearray | memoryview):
             return self._mask_whole(entity, value, operator)
         shown = plain(value)

@@ -467,7 +467,7 @@ class _PageMasking:
                 end = min(self.total, max(end, 2 * self.masked, self.masked + math.ceil(wanted / per_row)))
                 break
             raw = self.raw[self.order[end]]
-            chars += sum(len(str(value)) for value in raw) + 3 * len(raw)
+            chars += sum(map(len, map(str, raw))) + 3 * len(raw)
             end += 1
         self._mask_until(end)
 
