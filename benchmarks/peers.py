@@ -4,11 +4,12 @@
 
 Builds a table of customers (names, emails, phones, street addresses, birthdays, plans, amounts and a notes
 column of free text, some naming people) from the fake-identity fixture in a PostgreSQL database with a random
-name, dropped afterwards. Four servers run over stdio MCP, driven by one Python client (the `mcp` SDK):
+name, dropped afterwards. Five servers run over stdio MCP, driven by one Python client (the `mcp` SDK):
 Maskwire masking the table as classified, Maskwire with every column declared clear (what masking costs, and
 what is left when it costs nothing), DBHub (`@bytebase/dbhub`, pinned in benchmarks/npm-tools/, installed
 with `npm ci` into the gitignored `.npm-tools-bench/`, on Node 22 from the npm package `node`), and the floor
-of a Python server on the same SDK (`python_floor.py`: the SQL run on psycopg, the rows returned as JSON text). The same
+of a Python server on the same SDK (`python_floor.py`: the SQL run on psycopg, the rows returned as JSON text;
+with `--structured`, in the shape of Maskwire's answer: structured content and a compact text). The same
 100- and 1,000-row SELECT goes to each, request by request in rotating order, so the machine's load hits
 every side alike; the first `--warm` repetitions are not counted. Server-side time is the ledger's duration
 of each Maskwire call (the tool and the middleware, before the ledger write, serialisation and the pipe);
@@ -56,6 +57,7 @@ DBHUB = TOOLS_DIR / "node_modules" / "@bytebase" / "dbhub" / "dist" / "index.js"
 MASKWIRE = Path(sys.executable).with_name("maskwire")
 FLOOR = Path(__file__).resolve().parent / "python_floor.py"
 FLOOR_LABEL = "Python SDK floor (unmasked)"
+STRUCTURED_FLOOR_LABEL = "Python SDK floor, structured (unmasked)"
 PG = "postgres@127.0.0.1:5432"
 SIZES = (100, 1_000)
 FRESH_START = {100: 1_000, 1_000: 3_000}
@@ -204,9 +206,17 @@ def sides(workdir: Path, database: str) -> list[Side]:
     dbhub = Side("DBHub", str(NODE), dbhub_args, "execute_sql", {}, workdir / "dbhub-stderr.log")
     floor_args = (str(FLOOR), f"postgresql://{PG}/{database}")
     floor = Side(FLOOR_LABEL, sys.executable, floor_args, "execute_sql", {}, workdir / "floor-stderr.log")
+    structured_floor = Side(
+        STRUCTURED_FLOOR_LABEL,
+        sys.executable,
+        (*floor_args, "--structured"),
+        "execute_sql",
+        {},
+        workdir / "structured-floor-stderr.log",
+    )
     every = tuple(n.strip() for n in COLUMNS.split(","))
     masked, declared = maskwire("Maskwire masked", ()), maskwire("Maskwire-plan-declared", ("plan",))
-    return [masked, maskwire("Maskwire all clear", every), dbhub, floor, declared]
+    return [masked, maskwire("Maskwire all clear", every), dbhub, floor, structured_floor, declared]
 
 
 def check_answer(side: Side, result: Any, rows: int, raw: set[str]) -> tuple[int, int]:
@@ -405,10 +415,12 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['load_after']:.2f} at the end (2 shared cores).",
         "",
         f"`SELECT {COLUMNS} FROM customers ORDER BY id LIMIT n [OFFSET o]` on a {s['table_rows']:,}-row table, "
-        "through Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all four "
+        "through Maskwire's `query` and DBHub's `execute_sql`, request by request in rotating order, all five "
         "servers open at once over stdio MCP from one Python client (`mcp` SDK). The Python SDK floor "
         "(`benchmarks/python_floor.py`) is the `mcp` SDK's server with one tool that runs the SQL on psycopg and "
-        "returns the rows as JSON text, like DBHub: what a Python server on this SDK pays before any work of its own.",
+        "returns the rows as JSON text, like DBHub: what a Python server on this SDK pays before any work of its own. "
+        "The structured floor (`python_floor.py --structured`) answers in the shape of Maskwire's `query`: an "
+        "outputSchema, `structuredContent` with the rows as lists, and a compact text of the rows.",
     ]
     titles = {
         "query_ms": "The same page again and again (the first rows of the table): what a repeated or re-run "

@@ -297,6 +297,15 @@ class Masker:
         """`clear` over a column's cells (numbers, flags and NULLs pass as they are; dates, times, decimals and
         UUIDs become their short text, which cannot look like a token)."""
         limit = self.max_cell_chars
+        kinds = set(map(type, values))
+        if kinds <= _PASS_AS_THEY_ARE:
+            return list(values)
+        if len(kinds) == 1:  # most columns hold one type: converted in one pass
+            short = _SHORT_TEXT.get(next(iter(kinds)))
+            if short is not None:
+                return list(map(short, values))
+            if kinds == {str} and max(map(len, values)) <= limit:
+                return list(map(defuse_tokens, values))
         out: list[Any] = []
         for value in values:
             kind = type(value)
@@ -528,6 +537,8 @@ _SHORT_TEXT: dict[type, Callable[[Any], str]] = {
     uuid.UUID: str,
 }
 """Exact types whose `plain` text is short and made of digits, letters, `-`, `:`, `.` and `+` only (never `<`)."""
+_PASS_AS_THEY_ARE = frozenset({int, type(None)})
+"""Exact types a clear column returns unchanged (bool is shown as it is too, but by `clear`)."""
 
 
 def plain(value: Any) -> Any:

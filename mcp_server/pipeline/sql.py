@@ -388,7 +388,7 @@ def _mask_rows(
             masked_columns.append(values)
         else:
             masked_columns.append(masker.clear_column(column))
-    return [list(row) for row in zip(*masked_columns, strict=True)], found
+    return list(map(list, zip(*masked_columns, strict=True))), found
 
 
 FIRST_PAGE_CHARS_PER_TOKEN = 8

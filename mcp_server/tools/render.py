@@ -68,7 +68,10 @@ def render_header(columns: Sequence[QueryColumn]) -> str:
 
 
 def render_row(row: Sequence[Any]) -> str:
-    return " | ".join([v if type(v) is str and "\n" not in v and "\r" not in v else cell(v) for v in row])
+    line = " | ".join([v if type(v) is str else cell(v) for v in row])
+    if "\n" in line or "\r" in line:  # rare: a cell holds a line break, shown as \n
+        return " | ".join([cell(v) for v in row])
+    return line
 
 
 def render_footer(row_count: int, entities_masked: Mapping[str, int], more: bool, cursor: str | None) -> str:

@@ -30,3 +30,10 @@ def test_other_results_are_dumped() -> None:
         hits=[SearchHit(source="d", ref="<DOC:1>", title="t", score=1.0, snippet="s")], entities_masked={}
     )
     assert as_json(result) == result.model_dump(mode="json")
+
+
+def test_a_row_of_text_is_one_line_whatever_its_cells_hold() -> None:
+    from mcp_server.tools.render import render_row
+
+    assert render_row(["Ann", 3, None, 2.5, True]) == "Ann | 3 | NULL | 2.5 | True"
+    assert render_row(["two\nlines", "carriage\r\nreturn", 7]) == "two\\nlines | carriage\\nreturn | 7"
