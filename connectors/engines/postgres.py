@@ -6,7 +6,9 @@ the session makes read-only. Before every statement the session's `default_trans
 what the server reports on its own (PostgreSQL 14 and later report it with every change, so reading it costs no
 round trip); a session that no longer says `on`, a server that does not report it, and a source whose queries may
 call functions the SQL guard cannot see into (`allow_functions`) get a transaction of their own instead
-(`BEGIN READ ONLY` with `SET LOCAL statement_timeout`, then `ROLLBACK`), as every query did before. Connections
+(`BEGIN READ ONLY` with `SET LOCAL statement_timeout`, then `ROLLBACK`). The session of such a source is closed
+after every query: a rollback undoes what a function set, but not a session's advisory locks or the connections
+it opened. Connections
 are not pinged before use: a query that finds its connection gone runs once more on a new one. A query still
 running after its timeout (a session whose timeout was changed) is cancelled by `watchdog.py`.
 """
@@ -60,9 +62,13 @@ class PostgresBackend(EngineBackend):
     @contextmanager
     def read_scope(self, conn: Connection, timeout_seconds: float, *, own_transaction: bool) -> Iterator[None]:
         dbapi = conn.connection.dbapi_connection
-        if own_transaction:
-            with super().read_scope(conn, timeout_seconds, own_transaction=True):
-                yield
+        if own_transaction:  # functions the guard cannot see into: a session of their own, closed after the query
+            try:
+                with super().read_scope(conn, timeout_seconds, own_transaction=True):
+                    yield
+            finally:
+                if not conn.invalidated:  # what survives a rollback (advisory locks, dblink sessions) goes with it
+                    conn.invalidate()
             return
         ready = _session_read_only(dbapi)
         try:
@@ -82,7 +88,7 @@ class PostgresBackend(EngineBackend):
             yield
 
     def connection_lost(self, dbapi: Any) -> bool:
-        return bool(dbapi.broken or dbapi.closed)
+        return bool(dbapi.broken)  # lost, not closed by `read_scope` (`closed` is set then, `broken` is not)
 
     def run(self, conn: Connection, sql: str, params: Mapping[str, Any], max_rows: int, skip: int) -> Rows | None:
         import psycopg

@@ -102,3 +102,20 @@ def test_a_lost_connection_is_replaced(postgres_url: str, table: str) -> None:
         assert new_pid != pid
     finally:
         db.dispose()
+
+
+def test_a_source_with_opaque_functions_gets_a_session_per_query(postgres_url: str) -> None:
+    """What a function may leave in a session past the rollback (an advisory lock here) ends with the query."""
+    db = SqlDatabase("s", postgres_url, timeout_seconds=5, own_transactions=True)
+    key = 424_200 + uuid.uuid4().int % 1000
+    try:
+        ((first,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
+        db.execute(f"SELECT pg_advisory_lock({key})", {}, max_rows=1)
+        ((second,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
+        assert first != second
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as other:
+            got = other.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            assert got == (True,)  # no session holds it any more
+            other.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    finally:
+        db.dispose()
