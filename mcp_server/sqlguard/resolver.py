@@ -55,7 +55,17 @@ _MERGE_PARTNER = {"text": "free text", "clear": "a clear column", "constant": "a
 
 def _type_name(node: exp.Expr) -> str:
     target = node.args.get("to")
-    return target.this.name if isinstance(target, exp.DataType) else "another type"
+    if not isinstance(target, exp.DataType):
+        return "another type"
+    kind = target.this
+    return kind.name if isinstance(kind, exp.DataType.Type) else str(kind)[:40]
+
+
+def _catalog_cast(node: exp.Expr) -> bool:
+    """A cast to a name-lookup type (`regclass`, `regproc`, `regtype`...): it looks a name up in the server's
+    catalog, a fact about the server (which tables and functions exist, hidden from a role or not), not the data."""
+    target = node.args.get("to")
+    return isinstance(target, exp.ObjectIdentifier) and str(target.this).upper().startswith("REG")
 
 
 def _operation_name(node: exp.Expr) -> str:
@@ -270,6 +280,12 @@ class Resolver:
         if isinstance(node, (exp.Any, exp.All)):
             return self.flow(node.this, scope, aliases)
         if isinstance(node, (exp.Cast, exp.TryCast)):
+            if _catalog_cast(node):
+                raise SqlDenied(
+                    "function_not_allowed",
+                    f"CAST to {_type_name(node)} is not allowed: it looks names up in the server's catalog; queries"
+                    " read the data, not facts about the server",
+                )
             inner = self.flow(node.this, scope, aliases)
             self._refuse_computed(inner, f"CAST to {_type_name(node)}")
             return transformed(inner)

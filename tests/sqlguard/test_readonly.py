@@ -263,3 +263,25 @@ def test_sqlglot_never_logs_raw_sql(check: Check, caplog: pytest.LogCaptureFixtu
             with contextlib.suppress(SqlDenied):
                 check(sql, dialect).render("named")
     assert SECRET_STRING not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 'customers'::regclass::oid AS x",
+        "SELECT 'some_function'::regproc AS x",
+        "SELECT CAST('public' AS regnamespace) AS x",
+        "SELECT id FROM customers WHERE first_name = 'a'::regtype::text",
+        "SELECT id FROM orders WHERE customer_id = ('orders'::regclass)::oid::int",
+    ],
+)
+def test_catalog_lookups_by_cast_are_refused_with_a_reason(check: Check, sql: str) -> None:
+    """A cast to a name-lookup type reads the server's catalog (which tables exist, hidden from a role or not); it
+    was an internal error before (red team 2026-12-03)."""
+    with pytest.raises(SqlDenied, match="server's catalog") as denied:
+        check(sql)
+    assert denied.value.reason == "function_not_allowed"
+
+
+def test_casts_to_ordinary_types_still_pass(check: Check) -> None:
+    check("SELECT CAST(id AS TEXT) AS a, amount::numeric(10, 2) AS b, 1::oid AS c FROM orders")
