@@ -357,10 +357,11 @@ def _mask_rows(
     """Masked rows, and per row the entities masked in it (so a page cut keeps counts exact).
 
     Column by column: the rows are transposed once (`zip`), each column masked as a whole, and transposed back."""
-    found: list[Found] = [[] for _ in rows]
     if not rows or not plans:  # no rows, or rows of no columns (`SELECT FROM t`)
-        return [[] for _ in rows], found
+        return [[] for _ in rows], [[] for _ in rows]
     masked_columns: list[Sequence[Any]] = []
+    counted_columns: list[Sequence[str | None]] = []  # per column, per row: the entity counted, or None
+    scanned_found: list[list[str]] = []  # per row, what free text cells had masked (several per cell)
     for i, (plan, column) in enumerate(zip(plans, zip(*rows, strict=True), strict=True)):
         if plan.masking in ("pii", "redacted"):
             entity = plan.entity or "PII"
@@ -368,26 +369,28 @@ def _mask_rows(
                 masked = masker.mask_column(entity, column, plan.operator)
             else:
                 masked = masker.redact_column(entity, column)
-            values = []
-            for kept, (value, counted) in zip(found, masked, strict=True):
-                values.append(value)
-                if counted is not None:
-                    kept.append(counted)
-            masked_columns.append(values)
+            masked_columns.append([value for value, _ in masked])
+            counted_columns.append([counted for _, counted in masked])
         elif plan.masking == "withheld":
-            for kept in found:
-                kept.append("WITHHELD")
             masked_columns.append([WITHHELD_TRANSFORMED] * len(rows))
+            counted_columns.append(["WITHHELD"] * len(rows))
         elif plan.masking == "text":
             scanned = masker.scan_texts(column, context=[names[i]], budget=budget, stable=plan.stable, names=plan.names)
-            values = []
-            for kept, (value, cell_found) in zip(found, scanned, strict=True):
-                values.append(value)
+            masked_columns.append([value for value, _ in scanned])
+            if not scanned_found:
+                scanned_found = [[] for _ in rows]
+            for kept, (_, cell_found) in zip(scanned_found, scanned, strict=True):
                 if cell_found:
                     kept.extend(cell_found.elements())
-            masked_columns.append(values)
         else:
             masked_columns.append(masker.clear_column(column))
+    if counted_columns:
+        found = [[entity for entity in cells if entity is not None] for cells in zip(*counted_columns, strict=True)]
+    else:
+        found = [[] for _ in rows]
+    if scanned_found:
+        for kept, more in zip(found, scanned_found, strict=True):
+            kept.extend(more)
     return list(map(list, zip(*masked_columns, strict=True))), found
 
 
