@@ -294,29 +294,29 @@ class Masker:
         return [(f"<{entity}>", entity) for _ in values]
 
     def clear_column(self, values: Sequence[Any]) -> list[Any]:
-        """`clear` over a column's cells (numbers, flags and NULLs pass as they are; dates, times, decimals and
-        UUIDs become their short text, which cannot look like a token)."""
+        """`clear` over a column's cells (numbers, flags and NULLs pass as they are; a column of dates, times,
+        decimals or UUIDs is converted in one pass: their text cannot look like a token)."""
         limit = self.max_cell_chars
         kinds = set(map(type, values))
         if kinds <= _PASS_AS_THEY_ARE:
             return list(values)
         if len(kinds) == 1:  # most columns hold one type: converted in one pass
-            short = _SHORT_TEXT.get(next(iter(kinds)))
+            (kind,) = kinds
+            short = _SHORT_TEXT.get(kind)
             if short is not None:
-                return list(map(short, values))
-            if kinds == {str} and max(map(len, values)) <= limit:
+                texts = list(map(short, values))
+                if max(map(len, texts)) <= limit:
+                    return texts
+            elif kind is str and max(map(len, values)) <= limit:
                 return list(map(defuse_tokens, values))
-        out: list[Any] = []
-        for value in values:
-            kind = type(value)
-            if value is None or kind is int:
-                out.append(value)
-            elif kind is str and len(value) <= limit:
-                out.append(defuse_tokens(value))  # `clear` of a string that needs no cut
-            else:
-                shown = _SHORT_TEXT.get(kind)
-                out.append(shown(value) if shown is not None else self.clear(value))
-        return out
+        return [
+            value
+            if value is None or type(value) is int
+            else defuse_tokens(value)  # `clear` of a string that needs no cut
+            if type(value) is str and len(value) <= limit
+            else self.clear(value)
+            for value in values
+        ]
 
     def clear(self, value: Any) -> Any:
         """A value from a clear column, made JSON-safe. Binary is never returned raw; text longer than
@@ -536,7 +536,8 @@ _SHORT_TEXT: dict[type, Callable[[Any], str]] = {
     decimal.Decimal: str,
     uuid.UUID: str,
 }
-"""Exact types whose `plain` text is short and made of digits, letters, `-`, `:`, `.` and `+` only (never `<`)."""
+"""Exact types whose `plain` text is made of digits, letters, `-`, `:`, `.` and `+` only (never `<`); a decimal's can
+still be longer than `max_cell_chars` (`10::numeric ^ 50000`), so a clear column checks the length."""
 _PASS_AS_THEY_ARE = frozenset({int, type(None)})
 """Exact types a clear column returns unchanged (bool is shown as it is too, but by `clear`)."""
 

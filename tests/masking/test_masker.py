@@ -74,6 +74,11 @@ def test_long_cells_are_cut_and_say_so() -> None:
     [(other, _)] = masker.scan_texts(["a" * 400])
     assert other == value  # how long the hidden tail of free text is, is not told
     assert masker.clear("b" * 250).endswith("…[150 more characters not shown]")  # a clear value's length is clear
+    huge = Decimal("9" * 300)  # a clear numeric column can hold numbers of thousands of digits
+    for column in ([huge, huge], [huge, 7], ["b" * 250, "c"]):
+        cut = masker.clear_column(column)
+        assert all(not isinstance(v, str) or len(v) < 140 for v in cut), column
+        assert cut[0].endswith("more characters not shown]")
 
 
 def test_redact_operator() -> None:
