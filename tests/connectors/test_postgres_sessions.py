@@ -31,6 +31,13 @@ def table(postgres_url: str) -> Iterator[str]:
     engine.dispose()
 
 
+@pytest.fixture
+def db(postgres_url: str) -> Iterator[SqlDatabase]:
+    database = SqlDatabase("s", postgres_url, timeout_seconds=5)
+    yield database
+    database.dispose()
+
+
 def _rows(db: SqlDatabase, table: str) -> list[tuple[object, ...]]:
     return [tuple(r) for r in db.execute(f"SELECT id, email FROM {table} ORDER BY id", {}, max_rows=10).rows]
 
@@ -56,29 +63,21 @@ def test_writes_fail_and_no_transaction_is_left_open(postgres_url: str, table: s
         db.dispose()
 
 
-def test_a_session_made_writable_is_not_trusted(postgres_url: str, table: str) -> None:
-    db = SqlDatabase("s", postgres_url, timeout_seconds=5)
-    try:
-        _rows(db, table)
-        pooled = _pooled(db)
-        pooled.execute("SET default_transaction_read_only = off")  # behind the pool's back
-        with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
-            db.execute(f"DELETE FROM {table}", {}, max_rows=1)
-        assert pooled.closed  # dropped, not handed out again
-        assert _rows(db, table) == [(1, "ann@example.com")]
-    finally:
-        db.dispose()
+def test_a_session_made_writable_is_not_trusted(db: SqlDatabase, table: str) -> None:
+    _rows(db, table)
+    pooled = _pooled(db)
+    pooled.execute("SET default_transaction_read_only = off")  # behind the pool's back
+    with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
+        db.execute(f"DELETE FROM {table}", {}, max_rows=1)
+    assert pooled.closed  # dropped, not handed out again
+    assert _rows(db, table) == [(1, "ann@example.com")]
 
 
-def test_a_statement_that_makes_its_session_writable_ends_it(postgres_url: str, table: str) -> None:
-    db = SqlDatabase("s", postgres_url, timeout_seconds=5)
-    try:
-        db.execute("SELECT set_config('default_transaction_read_only', 'off', false)", {}, max_rows=1)
-        with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
-            db.execute(f"UPDATE {table} SET email = 'x'", {}, max_rows=1)
-        assert _rows(db, table) == [(1, "ann@example.com")]
-    finally:
-        db.dispose()
+def test_a_statement_that_makes_its_session_writable_ends_it(db: SqlDatabase, table: str) -> None:
+    db.execute("SELECT set_config('default_transaction_read_only', 'off', false)", {}, max_rows=1)
+    with pytest.raises(DatabaseRejected, match="ReadOnlySqlTransaction"):
+        db.execute(f"UPDATE {table} SET email = 'x'", {}, max_rows=1)
+    assert _rows(db, table) == [(1, "ann@example.com")]
 
 
 def test_a_session_without_its_timeout_is_still_cancelled(postgres_url: str) -> None:
@@ -91,17 +90,13 @@ def test_a_session_without_its_timeout_is_still_cancelled(postgres_url: str) -> 
         db.dispose()
 
 
-def test_a_lost_connection_is_replaced(postgres_url: str, table: str) -> None:
-    db = SqlDatabase("s", postgres_url, timeout_seconds=5)
-    try:
-        ((pid,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
-        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        assert _rows(db, table) == [(1, "ann@example.com")]
-        ((new_pid,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
-        assert new_pid != pid
-    finally:
-        db.dispose()
+def test_a_lost_connection_is_replaced(postgres_url: str, db: SqlDatabase, table: str) -> None:
+    ((pid,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert _rows(db, table) == [(1, "ann@example.com")]
+    ((new_pid,),) = db.execute("SELECT pg_backend_pid()", {}, max_rows=1).rows
+    assert new_pid != pid
 
 
 def test_a_source_with_opaque_functions_gets_a_session_per_query(postgres_url: str) -> None:
