@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -27,6 +28,9 @@ from connectors.base import QueryTimeout
 from connectors.engines import reasons
 from connectors.engines.base import EngineBackend, Rows
 from connectors.engines.watchdog import WATCHDOG
+
+CANCEL_SECONDS = 2.0
+"""How long the watchdog waits for the server to take a cancel request."""
 
 # (text in the driver's message, reason); PostgreSQL reports connection failures without an SQLSTATE.
 _CONNECT_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -84,7 +88,8 @@ class PostgresBackend(EngineBackend):
     @contextmanager
     def deadline(self, conn: Connection, timeout_seconds: float) -> Iterator[None]:
         # The session's statement_timeout ends a query; the watchdog cancels one that outlived it anyway.
-        with WATCHDOG.watch(timeout_seconds, conn.connection.dbapi_connection.cancel_safe):  # type: ignore[union-attr]
+        dbapi: Any = conn.connection.dbapi_connection
+        with WATCHDOG.watch(timeout_seconds, partial(dbapi.cancel_safe, timeout=CANCEL_SECONDS)):
             yield
 
     def connection_lost(self, dbapi: Any) -> bool:

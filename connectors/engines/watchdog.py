@@ -33,7 +33,7 @@ class Watchdog:
     @contextmanager
     def watch(self, seconds: float, cancel: Callable[[], object]) -> Iterator[None]:
         """Held around one query: `cancel` is called (once, from the watchdog's thread) if it is still held
-        `seconds` + `GRACE` from now."""
+        `seconds` + `GRACE` from now. `cancel` must return promptly (it runs under the watchdog's lock)."""
         key = next(self._keys)
         with self._lock:
             self._inflight[key] = (time.monotonic() + seconds + GRACE, cancel)
@@ -50,15 +50,16 @@ class Watchdog:
         while True:
             time.sleep(self.period)
             now = time.monotonic()
+            # Cancelled under the lock: a query whose `watch` has ended (its connection back in the pool, perhaps
+            # running another query already) is never cancelled. Cancels are rare and bounded (`cancel`'s own).
             with self._lock:
                 overdue = [(key, cancel) for key, (deadline, cancel) in self._inflight.items() if deadline <= now]
-                for key, _ in overdue:
+                for key, cancel in overdue:
                     del self._inflight[key]  # cancelled once; the query ends with the engine's error
-            for _, cancel in overdue:
-                try:
-                    cancel()
-                except Exception as exc:  # the query may have ended meanwhile, or its connection be gone
-                    log.warning("could not cancel an overdue query (%s)", type(exc).__name__)
+                    try:
+                        cancel()
+                    except Exception as exc:  # the connection may be gone
+                        log.warning("could not cancel an overdue query (%s)", type(exc).__name__)
 
 
 WATCHDOG = Watchdog()
