@@ -783,6 +783,8 @@ def _setup_logging(option: str | None) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is not cmd_serve:  # a server collects again once it is built (`heap.tune`)
+        heap.resume()
     problem = _setup_logging(args.log_level)
     if problem:
         print(f"maskwire: {problem}", file=sys.stderr)

@@ -117,7 +117,7 @@ def render(entries: list[dict[str, Any]], reports: list[SourceReport]) -> str:
 
 def next_steps(config: Path) -> str:
     maskwire = Path(sys.executable).with_name("maskwire")
-    command = str(maskwire) if maskwire.exists() else f"{sys.executable} -m mcp_server.cli"
+    command = str(maskwire) if maskwire.exists() else f"{sys.executable} -m mcp_server"
     return (
         "Next:\n"
         f"  maskwire check                           # in this folder: status and column decisions again\n"

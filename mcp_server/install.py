@@ -1,7 +1,7 @@
 """`maskwire install CLIENT`: register the server in an MCP client's config file.
 
 Clients: Claude Desktop (`claude`), Claude Code (`claude-code`, the project's `.mcp.json`), VS Code (`vscode`,
-`.vscode/mcp.json`), Cursor and Windsurf. A local entry runs this interpreter (`python -m mcp_server.cli serve
+`.vscode/mcp.json`), Cursor and Windsurf. A local entry runs this interpreter (`python -m mcp_server serve
 ...`), so it works from a virtualenv without PATH changes; `--http URL` registers a remote `serve --transport
 http` instead, with the bearer token taken from an environment variable (VS Code prompts for it), never written
 into the file. The files may hold comments and trailing commas (JSONC): the entry is changed in the text, so
@@ -61,7 +61,7 @@ def server_entry(
     source = serve_args if serve_args is not None else ["--config", str(config.resolve() if config else "")]
     entry: dict[str, Any] = {
         "command": sys.executable,
-        "args": ["-m", "mcp_server.cli", "serve", *source, "--agent", agent],
+        "args": ["-m", "mcp_server", "serve", *source, "--agent", agent],
     }
     if client in ("vscode", "claude-code"):
         entry = {"type": "stdio", **entry}

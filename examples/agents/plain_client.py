@@ -16,7 +16,7 @@ from mcp_types import TextContent
 
 
 async def main(config: str | None) -> None:
-    args = ["-m", "mcp_server.cli", "serve", "--agent", "plain-client-example"]
+    args = ["-m", "mcp_server", "serve", "--agent", "plain-client-example"]
     args += ["--config", config] if config else ["--demo"]
     async with Client(StdioServerParameters(command=sys.executable, args=args)) as client:
         for tool, arguments in [
