@@ -84,7 +84,7 @@ class SqlReads:
         self.counter = counter
         self.sources = sources
         self._ledger_sql: Recent[tuple[str, SchemaIndex | None, int, str], str] = Recent(LEDGER_SQL_REMEMBERED)
-        self._checked: Recent[tuple[str, SchemaIndex, str], tuple[CheckedQuery, str]] = Recent(LEDGER_SQL_REMEMBERED)
+        self._checked: Recent[tuple[str, SchemaIndex, str], Prepared] = Recent(LEDGER_SQL_REMEMBERED)
 
     def known_table_or_token(self, source: str, table: str | None) -> str | None:
         """A table name for the ledger: as is when the source has it, else a keyed token (it is agent input)."""
@@ -164,11 +164,10 @@ class SqlReads:
         limit = min(limit, catalog.config.max_rows)
         offset = _read_cursor(cursor, sql) if cursor else 0
 
-        checked, rendered = self._checked_and_rendered(catalog, sql)
+        checked, rendered, plans = self._prepared(catalog, sql)
         refused = sorted(t for t in checked.tables if not policy.may_read_table(source, t))
         if refused:
             raise ToolProblem(f'role "{policy.role}" may not read table(s) {", ".join(refused)} of source "{source}"')
-        plans = [self._plan(catalog, column) for column in checked.columns]
         # Grouped by a restricted column and not ordered: the database returns the groups sorted by its values,
         # so which rows make a page would tell their order. Fetch them all and page through a canonical order.
         whole = checked.value_ordered
@@ -191,9 +190,9 @@ class SqlReads:
             page = ResultPage(page.columns, rows, page.more)
             # Its constants gone, a plan is names of the schema and of plan nodes: a name only a language model
             # takes for a person's (`Plan`, `Node Type`) stays; patterns (an e-mail, a number) are still masked.
-            plans = [ColumnPlan("text", stable=False, names=False) for _ in page.columns]
+            plans = tuple(ColumnPlan("text", stable=False, names=False) for _ in page.columns)
         if len(page.columns) != len(plans):  # lineage and result disagree: trust neither, scan everything
-            plans = [ColumnPlan("text", stable=False) for _ in page.columns]
+            plans = tuple(ColumnPlan("text", stable=False) for _ in page.columns)
         if whole and page.more:
             raise ToolProblem(
                 f"the query groups by a restricted column into more than {MAX_GROUPED_ROWS:,} rows without ORDER BY;"
@@ -275,10 +274,11 @@ class SqlReads:
         result = page(kept)
         return ToolOutput(result, text, source=source, rows=kept, counts=counts(kept), facts=facts, tokens=tokens)
 
-    def _checked_and_rendered(self, catalog: SqlCatalog, sql: str) -> tuple[CheckedQuery, str]:
-        """The check of `sql` and the SQL to run, remembered per schema snapshot like the ledger form: both depend
-        only on the statement, the schema's names and the classes of its columns (the role is applied after).
-        A statement holding a token is checked every time: what a token resolves to can change."""
+    def _prepared(self, catalog: SqlCatalog, sql: str) -> Prepared:
+        """The check of `sql`, the SQL to run and how each output column is masked, remembered per schema snapshot
+        like the ledger form: all three depend only on the statement, the schema's names and the classes of its
+        columns (the role is applied after). A statement holding a token is checked every time: what a token
+        resolves to can change."""
         try:
             index = None if _TOKEN_LIKE.search(sql) else catalog.schema_index()
         except ConnectorError:
@@ -288,7 +288,8 @@ class SqlReads:
         if found is not None:
             return found
         checked = self._check(catalog, sql)
-        found = (checked, checked.render(catalog.database.paramstyle))
+        plans = tuple(self._plan(catalog, column) for column in checked.columns)
+        found = (checked, checked.render(catalog.database.paramstyle), plans)
         if key is not None and catalog.schema_index() is index:  # not refreshed meanwhile (an unknown table)
             self._checked.put(key, found)
         return found
@@ -342,6 +343,9 @@ class SqlReads:
             return ColumnPlan("text" if column.direct else "withheld", names=any(c.names for c in texts))
         return ColumnPlan("clear")
 
+
+Prepared = tuple[CheckedQuery, str, tuple[ColumnPlan, ...]]
+"""A statement checked, rendered for its database, and the masking of each of its output columns."""
 
 Found = list[str]
 """The entities masked in one row, one entry per value masked (a list: cheaper per cell than a Counter)."""

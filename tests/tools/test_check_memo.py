@@ -25,8 +25,8 @@ def test_the_check_follows_the_schema_and_tokens_are_checked_every_time(tmp_path
     try:
         sql = "SELECT id, title FROM items ORDER BY id"
         reads = runtime.pipeline.sql
-        first = reads._checked_and_rendered(runtime.sources.catalogs["shop"], sql)
-        assert reads._checked_and_rendered(runtime.sources.catalogs["shop"], sql) is first  # remembered
+        first = reads._prepared(runtime.sources.catalogs["shop"], sql)
+        assert reads._prepared(runtime.sources.catalogs["shop"], sql) is first  # remembered
         assert runtime.service.query("shop", sql).rows == 1
         with sqlite3.connect(path) as conn:
             conn.execute("ALTER TABLE items DROP COLUMN title")
@@ -37,7 +37,7 @@ def test_the_check_follows_the_schema_and_tokens_are_checked_every_time(tmp_path
         token = next(w for w in masked.split() if w.startswith("<EMAIL_ADDRESS:")).strip("|")
         with_token = f"SELECT id FROM items WHERE owner_email = '{token}'"
         catalog = runtime.sources.catalogs["shop"]
-        assert reads._checked_and_rendered(catalog, with_token) is not reads._checked_and_rendered(catalog, with_token)
+        assert reads._prepared(catalog, with_token) is not reads._prepared(catalog, with_token)
         assert runtime.service.query("shop", with_token).rows == 1
     finally:
         runtime.close()
