@@ -83,7 +83,7 @@ class QueryColumn(BaseModel):
 # column object holds; the server validates them with pydantic.
 COLUMN_FIELDS = (
     'One object per output column, in order: {"name": the column\'s name, "masking": how its values are masked'
-    ' (pii: personal values as tokens; redacted: values computed from personal data, shown as <ENTITY>; text:'
+    " (pii: personal values as tokens; redacted: values computed from personal data, shown as <ENTITY>; text:"
     ' personal data inside values masked; withheld: free text the query transformed; clear: as is), "entity": the'
     " entity type of pii and redacted columns, else null}."
 )
