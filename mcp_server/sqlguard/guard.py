@@ -10,6 +10,7 @@ from sqlglot.errors import SqlglotError
 from mcp_server.sqlguard.analyzer import Analyzer
 from mcp_server.sqlguard.errors import SqlDenied
 from mcp_server.sqlguard.flows import Flow
+from mcp_server.sqlguard.magnitude import check_magnitudes
 from mcp_server.sqlguard.model import CLEAR, CheckedQuery, ColumnPolicy, OutputColumn, Schema, SourceColumn
 from mcp_server.sqlguard.parsing import parse_statement, quiet_sqlglot
 from mcp_server.sqlguard.schema import SchemaIndex
@@ -63,6 +64,8 @@ def _check(
     index = schema if isinstance(schema, SchemaIndex) else SchemaIndex(schema)
     analyzer = Analyzer(index, dialect, column_policy, frozenset(f.lower() for f in allow_functions))
     outs = analyzer.analyse(root)
+    if dialect == "postgres":  # the engine with numbers of any size (MariaDB's have 65 digits, SQLite's 19)
+        check_magnitudes(root)
     outs = _order_taint(analyzer, outs)
     sort_keys: tuple[tuple[int, bool], ...] = ()
     window: tuple[int, int | None] = (0, None)

@@ -1,0 +1,381 @@
+"""How large a number a PostgreSQL query can build, bounded before it runs.
+
+PostgreSQL's `numeric` has up to 131,072 digits, and one multiplication, division or power of such numbers runs
+without checking for a cancel: a row whose expression multiplies numbers of 60,000 digits a thousand times
+runs for a minute whatever the statement timeout says (docs/security.md, "What the engine walls do not stop").
+Cancels are checked between rows, so what is bounded is the work inside one expression.
+
+Every expression gets an upper bound on the digits of its value (`Num`), from its parts: a literal's digits, a
+string's length (a string can be cast to a number), `DATA_DIGITS` for a stored value (the operator's data),
+the sum of the operands' digits for a product, the exponent times the base's digits for a power, and so on,
+through CTEs, derived tables and subqueries; a recursive CTE whose recursive step multiplies its own values (or
+adds two of them) builds numbers without bound. An operation whose cost grows faster than its operands (`*`,
+`/`, `%`, powers, `exp`, `ln`, `sqrt`, `width_bucket`, variances) is refused when it may work on, or produce,
+more than `MAX_DIGITS` digits. Integers and floating-point numbers (`::float8`, `::bigint`) cost the same at
+any value, so casting to them ends the bound.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, replace
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, traverse_scope, walk_in_scope
+
+from mcp_server.sqlguard.errors import SqlDenied
+
+MAX_DIGITS = 1_000
+"""The most digits an operation that costs more than its operands may work on: a product of two such numbers
+takes microseconds; PostgreSQL shows at most 1,000 decimal places."""
+DATA_DIGITS = 40
+"""Digits assumed for a stored value (numeric(38) and bigint fit): the data is the operator's."""
+UNBOUNDED = 1 << 40
+ROWS_DIGITS = 20
+"""Digits an aggregate adds over its rows (a sum of 10^20 values)."""
+FLOAT_DIGITS = 310
+"""A double-precision value written as a numeric (1e308 has 309 digits)."""
+
+
+@dataclass(frozen=True)
+class Num:
+    digits: int
+    exact: bool = True
+    """numeric (or a type not known): arithmetic costs with its digits. False: an integer or a float."""
+    floating: bool = False
+    """A float: arithmetic with a float is done in floats (PostgreSQL casts a numeric to float8, never back)."""
+    recursive: bool = False
+    """Computed from a recursive CTE's own values, in its recursive step."""
+    grows: bool = False
+    """Grows at every recursive step: a product of the CTE's own values, or a sum of two of them."""
+
+
+FIXED = Num(20, exact=False)
+FLOAT = Num(FLOAT_DIGITS, exact=False, floating=True)
+COSTLY = (exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Pow, exp.Exp, exp.Ln, exp.Log, exp.Sqrt, exp.WidthBucket)
+VARIANCES = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME"}
+FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+COSTLY_ALL = (*COSTLY, *VARIANCES, exp.Avg, exp.PercentileCont)
+UNBOUNDED_TEXT = (exp.GroupConcat, exp.ArrayAgg, exp.ArrayToString, exp.JSONArrayAgg)
+
+
+def check_magnitudes(root: exp.Expr) -> None:
+    """Raise SqlDenied when an operation of the statement may work on a number of more than MAX_DIGITS digits."""
+    if not any(isinstance(node, COSTLY_ALL) for node in root.walk()):
+        return  # most statements: nothing to bound, and building the scopes costs more than the rest of the check
+    bounds = _Bounds()
+    for scope in traverse_scope(root):
+        bounds.visit(scope)
+
+
+class _Bounds:
+    def __init__(self) -> None:
+        self.outputs: dict[int, list[tuple[str, Num]]] = {}
+        """Per scope (by its expression's id): its output columns' names and bounds."""
+
+    def visit(self, scope: Scope) -> None:
+        node = scope.expression
+        if isinstance(node, exp.SetOperation):
+            self.outputs[id(node)] = self._set_operation(scope)
+            return
+        for inner in walk_in_scope(node):
+            if isinstance(inner, COSTLY_ALL):
+                self.size(inner, scope)
+        if isinstance(node, exp.Select):
+            self.outputs[id(node)] = [(s.alias_or_name.lower(), self.size(s, scope)) for s in node.expressions]
+        elif isinstance(node, exp.Values):
+            rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in node.expressions]
+            widest = max((len(r) for r in rows), default=0)
+            self.outputs[id(node)] = [
+                (f"column{i + 1}", _widest(self.size(r[i], scope) for r in rows if i < len(r))) for i in range(widest)
+            ]
+
+    def _set_operation(self, scope: Scope) -> list[tuple[str, Num]]:
+        """Position by position, the widest branch; a recursive step that grows its own values: unbounded."""
+        branches = [self.outputs.get(id(s.expression), []) for s in scope.set_operation_scopes]
+        if not branches:
+            return []
+        names = [name for name, _ in branches[0]]
+        result = []
+        for i, name in enumerate(names):
+            column = [b[i][1] for b in branches if i < len(b)]
+            if any(c.grows for c in column):
+                result.append((name, Num(UNBOUNDED)))
+            else:
+                recursive_step = _is_recursive(scope)
+                grown = _widest(column)
+                result.append((name, replace(grown, digits=grown.digits + ROWS_DIGITS) if recursive_step else grown))
+        return result
+
+    def size(self, node: exp.Expr, scope: Scope) -> Num:
+        found = self._size(node, scope)
+        cost = _cost(node, found, [self.size(a, scope) for a in _operands(node)])
+        if cost > MAX_DIGITS:
+            raise SqlDenied(
+                "unsupported",
+                f"this query can compute with numbers of more than {MAX_DIGITS:,} digits ({_shown(node)} of a value"
+                " that large): PostgreSQL cannot cancel such a computation once it has started. Cast to float8 or"
+                " bigint where exact digits are not needed, or use numeric(p, s) with a precision of at most"
+                f" {MAX_DIGITS:,}",
+            )
+        return found
+
+    def _size(self, node: exp.Expr, scope: Scope) -> Num:
+        if isinstance(node, exp.Alias):
+            return self.size(node.this, scope)
+        if isinstance(node, exp.Literal):
+            return _literal(node)
+        if isinstance(node, (exp.Null, exp.Boolean)):
+            return Num(1, exact=False)
+        if isinstance(node, exp.Column):
+            return self._column(node, scope)
+        if isinstance(node, exp.Subquery) or (isinstance(node, exp.Select) and node is not scope.expression):
+            inner = node.this if isinstance(node, exp.Subquery) else node
+            return _widest(n for _, n in self.outputs.get(id(inner), [])) if id(inner) in self.outputs else Num(0)
+        if isinstance(node, exp.Predicate | exp.Not | exp.Exists | exp.Count | exp.Ascii | exp.Length):
+            self._children(node, scope)  # their operands are still bounded
+            return Num(1, exact=False)
+        if isinstance(node, (exp.Cast, exp.TryCast)):
+            return self._cast(node, scope)
+        if isinstance(node, (exp.Window, exp.Paren, exp.Neg, exp.Abs, exp.Ceil, exp.Floor, exp.Sign, exp.Min, exp.Max)):
+            return _widest(self._children(node, scope))
+        if isinstance(node, (exp.Exp, exp.Pow)):  # before Binary: a power is one
+            return self._power(node, scope)
+        if isinstance(node, exp.Binary):
+            return self._binary(node, scope)
+        if isinstance(node, (exp.Sum, exp.Avg, exp.PercentileCont, *VARIANCES)):
+            value = self.size(node.this, scope) if node.this is not None else Num(0)
+            return _from([value], value.digits * (2 if isinstance(node, VARIANCES) else 1) + 2 * ROWS_DIGITS)
+        if isinstance(node, (exp.Round, exp.Trunc)):
+            value = self.size(node.this, scope)
+            places = node.args.get("decimals")
+            extra = _whole_number(places) if places is not None else 0
+            return _from([value], UNBOUNDED if extra is None else value.digits + extra)
+        if isinstance(node, (exp.Repeat, exp.Pad, exp.Space)):
+            return self._built_text(node, scope)
+        if isinstance(node, UNBOUNDED_TEXT):
+            self._children(node, scope)
+            return Num(UNBOUNDED)
+        if isinstance(node, (exp.Replace, exp.RegexpReplace)):
+            parts = self._children(node, scope)
+            return _from(parts, parts[0].digits * max(1, *(p.digits for p in parts[1:])), exact=True)
+        if isinstance(node, (exp.Concat, exp.ConcatWs, exp.Format, exp.Overlay, exp.Stuff, exp.ToChar, exp.Anonymous)):
+            parts = self._children(node, scope)
+            return _from(parts, sum(p.digits for p in parts), exact=True, pairs_grow=True)
+        return _widest(self._children(node, scope))
+
+    def _children(self, node: exp.Expr, scope: Scope) -> list[Num]:
+        return [self.size(child, scope) for child in node.iter_expressions() if not isinstance(child, exp.DataType)]
+
+    def _binary(self, node: exp.Binary, scope: Scope) -> Num:
+        left, right = self.size(node.left, scope), self.size(node.right, scope)
+        parts = [left, right]
+        if isinstance(node, (exp.Add, exp.Sub)):
+            return _from(parts, max(left.digits, right.digits) + 1, pairs_grow=True)
+        if isinstance(node, exp.Mul):
+            return _from(parts, left.digits + right.digits, any_grows=True)
+        if isinstance(node, exp.Div):
+            return _from(parts, left.digits + right.digits + ROWS_DIGITS, any_grows=True)
+        if isinstance(node, (exp.IntDiv, exp.Mod)):
+            return _from(parts, max(left.digits, right.digits), any_grows=True)
+        if isinstance(node, exp.DPipe):
+            return _from(parts, left.digits + right.digits, exact=True, pairs_grow=True)
+        return _from(parts, max(left.digits, right.digits))
+
+    def _power(self, node: exp.Exp | exp.Pow, scope: Scope) -> Num:
+        if isinstance(node, exp.Exp):
+            base, exponent_node = Num(1, exact=True), node.this
+        else:
+            base, exponent_node = self.size(node.this, scope), node.expression
+        exponent = self.size(exponent_node, scope)
+        if base.floating or exponent.floating or not (base.exact or exponent.exact):
+            return FLOAT  # integer or float operands: a float power
+        times = _number(exponent_node)
+        if times is None:
+            return _from([base, exponent], UNBOUNDED, exact=True, any_grows=True)
+        times = min(abs(times), UNBOUNDED)
+        if isinstance(node, exp.Exp):
+            digits = times / 2.3  # e^x has x / ln(10) digits
+        else:
+            known = _literal_digits(node.this)  # a literal base: log10 of it per power, and its places
+            digits = times * (known[0] + known[1]) if known else times * base.digits
+        return _from([base, exponent], int(min(digits, UNBOUNDED)) + ROWS_DIGITS, exact=True, any_grows=True)
+
+    def _cast(self, node: exp.Cast | exp.TryCast, scope: Scope) -> Num:
+        value = self.size(node.this, scope)
+        target = node.to
+        name = target.this.name if isinstance(target.this, exp.DataType.Type) else ""
+        if name in INTEGER_TYPES:
+            return FIXED
+        if name in FLOAT_TYPES:
+            return FLOAT
+        if name == "DECIMAL" and target.expressions:
+            precision = _whole_number(target.expressions[0].this if target.expressions else None)
+            return _from([value], min(value.digits, precision) if precision is not None else value.digits, exact=True)
+        return _from([value], value.digits, exact=True)
+
+    def _built_text(self, node: exp.Expr, scope: Scope) -> Num:
+        parts = self._children(node, scope)
+        count = node.this if isinstance(node, exp.Space) else node.expression
+        times = _whole_number(count)
+        if times is None:
+            return Num(UNBOUNDED)
+        if isinstance(node, exp.Repeat):
+            return _from(parts[:1], parts[0].digits * times, exact=True, any_grows=True)
+        return Num(times, exact=True)
+
+    def _column(self, node: exp.Column, scope: Scope | None) -> Num:
+        name = node.name.lower()
+        while scope is not None:
+            sources = scope.selected_sources
+            if node.table:
+                picked = [sources[node.table][1]] if node.table in sources else []
+            else:
+                picked = [source for _, source in sources.values()]
+            for source in picked:
+                if isinstance(source, Scope):
+                    found = self._output(source, name)
+                    if found is not None:
+                        itself = _self_reference(scope, source)
+                        return Num(found.digits, found.exact, found.floating, found.recursive or itself, found.grows)
+            if picked and not any(isinstance(s, Scope) for s in picked):
+                return Num(DATA_DIGITS)
+            if picked:  # a derived source whose outputs do not name it (SELECT *): its widest output, or stored data
+                outputs = [self.outputs.get(id(s.expression), []) for s in picked if isinstance(s, Scope)]
+                widest = _widest(n for found in outputs for _, n in found)
+                return Num(max(widest.digits, DATA_DIGITS), True, False, widest.recursive, widest.grows)
+            scope = scope.parent  # a correlated reference
+        return Num(DATA_DIGITS)
+
+    def _output(self, source: Scope, name: str) -> Num | None:
+        for output, num in self.outputs.get(id(source.expression), []):
+            if output == name:
+                return num
+        return None
+
+
+def _self_reference(scope: Scope, source: Scope) -> bool:
+    """`source` is a branch of the set operation `scope` is the recursive step of (sqlglot gives a recursive
+    CTE's reference to itself as its first branch)."""
+    return source is not scope and _set_root(source.expression) is _set_root(scope.expression)
+
+
+def _set_root(node: exp.Expr) -> exp.Expr:
+    while isinstance(node.parent, exp.SetOperation):
+        node = node.parent
+    return node
+
+
+def _is_recursive(scope: Scope) -> bool:
+    cte = scope.expression.parent
+    with_ = cte.parent if isinstance(cte, exp.CTE) else None
+    return isinstance(with_, exp.With) and bool(with_.args.get("recursive"))
+
+
+def _operands(node: exp.Expr) -> list[exp.Expr]:
+    """The operands whose digits an operation's cost grows with."""
+    if isinstance(node, (*COSTLY, *VARIANCES, exp.Avg, exp.PercentileCont)) and not isinstance(
+        node, (exp.Exp, exp.Pow)
+    ):
+        return [c for c in node.iter_expressions() if not isinstance(c, (exp.DataType, exp.Order))]
+    return []
+
+
+def _cost(node: exp.Expr, result: Num, operands: list[Num]) -> int:
+    """The digits an operation works with, for the operations that cost more than their operands' size."""
+    if not isinstance(node, COSTLY_ALL) or not result.exact:
+        return 0
+    if isinstance(node, (exp.Exp, exp.Pow)):
+        return result.digits
+    if all(not o.exact for o in operands):
+        return 0
+    return max((o.digits for o in operands), default=0)
+
+
+def _literal(node: exp.Literal) -> Num:
+    if node.is_string:
+        return Num(len(node.name), exact=True)
+    try:
+        value = decimal.Decimal(node.name)
+    except decimal.InvalidOperation:
+        return Num(len(node.name))
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    whole = max(len(digits) + exponent, 1)
+    places = max(-exponent, 0)
+    integer = exponent == 0 and "e" not in node.name.lower() and "." not in node.name and abs(value) < 2**63
+    return Num(min(whole + places, UNBOUNDED), exact=not integer)
+
+
+def _number(node: exp.Expr | None) -> float | None:
+    """A literal number (signed), else None."""
+    negative = False
+    while isinstance(node, (exp.Neg, exp.Paren)):
+        negative ^= isinstance(node, exp.Neg)
+        node = node.this
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            value = float(node.name)
+        except ValueError:
+            return None
+        return -value if negative else value
+    return None
+
+
+def _literal_digits(node: exp.Expr) -> tuple[float, int] | None:
+    """For a literal number (possibly cast): log10 of its magnitude and its decimal places."""
+    while isinstance(node, (exp.Cast, exp.Paren, exp.Neg)):
+        node = node.this
+    if not isinstance(node, exp.Literal) or node.is_string:
+        return None
+    try:
+        value = abs(decimal.Decimal(node.name))
+    except decimal.InvalidOperation:
+        return None
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return (float(value.log10()) if value > 1 else 0.0), max(-exponent, 0)
+
+
+def _whole_number(node: exp.Expr | None) -> int | None:
+    value = _number(node)
+    return int(min(abs(value), UNBOUNDED)) if value is not None else None
+
+
+def _widest(nums: object) -> Num:
+    found = list(nums)  # type: ignore[call-overload]
+    if not found:
+        return Num(0, exact=False)
+    return _from(found, max(n.digits for n in found))
+
+
+def _from(
+    parts: list[Num], digits: int, *, exact: bool | None = None, any_grows: bool = False, pairs_grow: bool = False
+) -> Num:
+    """A value computed from `parts`. In a recursive step it grows at every step when `any_grows` (a product,
+    a power: any operand from the CTE's own values) or `pairs_grow` (a sum: two of them), or a part grows."""
+    recursive = sum(p.recursive for p in parts)
+    grows = any(p.grows for p in parts) or (any_grows and recursive > 0) or (pairs_grow and recursive > 1)
+    floating = exact is None and any(p.floating for p in parts)
+    if exact is None:
+        exact = any(p.exact for p in parts) and not floating
+    return Num(min(digits, UNBOUNDED), exact, floating, recursive > 0, grows)
+
+
+def _shown(node: exp.Expr) -> str:
+    names: dict[type[exp.Expr], str] = {
+        exp.Mul: "a product",
+        exp.Div: "a division",
+        exp.IntDiv: "a division",
+        exp.Mod: "a remainder",
+        exp.Pow: "a power",
+        exp.Exp: "EXP",
+        exp.Ln: "LN",
+        exp.Log: "LOG",
+        exp.Sqrt: "SQRT",
+        exp.WidthBucket: "WIDTH_BUCKET",
+        exp.Avg: "AVG",
+        exp.PercentileCont: "PERCENTILE_CONT",
+    }
+    return names.get(type(node), type(node).sql_name() if isinstance(node, exp.Func) else "an operation")

@@ -1,0 +1,130 @@
+"""On PostgreSQL a query may not compute with numbers of more than MAX_DIGITS digits: one multiplication, division
+or power of numbers of tens of thousands of digits runs without checking for a cancel, so a row of a thousand
+of them ran for a minute past the timeout. Every way of building such a number is refused (powers, exp, casts of
+built text, long literals, scales, products through CTEs, derived tables, subqueries and recursion); business
+arithmetic passes, and the bound is checked against the real server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from crm_engines import Target, crm_target
+
+from mcp_server.sqlguard import check_query
+from mcp_server.sqlguard.errors import SqlDenied
+from mcp_server.sqlguard.magnitude import MAX_DIGITS
+from mcp_server.tools.problems import ToolProblem
+
+SCHEMA = {"t": ["id", "x", "amount", "qty", "price", "name", "years", "notes"], "u": ["id", "t_id", "v"]}
+BIG = "((10::numeric ^ 60000) - 1)"
+NEAR = "(10::numeric ^ 900)"  # 901 digits: allowed alone and in one product, not once squared and used again
+SQUARES = ", ".join(f"s{i} AS (SELECT x * x AS x FROM {'s' + str(i - 1) if i else 'seed'})" for i in range(14))
+
+REFUSED = {
+    "the attack: a sum of products of huge powers": "SELECT " + " + ".join([f"{BIG} * {BIG}"] * 8),
+    "a power with a large exponent": "SELECT 10::numeric ^ 60000",
+    "power() with a large exponent": "SELECT power(7.5, 100000)",
+    "a power with a computed exponent": "SELECT power(1.05, years) FROM t",
+    "a power of a stored value": "SELECT x ^ (2 * years) FROM t",
+    "exp of a literal": "SELECT exp(200000::numeric)",
+    "exp of a stored value": "SELECT exp(x) FROM t",
+    "a long literal": "SELECT 1e60000 * 2",
+    "a long digit string": "SELECT '" + "9" * 5000 + "' * 2",
+    "a cast of repeated text": "SELECT repeat('9', 60000)::numeric * 2",
+    "a cast of padded text": "SELECT lpad('1', 5000, '9')::numeric * x FROM t",
+    "a cast of aggregated text": "SELECT string_agg(x::text, '')::numeric % 7 FROM t",
+    "a cast of text repeated a computed number of times": "SELECT repeat('9', qty)::numeric * 2 FROM t",
+    "a scale of thousands of places": "SELECT round(x, 5000) * x FROM t",
+    "a scale computed from the data": "SELECT round(x, qty) / 3 FROM t",
+    "squaring through CTEs": f"WITH seed AS (SELECT 99999999999::numeric AS x), {SQUARES} SELECT x * 2 FROM s13",
+    "a product of a product of near-limit values": f"SELECT {NEAR} * {NEAR} * 2",
+    "through a derived table": f"SELECT d.y * 2 FROM (SELECT {NEAR} * {NEAR} AS y) d",
+    "through a star of a derived table": f"SELECT y * 2 FROM (SELECT * FROM (SELECT {NEAR} * {NEAR} AS y) a) d",
+    "through a scalar subquery": f"SELECT (SELECT {NEAR} * {NEAR} FROM t LIMIT 1) * 2",
+    "through a correlated reference": f"SELECT (SELECT t.x * d.y FROM t LIMIT 1) FROM (SELECT {NEAR} * {NEAR} AS y) d",
+    "in WHERE": f"SELECT id FROM t WHERE {NEAR} * {NEAR} * x > 0",
+    "in ORDER BY": f"SELECT id FROM t ORDER BY {NEAR} * {NEAR} * x",
+    "through VALUES": "SELECT v.column1 * v.column1 FROM (VALUES (1e5000)) v",
+    "through UNION": f"SELECT y * 2 FROM (SELECT 1 AS y UNION ALL SELECT {NEAR} * {NEAR}) d",
+    "a recursive square": (
+        "WITH RECURSIVE r AS (SELECT 2::numeric AS x, 1 AS n UNION ALL SELECT x * x, n + 1 FROM r WHERE n < 20)"
+        " SELECT x * 3 FROM r"
+    ),
+    "a recursive doubling": (
+        "WITH RECURSIVE r AS (SELECT 1::numeric AS x, 1 AS n UNION ALL SELECT x + x, n + 1 FROM r WHERE n < 400000)"
+        " SELECT x * 3 FROM r"
+    ),
+    "a recursive product by a constant": (
+        "WITH RECURSIVE r AS (SELECT 1::numeric AS x, 1 AS n UNION ALL SELECT x * 7, n + 1 FROM r WHERE n < 100000)"
+        " SELECT x / 3 FROM r"
+    ),
+    "a variance of a huge value": f"SELECT stddev({NEAR} * {NEAR} * x) FROM t",
+    "an average of a built value": "SELECT avg(repeat('9', 60000)::numeric) FROM t",
+    "width_bucket of a huge value": f"SELECT width_bucket({NEAR} * {NEAR}, 0, 10, 5)",
+    "in generate_series bounds": "SELECT g FROM generate_series(1::numeric, 10::numeric ^ 50000, 1) g",
+}
+
+ACCEPTED = {
+    "business arithmetic": (
+        "SELECT price * qty * (1 - 0.15) * 1.2, 100.0 * count(*) / sum(count(*)) OVER (), round(avg(amount), 2),"
+        " stddev(amount), amount % 7, amount / nullif(qty, 0) FROM t GROUP BY price, qty, amount"
+    ),
+    "small powers": "SELECT 1.05 ^ 10, power(1.05, 30), sqrt(amount), ln(amount), log(10, amount), exp(2.5) FROM t",
+    "a float power of a stored exponent": "SELECT power(1.05::float8, years), 2.0::float8 ^ x FROM t",
+    "a value near the limit": f"SELECT {NEAR} * 2",
+    "a cast to a bounded precision": "SELECT repeat('9', 60000)::numeric(20, 2) * 2",
+    "a cast to float ends the bound": "SELECT repeat('9', 600)::float8 * repeat('9', 600)::float8 * 7",
+    "text built but not computed with": "SELECT repeat('ab', 60000), string_agg(name, ', ') FROM t",
+    "a recursive counter": (
+        "WITH RECURSIVE r AS (SELECT 1 AS n, 'a' AS label UNION ALL SELECT n + 1, label FROM r WHERE n < 20)"
+        " SELECT n * n, label FROM r"
+    ),
+    "CTEs and joins": (
+        "WITH a AS (SELECT t.id, sum(amount * qty) AS s FROM t JOIN u ON u.t_id = t.id GROUP BY t.id)"
+        " SELECT a.id, a.s / (SELECT sum(s) FROM a) * 100.0 FROM a ORDER BY 2 DESC LIMIT 10"
+    ),
+    "series of integers": "SELECT g * g, g / 3 FROM generate_series(1, 10) g",
+}
+
+
+def _check(sql: str, dialect: str = "postgres") -> None:
+    check_query(sql, dialect=dialect, schema=SCHEMA)
+
+
+@pytest.mark.parametrize("sql", REFUSED.values(), ids=REFUSED.keys())
+def test_building_a_huge_number_is_refused(sql: str) -> None:
+    with pytest.raises(SqlDenied) as denied:
+        _check(sql)
+    assert f"more than {MAX_DIGITS:,} digits" in denied.value.message
+    assert "9999" not in denied.value.message and "60000" not in denied.value.message  # nothing of the SQL
+
+
+@pytest.mark.parametrize("sql", ACCEPTED.values(), ids=ACCEPTED.keys())
+def test_business_arithmetic_is_accepted(sql: str) -> None:
+    _check(sql)
+
+
+def test_engines_with_bounded_numbers_are_not_bounded() -> None:
+    """MariaDB's DECIMAL has 65 digits and SQLite's numbers are 64-bit: a power there is an error or a float."""
+    for dialect in ("mysql", "sqlite"):
+        _check("SELECT power(x, years) * power(x, years) FROM t", dialect)
+
+
+@pytest.fixture(scope="module", params=["postgres"])
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    yield from crm_target(request, tmp_path_factory)
+
+
+def test_the_attack_is_refused_before_it_runs_and_the_bound_is_what_postgres_computes(target: Target) -> None:
+    service = target.runtime.service
+    started = time.monotonic()
+    with pytest.raises(ToolProblem, match="digits"):
+        service.query("crm", REFUSED["the attack: a sum of products of huge powers"])
+    assert time.monotonic() - started < 5  # the attack ran 54 s; refused, it never reaches the server
+    # What is accepted runs, and computes with numbers of at most MAX_DIGITS digits on the real server.
+    shown = service.query("crm", f"SELECT length(({NEAR} * 2)::text) AS digits, length((1.05 ^ 10)::text) AS small")
+    assert shown.rows == 1
+    digits = int(shown.structured.rows[0][0])  # type: ignore[attr-defined]
+    assert 900 <= digits <= MAX_DIGITS
