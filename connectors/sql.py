@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,11 @@ from connectors.base import (
 )
 from connectors.engines import EngineBackend, backend_named
 from connectors.engines.base import Rows
+
+RERUN_WITHIN_SECONDS = 1.0
+"""A query whose connection failed sooner than this is run once more on a new one (a pooled connection the
+database dropped fails at its first round trip); one that had run longer is not (its connection was ended while it
+ran: a database restarting, an administrator ending a heavy query, which a second run would repeat)."""
 
 
 def redacted_url(url: str | URL) -> str:
@@ -112,12 +118,19 @@ class SqlDatabase:
 
         `sql` is in the source's paramstyle (`named` for SQLite, `pyformat` with `%` doubled otherwise). A query
         that finds its connection gone (the database restarted, an idle connection dropped) runs once more on a
-        new one: it reads only, so running it again changes nothing.
+        new one: it reads only, so running it again changes nothing (see `RERUN_WITHIN_SECONDS`).
         """
         try:
+            started = time.monotonic()
             try:
                 ran = self._run_once(sql, params, max_rows, skip)
-            except _ConnectionLost:
+            except _ConnectionLost as lost:
+                ran_for = time.monotonic() - started
+                if ran_for >= RERUN_WITHIN_SECONDS:
+                    raise SourceUnavailable(
+                        f'source "{self.name}": the connection to the database was lost after the query had run'
+                        f" {ran_for:.1f} s ({lost.error_class}); it was not run again"
+                    ) from None
                 try:
                     ran = self._run_once(sql, params, max_rows, skip)
                 except _ConnectionLost as lost:

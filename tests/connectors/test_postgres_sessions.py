@@ -7,6 +7,8 @@ behind it.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -14,8 +16,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from connectors.base import QueryTimeout
-from connectors.sql import DatabaseRejected, SqlDatabase
+from connectors.base import QueryTimeout, SourceUnavailable
+from connectors.sql import RERUN_WITHIN_SECONDS, DatabaseRejected, SqlDatabase
 
 
 @pytest.fixture
@@ -114,3 +116,32 @@ def test_a_source_with_opaque_functions_gets_a_session_per_query(postgres_url: s
             other.execute("SELECT pg_advisory_unlock(%s)", (key,))
     finally:
         db.dispose()
+
+
+def test_a_query_whose_connection_is_ended_while_it_runs_is_not_run_again(postgres_url: str, db: SqlDatabase) -> None:
+    """An administrator ending a heavy query (or a database restarting under it) would see it start again."""
+    marker = f"mw_rerun_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
+
+        def end_it() -> None:
+            for _ in range(100):
+                found = admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()", (f"%{marker}%",)
+                ).fetchall()
+                if found:
+                    time.sleep(RERUN_WITHIN_SECONDS + 0.2)  # it has run for longer than a dropped connection takes
+                    admin.execute("SELECT pg_terminate_backend(%s)", (found[0][0],))
+                    return
+                time.sleep(0.05)
+
+        ender = threading.Thread(target=end_it)
+        ender.start()
+        try:
+            with pytest.raises(SourceUnavailable, match="not run again"):
+                db.execute(f"SELECT pg_sleep(4) AS {marker}", {}, max_rows=1)
+        finally:
+            ender.join()
+        running = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()", (f"%{marker}%",)
+        )
+        assert running.fetchone() == (0,)
