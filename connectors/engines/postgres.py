@@ -9,8 +9,9 @@ call functions the SQL guard cannot see into (`allow_functions`) get a transacti
 (`BEGIN READ ONLY` with `SET LOCAL statement_timeout`, then `ROLLBACK`). The session of such a source is closed
 after every query: a rollback undoes what a function set, but not a session's advisory locks or the connections
 it opened. Connections
-are not pinged before use: a query that finds its connection gone runs once more on a new one. A query still
-running after its timeout (a session whose timeout was changed) is cancelled by `watchdog.py`.
+are not pinged before use: a query that finds its connection gone at once runs once more on a new one. A query
+still running after its timeout (a session whose timeout was changed) is cancelled by `watchdog.py`, and its
+session ended if it outlives the cancel too (an allowed function that catches cancels).
 """
 
 from __future__ import annotations
@@ -87,10 +88,20 @@ class PostgresBackend(EngineBackend):
 
     @contextmanager
     def deadline(self, conn: Connection, timeout_seconds: float) -> Iterator[None]:
-        # The session's statement_timeout ends a query; the watchdog cancels one that outlived it anyway.
+        # The session's statement_timeout ends a query; the watchdog cancels one that outlived it anyway, and ends
+        # the session of one that outlives the cancel too.
         dbapi: Any = conn.connection.dbapi_connection
-        with WATCHDOG.watch(timeout_seconds, partial(dbapi.cancel_safe, timeout=CANCEL_SECONDS)):
-            yield
+        cancel = partial(dbapi.cancel_safe, timeout=CANCEL_SECONDS)
+        end = partial(_end_session, conn.engine, dbapi.info.backend_pid)
+        with WATCHDOG.watch(timeout_seconds, cancel, end) as watch:
+            try:
+                yield
+            except sa.exc.DBAPIError:
+                if not watch.ended:
+                    raise
+                if not conn.invalidated:
+                    conn.invalidate()
+                raise QueryTimeout("") from None
 
     def connection_lost(self, dbapi: Any) -> bool:
         return bool(dbapi.broken)  # lost, not closed by `read_scope` (`closed` is set then, `broken` is not)
@@ -119,6 +130,16 @@ class PostgresBackend(EngineBackend):
 
     def insert_if_absent(self, table: sa.Table) -> sa.Insert:
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=[c.name for c in table.primary_key])
+
+
+def _end_session(engine: sa.Engine, pid: int) -> None:
+    """End the session `pid` from a connection of its own (a backend cannot catch this, unlike a cancel)."""
+    import psycopg
+
+    args, options = engine.dialect.create_connect_args(engine.url)
+    options = {**options, "connect_timeout": max(1, round(CANCEL_SECONDS)), "autocommit": True}
+    with psycopg.connect(*args, **options) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
 def _session_read_only(dbapi: Any) -> bool:

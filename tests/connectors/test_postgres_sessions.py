@@ -145,3 +145,37 @@ def test_a_query_whose_connection_is_ended_while_it_runs_is_not_run_again(postgr
             "SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()", (f"%{marker}%",)
         )
         assert running.fetchone() == (0,)
+
+
+def test_a_query_that_catches_the_cancel_has_its_session_ended(postgres_url: str) -> None:
+    """A function an operator allowed may catch `query_canceled` in a loop: the timeout's cancel and the
+    watchdog's both fail, so the watchdog ends the session, which no PL/pgSQL handler can catch."""
+    name = f"mw_stubborn_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE FUNCTION {name}() RETURNS int LANGUAGE plpgsql AS $$\n"
+            "DECLARE started timestamptz := clock_timestamp();\n"
+            "BEGIN\n"
+            "  WHILE clock_timestamp() < started + interval '30 seconds' LOOP\n"
+            "    BEGIN PERFORM pg_sleep(0.05); EXCEPTION WHEN query_canceled THEN NULL; END;\n"
+            "  END LOOP;\n"
+            "  RETURN 1;\n"
+            "END $$"
+        )
+    db = SqlDatabase("s", postgres_url, timeout_seconds=0.5, own_transactions=True)
+    try:
+        with pytest.raises(QueryTimeout, match=r"longer than 0\.5s"):
+            db.execute(f"SELECT {name}()", {}, max_rows=1)  # ended about 3.5 s past its timeout, not after 30 s
+        with engine.connect() as conn:
+            running = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE %(q)s AND pid <> pg_backend_pid()",
+                {"q": f"%{name}()%"},
+            ).scalar()
+        assert running == 0
+        assert db.execute("SELECT 1", {}, max_rows=1).rows == [(1,)]  # the source goes on, on a new connection
+    finally:
+        db.dispose()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
+        engine.dispose()
