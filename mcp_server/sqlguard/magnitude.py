@@ -73,6 +73,7 @@ class _Bounds:
     def __init__(self) -> None:
         self.outputs: dict[int, list[tuple[str, Num]]] = {}
         """Per scope (by its expression's id): its output columns' names and bounds."""
+        self._resolving: set[int] = set()
 
     def visit(self, scope: Scope) -> None:
         node = scope.expression
@@ -83,20 +84,23 @@ class _Bounds:
             if isinstance(inner, COSTLY_ALL):
                 self.size(inner, scope)
         if isinstance(node, exp.Select):
-            self.outputs[id(node)] = [(s.alias_or_name.lower(), self.size(s, scope)) for s in node.expressions]
+            outputs = [(s.alias_or_name.lower(), self.size(s, scope)) for s in node.expressions]
         elif isinstance(node, exp.Values):
             rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in node.expressions]
             widest = max((len(r) for r in rows), default=0)
-            self.outputs[id(node)] = [
+            outputs = [
                 (f"column{i + 1}", _widest(self.size(r[i], scope) for r in rows if i < len(r))) for i in range(widest)
             ]
+        else:  # a table function (unnest, LATERAL ...): its values are as wide as its widest argument
+            outputs = [("", self._function_values(node, scope))]
+        self.outputs[id(node)] = _renamed(node, outputs)
 
     def _set_operation(self, scope: Scope) -> list[tuple[str, Num]]:
         """Position by position, the widest branch; a recursive step that grows its own values: unbounded."""
         branches = [self.outputs.get(id(s.expression), []) for s in scope.set_operation_scopes]
         if not branches:
             return []
-        names = [name for name, _ in branches[0]]
+        names = [name for name, _ in _renamed(scope.expression, branches[0])]
         result = []
         for i, name in enumerate(names):
             column = [b[i][1] for b in branches if i < len(b)]
@@ -191,15 +195,22 @@ class _Bounds:
         exponent = self.size(exponent_node, scope)
         if base.floating or exponent.floating or not (base.exact or exponent.exact):
             return FLOAT  # integer or float operands: a float power
-        times = _number(exponent_node)
-        if times is None:
+        power = _constant(exponent_node)
+        if power is None:
             return _from([base, exponent], UNBOUNDED, exact=True, any_grows=True)
-        times = min(abs(times), UNBOUNDED)
+        times = min(float(abs(power)), float(UNBOUNDED))
         if isinstance(node, exp.Exp):
             digits = times / 2.3  # e^x has x / ln(10) digits
         else:
-            known = _literal_digits(node.this)  # a literal base: log10 of it per power, and its places
-            digits = times * (known[0] + known[1]) if known else times * base.digits
+            known = _constant(node.this)
+            if known is not None:  # a constant base: the result's digits, and PostgreSQL's places for it
+                magnitude = float(abs(known).log10()) if known else 0.0
+                exponent_of_known = known.as_tuple().exponent
+                places = max(-exponent_of_known, 0) if isinstance(exponent_of_known, int) else 0
+                # 16 significant digits at least, the base's places, one more place per digit below 1
+                digits = abs(times * magnitude) + max(16, places) + 2
+            else:
+                digits = times * base.digits
         return _from([base, exponent], int(min(digits, UNBOUNDED)) + ROWS_DIGITS, exact=True, any_grows=True)
 
     def _cast(self, node: exp.Cast | exp.TryCast, scope: Scope) -> Num:
@@ -239,20 +250,80 @@ class _Bounds:
                     if found is not None:
                         itself = _self_reference(scope, source)
                         return Num(found.digits, found.exact, found.floating, found.recursive or itself, found.grows)
-            if picked and not any(isinstance(s, Scope) for s in picked):
-                return Num(DATA_DIGITS)
-            if picked:  # a derived source whose outputs do not name it (SELECT *): its widest output, or stored data
-                outputs = [self.outputs.get(id(s.expression), []) for s in picked if isinstance(s, Scope)]
-                widest = _widest(n for found in outputs for _, n in found)
-                return Num(max(widest.digits, DATA_DIGITS), True, False, widest.recursive, widest.grows)
+            if picked:
+                # A stored table's column: stored data. A table function (generate_series, jsonb_array_elements,
+                # string_to_table...): as wide as its arguments. A derived source whose outputs do not name it
+                # (SELECT *, a recursive CTE's first branch): its widest output.
+                values = [
+                    self._function_values(s.this, scope)
+                    for s in picked
+                    if isinstance(s, exp.Table) and _is_function_table(s) and (node.table or _names_column(s, name))
+                ]
+                for source in picked:
+                    if isinstance(source, Scope):
+                        widest = _widest(n for _, n in self.outputs.get(id(source.expression), []))
+                        itself = _self_reference(scope, source)
+                        values.append(replace(widest, recursive=widest.recursive or itself))
+                widest = _widest(values)
+                return replace(widest, digits=max(widest.digits, DATA_DIGITS), exact=True, floating=False)
             scope = scope.parent  # a correlated reference
         return Num(DATA_DIGITS)
+
+    def _function_values(self, node: exp.Expr, scope: Scope) -> Num:
+        """The values a table function returns: as wide as its widest argument (a value unnested, a series'
+        bounds, the elements of a JSON document, the pieces of a text)."""
+        while isinstance(node, exp.Lateral):
+            node = node.this
+        if id(node) in self._resolving:  # an argument naming the function's own column: as wide as anything
+            return Num(UNBOUNDED)
+        self._resolving.add(id(node))
+        try:
+            return replace(_widest(self._children(node, scope)), exact=True, floating=False)
+        finally:
+            self._resolving.discard(id(node))
 
     def _output(self, source: Scope, name: str) -> Num | None:
         for output, num in self.outputs.get(id(source.expression), []):
             if output == name:
                 return num
         return None
+
+
+def _renamed(node: exp.Expr, outputs: list[tuple[str, Num]]) -> list[tuple[str, Num]]:
+    """Outputs under the column names an alias gives them: `WITH r(n, v) AS (...)`, `(SELECT ...) AS d(a)`,
+    `unnest(...) AS u(x)` (for each branch of a set operation, the names of the whole)."""
+    owner = _set_root(node).parent
+    while isinstance(owner, exp.Lateral):
+        owner = owner.parent
+    alias = owner.args.get("alias") if isinstance(owner, (exp.CTE, exp.Subquery, exp.Lateral)) else None
+    if not isinstance(alias, exp.TableAlias):
+        alias = node.args.get("alias") if isinstance(node.args.get("alias"), exp.TableAlias) else None
+    if alias is None:
+        return outputs
+    names = [c.name.lower() for c in alias.columns]
+    if not names and not isinstance(node, (exp.Select, exp.SetOperation, exp.Values)):
+        names = [alias.name.lower()]  # unnest(...) AS u: its one column is u
+    if not names:
+        return outputs
+    renamed = [(names[i] if i < len(names) else name, num) for i, (name, num) in enumerate(outputs)]
+    if len(names) > len(outputs) and outputs:  # a table function's several columns: each as wide as its values
+        renamed += [(name, outputs[0][1]) for name in names[len(outputs) :]]
+    return renamed
+
+
+def _is_function_table(source: object) -> bool:
+    return isinstance(source, exp.Table) and isinstance(source.this, exp.Func)
+
+
+def _names_column(source: exp.Table, name: str) -> bool:
+    """A table function's alias names the column (`generate_series(1, n) g`, `... AS e(key, value)`); its
+    arguments' own columns (`n`) come from the other sources."""
+    alias = source.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and (alias.name or alias.columns):
+        return name in {alias.name.lower(), *(c.name.lower() for c in alias.columns)}
+    function = source.this  # no alias: PostgreSQL names its column after the function (json_each: key, value)
+    called = function.name if isinstance(function, exp.Anonymous) else type(function).sql_name()
+    return name in {called.lower(), "generate_series", "unnest", "value", "key"}
 
 
 def _self_reference(scope: Scope, source: Scope) -> bool:
@@ -323,19 +394,33 @@ def _number(node: exp.Expr | None) -> float | None:
     return None
 
 
-def _literal_digits(node: exp.Expr) -> tuple[float, int] | None:
-    """For a literal number (possibly cast): log10 of its magnitude and its decimal places."""
-    while isinstance(node, (exp.Cast, exp.Paren, exp.Neg)):
+def _constant(node: exp.Expr | None) -> decimal.Decimal | None:
+    """The value of an expression of literal numbers (`12 * 10`, `1 + 0.05 / 12`), else None."""
+    while isinstance(node, (exp.Paren, exp.Cast)) and not (
+        isinstance(node, exp.Cast) and node.to.this in exp.DataType.TEXT_TYPES
+    ):
         node = node.this
-    if not isinstance(node, exp.Literal) or node.is_string:
-        return None
     try:
-        value = abs(decimal.Decimal(node.name))
-    except decimal.InvalidOperation:
+        if isinstance(node, exp.Literal) and not node.is_string:
+            return decimal.Decimal(node.name)
+        if isinstance(node, exp.Neg):
+            inner = _constant(node.this)
+            return -inner if inner is not None else None
+        if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
+            left, right = _constant(node.left), _constant(node.right)
+            if left is None or right is None or max(abs(left), abs(right)) > 10**30:
+                return None
+            with decimal.localcontext(decimal.Context(prec=40)):
+                if isinstance(node, exp.Add):
+                    return left + right
+                if isinstance(node, exp.Sub):
+                    return left - right
+                if isinstance(node, exp.Mul):
+                    return left * right
+                return left / right if right else None
+    except (decimal.InvalidOperation, ArithmeticError):
         return None
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    return (float(value.log10()) if value > 1 else 0.0), max(-exponent, 0)
+    return None
 
 
 def _whole_number(node: exp.Expr | None) -> int | None:

@@ -19,6 +19,7 @@ from mcp_server.tools.problems import ToolProblem
 
 SCHEMA = {"t": ["id", "x", "amount", "qty", "price", "name", "years", "notes"], "u": ["id", "t_id", "v"]}
 BIG = "((10::numeric ^ 60000) - 1)"
+HUGE = "repeat('9', 65000)::numeric"
 NEAR = "(10::numeric ^ 900)"  # 901 digits: allowed alone and in one product, not once squared and used again
 SQUARES = ", ".join(f"s{i} AS (SELECT x * x AS x FROM {'s' + str(i - 1) if i else 'seed'})" for i in range(14))
 
@@ -64,6 +65,21 @@ REFUSED = {
     "an average of a built value": "SELECT avg(repeat('9', 60000)::numeric) FROM t",
     "width_bucket of a huge value": f"SELECT width_bucket({NEAR} * {NEAR}, 0, 10, 5)",
     "in generate_series bounds": "SELECT g FROM generate_series(1::numeric, 10::numeric ^ 50000, 1) g",
+    # found by a hostile-agent session: values passed through a table function or an aliased CTE
+    "through unnest": f"SELECT cardinality(ARRAY[v*v, v*v]) FROM unnest(ARRAY[{HUGE}]) v",
+    "through unnest with a column alias": f"SELECT x * x FROM unnest(ARRAY[{HUGE}]) AS u(x)",
+    "through LATERAL unnest": f"SELECT v * v FROM t CROSS JOIN LATERAL unnest(ARRAY[{HUGE}]) v",
+    "through generate_series": f"SELECT g * g FROM generate_series({HUGE}, {HUGE}) g",
+    "through an unnamed generate_series": f"SELECT generate_series * 2 FROM generate_series({HUGE}, {HUGE})",
+    "through jsonb_each": f"SELECT value::numeric * 2 FROM jsonb_each(jsonb_build_object('a', {HUGE}))",
+    "through jsonb_array_elements": f"SELECT e::numeric * 2 FROM jsonb_array_elements(jsonb_build_array({HUGE})) e",
+    "through string_to_table": "SELECT p::numeric * 2 FROM string_to_table(repeat('9', 65000), ',') p",
+    "through regexp_split_to_table": "SELECT p::numeric % 7 FROM regexp_split_to_table(repeat('9', 65000), ',') p",
+    "a recursive square under column aliases": (
+        "WITH RECURSIVE r(n, v) AS (SELECT 1, amount::numeric FROM t WHERE id = 1"
+        " UNION ALL SELECT n + 1, v * v FROM r WHERE n < 14) SELECT v * v FROM r WHERE n = 14"
+    ),
+    "through a derived table's column aliases": f"SELECT d.a * 2 FROM (SELECT {NEAR} * {NEAR}) AS d(a)",
 }
 
 ACCEPTED = {
@@ -86,6 +102,10 @@ ACCEPTED = {
         " SELECT a.id, a.s / (SELECT sum(s) FROM a) * 100.0 FROM a ORDER BY 2 DESC LIMIT 10"
     ),
     "series of integers": "SELECT g * g, g / 3 FROM generate_series(1, 10) g",
+    "compound interest": "SELECT amount * (1 + 0.05 / 12) ^ (12 * 10), (1 + 0.05 / 12) ^ 120, 0.5 ^ 10 FROM t",
+    "values of a table function": (
+        "SELECT v * 2, g * g FROM t, unnest(ARRAY[amount, price]) v, generate_series(1, qty) g"
+    ),
 }
 
 
