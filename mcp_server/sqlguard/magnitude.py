@@ -74,6 +74,7 @@ class _Bounds:
         self.outputs: dict[int, list[tuple[str, Num]]] = {}
         """Per scope (by its expression's id): its output columns' names and bounds."""
         self._resolving: set[int] = set()
+        self._sizes: dict[tuple[int, int], Num] = {}
 
     def visit(self, scope: Scope) -> None:
         node = scope.expression
@@ -113,6 +114,12 @@ class _Bounds:
         return result
 
     def size(self, node: exp.Expr, scope: Scope) -> Num:
+        """The bound of `node`'s value, worked out once per node (an operation's operands are asked for twice: for
+        its value and for its cost)."""
+        key = (id(node), id(scope))
+        known = self._sizes.get(key)
+        if known is not None:
+            return known
         found = self._size(node, scope)
         cost = _cost(node, found, [self.size(a, scope) for a in _operands(node)])
         if cost > MAX_DIGITS:
@@ -123,6 +130,7 @@ class _Bounds:
                 " bigint where exact digits are not needed, or use numeric(p, s) with a precision of at most"
                 f" {MAX_DIGITS:,}",
             )
+        self._sizes[key] = found
         return found
 
     def _size(self, node: exp.Expr, scope: Scope) -> Num:
