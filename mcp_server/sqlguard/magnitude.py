@@ -54,7 +54,7 @@ FIXED = Num(20, exact=False)
 FLOAT = Num(FLOAT_DIGITS, exact=False, floating=True)
 COSTLY = (exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Pow, exp.Exp, exp.Ln, exp.Log, exp.Sqrt, exp.WidthBucket)
 VARIANCES = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
-INTEGER_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME"}
+FIXED_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME"}
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 COSTLY_ALL = (*COSTLY, *VARIANCES, exp.Avg, exp.PercentileCont)
 UNBOUNDED_TEXT = (exp.GroupConcat, exp.ArrayAgg, exp.ArrayToString, exp.JSONArrayAgg)
@@ -144,7 +144,7 @@ class _Bounds:
             return self._column(node, scope)
         if isinstance(node, exp.Subquery) or (isinstance(node, exp.Select) and node is not scope.expression):
             inner = node.this if isinstance(node, exp.Subquery) else node
-            return _widest(n for _, n in self.outputs.get(id(inner), [])) if id(inner) in self.outputs else Num(0)
+            return _widest(n for _, n in self.outputs.get(id(inner), []))
         if isinstance(node, exp.Predicate | exp.Not | exp.Exists | exp.Count | exp.Ascii | exp.Length):
             self._children(node, scope)  # their operands are still bounded
             return Num(1, exact=False)
@@ -225,12 +225,12 @@ class _Bounds:
         value = self.size(node.this, scope)
         target = node.to
         name = target.this.name if isinstance(target.this, exp.DataType.Type) else ""
-        if name in INTEGER_TYPES:
+        if name in FIXED_TYPES:  # integers, flags, dates: arithmetic costs the same at any value
             return FIXED
         if name in FLOAT_TYPES:
             return FLOAT
         if name == "DECIMAL" and target.expressions:
-            precision = _whole_number(target.expressions[0].this if target.expressions else None)
+            precision = _whole_number(target.expressions[0].this)
             return _from([value], min(value.digits, precision) if precision is not None else value.digits, exact=True)
         return _from([value], value.digits, exact=True)
 

@@ -69,12 +69,15 @@ Rows = Annotated[
 ]
 
 
+MASKING_KINDS = (
+    "pii: personal values as tokens; redacted: values computed from personal data, shown as <ENTITY>; text: personal"
+    " data inside values masked; withheld: free text the query transformed; clear: as is"
+)
+
+
 class QueryColumn(BaseModel):
     name: str
-    masking: Literal["pii", "redacted", "text", "withheld", "clear"] = Field(
-        description="pii: personal values as tokens; redacted: values computed from personal data, shown as <ENTITY>;"
-        " text: personal data inside values masked; withheld: free text the query transformed; clear: as is"
-    )
+    masking: Literal["pii", "redacted", "text", "withheld", "clear"] = Field(description=MASKING_KINDS)
     entity: str | None = None
 
 
@@ -83,9 +86,7 @@ class QueryColumn(BaseModel):
 # column object holds; the server validates them with pydantic.
 COLUMN_FIELDS = (
     'One object per output column, in order: {"name": the column\'s name, "masking": how its values are masked'
-    " (pii: personal values as tokens; redacted: values computed from personal data, shown as <ENTITY>; text:"
-    ' personal data inside values masked; withheld: free text the query transformed; clear: as is), "entity": the'
-    " entity type of pii and redacted columns, else null}."
+    f' ({MASKING_KINDS}), "entity": the entity type of pii and redacted columns, else null}}.'
 )
 Columns = Annotated[list[QueryColumn], WithJsonSchema({"type": "array", "description": COLUMN_FIELDS})]
 
