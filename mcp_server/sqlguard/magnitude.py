@@ -13,11 +13,21 @@ adds two of them) builds numbers without bound. An operation whose cost grows fa
 `/`, `%`, powers, `exp`, `ln`, `sqrt`, `width_bucket`, variances) is refused when it may work on, or produce,
 more than `MAX_DIGITS` digits. Integers and floating-point numbers (`::float8`, `::bigint`) cost the same at
 any value, so casting to them ends the bound.
+
+The same bound is the length of text, bytes and arrays, and two more kinds of work are bounded with it
+(`_Work`): a search whose cost is the product of two lengths (`strpos`, `replace`, `split_part`, `translate`,
+containment and overlap of arrays and jsonb) may take at most `MAX_WORK` steps, and so may all the passes of a
+statement's expressions over the values they read (hashing, comparing, copying a built value once per use).
+A value aggregated from rows (`string_agg`, `array_agg`, `jsonb_agg`, `ARRAY(subquery)`) has no bound: it is
+built row by row, which a cancel does interrupt, but no search may run on it, and at most
+`MAX_UNBOUNDED_PASSES` other operations may read it. Text repeated or padded a number of times the statement
+does not bound is refused: `repeat` builds up to 1 GB in one call.
 """
 
 from __future__ import annotations
 
 import decimal
+import re
 from dataclasses import dataclass, replace
 
 from sqlglot import exp
@@ -57,16 +67,67 @@ VARIANCES = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.Varian
 FIXED_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME"}
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 COSTLY_ALL = (*COSTLY, *VARIANCES, exp.Avg, exp.PercentileCont)
-UNBOUNDED_TEXT = (exp.GroupConcat, exp.ArrayAgg, exp.ArrayToString, exp.JSONArrayAgg)
+SIZES = (exp.ArraySize, exp.BitLength)
+HASHES = (exp.MD5, exp.MD5Digest, exp.SHA, exp.SHA2, exp.SHA2Digest)
+UNBOUNDED_TEXT = (exp.GroupConcat, exp.ArrayAgg, exp.JSONArrayAgg, exp.ArrayConcatAgg)
+AGGREGATED_BY_NAME = frozenset({"jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg", "array_fill"})
+"""Functions sqlglot does not know that build a collection of any size (from rows, or from a computed count)."""
+MAX_WORK = 100_000_000
+"""The most steps (characters or elements compared, hashed or copied) a statement's expressions may take in one
+row: PostgreSQL checks for a cancel between rows, not inside one function. 10^8 took 0.07 s in `strpos` and
+0.46 s in `&&` of two arrays, on PostgreSQL 15."""
+MAX_UNBOUNDED_PASSES = 2
+"""Operations that may read a value without a bound (an aggregate read twice: `length(s)`, `md5(s)`)."""
+SEARCHES = (
+    exp.StrPosition,
+    exp.Replace,
+    exp.SplitPart,
+    exp.Translate,
+    exp.ArrayOverlaps,
+    exp.ArrayContainsAll,
+    exp.ArrayContainedBy,
+)
+"""Operations whose cost is the product of their first two operands' lengths (a needle tried at every place)."""
+JOINED = (
+    exp.Concat,
+    exp.ConcatWs,
+    exp.Format,
+    exp.Overlay,
+    exp.Stuff,
+    exp.ToChar,
+    exp.Anonymous,
+    exp.Array,
+    exp.ArrayConcat,
+)
+"""Operations whose value is as long as their operands together (a function sqlglot does not know, too)."""
+BUILDS = (exp.Repeat, exp.Pad, exp.Space, exp.Format, exp.DPipe, exp.Concat, exp.ConcatWs, exp.Array, exp.ArrayConcat)
+SCOPES = (exp.CTE, exp.Subquery, exp.Lateral, exp.SetOperation, exp.Values, exp.Unnest)
+LONG_LITERAL = 1_000
+""" A statement of one scope, without any of the operations above, reads nothing longer than its literals."""
 
 
 def check_magnitudes(root: exp.Expr) -> None:
-    """Raise SqlDenied when an operation of the statement may work on a number of more than MAX_DIGITS digits."""
-    if not any(isinstance(node, COSTLY_ALL) for node in root.walk()):
+    """Raise SqlDenied when an operation of the statement may work on a number of more than MAX_DIGITS digits, or
+    its expressions may take more than MAX_WORK steps in one row."""
+    if not any(_may_be_costly(node) for node in root.walk()):
         return  # most statements: nothing to bound, and building the scopes costs more than the rest of the check
     bounds = _Bounds()
     for scope in traverse_scope(root):
         bounds.visit(scope)
+
+
+def _may_be_costly(node: exp.Expr) -> bool:
+    """Whether `node` may compute with large numbers, search, build a long value or pass one on to another scope
+    (where it may be read many times)."""
+    if isinstance(node, (*COSTLY_ALL, *SEARCHES, *BUILDS, *UNBOUNDED_TEXT, *SCOPES)):
+        return True
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower() in AGGREGATED_BY_NAME
+    if isinstance(node, exp.Select):
+        return node.parent is not None  # a subquery
+    if isinstance(node, exp.Table):
+        return _is_function_table(node)
+    return isinstance(node, exp.Literal) and node.is_string and len(node.name) > LONG_LITERAL
 
 
 class _Bounds:
@@ -75,6 +136,7 @@ class _Bounds:
         """Per scope (by its expression's id): its output columns' names and bounds."""
         self._resolving: set[int] = set()
         self._sizes: dict[tuple[int, int], Num] = {}
+        self._work = _Work()
 
     def visit(self, scope: Scope) -> None:
         node = scope.expression
@@ -82,8 +144,8 @@ class _Bounds:
             self.outputs[id(node)] = self._set_operation(scope)
             return
         for inner in walk_in_scope(node):
-            if isinstance(inner, COSTLY_ALL):
-                self.size(inner, scope)
+            if isinstance(inner, (exp.Func, exp.Binary, exp.Unary, exp.Predicate)):
+                self.size(inner, scope)  # each operation's cost and work, wherever it is (WHERE, ORDER BY, ...)
         if isinstance(node, exp.Select):
             outputs = [(s.alias_or_name.lower(), self.size(s, scope)) for s in node.expressions]
         elif isinstance(node, exp.Values):
@@ -130,6 +192,7 @@ class _Bounds:
                 " bigint where exact digits are not needed, or use numeric(p, s) with a precision of at most"
                 f" {MAX_DIGITS:,}",
             )
+        self._work.add(node, found, [self.size(c, scope) for c in _read(node)])
         self._sizes[key] = found
         return found
 
@@ -145,9 +208,12 @@ class _Bounds:
         if isinstance(node, exp.Subquery) or (isinstance(node, exp.Select) and node is not scope.expression):
             inner = node.this if isinstance(node, exp.Subquery) else node
             return _widest(n for _, n in self.outputs.get(id(inner), []))
-        if isinstance(node, exp.Predicate | exp.Not | exp.Exists | exp.Count | exp.Ascii | exp.Length):
+        if isinstance(node, (exp.Predicate, exp.Not, exp.Exists, exp.Count, exp.Ascii, exp.Length, *SIZES)):
             self._children(node, scope)  # their operands are still bounded
             return Num(1, exact=False)
+        if isinstance(node, HASHES):
+            self._children(node, scope)
+            return Num(128, exact=True)  # a digest's hex text (sha512: 128 characters)
         if isinstance(node, (exp.Cast, exp.TryCast)):
             return self._cast(node, scope)
         if isinstance(node, (exp.Window, exp.Paren, exp.Neg, exp.Abs, exp.Ceil, exp.Floor, exp.Sign, exp.Min, exp.Max)):
@@ -166,13 +232,19 @@ class _Bounds:
             return _from([value], UNBOUNDED if extra is None else value.digits + extra)
         if isinstance(node, (exp.Repeat, exp.Pad, exp.Space)):
             return self._built_text(node, scope)
-        if isinstance(node, UNBOUNDED_TEXT):
+        if isinstance(node, UNBOUNDED_TEXT) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in AGGREGATED_BY_NAME
+        ):
             self._children(node, scope)
             return Num(UNBOUNDED)
+        if isinstance(node, exp.Array) and any(isinstance(c, (exp.Select, exp.Subquery)) for c in node.expressions):
+            return Num(UNBOUNDED)  # ARRAY(subquery): as many elements as rows
         if isinstance(node, (exp.Replace, exp.RegexpReplace)):
             parts = self._children(node, scope)
             return _from(parts, parts[0].digits * max(1, *(p.digits for p in parts[1:])), exact=True)
-        if isinstance(node, (exp.Concat, exp.ConcatWs, exp.Format, exp.Overlay, exp.Stuff, exp.ToChar, exp.Anonymous)):
+        if isinstance(node, exp.Format):
+            return self._format(node, scope)
+        if isinstance(node, JOINED):
             parts = self._children(node, scope)
             return _from(parts, sum(p.digits for p in parts), exact=True, pairs_grow=True)
         return _widest(self._children(node, scope))
@@ -236,13 +308,22 @@ class _Bounds:
 
     def _built_text(self, node: exp.Expr, scope: Scope) -> Num:
         parts = self._children(node, scope)
-        count = node.this if isinstance(node, exp.Space) else node.expression
-        times = _whole_number(count)
+        count = {exp.Space: node.this, exp.Repeat: node.args.get("times")}.get(type(node), node.expression)
+        times = _count_bound(count)
         if times is None:
-            return Num(UNBOUNDED)
+            raise _unbounded_build(node, "a count or length")
         if isinstance(node, exp.Repeat):
             return _from(parts[:1], parts[0].digits * times, exact=True, any_grows=True)
         return Num(times, exact=True)
+
+    def _format(self, node: exp.Format, scope: Scope) -> Num:
+        """`format`: its arguments, and the widths its format string pads them to (`%500s`, `%1$-20s`)."""
+        parts = self._children(node, scope)
+        pattern = node.this
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string) or "*" in pattern.name:
+            raise _unbounded_build(node, "a format or width")
+        widths = sum(int(w) for w in re.findall(r"%(?:\d+\$)?-?(\d+)", pattern.name))
+        return _from(parts, sum(p.digits for p in parts) + widths, exact=True, pairs_grow=True)
 
     def _column(self, node: exp.Column, scope: Scope | None) -> Num:
         name = node.name.lower()
@@ -295,6 +376,67 @@ class _Bounds:
             if output == name:
                 return num
         return None
+
+
+class _Work:
+    """The steps a statement's operations take in one row, counted once per operation (`MAX_WORK`)."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.unbounded = 0
+
+    def add(self, node: exp.Expr, result: Num, operands: list[Num]) -> None:
+        if not _is_operation(node):
+            return
+        if isinstance(node, SEARCHES) and len(operands) >= 2:
+            haystack, needle = operands[0].digits, operands[1].digits
+            if haystack * needle > MAX_WORK:
+                raise SqlDenied(
+                    "unsupported",
+                    f"this query searches ({_shown(node)}) {_length(haystack)} for {_length(needle)}: such a search"
+                    f" may take more than {MAX_WORK:,} steps, and PostgreSQL cannot cancel it once it has started."
+                    " Search the values before aggregating or building them (bool_or(x LIKE ...), x = ANY(...))",
+                )
+            steps = haystack * needle
+        else:
+            # A value built row by row (an aggregate, ARRAY(subquery)) is built between cancel checks.
+            by_rows = isinstance(node, exp.AggFunc) or (isinstance(node, exp.Array) and result.digits >= UNBOUNDED)
+            steps = max([0 if by_rows else result.digits, *(o.digits for o in operands)])
+        if steps >= UNBOUNDED:
+            self.unbounded += 1
+            if self.unbounded > MAX_UNBOUNDED_PASSES:
+                raise SqlDenied(
+                    "unsupported",
+                    "this query reads values without a bound (aggregated from rows) in more than"
+                    f" {MAX_UNBOUNDED_PASSES} operations ({_shown(node)} is one more): each"
+                    " runs on the whole value, and PostgreSQL cannot cancel one once it has started. Compute from"
+                    " the rows before aggregating them",
+                )
+            return
+        self.steps += steps
+        if self.steps > MAX_WORK:
+            raise SqlDenied(
+                "unsupported",
+                f"this query's operations may take more than {MAX_WORK:,} steps in one row ({_shown(node)} reads"
+                f" {_length(steps)}), and PostgreSQL cannot cancel one once it has started. Build shorter values,"
+                " or read each one fewer times",
+            )
+
+
+def _is_operation(node: exp.Expr) -> bool:
+    """A function or operator: it reads its operands (a parenthesis, an alias, a column do not)."""
+    return isinstance(node, (exp.Func, exp.Binary, exp.Unary, exp.Predicate)) and not isinstance(node, exp.Paren)
+
+
+def _read(node: exp.Expr) -> list[exp.Expr]:
+    """What an operation reads: its operands (types and orderings aside)."""
+    if not _is_operation(node):
+        return []
+    return [c for c in node.iter_expressions() if not isinstance(c, (exp.DataType, exp.Order))]
+
+
+def _length(n: int) -> str:
+    return "a value without a bound" if n >= UNBOUNDED else f"a value of up to {n:,} characters or elements"
 
 
 def _renamed(node: exp.Expr, outputs: list[tuple[str, Num]]) -> list[tuple[str, Num]]:
@@ -429,6 +571,38 @@ def _constant(node: exp.Expr | None) -> decimal.Decimal | None:
     except (decimal.InvalidOperation, ArithmeticError):
         return None
     return None
+
+
+def _count_bound(node: exp.Expr | None) -> int | None:
+    """An upper bound on a repeat count or pad length: a constant, `least` of one and anything, their sums, less a
+    constant (`least(n, 8) + 2`); None when the statement does not bound it."""
+    value = _constant(node)
+    if value is not None:
+        return int(min(value, UNBOUNDED))
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    if isinstance(node, exp.Least):
+        bounds = [b for b in map(_count_bound, [node.this, *node.expressions]) if b is not None]
+        return min(bounds) if bounds else None
+    if isinstance(node, exp.Greatest):
+        bounds = [_count_bound(n) for n in [node.this, *node.expressions]]
+        return None if None in bounds else max(b for b in bounds if b is not None)
+    if isinstance(node, exp.Add):
+        left, right = _count_bound(node.left), _count_bound(node.right)
+        return None if left is None or right is None else min(left + right, UNBOUNDED)
+    if isinstance(node, exp.Sub):  # less a constant: less a value only bounded above could be anything
+        left, subtracted = _count_bound(node.left), _constant(node.right)
+        return None if left is None or subtracted is None else int(min(left - subtracted, UNBOUNDED))
+    return None
+
+
+def _unbounded_build(node: exp.Expr, what: str) -> SqlDenied:
+    return SqlDenied(
+        "unsupported",
+        f"{_shown(node)} with {what} the query does not bound: PostgreSQL builds the whole value (up to 1 GB) in"
+        " one call, which it cannot cancel. Bound it with least(): repeat(x, least(n, 1000)),"
+        " lpad(x, least(n, 100), '0')",
+    )
 
 
 def _whole_number(node: exp.Expr | None) -> int | None:
