@@ -40,6 +40,10 @@ MAX_DIGITS = 1_000
 takes microseconds; PostgreSQL shows at most 1,000 decimal places."""
 DATA_DIGITS = 40
 """Digits assumed for a stored value (numeric(38) and bigint fit): the data is the operator's."""
+STORED_CHARS = 5_000
+"""Characters assumed for a stored value when bounding work (a second pass, `_Bounds(STORED_CHARS)`): a stored
+text repeated, padded or rewritten is as long as what it is built from. One stored value searched for another
+(`strpos(t.doc, u.word)`) stays within `MAX_WORK`; longer stored values are the operator's data."""
 UNBOUNDED = 1 << 40
 ROWS_DIGITS = 20
 """Digits an aggregate adds over its rows (a sum of 10^20 values)."""
@@ -70,8 +74,10 @@ COSTLY_ALL = (*COSTLY, *VARIANCES, exp.Avg, exp.PercentileCont)
 SIZES = (exp.ArraySize, exp.BitLength)
 HASHES = (exp.MD5, exp.MD5Digest, exp.SHA, exp.SHA2, exp.SHA2Digest)
 UNBOUNDED_TEXT = (exp.GroupConcat, exp.ArrayAgg, exp.JSONArrayAgg, exp.ArrayConcatAgg)
-AGGREGATED_BY_NAME = frozenset({"jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg", "array_fill"})
-"""Functions sqlglot does not know that build a collection of any size (from rows, or from a computed count)."""
+AGGREGATED_BY_NAME = frozenset({"jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg"})
+"""Aggregates sqlglot does not know: they build a collection of any size, row by row."""
+BUILT_BY_NAME = frozenset({"array_fill"})
+"""Functions sqlglot does not know that build a value of any size in one call."""
 MAX_WORK = 100_000_000
 """The most steps (characters or elements compared, hashed or copied) a statement's expressions may take in one
 row: PostgreSQL checks for a cancel between rows, not inside one function. 10^8 took 0.07 s in `strpos` and
@@ -80,6 +86,9 @@ MAX_UNBOUNDED_PASSES = 2
 """Operations that may read a value without a bound (an aggregate read twice: `length(s)`, `md5(s)`)."""
 SEARCHES = (
     exp.StrPosition,
+    exp.StringToArray,
+    exp.JSONBContainsAllTopKeys,
+    exp.JSONBContainsAnyTopKeys,
     exp.Replace,
     exp.SplitPart,
     exp.Translate,
@@ -88,6 +97,18 @@ SEARCHES = (
     exp.ArrayContainedBy,
 )
 """Operations whose cost is the product of their first two operands' lengths (a needle tried at every place)."""
+SEARCHES_BY_NAME = frozenset({"string_to_table"})
+LINEAR_CASTS = {
+    *exp.DataType.TEXT_TYPES,
+    exp.DataType.Type.VARBINARY,
+    exp.DataType.Type.BINARY,
+    exp.DataType.Type.DECIMAL,  # a number's digits are bounded by the first pass
+    *(t for t in exp.DataType.Type if t.name in FIXED_TYPES | FLOAT_TYPES),
+}
+"""Types a value is cast to in one pass over it: copied, or read as a number."""
+PARSED_CASTS = {exp.DataType.Type.XML, *(t for t in exp.DataType.Type if "RANGE" in t.name)}
+"""Types whose parser may cost more than the text's length (attributes checked against each other, ranges
+sorted and merged): bounded as the square of it."""
 JOINED = (
     exp.Concat,
     exp.ConcatWs,
@@ -111,9 +132,10 @@ def check_magnitudes(root: exp.Expr) -> None:
     its expressions may take more than MAX_WORK steps in one row."""
     if not any(_may_be_costly(node) for node in root.walk()):
         return  # most statements: nothing to bound, and building the scopes costs more than the rest of the check
-    bounds = _Bounds()
-    for scope in traverse_scope(root):
-        bounds.visit(scope)
+    scopes = list(traverse_scope(root))
+    for bounds in (_Bounds(DATA_DIGITS, digits=True), _Bounds(STORED_CHARS)):
+        for scope in scopes:
+            bounds.visit(scope)
 
 
 def _may_be_costly(node: exp.Expr) -> bool:
@@ -122,7 +144,7 @@ def _may_be_costly(node: exp.Expr) -> bool:
     if isinstance(node, (*COSTLY_ALL, *SEARCHES, *BUILDS, *UNBOUNDED_TEXT, *SCOPES)):
         return True
     if isinstance(node, exp.Anonymous):
-        return node.name.lower() in AGGREGATED_BY_NAME
+        return node.name.lower() in AGGREGATED_BY_NAME | BUILT_BY_NAME | SEARCHES_BY_NAME
     if isinstance(node, exp.Select):
         return node.parent is not None  # a subquery
     if isinstance(node, exp.Table):
@@ -131,12 +153,19 @@ def _may_be_costly(node: exp.Expr) -> bool:
 
 
 class _Bounds:
-    def __init__(self) -> None:
+    """The bounds of a statement's values, with `stored` digits or characters for a stored value. With `digits`,
+    the digits of costly operations are bounded too (a stored number has `DATA_DIGITS`), and a difference counts
+    as a search (`jsonb - text[]` removes every key of the array from the object; of two numbers it is cheap at
+    the digits this pass allows)."""
+
+    def __init__(self, stored: int, *, digits: bool = False) -> None:
+        self.stored = stored
+        self.digits = digits
         self.outputs: dict[int, list[tuple[str, Num]]] = {}
         """Per scope (by its expression's id): its output columns' names and bounds."""
         self._resolving: set[int] = set()
         self._sizes: dict[tuple[int, int], Num] = {}
-        self._work = _Work()
+        self._work = _Work(differences=digits)
 
     def visit(self, scope: Scope) -> None:
         node = scope.expression
@@ -183,7 +212,7 @@ class _Bounds:
         if known is not None:
             return known
         found = self._size(node, scope)
-        cost = _cost(node, found, [self.size(a, scope) for a in _operands(node)])
+        cost = _cost(node, found, [self.size(a, scope) for a in _operands(node)]) if self.digits else 0
         if cost > MAX_DIGITS:
             raise SqlDenied(
                 "unsupported",
@@ -232,9 +261,9 @@ class _Bounds:
             return _from([value], UNBOUNDED if extra is None else value.digits + extra)
         if isinstance(node, (exp.Repeat, exp.Pad, exp.Space)):
             return self._built_text(node, scope)
-        if isinstance(node, UNBOUNDED_TEXT) or (
-            isinstance(node, exp.Anonymous) and node.name.lower() in AGGREGATED_BY_NAME
-        ):
+        if isinstance(node, exp.Anonymous) and node.name.lower() in BUILT_BY_NAME:
+            raise _unbounded_build(node, "dimensions")
+        if isinstance(node, UNBOUNDED_TEXT) or _aggregated_by_name(node):
             self._children(node, scope)
             return Num(UNBOUNDED)
         if isinstance(node, exp.Array) and any(isinstance(c, (exp.Select, exp.Subquery)) for c in node.expressions):
@@ -354,9 +383,9 @@ class _Bounds:
                         itself = _self_reference(scope, source)
                         values.append(replace(widest, recursive=widest.recursive or itself))
                 widest = _widest(values)
-                return replace(widest, digits=max(widest.digits, DATA_DIGITS), exact=True, floating=False)
+                return replace(widest, digits=max(widest.digits, self.stored), exact=True, floating=False)
             scope = scope.parent  # a correlated reference
-        return Num(DATA_DIGITS)
+        return Num(self.stored)
 
     def _function_values(self, node: exp.Expr, scope: Scope) -> Num:
         """The values a table function returns: as wide as its widest argument (a value unnested, a series'
@@ -381,26 +410,29 @@ class _Bounds:
 class _Work:
     """The steps a statement's operations take in one row, counted once per operation (`MAX_WORK`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, differences: bool) -> None:
+        self.differences = differences
         self.steps = 0
         self.unbounded = 0
 
     def add(self, node: exp.Expr, result: Num, operands: list[Num]) -> None:
         if not _is_operation(node):
             return
-        if isinstance(node, SEARCHES) and len(operands) >= 2:
-            haystack, needle = operands[0].digits, operands[1].digits
-            if haystack * needle > MAX_WORK:
+        pair = self._pair(node, operands)
+        if pair is not None:
+            first, second = pair
+            if first * second > MAX_WORK:
                 raise SqlDenied(
                     "unsupported",
-                    f"this query searches ({_shown(node)}) {_length(haystack)} for {_length(needle)}: such a search"
-                    f" may take more than {MAX_WORK:,} steps, and PostgreSQL cannot cancel it once it has started."
-                    " Search the values before aggregating or building them (bool_or(x LIKE ...), x = ANY(...))",
+                    f"this query's {_shown(node)} works on {_length(first)} against {_length(second)}: it may take"
+                    f" more than {MAX_WORK:,} steps, and PostgreSQL cannot cancel it once it has started. Search"
+                    " or parse the values before aggregating or building them (bool_or(x LIKE ...), x = ANY(...))",
                 )
-            steps = haystack * needle
+            steps = first * second
         else:
             # A value built row by row (an aggregate, ARRAY(subquery)) is built between cancel checks.
-            by_rows = isinstance(node, exp.AggFunc) or (isinstance(node, exp.Array) and result.digits >= UNBOUNDED)
+            by_rows = isinstance(node, exp.AggFunc) or _aggregated_by_name(node)
+            by_rows = by_rows or (isinstance(node, exp.Array) and result.digits >= UNBOUNDED)
             steps = max([0 if by_rows else result.digits, *(o.digits for o in operands)])
         if steps >= UNBOUNDED:
             self.unbounded += 1
@@ -421,6 +453,24 @@ class _Work:
                 f" {_length(steps)}), and PostgreSQL cannot cancel one once it has started. Build shorter values,"
                 " or read each one fewer times",
             )
+
+    def _pair(self, node: exp.Expr, operands: list[Num]) -> tuple[int, int] | None:
+        """The two lengths an operation's cost is the product of: a search's haystack and needle, a parsed
+        value's length twice; None for an operation that costs what it reads."""
+        if isinstance(node, (exp.Cast, exp.TryCast)) and operands and node.to.this not in LINEAR_CASTS:
+            value = operands[0].digits  # parsed into another type: in one call, and into some at more than its length
+            if value >= UNBOUNDED or node.to.this in PARSED_CASTS:
+                return value, value
+        searches = isinstance(node, SEARCHES) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in SEARCHES_BY_NAME
+        )
+        if (searches or (self.differences and isinstance(node, exp.Sub))) and len(operands) >= 2:
+            return operands[0].digits, operands[1].digits
+        return None
+
+
+def _aggregated_by_name(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() in AGGREGATED_BY_NAME
 
 
 def _is_operation(node: exp.Expr) -> bool:

@@ -66,6 +66,28 @@ REFUSED = {
     "an aggregate of built text read three times": (
         "SELECT md5(s), s = 'x', length(s) FROM (SELECT string_agg(repeat(name, 3), ',') AS s FROM t) d"
     ),
+    # found by a second hostile session: stored values made long and uniform, searches the bound did not know
+    "a search of a stored value made long": "SELECT strpos(repeat(regexp_replace(doc, '.', 'a', 'g'), 2000), 'b' ||"
+    " repeat('a', 1000)) FROM t",
+    "translate of stored values made uniform": "SELECT length(translate(repeat(regexp_replace(doc, '.', 'b', 'g'),"
+    " 30), regexp_replace(doc, '.', 'a', 'g') || 'b', 'x')) FROM t",
+    "containment of arrays split from stored values": "SELECT string_to_array(repeat(regexp_replace(doc, '.', 'a,',"
+    " 'g'), 3) || 'b', ',') @> string_to_array(repeat(regexp_replace(doc, '.', 'b,', 'g'), 3) || 'b', ',') FROM t",
+    "string_to_array with a long delimiter": "SELECT cardinality(string_to_array(repeat('a', 1000000), 'b' ||"
+    " repeat('a', 10000)))",
+    "string_to_table with a long delimiter": "SELECT count(*) FROM string_to_table(repeat('a', 1000000), 'b' ||"
+    " repeat('a', 10000)) p",
+    "jsonb ?& of long arrays": "SELECT to_jsonb(string_to_array(repeat('a,', 100000) || 'b', ',')) ?&"
+    " string_to_array(repeat('b,', 10000) || 'b', ',')",
+    "jsonb ?| of long arrays": "SELECT to_jsonb(string_to_array(repeat('a,', 100000) || 'b', ',')) ?|"
+    " string_to_array(repeat('b,', 10000) || 'b', ',')",
+    "jsonb minus a long array": "SELECT length((to_jsonb(string_to_array(repeat('a,', 100000) || 'b', ',')) -"
+    " string_to_array(repeat('c,', 20000) || 'c', ','))::text)",
+    "xml parsed from an aggregate": "SELECT (SELECT string_agg(p, '' ORDER BY o) FROM (SELECT 0 AS o, '<r' AS p"
+    " UNION ALL SELECT g, ' a' || g || '=\"\"' FROM generate_series(1, 60000) g) s)::xml IS NULL",
+    "a multirange parsed from an aggregate": "SELECT (SELECT string_agg('[' || g * 3 || ',' || g * 3 + 1 || ')', ',')"
+    " FROM generate_series(1, 1000000) g)::int4multirange IS NULL",
+    "xml parsed from a long built value": "SELECT ('<r ' || repeat(' a=\"\"', 20000) || '/>')::xml IS NULL",
     "in WHERE": f"SELECT id FROM t WHERE strpos({MB}, {NEEDLE}) > 0",
     "in ORDER BY": f"SELECT id FROM t ORDER BY strpos({MB}, {NEEDLE})",
     "through a scalar subquery": f"SELECT (SELECT strpos({MB}, x) FROM (SELECT {NEEDLE} AS x) n) FROM t",
@@ -94,6 +116,10 @@ ACCEPTED = {
     ),
     "a long literal searched once": f"SELECT strpos(name, {WIDE}), {WIDE} || name FROM t",
     "text built but not searched": f"SELECT length({MB}), md5({MB})",
+    "casts of stored values": (
+        "SELECT id::text, notes::jsonb, tags::text[], doc::xml, ('[' || qty || ',9)')::int4range, name::citext FROM t"
+    ),
+    "an aggregate cast to text": "SELECT string_agg(name, ',')::text, (SELECT jsonb_agg(v) FROM u)::text FROM t",
 }
 
 
