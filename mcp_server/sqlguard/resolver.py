@@ -78,7 +78,24 @@ def _has_own_order(node: exp.Func) -> bool:
     if isinstance(node.args.get("this"), exp.Order):
         return True
     window = node.parent
-    return isinstance(window, exp.Window) and window.args.get("order") is not None
+    return isinstance(window, exp.Window) and _window_ordered(window, set())
+
+
+def _window_ordered(window: exp.Window, seen: set[str]) -> bool:
+    """A window with ORDER BY, its own or a named window's it refers to (`OVER w`, `WINDOW w AS (base ORDER BY
+    x)`): the clause check sees every window definition's ORDER BY (`_check_clauses`)."""
+    if window.args.get("order") is not None:
+        return True
+    base = window.args.get("alias")
+    select = window.find_ancestor(exp.Select)
+    if not isinstance(base, exp.Identifier) or select is None or base.name in seen:
+        return False
+    seen.add(base.name)
+    for definition in select.args.get("windows") or []:
+        named = definition.this
+        if isinstance(named, exp.Identifier) and named.name == base.name:
+            return _window_ordered(definition, seen)
+    return False
 
 
 def _arguments(node: exp.Func) -> list[tuple[str, exp.Expr]]:

@@ -27,6 +27,8 @@ Check = Callable[..., CheckedQuery]
         # a sort breaks ties by the rows' layout: the table's restricted columns count even when not named
         "SELECT last_name, string_agg(first_name, ',') AS s FROM customers GROUP BY last_name",
         "SELECT row_number() OVER (PARTITION BY last_name) AS r FROM customers",
+        "SELECT first_value(last_name) OVER w AS f FROM customers WINDOW w AS (PARTITION BY email)",
+        "SELECT first_value(last_name) OVER w2 AS f FROM customers WINDOW w1 AS (PARTITION BY email), w2 AS (w1)",
     ],
 )
 def test_unordered_assembly_is_masked_as_the_restricted_columns(check: Check, sql: str) -> None:
@@ -41,11 +43,21 @@ def test_unordered_assembly_is_masked_as_the_restricted_columns(check: Check, sq
         "SELECT customer_id, string_agg(CAST(amount AS TEXT), ',') AS s FROM orders GROUP BY customer_id",
         "SELECT email, string_agg(last_name, ',' ORDER BY last_name, id) AS s FROM customers GROUP BY email",
         "SELECT first_value(last_name) OVER (PARTITION BY email ORDER BY id) AS f FROM customers",
+        # a named window's ORDER BY orders it (checked where it is defined, like any window's)
+        "SELECT first_value(last_name) OVER w AS f FROM customers WINDOW w AS (PARTITION BY email ORDER BY id)",
+        "SELECT first_value(last_name) OVER w2 AS f FROM customers WINDOW w1 AS (PARTITION BY email),"
+        " w2 AS (w1 ORDER BY id)",
+        "SELECT first_value(last_name) OVER (w ORDER BY id) AS f FROM customers WINDOW w AS (PARTITION BY email)",
     ],
 )
 def test_ordered_or_unrestricted_assembly_stays_clear(check: Check, sql: str) -> None:
     column = check(sql).columns[-1]
     assert SourceColumn("customers", "email") not in column.sources
+
+
+def test_a_named_window_ordered_by_a_protected_column_is_refused(check: Check) -> None:
+    with pytest.raises(SqlDenied, match="window ORDER BY"):
+        check("SELECT first_value(id) OVER w AS f FROM customers WINDOW w AS (ORDER BY email)")
 
 
 def test_unordered_assembly_decides_nothing(check: Check) -> None:
