@@ -112,6 +112,7 @@ TYPED: dict[str, FunctionRule] = {
         for name in ("Year", "Month", "Day", "DayOfWeek", "LastDay", "DateTrunc", "TimestampTrunc", "ToChar")
     },
     "TimeToStr": _rule("transform", "this"),
+    "DateBin": _rule("transform"),
     "Extract": _rule("transform", "expression"),
     "DateAdd": _rule("transform"),
     "DateSub": _rule("transform"),
@@ -187,6 +188,24 @@ TYPED: dict[str, FunctionRule] = {
     "StddevSamp": _rule("aggregate", "this"),
     "Variance": _rule("aggregate", "this"),
     "VariancePop": _rule("aggregate", "this"),
+    # two-variable statistics: floats of any inputs, never an error
+    **{
+        name: _rule("aggregate", "this", "expression")
+        for name in (
+            "Corr",
+            "CovarPop",
+            "CovarSamp",
+            "RegrSlope",
+            "RegrIntercept",
+            "RegrR2",
+            "RegrCount",
+            "RegrAvgx",
+            "RegrAvgy",
+            "RegrSxx",
+            "RegrSyy",
+            "RegrSxy",
+        )
+    },
     "LogicalAnd": _rule("aggregate", "this"),
     "LogicalOr": _rule("aggregate", "this"),
     "GroupConcat": _rule("aggregate", "this", ordered=True),
@@ -262,6 +281,9 @@ ANONYMOUS: dict[str, FunctionRule] = {
             "from_unixtime",
             "unix_timestamp",
             "json_typeof",
+            "jsonb_typeof",
+            "json_array_length",
+            "jsonb_array_length",
             "jsonb_pretty",
             "json_valid",
             "json_length",
@@ -275,6 +297,7 @@ ANONYMOUS: dict[str, FunctionRule] = {
     },
     **{name: _rule("aggregate", "0", ordered=True) for name in ("json_agg", "jsonb_agg", "json_group_array")},
     "total": _rule("aggregate", "0"),
+    "every": _rule("aggregate", "0"),
     **{
         name: _rule("aggregate", ordered=True)
         for name in ("json_object_agg", "jsonb_object_agg", "json_group_object", "listagg")
@@ -301,6 +324,8 @@ ANONYMOUS: dict[str, FunctionRule] = {
             "regexp_matches",
             "regexp_split_to_table",
             "string_to_table",
+            "json_object_keys",
+            "jsonb_object_keys",
         )
     },
 }

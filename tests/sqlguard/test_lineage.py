@@ -225,6 +225,28 @@ CASES: list[tuple[str, str, Expected]] = [
         [("value", "value", {"customers.notes"})],
     ),
     ("postgres", "SELECT g.n FROM generate_series(1, 3) AS g(n)", [("n", "value", set())]),
+    # statistics of two variables, JSON shapes and time bins (refused as unknown functions until 2026-12-04)
+    (
+        "postgres",
+        "SELECT corr(amount, id) AS c, regr_slope(amount, id) AS s, covar_samp(amount, id) AS v,"
+        " every(amount > 0) AS e FROM orders",
+        [
+            ("c", "value", {"orders.amount", "orders.id"}),
+            ("s", "value", {"orders.amount", "orders.id"}),
+            ("v", "value", {"orders.amount", "orders.id"}),
+            ("e", "count", {"orders.amount"}),
+        ],
+    ),
+    (
+        "postgres",
+        "SELECT jsonb_array_length(notes::jsonb) AS n, jsonb_typeof(notes::jsonb) AS t FROM customers",
+        [("n", "value", {"customers.notes"}), ("t", "value", {"customers.notes"})],
+    ),
+    (
+        "postgres",
+        "SELECT date_bin('15 minutes', ordered_at, TIMESTAMP '2024-01-01') AS bin FROM orders",
+        [("bin", "value", {"orders.ordered_at"})],
+    ),
 ]
 
 
