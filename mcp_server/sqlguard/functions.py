@@ -211,6 +211,8 @@ TYPED: dict[str, FunctionRule] = {
     "GroupConcat": _rule("aggregate", "this", ordered=True),
     "ArrayAgg": _rule("aggregate", "this", ordered=True),
     "JSONArrayAgg": _rule("aggregate", "this", ordered=True),
+    "JSONObjectAgg": _rule("aggregate", ordered=True),
+    "JSONBObjectAgg": _rule("aggregate", ordered=True),
     "PercentileCont": _rule("aggregate"),
     "Min": _rule("order_pick", "this"),
     "Max": _rule("order_pick", "this"),
@@ -477,7 +479,22 @@ def shown_name(node: exp.Func) -> str:
     """The function's name for a message (its SQL name; never an argument)."""
     if isinstance(node, exp.Anonymous):
         return node.name.upper()
-    return type(node).sql_name()
+    return _joined_initials(type(node).sql_name())
+
+
+def _joined_initials(name: str) -> str:
+    """sqlglot spells `JSONBObjectAgg` J_S_O_N_B_OBJECT_AGG: a run of single letters is one word (JSONB_OBJECT_AGG)."""
+    words: list[str] = []
+    initials = ""
+    for part in name.split("_"):
+        if len(part) == 1:
+            initials += part
+            continue
+        if initials:
+            words.append(initials)
+            initials = ""
+        words.append(part)
+    return "_".join([*words, initials] if initials else words)
 
 
 def rule_for(node: exp.Func, extra: frozenset[str] = frozenset()) -> FunctionRule | None:

@@ -1,4 +1,5 @@
-"""How large a number a PostgreSQL query can build, bounded before it runs.
+"""How large a value a PostgreSQL query can build, and how much work one row's expressions take, bounded before
+it runs.
 
 PostgreSQL's `numeric` has up to 131,072 digits, and one multiplication, division or power of such numbers runs
 without checking for a cancel: a row whose expression multiplies numbers of 60,000 digits a thousand times
@@ -21,7 +22,9 @@ statement's expressions over the values they read (hashing, comparing, copying a
 A value aggregated from rows (`string_agg`, `array_agg`, `jsonb_agg`, `ARRAY(subquery)`) has no bound: it is
 built row by row, which a cancel does interrupt, but no search may run on it, and at most
 `MAX_UNBOUNDED_PASSES` other operations may read it. Text repeated or padded a number of times the statement
-does not bound is refused: `repeat` builds up to 1 GB in one call.
+does not bound is refused: `repeat` builds up to 1 GB in one call. The work is bounded in a second pass in which
+a stored value has `STORED_CHARS` characters rather than `DATA_DIGITS` digits: a stored text made long (repeated,
+rewritten) is as long as what it is made from.
 """
 
 from __future__ import annotations
@@ -73,7 +76,14 @@ FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 COSTLY_ALL = (*COSTLY, *VARIANCES, exp.Avg, exp.PercentileCont)
 SIZES = (exp.ArraySize, exp.BitLength)
 HASHES = (exp.MD5, exp.MD5Digest, exp.SHA, exp.SHA2, exp.SHA2Digest)
-UNBOUNDED_TEXT = (exp.GroupConcat, exp.ArrayAgg, exp.JSONArrayAgg, exp.ArrayConcatAgg)
+UNBOUNDED_TEXT = (
+    exp.GroupConcat,
+    exp.ArrayAgg,
+    exp.JSONArrayAgg,
+    exp.ArrayConcatAgg,
+    exp.JSONObjectAgg,
+    exp.JSONBObjectAgg,
+)
 AGGREGATED_BY_NAME = frozenset({"jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg"})
 """Aggregates sqlglot does not know: they build a collection of any size, row by row."""
 BUILT_BY_NAME = frozenset({"array_fill"})
@@ -95,9 +105,14 @@ SEARCHES = (
     exp.ArrayOverlaps,
     exp.ArrayContainsAll,
     exp.ArrayContainedBy,
+    exp.Distance,
 )
-"""Operations whose cost is the product of their first two operands' lengths (a needle tried at every place)."""
+"""Operations whose cost is the product of their first two operands' lengths (a needle tried at every place; the
+distance of two paths or polygons, point against point)."""
 SEARCHES_BY_NAME = frozenset({"string_to_table"})
+OBJECT_BUILDERS = frozenset({"jsonb_build_object", "json_build_object", "jsonb_object", "json_object"})
+"""Functions that sort and de-duplicate the keys they are given in one call: of `VARIADIC ARRAY(subquery)`, keys
+without a bound."""
 LINEAR_CASTS = {
     *exp.DataType.TEXT_TYPES,
     exp.DataType.Type.VARBINARY,
@@ -124,7 +139,7 @@ JOINED = (
 BUILDS = (exp.Repeat, exp.Pad, exp.Space, exp.Format, exp.DPipe, exp.Concat, exp.ConcatWs, exp.Array, exp.ArrayConcat)
 SCOPES = (exp.CTE, exp.Subquery, exp.Lateral, exp.SetOperation, exp.Values, exp.Unnest)
 LONG_LITERAL = 1_000
-""" A statement of one scope, without any of the operations above, reads nothing longer than its literals."""
+"""A statement of one scope, without any of the operations above, reads nothing longer than its literals."""
 
 
 def check_magnitudes(root: exp.Expr) -> None:
@@ -275,7 +290,7 @@ class _Bounds:
             return self._format(node, scope)
         if isinstance(node, JOINED):
             parts = self._children(node, scope)
-            return _from(parts, sum(p.digits for p in parts), exact=True, pairs_grow=True)
+            return _from(parts, sum(p.digits for p in parts), exact=True, any_grows=True)
         return _widest(self._children(node, scope))
 
     def _children(self, node: exp.Expr, scope: Scope) -> list[Num]:
@@ -293,7 +308,8 @@ class _Bounds:
         if isinstance(node, (exp.IntDiv, exp.Mod)):
             return _from(parts, max(left.digits, right.digits), any_grows=True)
         if isinstance(node, exp.DPipe):
-            return _from(parts, left.digits + right.digits, exact=True, pairs_grow=True)
+            # text: a recursive step that appends anything to its own value grows it at every step
+            return _from(parts, left.digits + right.digits, exact=True, any_grows=True)
         return _from(parts, max(left.digits, right.digits))
 
     def _power(self, node: exp.Exp | exp.Pow, scope: Scope) -> Num:
@@ -352,7 +368,7 @@ class _Bounds:
         if not (isinstance(pattern, exp.Literal) and pattern.is_string) or "*" in pattern.name:
             raise _unbounded_build(node, "a format or width")
         widths = sum(int(w) for w in re.findall(r"%(?:\d+\$)?-?(\d+)", pattern.name))
-        return _from(parts, sum(p.digits for p in parts) + widths, exact=True, pairs_grow=True)
+        return _from(parts, sum(p.digits for p in parts) + widths, exact=True, any_grows=True)
 
     def _column(self, node: exp.Column, scope: Scope | None) -> Num:
         name = node.name.lower()
@@ -439,7 +455,8 @@ class _Work:
             if self.unbounded > MAX_UNBOUNDED_PASSES:
                 raise SqlDenied(
                     "unsupported",
-                    "this query reads values without a bound (aggregated from rows) in more than"
+                    "this query reads values without a bound (aggregated from rows, or grown at every step of a"
+                    " recursive CTE) in more than"
                     f" {MAX_UNBOUNDED_PASSES} operations ({_shown(node)} is one more): each"
                     " runs on the whole value, and PostgreSQL cannot cancel one once it has started. Compute from"
                     " the rows before aggregating them",
@@ -461,12 +478,20 @@ class _Work:
             value = operands[0].digits  # parsed into another type: in one call, and into some at more than its length
             if value >= UNBOUNDED or node.to.this in PARSED_CASTS:
                 return value, value
+        if _builds_object(node) and any(o.digits >= UNBOUNDED for o in operands):
+            return UNBOUNDED, UNBOUNDED
         searches = isinstance(node, SEARCHES) or (
             isinstance(node, exp.Anonymous) and node.name.lower() in SEARCHES_BY_NAME
         )
         if (searches or (self.differences and isinstance(node, exp.Sub))) and len(operands) >= 2:
             return operands[0].digits, operands[1].digits
         return None
+
+
+def _builds_object(node: exp.Expr) -> bool:
+    return isinstance(node, exp.JSONObject) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() in OBJECT_BUILDERS
+    )
 
 
 def _aggregated_by_name(node: exp.Expr) -> bool:

@@ -441,3 +441,13 @@ def test_columns_match_a_real_sqlite_result(check: Check, sql: str) -> None:
     query = check(sql, "sqlite", column_policy=lambda _c: ColumnPolicy())
     cursor = conn.execute(query.render("named"), query.params)
     assert [d[0] for d in cursor.description] == [c.name for c in query.columns]
+
+
+def test_a_function_is_named_as_it_is_written() -> None:
+    """sqlglot spells some classes letter by letter (J_S_O_N_B_OBJECT_AGG); messages name them as SQL does."""
+    from sqlglot import exp
+
+    from mcp_server.sqlguard.functions import shown_name
+
+    assert shown_name(exp.JSONBObjectAgg(this=exp.column("a"), expression=exp.column("b"))) == "JSONB_OBJECT_AGG"
+    assert shown_name(exp.StrPosition(this=exp.column("a"), substr=exp.column("b"))) == "STR_POSITION"

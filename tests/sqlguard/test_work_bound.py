@@ -24,6 +24,7 @@ HUNDRED_MB = "repeat('a', 100000000)"
 SERIES = "ARRAY(SELECT generate_series(1, 70000))"
 JSON_ROWS = "(SELECT jsonb_agg(g) FROM generate_series(1, 45000) g)"
 WIDE = "'" + "x" * 999 + "'"
+PATH = "[" + ",".join(f"({i},{i % 7})" for i in range(3500)) + "]"  # 3,500 points: <-> of two ran 14 s
 
 REFUSED = {
     # the hostile session's findings
@@ -88,6 +89,15 @@ REFUSED = {
     "a multirange parsed from an aggregate": "SELECT (SELECT string_agg('[' || g * 3 || ',' || g * 3 + 1 || ')', ',')"
     " FROM generate_series(1, 1000000) g)::int4multirange IS NULL",
     "xml parsed from a long built value": "SELECT ('<r ' || repeat(' a=\"\"', 20000) || '/>')::xml IS NULL",
+    "a search of text grown by a recursive CTE": "WITH RECURSIVE r AS (SELECT 'a' AS s, 1 AS n UNION ALL SELECT"
+    " s || 'a', n + 1 FROM r WHERE n < 1000000) SELECT strpos(s, repeat('a', 1000)) FROM r",
+    "a search of text grown by concat in a recursive CTE": "WITH RECURSIVE r(s, n) AS (SELECT 'a', 1 UNION ALL"
+    " SELECT concat(s, 'ab'), n + 1 FROM r WHERE n < 1000000) SELECT replace(s, repeat('a', 100), '') FROM r",
+    # a third round: geometry compared point against point, keys sorted in one call
+    "the distance of two long paths": f"SELECT '{PATH}'::path <-> '{PATH}'::path",
+    "the distance of two polygons": f"SELECT '({PATH[1:-1]})'::polygon <-> '({PATH[1:-1]})'::polygon",
+    "an object of keys without a bound": "SELECT jsonb_build_object(VARIADIC ARRAY(SELECT (g * 7919 % 3000017)::text"
+    " FROM generate_series(1, 3000000) g)) ? '5'",
     "in WHERE": f"SELECT id FROM t WHERE strpos({MB}, {NEEDLE}) > 0",
     "in ORDER BY": f"SELECT id FROM t ORDER BY strpos({MB}, {NEEDLE})",
     "through a scalar subquery": f"SELECT (SELECT strpos({MB}, x) FROM (SELECT {NEEDLE} AS x) n) FROM t",
@@ -116,9 +126,19 @@ ACCEPTED = {
     ),
     "a long literal searched once": f"SELECT strpos(name, {WIDE}), {WIDE} || name FROM t",
     "text built but not searched": f"SELECT length({MB}), md5({MB})",
+    "paths of a hierarchy": (
+        "WITH RECURSIVE tree AS (SELECT id, name::text AS path FROM t WHERE qty = 0 UNION ALL"
+        " SELECT u.id, tree.path || '/' || u.v FROM u JOIN tree ON u.t_id = tree.id)"
+        " SELECT path FROM tree WHERE path LIKE '%/x%' ORDER BY path"
+    ),
     "casts of stored values": (
         "SELECT id::text, notes::jsonb, tags::text[], doc::xml, ('[' || qty || ',9)')::int4range, name::citext FROM t"
     ),
+    "objects of stored values": (
+        "SELECT jsonb_build_object('id', id, 'name', name, 'qty', qty), jsonb_object_agg(id::text, qty) FROM t"
+        " GROUP BY id, name, qty"
+    ),
+    "the distance of two points": "SELECT '(1,2)'::point <-> '(3,4)'::point, tags <-> tags FROM t",
     "an aggregate cast to text": "SELECT string_agg(name, ',')::text, (SELECT jsonb_agg(v) FROM u)::text FROM t",
 }
 
