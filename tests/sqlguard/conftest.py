@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from crm_engines import Target, crm_target
 
 from mcp_server.sqlguard import CheckedQuery, ColumnPolicy, SourceColumn, check_query
 
@@ -49,3 +50,9 @@ def check() -> Check:
         return check_query(sql, **options)  # type: ignore[arg-type]
 
     return run
+
+
+@pytest.fixture(scope="module", params=["postgres"])
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """The demo CRM on PostgreSQL behind a real runtime: the bounds that only PostgreSQL needs, against it."""
+    yield from crm_target(request, tmp_path_factory)

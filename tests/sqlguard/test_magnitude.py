@@ -7,10 +7,9 @@ arithmetic passes, and the bound is checked against the real server."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
-from crm_engines import Target, crm_target
+from crm_engines import Target
 
 from mcp_server.sqlguard import check_query
 from mcp_server.sqlguard.errors import SqlDenied
@@ -130,11 +129,6 @@ def test_engines_with_bounded_numbers_are_not_bounded() -> None:
     """MariaDB's DECIMAL has 65 digits and SQLite's numbers are 64-bit: a power there is an error or a float."""
     for dialect in ("mysql", "sqlite"):
         _check("SELECT power(x, years) * power(x, years) FROM t", dialect)
-
-
-@pytest.fixture(scope="module", params=["postgres"])
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    yield from crm_target(request, tmp_path_factory)
 
 
 def test_the_attack_is_refused_before_it_runs_and_the_bound_is_what_postgres_computes(target: Target) -> None:

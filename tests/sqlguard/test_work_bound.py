@@ -8,10 +8,9 @@ pass, and the real server runs them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
-from crm_engines import Target, crm_target
+from crm_engines import Target
 
 from mcp_server.sqlguard import check_query
 from mcp_server.sqlguard.errors import SqlDenied
@@ -189,11 +188,6 @@ def test_searches_and_aggregates_of_analysis_are_accepted(sql: str) -> None:
 def test_engines_that_cancel_or_cap_values_are_not_bounded() -> None:
     for dialect in ("mysql", "sqlite"):
         _check(REFUSED["strpos of a long needle"].replace("strpos(", "instr("), dialect)
-
-
-@pytest.fixture(scope="module", params=["postgres"])
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    yield from crm_target(request, tmp_path_factory)
 
 
 def test_the_attack_is_refused_before_it_runs_and_analysis_runs(target: Target) -> None:
