@@ -353,7 +353,10 @@ class _Bounds:
 
     def _built_text(self, node: exp.Expr, scope: Scope) -> Num:
         parts = self._children(node, scope)
-        count = {exp.Space: node.this, exp.Repeat: node.args.get("times")}.get(type(node), node.expression)
+        if isinstance(node, exp.Space):
+            count = node.this
+        else:
+            count = node.args.get("times") if isinstance(node, exp.Repeat) else node.expression
         times = _count_bound(count)
         if times is None:
             raise _unbounded_build(node, "a count or length")
@@ -653,21 +656,24 @@ def _count_bound(node: exp.Expr | None) -> int | None:
     constant (`least(n, 8) + 2`); None when the statement does not bound it."""
     value = _constant(node)
     if value is not None:
-        return int(min(value, UNBOUNDED))
+        return int(min(value, decimal.Decimal(UNBOUNDED)))
     while isinstance(node, (exp.Paren, exp.Cast)):
         node = node.this
     if isinstance(node, exp.Least):
         bounds = [b for b in map(_count_bound, [node.this, *node.expressions]) if b is not None]
         return min(bounds) if bounds else None
     if isinstance(node, exp.Greatest):
-        bounds = [_count_bound(n) for n in [node.this, *node.expressions]]
-        return None if None in bounds else max(b for b in bounds if b is not None)
+        found = [_count_bound(n) for n in [node.this, *node.expressions]]
+        known = [b for b in found if b is not None]
+        return max(known) if len(known) == len(found) else None
     if isinstance(node, exp.Add):
         left, right = _count_bound(node.left), _count_bound(node.right)
         return None if left is None or right is None else min(left + right, UNBOUNDED)
     if isinstance(node, exp.Sub):  # less a constant: less a value only bounded above could be anything
         left, subtracted = _count_bound(node.left), _constant(node.right)
-        return None if left is None or subtracted is None else int(min(left - subtracted, UNBOUNDED))
+        if left is None or subtracted is None:
+            return None
+        return int(min(left - subtracted, decimal.Decimal(UNBOUNDED)))
     return None
 
 
