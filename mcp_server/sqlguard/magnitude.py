@@ -106,9 +106,10 @@ SEARCHES = (
     exp.ArrayContainsAll,
     exp.ArrayContainedBy,
     exp.Distance,
+    exp.Trim,
 )
 """Operations whose cost is the product of their first two operands' lengths (a needle tried at every place; the
-distance of two paths or polygons, point against point)."""
+distance of two paths or polygons, point against point; a trim's text against its set of characters)."""
 SEARCHES_BY_NAME = frozenset({"string_to_table"})
 OBJECT_BUILDERS = frozenset({"jsonb_build_object", "json_build_object", "jsonb_object", "json_object"})
 """Functions that sort and de-duplicate the keys they are given in one call: of `VARIADIC ARRAY(subquery)`, keys

@@ -97,6 +97,13 @@ REFUSED = {
     "the distance of two polygons": f"SELECT '({PATH[1:-1]})'::polygon <-> '({PATH[1:-1]})'::polygon",
     "an object of keys without a bound": "SELECT jsonb_build_object(VARIADIC ARRAY(SELECT (g * 7919 % 3000017)::text"
     " FROM generate_series(1, 3000000) g)) ? '5'",
+    "btrim with a long set of characters": "SELECT length(btrim(repeat('x', 50000), repeat('y', 50000) || 'x'))",
+    "ltrim and TRIM ... FROM with long sets": "SELECT ltrim(repeat('x', 40000), repeat('y', 40000) || 'x'),"
+    " trim(trailing repeat('y', 40000) FROM repeat('x', 40000))",
+    "btrim of bytea": "SELECT btrim(convert_to(repeat('x', 100000), 'UTF8'), convert_to(repeat('y', 100000) || 'x',"
+    " 'UTF8'))",
+    "btrim of two aggregates": "SELECT btrim(string_agg('x', ''), string_agg(CASE WHEN id = 9 THEN 'x' ELSE 'y' END,"
+    " '' ORDER BY id)) FROM t",
     "in WHERE": f"SELECT id FROM t WHERE strpos({MB}, {NEEDLE}) > 0",
     "in ORDER BY": f"SELECT id FROM t ORDER BY strpos({MB}, {NEEDLE})",
     "through a scalar subquery": f"SELECT (SELECT strpos({MB}, x) FROM (SELECT {NEEDLE} AS x) n) FROM t",
@@ -137,6 +144,7 @@ ACCEPTED = {
         "SELECT jsonb_build_object('id', id, 'name', name, 'qty', qty), jsonb_object_agg(id::text, qty) FROM t"
         " GROUP BY id, name, qty"
     ),
+    "trims of stored values": "SELECT trim(name), btrim(name, ' .'), ltrim(notes, '0'), rtrim(doc, ' ') FROM t",
     "the distance of two points": "SELECT '(1,2)'::point <-> '(3,4)'::point, tags <-> tags FROM t",
     "an aggregate cast to text": "SELECT string_agg(name, ',')::text, (SELECT jsonb_agg(v) FROM u)::text FROM t",
 }
