@@ -107,24 +107,40 @@ SEARCHES = (
     exp.ArrayContainedBy,
     exp.Distance,
     exp.Trim,
+    exp.Operator,
+    exp.StrToTime,
+    exp.StrToDate,
+    exp.ToNumber,
+    exp.TimeToStr,
 )
 """Operations whose cost is the product of their first two operands' lengths (a needle tried at every place; the
-distance of two paths or polygons, point against point; a trim's text against its set of characters)."""
+distance of two paths or polygons, point against point; a trim's text against its set of characters; a value
+against its format in `to_timestamp`, `to_date`, `to_number`, `to_char`; an operator named with OPERATOR(), whose
+cost the guard does not know: polygon `~=` compares point lists point against point)."""
 SEARCHES_BY_NAME = frozenset({"string_to_table"})
 OBJECT_BUILDERS = frozenset({"jsonb_build_object", "json_build_object", "jsonb_object", "json_object"})
 """Functions that sort and de-duplicate the keys they are given in one call: of `VARIADIC ARRAY(subquery)`, keys
 without a bound."""
-LINEAR_CASTS = {
+COPIED_CASTS = {
     *exp.DataType.TEXT_TYPES,
     exp.DataType.Type.VARBINARY,
     exp.DataType.Type.BINARY,
     exp.DataType.Type.DECIMAL,  # a number's digits are bounded by the first pass
     *(t for t in exp.DataType.Type if t.name in FIXED_TYPES | FLOAT_TYPES),
 }
-"""Types a value is cast to in one pass over it: copied, or read as a number."""
-PARSED_CASTS = {exp.DataType.Type.XML, *(t for t in exp.DataType.Type if "RANGE" in t.name)}
-"""Types whose parser may cost more than the text's length (attributes checked against each other, ranges
-sorted and merged): bounded as the square of it."""
+"""Types a value without a bound may be cast to: copied, or read as a number."""
+LINEAR_CASTS = {
+    *COPIED_CASTS,
+    exp.DataType.Type.JSON,
+    exp.DataType.Type.JSONB,
+    exp.DataType.Type.ARRAY,
+    exp.DataType.Type.UUID,
+    exp.DataType.Type.INTERVAL,
+    exp.DataType.Type.INET,
+}
+"""Types whose parser reads a text in one pass. Any other (xml, ranges and multiranges, tsquery, polygons and the
+other geometric and extension types) may cost more than the text's length (attributes checked against each
+other, ranges sorted and merged, a tsquery's operands): bounded as the square of it."""
 JOINED = (
     exp.Concat,
     exp.ConcatWs,
@@ -478,9 +494,9 @@ class _Work:
     def _pair(self, node: exp.Expr, operands: list[Num]) -> tuple[int, int] | None:
         """The two lengths an operation's cost is the product of: a search's haystack and needle, a parsed
         value's length twice; None for an operation that costs what it reads."""
-        if isinstance(node, (exp.Cast, exp.TryCast)) and operands and node.to.this not in LINEAR_CASTS:
+        if isinstance(node, (exp.Cast, exp.TryCast)) and operands and node.to.this not in COPIED_CASTS:
             value = operands[0].digits  # parsed into another type: in one call, and into some at more than its length
-            if value >= UNBOUNDED or node.to.this in PARSED_CASTS:
+            if value >= UNBOUNDED or node.to.this not in LINEAR_CASTS:
                 return value, value
         if _builds_object(node) and any(o.digits >= UNBOUNDED for o in operands):
             return UNBOUNDED, UNBOUNDED

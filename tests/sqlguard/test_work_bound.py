@@ -104,6 +104,12 @@ REFUSED = {
     " 'UTF8'))",
     "btrim of two aggregates": "SELECT btrim(string_agg('x', ''), string_agg(CASE WHEN id = 9 THEN 'x' ELSE 'y' END,"
     " '' ORDER BY id)) FROM t",
+    # a fifth round: parsers and operators whose cost the guard did not know
+    "polygon ~= named with OPERATOR()": "SELECT CAST(repeat('(0,0),', 63999) || '(0,0)' AS polygon)"
+    " OPERATOR(pg_catalog.~=) CAST(repeat('(0,0),', 63999) || '(1,1)' AS polygon)",
+    "a long tsquery parsed": "SELECT CAST(repeat('a | ', 160000) || 'a' AS tsquery) @> CAST('a' AS tsquery)",
+    "to_timestamp with a long format": "SELECT to_timestamp(repeat('1', 300000), repeat('Y', 300000))",
+    "to_date with a long format": "SELECT to_date(repeat('1', 300000), repeat('D', 300000))",
     "in WHERE": f"SELECT id FROM t WHERE strpos({MB}, {NEEDLE}) > 0",
     "in ORDER BY": f"SELECT id FROM t ORDER BY strpos({MB}, {NEEDLE})",
     "through a scalar subquery": f"SELECT (SELECT strpos({MB}, x) FROM (SELECT {NEEDLE} AS x) n) FROM t",
@@ -143,6 +149,10 @@ ACCEPTED = {
     "objects of stored values": (
         "SELECT jsonb_build_object('id', id, 'name', name, 'qty', qty), jsonb_object_agg(id::text, qty) FROM t"
         " GROUP BY id, name, qty"
+    ),
+    "dates and numbers read with a format": (
+        "SELECT to_date(name, 'YYYY-MM-DD'), to_timestamp(notes, 'YYYY-MM-DD HH24:MI'), to_number(doc, '999D99'),"
+        " to_char(qty, 'FM0000') FROM t"
     ),
     "trims of stored values": "SELECT trim(name), btrim(name, ' .'), ltrim(notes, '0'), rtrim(doc, ' ') FROM t",
     "the distance of two points": "SELECT '(1,2)'::point <-> '(3,4)'::point, tags <-> tags FROM t",
