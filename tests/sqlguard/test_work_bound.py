@@ -107,6 +107,7 @@ REFUSED = {
     # a fifth round: parsers and operators whose cost the guard did not know
     "polygon ~= named with OPERATOR()": "SELECT CAST(repeat('(0,0),', 63999) || '(0,0)' AS polygon)"
     " OPERATOR(pg_catalog.~=) CAST(repeat('(0,0),', 63999) || '(1,1)' AS polygon)",
+    "an operator named with OPERATOR()": "SELECT repeat(doc, 100) OPERATOR(pg_catalog.~=) doc FROM t",
     "a long tsquery parsed": "SELECT CAST(repeat('a | ', 160000) || 'a' AS tsquery) @> CAST('a' AS tsquery)",
     "to_timestamp with a long format": "SELECT to_timestamp(repeat('1', 300000), repeat('Y', 300000))",
     "to_date with a long format": "SELECT to_date(repeat('1', 300000), repeat('D', 300000))",
