@@ -1,9 +1,11 @@
 """On PostgreSQL a query's expressions may take at most MAX_WORK steps in one row: one search, comparison or hash
 of a long built value runs without checking for a cancel. A hostile-agent session kept backends busy 12-39 s
 past a 2 s timeout with searches whose cost is the product of two lengths (strpos, replace, split_part,
-containment of arrays built from rows) and with a hundred hashes of one 100 MB value. Every such shape is refused
-before it runs, through CTEs, derived tables and table functions; searches and aggregates of ordinary analysis
-pass, and the real server runs them."""
+containment of arrays built from rows) and with a hundred hashes of one 100 MB value; four more rounds found
+stored values made long, parsers and operators whose cost is the square of their input (xml, tsquery, polygon
+`~=`, formatted dates), trims with a character set and objects of keys without a bound. Every such shape is
+refused before it runs, through CTEs, derived tables and table functions; searches and aggregates of ordinary
+analysis pass, and the real server runs them."""
 
 from __future__ import annotations
 
